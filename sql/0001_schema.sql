@@ -20,8 +20,6 @@ CREATE SCHEMA xp;
 COMMENT ON SCHEMA xp IS 'xpsync: one person, one progression, two platforms. Call the functions; tables are not an interface.';
 REVOKE ALL ON SCHEMA xp FROM PUBLIC;
 GRANT USAGE ON SCHEMA xp TO xp_bot, xp_listener, xp_admin;
--- Functions are EXECUTE-able by PUBLIC unless revoked; every grant below is explicit.
-ALTER DEFAULT PRIVILEGES IN SCHEMA xp REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -- Operator table: the 20 ranks. Rank n needs the XP MEE6 needs for level 2(n-1).
 CREATE TABLE xp.ranks (

@@ -297,6 +297,10 @@ $$;
 COMMENT ON FUNCTION xp.award_coins(text, text, int, text, text) IS
     'Add coins, or spend them with a negative amount (never below zero), once per idempotency key.';
 
+-- New functions are EXECUTE-able by PUBLIC (a per-schema default cannot revoke
+-- that); every migration that creates functions ends with this, then grants.
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA xp FROM PUBLIC;
+
 GRANT EXECUTE ON FUNCTION xp.award_xp(text, text, int, text, text, text),
                           xp.award_coins(text, text, int, text, text)
     TO xp_bot, xp_admin;

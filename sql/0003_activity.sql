@@ -138,6 +138,10 @@ $$;
 COMMENT ON FUNCTION xp.record_voice(text, text, text, int) IS
     'Voice XP for a session''s eligible seconds so far; a later call for the same session awards only the increase.';
 
+-- New functions are EXECUTE-able by PUBLIC (a per-schema default cannot revoke
+-- that); every migration that creates functions ends with this, then grants.
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA xp FROM PUBLIC;
+
 GRANT EXECUTE ON FUNCTION xp.claim_daily(text, text, text),
                           xp.record_message(text, text, text, text, int, text),
                           xp.record_voice(text, text, text, int)

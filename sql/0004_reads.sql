@@ -86,4 +86,8 @@ $$;
 COMMENT ON FUNCTION xp.leaderboard(int, text) IS
     'Top people by XP: all time, or XP gained this UTC week (from Monday) or month; ties go to the older person.';
 
+-- New functions are EXECUTE-able by PUBLIC (a per-schema default cannot revoke
+-- that); every migration that creates functions ends with this, then grants.
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA xp FROM PUBLIC;
+
 GRANT EXECUTE ON FUNCTION xp.profile(text, text), xp.leaderboard(int, text) TO xp_bot, xp_admin;

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from yoyo import get_backend, read_migrations
+from yoyo.migrations import MigrationList
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +17,15 @@ def migrations_dir() -> Path:
     here = Path(__file__).resolve().parent
     packaged = here / "migrations"
     return packaged if packaged.is_dir() else here.parent / "sql"
+
+
+# sql/ also holds the generated schema.sql: only NNNN_reason.sql files are migrations.
+_MIGRATION_ID = re.compile(r"^\d{4}_\w+$")
+
+
+def migrations() -> MigrationList:
+    found = read_migrations(str(migrations_dir()))
+    return MigrationList([m for m in found if _MIGRATION_ID.match(m.id)])
 
 
 def yoyo_url(url: str) -> str:
@@ -29,9 +40,8 @@ def migrate(url: str) -> list[str]:
     """Apply every pending migration; return the ids applied (empty when up to date)."""
     backend = get_backend(yoyo_url(url))
     try:
-        migrations = read_migrations(str(migrations_dir()))
         with backend.lock():
-            pending = backend.to_apply(migrations)
+            pending = backend.to_apply(migrations())
             backend.apply_migrations(pending)
         return [m.id for m in pending]
     finally:
@@ -42,6 +52,6 @@ def pending(url: str) -> list[str]:
     """The ids of migrations not applied yet."""
     backend = get_backend(yoyo_url(url))
     try:
-        return [m.id for m in backend.to_apply(read_migrations(str(migrations_dir())))]
+        return [m.id for m in backend.to_apply(migrations())]
     finally:
         backend.connection.close()

@@ -1,0 +1,864 @@
+CREATE SCHEMA xp;
+
+COMMENT ON SCHEMA xp IS 'xpsync: one person, one progression, two platforms. Call the functions; tables are not an interface.';
+
+CREATE TYPE xp.award_result AS (
+	user_id bigint,
+	xp bigint,
+	coins bigint,
+	old_rank integer,
+	new_rank integer,
+	rank_changed boolean,
+	reward_coins integer,
+	applied boolean
+);
+
+CREATE TYPE xp.daily_result AS (
+	user_id bigint,
+	xp bigint,
+	coins bigint,
+	old_rank integer,
+	new_rank integer,
+	rank_changed boolean,
+	reward_coins integer,
+	applied boolean,
+	streak integer,
+	xp_awarded integer,
+	coins_awarded integer,
+	next_claim_at timestamp with time zone
+);
+
+CREATE FUNCTION xp._account_for(p_platform text, p_external_id text, p_display_name text DEFAULT NULL::text, OUT acc bigint, OUT uid bigint) RETURNS record
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_name text;
+BEGIN
+    SELECT a.id, a.user_id, a.display_name INTO acc, uid, v_name
+      FROM xp.accounts a
+     WHERE a.platform = p_platform AND a.external_id = p_external_id;
+    IF FOUND THEN
+        IF p_display_name IS NOT NULL AND p_display_name IS DISTINCT FROM v_name THEN
+            PERFORM xp._check_text(p_display_name, 'display_name');
+            UPDATE xp.accounts SET display_name = p_display_name WHERE id = acc;
+        END IF;
+        RETURN;
+    END IF;
+    PERFORM xp._check_platform(p_platform);
+    PERFORM xp._check_text(p_external_id, 'external_id');
+    IF p_display_name IS NOT NULL THEN
+        PERFORM xp._check_text(p_display_name, 'display_name');
+    END IF;
+    INSERT INTO xp.users (display_name, rank_id, rank_floor, rank_ceil)
+    SELECT p_display_name, r.id, r.min_xp,
+           (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
+      FROM xp.ranks r ORDER BY r.min_xp LIMIT 1
+    RETURNING id INTO uid;
+    INSERT INTO xp.accounts (user_id, platform, external_id, display_name)
+    VALUES (uid, p_platform, p_external_id, p_display_name)
+    ON CONFLICT (platform, external_id) DO NOTHING
+    RETURNING id INTO acc;
+    IF acc IS NULL THEN
+        -- a concurrent first sight of the same account won: use its person
+        DELETE FROM xp.users WHERE id = uid;
+        SELECT a.id, a.user_id INTO acc, uid
+          FROM xp.accounts a
+         WHERE a.platform = p_platform AND a.external_id = p_external_id;
+    END IF;
+END
+$$;
+
+CREATE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric DEFAULT 1, p_actor text DEFAULT NULL::text, p_display_name text DEFAULT NULL::text) RETURNS xp.award_result
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_delta bigint;
+    v_xp bigint;
+    v_coins bigint;
+    v_rank int;
+    v_crossed boolean := false;
+BEGIN
+    IF p_amount IS NULL OR p_amount = 0 OR abs(p_amount) > 1000000 THEN
+        RAISE EXCEPTION 'amount % is out of range: it must be non-zero and at most 1000000 in magnitude',
+            coalesce(p_amount::text, 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    IF p_reason IS NULL OR length(p_reason) NOT BETWEEN 1 AND 200
+       OR p_key IS NULL OR length(p_key) NOT BETWEEN 1 AND 200 THEN
+        PERFORM xp._check_text(p_reason, 'reason');
+        PERFORM xp._check_text(p_key, 'idempotency_key');
+    END IF;
+    v_delta := round(p_amount * p_factor);
+    INSERT INTO xp.ledger (user_id, account_id, platform, kind, delta, reason, idempotency_key, factor, actor)
+    VALUES (p_uid, p_acc, p_platform, p_kind, v_delta, p_reason, p_key, p_factor, p_actor)
+    ON CONFLICT (idempotency_key) DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN xp._replay(p_uid, p_acc, p_kind, p_amount, p_key);
+    END IF;
+    IF p_kind = 'xp' THEN
+        UPDATE xp.users u
+           SET xp = u.xp + v_delta, display_name = coalesce(p_display_name, u.display_name)
+         WHERE u.id = p_uid AND u.xp + v_delta >= 0
+        RETURNING u.xp, u.coins, u.rank_id, (u.xp < u.rank_floor OR u.xp >= u.rank_ceil)
+             INTO v_xp, v_coins, v_rank, v_crossed;
+    ELSE
+        UPDATE xp.users u
+           SET coins = u.coins + v_delta, display_name = coalesce(p_display_name, u.display_name)
+         WHERE u.id = p_uid AND u.coins + v_delta >= 0
+        RETURNING u.xp, u.coins, u.rank_id INTO v_xp, v_coins, v_rank;
+    END IF;
+    IF NOT FOUND THEN
+        SELECT CASE p_kind WHEN 'xp' THEN u.xp ELSE u.coins END INTO v_xp FROM xp.users u WHERE u.id = p_uid;
+        RAISE EXCEPTION '% balance % of user % would go below zero with %', p_kind, v_xp, p_uid, v_delta
+            USING ERRCODE = 'XP003';
+    END IF;
+    IF v_crossed THEN
+        RETURN xp._rerank(p_uid, v_rank);
+    END IF;
+    RETURN ROW(p_uid, v_xp, v_coins, v_rank, v_rank, false, 0, true)::xp.award_result;
+END
+$$;
+
+CREATE FUNCTION xp._check_platform(platform text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF platform IS NULL OR platform NOT IN ('telegram', 'discord', 'website') THEN
+        RAISE EXCEPTION 'unknown platform %: expected telegram, discord or website',
+            coalesce(quote_literal(left(platform, 40)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+END
+$$;
+
+CREATE FUNCTION xp._check_text(value text, what text, max_length integer DEFAULT 200) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF value IS NULL OR length(value) = 0 THEN
+        RAISE EXCEPTION '% must not be empty', what USING ERRCODE = 'XP002';
+    ELSIF length(value) > max_length THEN
+        RAISE EXCEPTION '% is % characters long (at most %)', what, length(value), max_length
+            USING ERRCODE = 'XP002';
+    END IF;
+END
+$$;
+
+CREATE FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb DEFAULT '{}'::jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_event bigint;
+BEGIN
+    INSERT INTO xp.events (user_id, kind, payload) VALUES (p_uid, p_kind, p_payload) RETURNING id INTO v_event;
+    INSERT INTO xp.deliveries (event_id, target, user_id)
+    SELECT v_event, a.platform, p_uid
+      FROM xp.accounts a
+      JOIN xp.users u ON u.id = a.user_id
+     WHERE a.user_id = p_uid
+       AND (a.platform = 'discord'
+            OR (a.platform = 'telegram' AND u.notify AND p_kind IN ('rank_changed', 'achievement_unlocked')));
+    RETURN v_event;
+END
+$$;
+
+CREATE FUNCTION xp._known_account(p_platform text, p_external_id text, OUT acc bigint, OUT uid bigint) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    SELECT a.id, a.user_id INTO acc, uid
+      FROM xp.accounts a
+     WHERE a.platform = p_platform AND a.external_id = p_external_id;
+    IF NOT FOUND THEN
+        PERFORM xp._check_platform(p_platform);
+        RAISE EXCEPTION 'unknown account %:%', p_platform, coalesce(left(p_external_id, 60), 'NULL')
+            USING ERRCODE = 'XP001';
+    END IF;
+END
+$$;
+
+CREATE FUNCTION xp._ledger_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'xp.ledger is append-only: % of ledger rows is not allowed', lower(TG_OP)
+        USING ERRCODE = 'restrict_violation';
+END
+$$;
+
+CREATE FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount integer, p_key text) RETURNS xp.award_result
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    l xp.ledger;
+BEGIN
+    SELECT * INTO l FROM xp.ledger WHERE idempotency_key = p_key;
+    IF l.kind <> p_kind
+       OR l.delta <> round(p_amount * l.factor)
+       OR (p_acc IS NOT NULL AND l.account_id IS DISTINCT FROM p_acc)
+       OR (p_acc IS NULL AND l.user_id <> p_uid) THEN
+        RAISE EXCEPTION 'idempotency key % was already used for % % to another account or with another amount',
+            quote_literal(left(p_key, 60)), l.delta, l.kind USING ERRCODE = 'XP004';
+    END IF;
+    RETURN xp._state(l.user_id);
+END
+$$;
+
+CREATE FUNCTION xp._rerank(p_uid bigint, p_old_rank integer) RETURNS xp.award_result
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_xp bigint;
+    v_coins bigint;
+    v_rewarded int;
+    v_new int;
+    v_floor bigint;
+    v_ceil bigint;
+    v_reward int := 0;
+    v_paid int;
+    k record;
+BEGIN
+    SELECT u.xp, u.rewarded_rank INTO v_xp, v_rewarded FROM xp.users u WHERE u.id = p_uid;
+    SELECT r.id, r.min_xp, (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
+      INTO v_new, v_floor, v_ceil
+      FROM xp.ranks r
+     WHERE r.min_xp <= v_xp
+     ORDER BY r.min_xp DESC
+     LIMIT 1;
+    FOR k IN SELECT r.id, r.name, r.reward_coins FROM xp.ranks r
+              WHERE r.id > v_rewarded AND r.id <= v_new AND r.reward_coins > 0
+              ORDER BY r.id LOOP
+        INSERT INTO xp.ledger (user_id, kind, delta, reason, idempotency_key)
+        VALUES (p_uid, 'coins', k.reward_coins, 'rank reward: ' || k.name, 'rank-reward:' || p_uid || ':' || k.id)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING delta INTO v_paid;
+        v_reward := v_reward + coalesce(v_paid, 0);
+        v_paid := NULL;
+    END LOOP;
+    UPDATE xp.users u
+       SET rank_id = v_new, rank_floor = v_floor, rank_ceil = v_ceil,
+           rewarded_rank = greatest(u.rewarded_rank, v_new), coins = u.coins + v_reward
+     WHERE u.id = p_uid
+    RETURNING u.coins INTO v_coins;
+    IF v_new <> p_old_rank THEN
+        PERFORM xp._emit(p_uid, 'rank_changed',
+                         jsonb_build_object('old_rank', p_old_rank, 'new_rank', v_new, 'xp', v_xp));
+    END IF;
+    RETURN ROW(p_uid, v_xp, v_coins, p_old_rank, v_new, v_new <> p_old_rank, v_reward, true)::xp.award_result;
+END
+$$;
+
+CREATE FUNCTION xp._ring() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('xp_' || NEW.target, '');
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION xp._setting(p_key text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT value FROM xp.settings WHERE key = p_key
+$$;
+
+CREATE FUNCTION xp._state(p_uid bigint) RETURNS xp.award_result
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT ROW(u.id, u.xp, u.coins, u.rank_id, u.rank_id, false, 0, false)::xp.award_result
+      FROM xp.users u WHERE u.id = p_uid
+$$;
+
+CREATE FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) RETURNS xp.award_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+BEGIN
+    SELECT * INTO a FROM xp._account_for(award_coins.platform, award_coins.external_id);
+    RETURN xp._apply(a.uid, a.acc, award_coins.platform, 'coins', award_coins.amount, award_coins.reason,
+                     award_coins.idempotency_key);
+END
+$$;
+
+COMMENT ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) IS 'Add coins, or spend them with a negative amount (never below zero), once per idempotency key.';
+
+CREATE FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text DEFAULT NULL::text) RETURNS xp.award_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+BEGIN
+    SELECT * INTO a FROM xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
+    RETURN xp._apply(a.uid, a.acc, award_xp.platform, 'xp', award_xp.amount, award_xp.reason,
+                     award_xp.idempotency_key, 1, NULL, award_xp.display_name);
+END
+$$;
+
+COMMENT ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) IS 'Add (or, negative, take) XP once per idempotency key; first sight of the account creates its person.';
+
+CREATE FUNCTION xp.claim_daily(platform text, external_id text, display_name text DEFAULT NULL::text) RETURNS xp.daily_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+    v_today date := (now() AT TIME ZONE 'UTC')::date;
+    v_next timestamptz := (((now() AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC');
+    v_streak int;
+    v_xp int;
+    v_coins int;
+    r xp.award_result;
+BEGIN
+    SELECT * INTO a FROM xp._account_for(claim_daily.platform, claim_daily.external_id, claim_daily.display_name);
+    -- the claim belongs to the person, so it binds every account they hold today
+    UPDATE xp.users u
+       SET streak = CASE WHEN u.last_daily = v_today - 1 THEN u.streak + 1 ELSE 1 END,
+           last_daily = v_today
+     WHERE u.id = a.uid AND (u.last_daily IS NULL OR u.last_daily < v_today)
+    RETURNING u.streak INTO v_streak;
+    IF NOT FOUND THEN
+        r := xp._state(a.uid);
+        RETURN ROW(r.user_id, r.xp, r.coins, r.old_rank, r.new_rank, false, 0, false,
+                   (SELECT u.streak FROM xp.users u WHERE u.id = a.uid), 0, 0, v_next)::xp.daily_result;
+    END IF;
+    v_xp := xp._setting('daily.xp')::int;
+    v_coins := xp._setting('daily.coins')::int
+             + xp._setting('daily.streak_bonus_coins')::int
+               * least(v_streak - 1, xp._setting('daily.streak_bonus_cap')::int);
+    r := xp._state(a.uid);
+    IF v_xp > 0 THEN
+        r := xp._apply(a.uid, a.acc, claim_daily.platform, 'xp', v_xp, 'daily reward',
+                       'daily:' || a.uid || ':' || v_today || ':xp', 1, NULL, claim_daily.display_name);
+    END IF;
+    IF v_coins > 0 THEN
+        -- coins never cross a rank threshold, so the rank fields of r stand
+        SELECT l.xp, l.coins INTO r.xp, r.coins
+          FROM xp._apply(a.uid, a.acc, claim_daily.platform, 'coins', v_coins, 'daily reward',
+                         'daily:' || a.uid || ':' || v_today || ':coins') AS l;
+    END IF;
+    RETURN ROW(r.user_id, r.xp, r.coins, r.old_rank, r.new_rank, r.rank_changed, r.reward_coins, true,
+               v_streak, greatest(v_xp, 0), greatest(v_coins, 0), v_next)::xp.daily_result;
+END
+$$;
+
+COMMENT ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) IS 'The daily reward, once per UTC day per person (every account they hold that day); applied=false when already claimed.';
+
+CREATE FUNCTION xp.leaderboard(lim integer DEFAULT 10, period text DEFAULT 'all'::text) RETURNS TABLE(place bigint, user_id bigint, display_name text, xp bigint, rank_id integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_since timestamptz;
+BEGIN
+    IF leaderboard.lim IS NULL OR leaderboard.lim NOT BETWEEN 1 AND 100 THEN
+        RAISE EXCEPTION 'lim % is invalid: it must be between 1 and 100', coalesce(leaderboard.lim::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    IF leaderboard.period = 'all' THEN
+        RETURN QUERY
+            SELECT row_number() OVER (ORDER BY u.xp DESC, u.id), u.id, u.display_name, u.xp, u.rank_id
+              FROM xp.users u
+             WHERE u.xp > 0
+             ORDER BY u.xp DESC, u.id
+             LIMIT leaderboard.lim;
+        RETURN;
+    END IF;
+    v_since := CASE leaderboard.period
+                   WHEN 'week' THEN date_trunc('week', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                   WHEN 'month' THEN date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+               END;
+    IF v_since IS NULL THEN
+        RAISE EXCEPTION 'unknown period %: expected all, month or week',
+            coalesce(quote_literal(left(leaderboard.period, 40)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    RETURN QUERY
+        WITH gained AS (
+            SELECT l.user_id AS uid, sum(l.delta)::bigint AS xp
+              FROM xp.ledger l
+             WHERE l.kind = 'xp' AND l.created_at >= v_since
+             GROUP BY l.user_id
+            HAVING sum(l.delta) > 0
+             ORDER BY 2 DESC, 1
+             LIMIT leaderboard.lim)
+        SELECT row_number() OVER (ORDER BY g.xp DESC, g.uid), g.uid, u.display_name, g.xp, u.rank_id
+          FROM gained g
+          JOIN xp.users u ON u.id = g.uid
+         ORDER BY g.xp DESC, g.uid;
+END
+$$;
+
+COMMENT ON FUNCTION xp.leaderboard(lim integer, period text) IS 'Top people by XP: all time, or XP gained this UTC week (from Monday) or month; ties go to the older person.';
+
+CREATE FUNCTION xp.profile(platform text, external_id text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+    v jsonb;
+BEGIN
+    SELECT * INTO a FROM xp._known_account(profile.platform, profile.external_id);
+    SELECT jsonb_build_object(
+               'user_id', u.id,
+               'display_name', u.display_name,
+               'xp', u.xp,
+               'coins', u.coins,
+               'rank', jsonb_build_object('id', r.id, 'name', r.name, 'tier', r.tier, 'stars', r.stars,
+                                          'color', r.color, 'emoji', r.emoji, 'min_xp', r.min_xp),
+               'next_rank', (SELECT jsonb_build_object('id', n.id, 'name', n.name, 'min_xp', n.min_xp,
+                                                       'xp_remaining', n.min_xp - u.xp)
+                               FROM xp.ranks n WHERE n.min_xp > u.xp ORDER BY n.min_xp LIMIT 1),
+               'accounts', (SELECT jsonb_agg(jsonb_build_object('platform', c.platform,
+                                                                'external_id', c.external_id,
+                                                                'display_name', c.display_name)
+                                             ORDER BY c.platform)
+                              FROM xp.accounts c WHERE c.user_id = u.id),
+               'streak', u.streak,
+               'last_daily', u.last_daily,
+               'stats', jsonb_build_object('messages', u.messages, 'voice_seconds', u.voice_seconds),
+               'language', u.language,
+               'notify', u.notify,
+               'place', 1 + (SELECT count(*) FROM xp.users o WHERE o.xp > u.xp)
+                          + (SELECT count(*) FROM xp.users o WHERE o.xp = u.xp AND o.id < u.id))
+      INTO v
+      FROM xp.users u
+      JOIN xp.ranks r ON r.id = u.rank_id
+     WHERE u.id = a.uid;
+    RETURN v;
+END
+$$;
+
+COMMENT ON FUNCTION xp.profile(platform text, external_id text) IS 'Everything a bot shows about the person behind an account, as jsonb; XP001 for an account never seen.';
+
+CREATE FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text DEFAULT NULL::text) RETURNS xp.award_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+    s jsonb;
+    v_min int;
+    v_max int;
+BEGIN
+    IF record_message.length IS NULL OR record_message.length < 0 THEN
+        RAISE EXCEPTION 'length % is invalid: it must be 0 or more', coalesce(record_message.length::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    PERFORM xp._check_text(record_message.chat_id, 'chat_id', 64);
+    PERFORM xp._check_text(record_message.message_id, 'message_id', 64);
+    SELECT * INTO a FROM xp._account_for(record_message.platform, record_message.external_id,
+                                         record_message.display_name);
+    INSERT INTO xp.message_log (platform, chat_id, message_id, user_id)
+    VALUES (record_message.platform, record_message.chat_id, record_message.message_id, a.uid)
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN xp._state(a.uid);  -- seen before: counted at most once
+    END IF;
+    SELECT jsonb_object_agg(t.key, t.value) INTO s FROM xp.settings t WHERE t.key LIKE 'message.%';
+    IF record_message.length < (s ->> 'message.min_length')::int
+       OR (s -> 'message.ignored_chats') ? (record_message.platform || ':' || record_message.chat_id) THEN
+        RETURN xp._state(a.uid);
+    END IF;
+    UPDATE xp.users u
+       SET last_message_at = now(), messages = u.messages + 1
+     WHERE u.id = a.uid
+       AND (u.last_message_at IS NULL
+            OR u.last_message_at <= now() - make_interval(secs => (s ->> 'message.cooldown_seconds')::int));
+    IF NOT FOUND THEN
+        RETURN xp._state(a.uid);  -- inside the cooldown, whichever platform the last one came from
+    END IF;
+    v_min := (s ->> 'message.xp_min')::int;
+    v_max := (s ->> 'message.xp_max')::int;
+    RETURN xp._apply(a.uid, a.acc, record_message.platform, 'xp', v_min + floor(random() * (v_max - v_min + 1))::int,
+                     'message', 'msg:' || record_message.platform || ':' || record_message.chat_id || ':'
+                                || record_message.message_id,
+                     1, NULL, record_message.display_name);
+END
+$$;
+
+COMMENT ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) IS 'Count a chat message for XP: once per (platform, chat_id, message_id), one per cooldown per person; applied=false otherwise.';
+
+CREATE FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) RETURNS xp.award_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+    v_prev_seconds int;
+    v_prev_xp bigint;
+    v_xp bigint;
+BEGIN
+    IF record_voice.eligible_seconds IS NULL OR record_voice.eligible_seconds NOT BETWEEN 1 AND 1000000 THEN
+        RAISE EXCEPTION 'eligible_seconds % is invalid: it must be between 1 and 1000000',
+            coalesce(record_voice.eligible_seconds::text, 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    PERFORM xp._check_text(record_voice.session_id, 'session_id', 100);
+    SELECT * INTO a FROM xp._account_for(record_voice.platform, record_voice.external_id);
+    INSERT INTO xp.voice_sessions (account_id, session_id) VALUES (a.acc, record_voice.session_id)
+    ON CONFLICT DO NOTHING;
+    SELECT v.seconds, v.base_xp INTO v_prev_seconds, v_prev_xp
+      FROM xp.voice_sessions v
+     WHERE v.account_id = a.acc AND v.session_id = record_voice.session_id
+       FOR UPDATE;
+    IF record_voice.eligible_seconds <= v_prev_seconds THEN
+        RETURN xp._state(a.uid);  -- a replay or an older report: nothing new
+    END IF;
+    v_xp := (record_voice.eligible_seconds / 60) * xp._setting('voice.xp_per_minute')::int;
+    UPDATE xp.voice_sessions v
+       SET seconds = record_voice.eligible_seconds, base_xp = greatest(v_xp, v_prev_xp), updated_at = now()
+     WHERE v.account_id = a.acc AND v.session_id = record_voice.session_id;
+    UPDATE xp.users u
+       SET voice_seconds = u.voice_seconds + (record_voice.eligible_seconds - v_prev_seconds)
+     WHERE u.id = a.uid;
+    IF v_xp <= v_prev_xp THEN
+        RETURN xp._state(a.uid);  -- no new whole minute yet
+    END IF;
+    RETURN xp._apply(a.uid, a.acc, record_voice.platform, 'xp', (v_xp - v_prev_xp)::int, 'voice',
+                     'voice:' || a.acc || ':' || record_voice.session_id || ':' || v_xp);
+END
+$$;
+
+COMMENT ON FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) IS 'Voice XP for a session''s eligible seconds so far; a later call for the same session awards only the increase.';
+
+CREATE TABLE xp.accounts (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    platform text NOT NULL,
+    external_id text NOT NULL,
+    display_name text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    linked_at timestamp with time zone,
+    CONSTRAINT accounts_external_id_check CHECK (((length(external_id) >= 1) AND (length(external_id) <= 200))),
+    CONSTRAINT accounts_platform_check CHECK ((platform = ANY (ARRAY['telegram'::text, 'discord'::text, 'website'::text])))
+);
+
+COMMENT ON TABLE xp.accounts IS 'Platform accounts; a person holds at most one per platform.';
+
+ALTER TABLE xp.accounts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.accounts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE xp.deliveries (
+    id bigint NOT NULL,
+    event_id bigint NOT NULL,
+    target text NOT NULL,
+    user_id bigint NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    run_at timestamp with time zone DEFAULT now() NOT NULL,
+    lease_owner text,
+    last_error text,
+    sent_ref text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'done'::text, 'failed'::text, 'dead'::text]))),
+    CONSTRAINT deliveries_target_check CHECK ((target = ANY (ARRAY['discord'::text, 'telegram'::text])))
+);
+
+COMMENT ON TABLE xp.deliveries IS 'The mailbox: one row per event and interested platform; NOTIFY xp_<target> is only the doorbell.';
+
+ALTER TABLE xp.deliveries ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.deliveries_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE xp.events (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    kind text NOT NULL,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT events_kind_check CHECK ((kind = ANY (ARRAY['rank_changed'::text, 'achievement_unlocked'::text, 'account_linked'::text, 'account_unlinked'::text, 'persons_merged'::text, 'roles_resync'::text])))
+);
+
+COMMENT ON TABLE xp.events IS 'What happened that a platform cares about, written in the transaction of the change.';
+
+ALTER TABLE xp.events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE xp.ledger (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    account_id bigint,
+    platform text,
+    kind text NOT NULL,
+    delta bigint NOT NULL,
+    reason text NOT NULL,
+    idempotency_key text NOT NULL,
+    factor numeric(6,3) DEFAULT 1 NOT NULL,
+    actor text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ledger_kind_check CHECK ((kind = ANY (ARRAY['xp'::text, 'coins'::text])))
+);
+
+COMMENT ON TABLE xp.ledger IS 'Append-only: every XP and coin change. Rows are re-pointed by merges, never rewritten or deleted.';
+
+ALTER TABLE xp.ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.ledger_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE xp.message_log (
+    platform text NOT NULL,
+    chat_id text NOT NULL,
+    message_id text NOT NULL,
+    user_id bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE xp.message_log IS 'Every message seen, counted or not, so that a replay never counts one later.';
+
+CREATE TABLE xp.ranks (
+    id integer NOT NULL,
+    name text NOT NULL,
+    tier text NOT NULL,
+    stars integer NOT NULL,
+    min_xp bigint NOT NULL,
+    color text NOT NULL,
+    emoji text NOT NULL,
+    reward_coins integer DEFAULT 0 NOT NULL,
+    CONSTRAINT ranks_color_check CHECK ((color ~ '^#[0-9A-Fa-f]{6}$'::text)),
+    CONSTRAINT ranks_id_check CHECK ((id >= 1)),
+    CONSTRAINT ranks_min_xp_check CHECK ((min_xp >= 0)),
+    CONSTRAINT ranks_reward_coins_check CHECK ((reward_coins >= 0)),
+    CONSTRAINT ranks_stars_check CHECK (((stars >= 1) AND (stars <= 3)))
+);
+
+COMMENT ON TABLE xp.ranks IS 'Operator table: rank thresholds; rank ids ascend with min_xp and the lowest rank starts at 0 XP.';
+
+CREATE TABLE xp.settings (
+    key text NOT NULL,
+    value jsonb NOT NULL,
+    description text DEFAULT ''::text NOT NULL
+);
+
+COMMENT ON TABLE xp.settings IS 'Operator table: tunables; the functions read them on every call.';
+
+CREATE TABLE xp.users (
+    id bigint NOT NULL,
+    display_name text,
+    xp bigint DEFAULT 0 NOT NULL,
+    coins bigint DEFAULT 0 NOT NULL,
+    rank_id integer DEFAULT 1 NOT NULL,
+    rank_floor bigint DEFAULT 0 NOT NULL,
+    rank_ceil bigint,
+    rewarded_rank integer DEFAULT 1 NOT NULL,
+    streak integer DEFAULT 0 NOT NULL,
+    last_daily date,
+    last_message_at timestamp with time zone,
+    messages bigint DEFAULT 0 NOT NULL,
+    voice_seconds bigint DEFAULT 0 NOT NULL,
+    language text DEFAULT 'en'::text NOT NULL,
+    notify boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT users_coins_check CHECK ((coins >= 0)),
+    CONSTRAINT users_xp_check CHECK ((xp >= 0))
+);
+
+COMMENT ON TABLE xp.users IS 'People. xp and coins are a cache of the ledger sums (xp.reconcile_* proves it); rank is derived from xp.';
+
+ALTER TABLE xp.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.users_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE xp.voice_sessions (
+    account_id bigint NOT NULL,
+    session_id text NOT NULL,
+    seconds integer DEFAULT 0 NOT NULL,
+    base_xp bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE xp.voice_sessions IS 'Eligible seconds and XP so far per voice session: a later report awards only the increase.';
+
+ALTER TABLE ONLY xp.accounts
+    ADD CONSTRAINT accounts_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.accounts
+    ADD CONSTRAINT accounts_platform_external_id_key UNIQUE (platform, external_id);
+
+ALTER TABLE ONLY xp.accounts
+    ADD CONSTRAINT accounts_user_id_platform_key UNIQUE (user_id, platform);
+
+ALTER TABLE ONLY xp.deliveries
+    ADD CONSTRAINT deliveries_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.ledger
+    ADD CONSTRAINT ledger_idempotency_key_key UNIQUE (idempotency_key);
+
+ALTER TABLE ONLY xp.ledger
+    ADD CONSTRAINT ledger_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.message_log
+    ADD CONSTRAINT message_log_pkey PRIMARY KEY (platform, chat_id, message_id);
+
+ALTER TABLE ONLY xp.ranks
+    ADD CONSTRAINT ranks_min_xp_key UNIQUE (min_xp);
+
+ALTER TABLE ONLY xp.ranks
+    ADD CONSTRAINT ranks_name_key UNIQUE (name);
+
+ALTER TABLE ONLY xp.ranks
+    ADD CONSTRAINT ranks_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.settings
+    ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
+
+ALTER TABLE ONLY xp.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.voice_sessions
+    ADD CONSTRAINT voice_sessions_pkey PRIMARY KEY (account_id, session_id);
+
+CREATE INDEX deliveries_due ON xp.deliveries USING btree (target, run_at) WHERE (status = 'pending'::text);
+
+CREATE INDEX deliveries_event ON xp.deliveries USING btree (event_id);
+
+CREATE INDEX ledger_time ON xp.ledger USING brin (created_at);
+
+CREATE INDEX ledger_user ON xp.ledger USING btree (user_id);
+
+CREATE INDEX message_log_time ON xp.message_log USING brin (created_at);
+
+CREATE INDEX users_board ON xp.users USING btree (xp DESC, id);
+
+CREATE TRIGGER deliveries_ring AFTER INSERT ON xp.deliveries FOR EACH ROW WHEN ((new.status = 'pending'::text)) EXECUTE FUNCTION xp._ring();
+
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON xp.ledger FOR EACH ROW EXECUTE FUNCTION xp._ledger_append_only();
+
+CREATE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger FOR EACH ROW WHEN (((((((((((old.id IS DISTINCT FROM new.id) OR (old.account_id IS DISTINCT FROM new.account_id)) OR (old.platform IS DISTINCT FROM new.platform)) OR (old.kind IS DISTINCT FROM new.kind)) OR (old.delta IS DISTINCT FROM new.delta)) OR (old.reason IS DISTINCT FROM new.reason)) OR (old.idempotency_key IS DISTINCT FROM new.idempotency_key)) OR (old.factor IS DISTINCT FROM new.factor)) OR (old.actor IS DISTINCT FROM new.actor)) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION xp._ledger_append_only();
+
+CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON xp.ledger FOR EACH STATEMENT EXECUTE FUNCTION xp._ledger_append_only();
+
+ALTER TABLE ONLY xp.accounts
+    ADD CONSTRAINT accounts_user_id_fkey FOREIGN KEY (user_id) REFERENCES xp.users(id);
+
+ALTER TABLE ONLY xp.deliveries
+    ADD CONSTRAINT deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES xp.events(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY xp.ledger
+    ADD CONSTRAINT ledger_user_id_fkey FOREIGN KEY (user_id) REFERENCES xp.users(id);
+
+ALTER TABLE ONLY xp.users
+    ADD CONSTRAINT users_rank_id_fkey FOREIGN KEY (rank_id) REFERENCES xp.ranks(id);
+
+ALTER TABLE ONLY xp.voice_sessions
+    ADD CONSTRAINT voice_sessions_account_id_fkey FOREIGN KEY (account_id) REFERENCES xp.accounts(id);
+
+GRANT USAGE ON SCHEMA xp TO xp_bot;
+GRANT USAGE ON SCHEMA xp TO xp_listener;
+GRANT USAGE ON SCHEMA xp TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp._account_for(p_platform text, p_external_id text, p_display_name text, OUT acc bigint, OUT uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._check_platform(platform text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._check_text(value text, what text, max_length integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._known_account(p_platform text, p_external_id text, OUT acc bigint, OUT uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._ledger_append_only() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount integer, p_key text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._rerank(p_uid bigint, p_old_rank integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._ring() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._setting(p_key text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._state(p_uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.leaderboard(lim integer, period text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.profile(platform text, external_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) TO xp_bot;
+GRANT ALL ON FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) TO xp_admin;
+
+GRANT ALL ON TABLE xp.accounts TO xp_admin;
+GRANT SELECT ON TABLE xp.accounts TO xp_listener;
+
+GRANT ALL ON SEQUENCE xp.accounts_id_seq TO xp_admin;
+
+GRANT ALL ON TABLE xp.deliveries TO xp_admin;
+
+GRANT ALL ON SEQUENCE xp.deliveries_id_seq TO xp_admin;
+
+GRANT ALL ON TABLE xp.events TO xp_admin;
+GRANT SELECT ON TABLE xp.events TO xp_listener;
+
+GRANT ALL ON SEQUENCE xp.events_id_seq TO xp_admin;
+
+GRANT ALL ON TABLE xp.ledger TO xp_admin;
+
+GRANT ALL ON SEQUENCE xp.ledger_id_seq TO xp_admin;
+
+GRANT ALL ON TABLE xp.message_log TO xp_admin;
+
+GRANT ALL ON TABLE xp.ranks TO xp_admin;
+GRANT SELECT ON TABLE xp.ranks TO xp_listener;
+
+GRANT ALL ON TABLE xp.settings TO xp_admin;
+GRANT SELECT ON TABLE xp.settings TO xp_listener;
+
+GRANT ALL ON TABLE xp.users TO xp_admin;
+GRANT SELECT ON TABLE xp.users TO xp_listener;
+
+GRANT ALL ON SEQUENCE xp.users_id_seq TO xp_admin;
+
+GRANT ALL ON TABLE xp.voice_sessions TO xp_admin;

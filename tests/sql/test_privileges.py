@@ -1,0 +1,91 @@
+"""Roles and grants (SPEC §5): xp_bot calls the bot functions and touches no table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.helpers import call
+
+BOT_FUNCTIONS = {
+    "award_xp", "award_coins", "claim_daily", "record_message", "record_voice", "profile", "leaderboard",
+}
+
+
+def tables(conn):
+    """Each table of the schema with one of its columns that may be assigned."""
+    return conn.execute(
+        "SELECT table_name AS name, min(column_name) AS col FROM information_schema.columns "
+        "WHERE table_schema = 'xp' AND is_identity = 'NO' GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+
+
+def public_functions(conn):
+    return conn.execute(
+        "SELECT p.oid::regprocedure::text AS signature, p.proname, p.prosecdef, p.proconfig, "
+        "       obj_description(p.oid, 'pg_proc') AS comment "
+        "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = 'xp' AND p.proname NOT LIKE '\\_%' AND p.prokind = 'f' ORDER BY 2"
+    ).fetchall()
+
+
+def test_bot_role_cannot_touch_any_table(conn):
+    found = tables(conn)
+    assert {"users", "accounts", "ledger", "deliveries", "settings"} <= {t["name"] for t in found}
+    conn.execute("SET ROLE xp_bot")
+    for t in found:
+        name, col = t["name"], t["col"]
+        for statement in (f"SELECT * FROM xp.{name}", f"DELETE FROM xp.{name}",
+                          f"INSERT INTO xp.{name} DEFAULT VALUES", f"UPDATE xp.{name} SET {col} = {col}"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+
+
+def test_bot_role_calls_the_bot_functions(conn):
+    conn.execute("SET ROLE xp_bot")
+    assert call(conn, "award_xp", "telegram", "1", 300, "r", "k1")["new_rank"] == 2
+    assert call(conn, "award_coins", "telegram", "1", -10, "r", "k2")["coins"] == 40
+    assert call(conn, "claim_daily", "telegram", "1")["applied"]
+    assert call(conn, "record_message", "telegram", "1", "c", "m", 10)["user_id"]
+    assert call(conn, "record_voice", "discord", "1", "s", 120)["xp"] == 6
+    assert conn.execute("SELECT xp.profile('telegram', '1') AS p").fetchone()["p"]["xp"] >= 400
+    assert len(conn.execute("SELECT * FROM xp.leaderboard()").fetchall()) == 2
+
+
+def test_bot_role_cannot_call_internal_helpers(conn):
+    conn.execute("SET ROLE xp_bot")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("SELECT xp._apply(1, 1, 'telegram', 'xp', 1000000, 'r', 'k')")
+
+
+def test_no_function_is_executable_by_public(conn):
+    granted = conn.execute(
+        "SELECT p.oid::regprocedure::text AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = 'xp' AND has_function_privilege('public', p.oid, 'EXECUTE')"
+    ).fetchall()
+    assert granted == []
+
+
+def test_bot_role_executes_exactly_the_bot_functions(conn):
+    allowed = {r["proname"] for r in conn.execute(
+        "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = 'xp' AND has_function_privilege('xp_bot', p.oid, 'EXECUTE')"
+    )}
+    assert allowed == BOT_FUNCTIONS
+
+
+def test_public_functions_are_commented_definer_and_pin_search_path(conn):
+    functions = public_functions(conn)
+    assert {f["proname"] for f in functions} >= BOT_FUNCTIONS
+    for f in functions:
+        assert f["comment"], f"{f['signature']} has no COMMENT"
+        assert f["prosecdef"], f"{f['signature']} is not SECURITY DEFINER"
+        assert f["proconfig"] == ["search_path=pg_catalog, pg_temp"], f["signature"]
+
+
+def test_every_public_function_has_a_section_in_the_sql_api_docs(conn):
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "sql-api.md").read_text()
+    for f in public_functions(conn):
+        assert f"## xp.{f['proname']}" in docs, f"docs/sql-api.md has no section for xp.{f['proname']}"
