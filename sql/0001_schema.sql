@@ -132,7 +132,6 @@ CREATE TABLE xp.message_log (
     platform   text NOT NULL,
     chat_id    text NOT NULL,
     message_id text NOT NULL,
-    user_id    bigint NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (platform, chat_id, message_id)
 );

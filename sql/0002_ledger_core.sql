@@ -35,6 +35,9 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The account for (platform, external_id); first sight creates it with a new person.
+-- FOR KEY SHARE: moving an account to another person (link, unlink) is a key
+-- update of the row, so it waits for writes in flight, and writes that start
+-- after it wait for it and then see the account's new person.
 CREATE FUNCTION xp._account_for(p_platform text, p_external_id text, p_display_name text DEFAULT NULL,
                                 OUT acc bigint, OUT uid bigint)
 LANGUAGE plpgsql AS $$
@@ -43,7 +46,8 @@ DECLARE
 BEGIN
     SELECT a.id, a.user_id, a.display_name INTO acc, uid, v_name
       FROM xp.accounts a
-     WHERE a.platform = p_platform AND a.external_id = p_external_id;
+     WHERE a.platform = p_platform AND a.external_id = p_external_id
+       FOR KEY SHARE;
     IF FOUND THEN
         IF p_display_name IS NOT NULL AND p_display_name IS DISTINCT FROM v_name THEN
             PERFORM xp._check_text(p_display_name, 'display_name');

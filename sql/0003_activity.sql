@@ -67,8 +67,8 @@ BEGIN
     PERFORM xp._check_text(record_message.message_id, 'message_id', 64);
     SELECT * INTO a FROM xp._account_for(record_message.platform, record_message.external_id,
                                          record_message.display_name);
-    INSERT INTO xp.message_log (platform, chat_id, message_id, user_id)
-    VALUES (record_message.platform, record_message.chat_id, record_message.message_id, a.uid)
+    INSERT INTO xp.message_log (platform, chat_id, message_id)
+    VALUES (record_message.platform, record_message.chat_id, record_message.message_id)
     ON CONFLICT DO NOTHING;
     IF NOT FOUND THEN
         RETURN xp._state(a.uid);  -- seen before: counted at most once

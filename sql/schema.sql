@@ -36,7 +36,8 @@ DECLARE
 BEGIN
     SELECT a.id, a.user_id, a.display_name INTO acc, uid, v_name
       FROM xp.accounts a
-     WHERE a.platform = p_platform AND a.external_id = p_external_id;
+     WHERE a.platform = p_platform AND a.external_id = p_external_id
+       FOR KEY SHARE;
     IF FOUND THEN
         IF p_display_name IS NOT NULL AND p_display_name IS DISTINCT FROM v_name THEN
             PERFORM xp._check_text(p_display_name, 'display_name');
@@ -142,6 +143,13 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._code_hash(code text) RETURNS bytea
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT sha256(p.pepper || convert_to(upper(regexp_replace(code, '[\s-]', '', 'g')), 'UTF8'))
+      FROM xp.link_pepper p
+$$;
+
 CREATE FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb DEFAULT '{}'::jsonb) RETURNS bigint
     LANGUAGE plpgsql
     AS $$
@@ -158,6 +166,12 @@ BEGIN
             OR (a.platform = 'telegram' AND u.notify AND p_kind IN ('rank_changed', 'achievement_unlocked')));
     RETURN v_event;
 END
+$$;
+
+CREATE FUNCTION xp._identity_lock() RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT pg_advisory_xact_lock(hashtext('xp.identity'))
 $$;
 
 CREATE FUNCTION xp._known_account(p_platform text, p_external_id text, OUT acc bigint, OUT uid bigint) RETURNS record
@@ -181,6 +195,67 @@ CREATE FUNCTION xp._ledger_append_only() RETURNS trigger
 BEGIN
     RAISE EXCEPTION 'xp.ledger is append-only: % of ledger rows is not allowed', lower(TG_OP)
         USING ERRCODE = 'restrict_violation';
+END
+$$;
+
+CREATE FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    f xp.users;
+    t xp.users;
+    v_both boolean;
+BEGIN
+    UPDATE xp.accounts SET user_id = p_into, linked_at = now() WHERE user_id = p_from;
+    UPDATE xp.accounts SET linked_at = now() WHERE user_id = p_into AND linked_at IS NULL;
+    PERFORM 1 FROM xp.users WHERE id IN (p_into, p_from) ORDER BY id FOR UPDATE;
+    SELECT * INTO f FROM xp.users WHERE id = p_from;
+    SELECT * INTO t FROM xp.users WHERE id = p_into;
+    v_both := EXISTS (SELECT 1 FROM xp.ledger WHERE user_id = p_from)
+              AND EXISTS (SELECT 1 FROM xp.ledger WHERE user_id = p_into);
+    UPDATE xp.ledger SET user_id = p_into WHERE user_id = p_from;
+    UPDATE xp.deliveries SET user_id = p_into WHERE user_id = p_from AND status = 'pending';
+    INSERT INTO xp.merges (from_user, into_user, by_account, from_xp, from_coins)
+    VALUES (p_from, p_into, p_by_account, f.xp, f.coins);
+    DELETE FROM xp.users WHERE id = p_from;
+    UPDATE xp.users u
+       SET xp = u.xp + f.xp,
+           coins = u.coins + f.coins,
+           messages = u.messages + f.messages,
+           voice_seconds = u.voice_seconds + f.voice_seconds,
+           streak = greatest(u.streak, f.streak),
+           last_daily = greatest(u.last_daily, f.last_daily),
+           last_message_at = greatest(u.last_message_at, f.last_message_at),
+           rewarded_rank = greatest(u.rewarded_rank, f.rewarded_rank),
+           display_name = coalesce(u.display_name, f.display_name)
+     WHERE u.id = p_into;
+    PERFORM xp._rerank(p_into, t.rank_id);
+    PERFORM xp._emit(p_into, CASE WHEN v_both THEN 'persons_merged' ELSE 'account_linked' END,
+                     jsonb_build_object('from_user', p_from, 'by_account', p_by_account));
+END
+$$;
+
+CREATE FUNCTION xp._new_code() RETURNS text
+    LANGUAGE sql
+    AS $$
+    SELECT string_agg(substr('ABCDEFGHJKMNPQRSTUVWXYZ23456789',
+                             1 + ((get_byte(b, 0) << 8) | get_byte(b, 1)) % 31, 1), '')
+      FROM (SELECT uuid_send(gen_random_uuid()) AS b FROM generate_series(1, 8)) AS s
+$$;
+
+CREATE FUNCTION xp._redeem_failed(p_acc bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO xp.redeem_failures (account_id) VALUES (p_acc);
+    IF (SELECT count(*) FROM xp.redeem_failures f
+         WHERE f.account_id = p_acc
+           AND f.created_at > now() - make_interval(mins => xp._setting('link.failure_window_minutes')::int))
+       >= xp._setting('link.max_failures')::int THEN
+        UPDATE xp.accounts
+           SET redeem_locked_until = now() + make_interval(mins => xp._setting('link.lockout_minutes')::int)
+         WHERE id = p_acc;
+    END IF;
 END
 $$;
 
@@ -345,6 +420,32 @@ $$;
 
 COMMENT ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) IS 'The daily reward, once per UTC day per person (every account they hold that day); applied=false when already claimed.';
 
+CREATE FUNCTION xp.create_link_code(platform text, external_id text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+    v_code text;
+BEGIN
+    SELECT * INTO a FROM xp._account_for(create_link_code.platform, create_link_code.external_id);
+    -- one live code per account: a new one retires the old
+    UPDATE xp.link_codes c SET expires_at = now()
+     WHERE c.account_id = a.acc AND c.redeemed_at IS NULL AND c.expires_at > now();
+    LOOP
+        v_code := xp._new_code();
+        INSERT INTO xp.link_codes (code_hash, account_id, expires_at)
+        VALUES (xp._code_hash(v_code), a.acc,
+                now() + make_interval(mins => xp._setting('link.code_minutes')::int))
+        ON CONFLICT DO NOTHING;
+        EXIT WHEN FOUND;
+    END LOOP;
+    RETURN v_code;
+END
+$$;
+
+COMMENT ON FUNCTION xp.create_link_code(platform text, external_id text) IS 'Issue a one-time link code (8 characters, valid 10 minutes) for the account to redeem on another platform.';
+
 CREATE FUNCTION xp.leaderboard(lim integer DEFAULT 10, period text DEFAULT 'all'::text) RETURNS TABLE(place bigint, user_id bigint, display_name text, xp bigint, rank_id integer)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -450,8 +551,8 @@ BEGIN
     PERFORM xp._check_text(record_message.message_id, 'message_id', 64);
     SELECT * INTO a FROM xp._account_for(record_message.platform, record_message.external_id,
                                          record_message.display_name);
-    INSERT INTO xp.message_log (platform, chat_id, message_id, user_id)
-    VALUES (record_message.platform, record_message.chat_id, record_message.message_id, a.uid)
+    INSERT INTO xp.message_log (platform, chat_id, message_id)
+    VALUES (record_message.platform, record_message.chat_id, record_message.message_id)
     ON CONFLICT DO NOTHING;
     IF NOT FOUND THEN
         RETURN xp._state(a.uid);  -- seen before: counted at most once
@@ -522,6 +623,100 @@ $$;
 
 COMMENT ON FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) IS 'Voice XP for a session''s eligible seconds so far; a later call for the same session awards only the increase.';
 
+CREATE FUNCTION xp.redeem_link_code(platform text, external_id text, code text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    r record;
+    c xp.link_codes;
+    v_issuer bigint;
+    v_redeemer bigint;
+    v_clash text;
+BEGIN
+    IF redeem_link_code.code IS NULL OR length(redeem_link_code.code) = 0 THEN
+        RAISE EXCEPTION 'code must not be empty' USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO r FROM xp._account_for(redeem_link_code.platform, redeem_link_code.external_id);
+    PERFORM xp._identity_lock();
+    IF (SELECT a.redeem_locked_until FROM xp.accounts a WHERE a.id = r.acc) > now() THEN
+        RAISE EXCEPTION 'account %:% may not redeem link codes until % after too many failed attempts',
+            redeem_link_code.platform, redeem_link_code.external_id,
+            to_char((SELECT a.redeem_locked_until FROM xp.accounts a WHERE a.id = r.acc) AT TIME ZONE 'UTC',
+                    'YYYY-MM-DD HH24:MI:SS "UTC"')
+            USING ERRCODE = 'XP005';
+    END IF;
+    SELECT * INTO c FROM xp.link_codes l WHERE l.code_hash = xp._code_hash(redeem_link_code.code) FOR UPDATE;
+    IF FOUND AND c.redeemed_by = r.acc THEN
+        RETURN (SELECT a.user_id FROM xp.accounts a WHERE a.id = r.acc);  -- the same redeem again
+    END IF;
+    IF NOT FOUND OR c.redeemed_at IS NOT NULL OR c.expires_at <= now() THEN
+        -- unknown, used and expired look the same; the failure must commit, so no error
+        PERFORM xp._redeem_failed(r.acc);
+        RETURN NULL;
+    END IF;
+    SELECT a.user_id INTO v_issuer FROM xp.accounts a WHERE a.id = c.account_id;
+    SELECT a.user_id INTO v_redeemer FROM xp.accounts a WHERE a.id = r.acc;
+    IF v_issuer = v_redeemer THEN
+        RAISE EXCEPTION 'account %:% already belongs to person %, who issued this code',
+            redeem_link_code.platform, redeem_link_code.external_id, v_issuer USING ERRCODE = 'XP006';
+    END IF;
+    SELECT string_agg(DISTINCT x.platform, ', ') INTO v_clash
+      FROM xp.accounts x JOIN xp.accounts y ON y.platform = x.platform
+     WHERE x.user_id = v_issuer AND y.user_id = v_redeemer;
+    IF v_clash IS NOT NULL THEN
+        RAISE EXCEPTION 'person % and person % both have a % account; unlink one first',
+            v_issuer, v_redeemer, v_clash USING ERRCODE = 'XP006';
+    END IF;
+    UPDATE xp.link_codes l SET redeemed_at = now(), redeemed_by = r.acc WHERE l.code_hash = c.code_hash;
+    -- the older person lives on
+    PERFORM xp._merge(least(v_issuer, v_redeemer), greatest(v_issuer, v_redeemer), r.acc);
+    RETURN least(v_issuer, v_redeemer);
+END
+$$;
+
+COMMENT ON FUNCTION xp.redeem_link_code(platform text, external_id text, code text) IS 'Redeem a link code from another platform: both accounts become one person (merging progress); NULL for a bad code.';
+
+CREATE FUNCTION xp.unlink(platform text, external_id text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+    p xp.users;
+    v_new bigint;
+BEGIN
+    SELECT * INTO a FROM xp._known_account(unlink.platform, unlink.external_id);
+    PERFORM xp._identity_lock();
+    SELECT c.user_id INTO a.uid FROM xp.accounts c WHERE c.id = a.acc;
+    IF (SELECT count(*) FROM xp.accounts c WHERE c.user_id = a.uid) < 2 THEN
+        RAISE EXCEPTION 'account %:% is the only account of person %; there is nothing to unlink it from',
+            unlink.platform, unlink.external_id, a.uid USING ERRCODE = 'XP007';
+    END IF;
+    INSERT INTO xp.users (display_name, rank_id, rank_floor, rank_ceil)
+    SELECT (SELECT c.display_name FROM xp.accounts c WHERE c.id = a.acc), r.id, r.min_xp,
+           (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
+      FROM xp.ranks r ORDER BY r.min_xp LIMIT 1
+    RETURNING id INTO v_new;
+    -- the account moves first (waiting for writes in flight through it), then the person is locked
+    UPDATE xp.accounts c SET user_id = v_new, linked_at = NULL WHERE c.id = a.acc;
+    SELECT * INTO p FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
+    -- starting over with nothing must not open a second daily claim or rank reward
+    UPDATE xp.users u
+       SET rewarded_rank = greatest(u.rewarded_rank, p.rewarded_rank),
+           last_daily = p.last_daily,
+           last_message_at = p.last_message_at,
+           language = p.language,
+           notify = p.notify
+     WHERE u.id = v_new;
+    PERFORM xp._emit(v_new, 'account_unlinked', jsonb_build_object('from_user', a.uid, 'account', a.acc));
+    PERFORM xp._emit(a.uid, 'account_unlinked', jsonb_build_object('to_user', v_new, 'account', a.acc));
+    RETURN v_new;
+END
+$$;
+
+COMMENT ON FUNCTION xp.unlink(platform text, external_id text) IS 'Take an account off its person: the person keeps all progress, the account starts over as a new person.';
+
 CREATE TABLE xp.accounts (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
@@ -530,6 +725,7 @@ CREATE TABLE xp.accounts (
     display_name text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     linked_at timestamp with time zone,
+    redeem_locked_until timestamp with time zone,
     CONSTRAINT accounts_external_id_check CHECK (((length(external_id) >= 1) AND (length(external_id) <= 200))),
     CONSTRAINT accounts_platform_check CHECK ((platform = ANY (ARRAY['telegram'::text, 'discord'::text, 'website'::text])))
 );
@@ -619,11 +815,48 @@ ALTER TABLE xp.ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE xp.link_codes (
+    code_hash bytea NOT NULL,
+    account_id bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    redeemed_at timestamp with time zone,
+    redeemed_by bigint
+);
+
+COMMENT ON TABLE xp.link_codes IS 'One-time link codes, as hashes: a reader cannot redeem what it sees.';
+
+CREATE TABLE xp.link_pepper (
+    only_row boolean DEFAULT true NOT NULL,
+    pepper bytea NOT NULL,
+    CONSTRAINT link_pepper_only_row_check CHECK (only_row)
+);
+
+CREATE TABLE xp.merges (
+    id bigint NOT NULL,
+    from_user bigint NOT NULL,
+    into_user bigint NOT NULL,
+    by_account bigint NOT NULL,
+    from_xp bigint NOT NULL,
+    from_coins bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE xp.merges IS 'Audit of merged persons: the merged person''s ledger rows now point at into_user.';
+
+ALTER TABLE xp.merges ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.merges_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE xp.message_log (
     platform text NOT NULL,
     chat_id text NOT NULL,
     message_id text NOT NULL,
-    user_id bigint NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
@@ -646,6 +879,11 @@ CREATE TABLE xp.ranks (
 );
 
 COMMENT ON TABLE xp.ranks IS 'Operator table: rank thresholds; rank ids ascend with min_xp and the lowest rank starts at 0 XP.';
+
+CREATE TABLE xp.redeem_failures (
+    account_id bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
 
 CREATE TABLE xp.settings (
     key text NOT NULL,
@@ -718,6 +956,15 @@ ALTER TABLE ONLY xp.ledger
 ALTER TABLE ONLY xp.ledger
     ADD CONSTRAINT ledger_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY xp.link_codes
+    ADD CONSTRAINT link_codes_pkey PRIMARY KEY (code_hash);
+
+ALTER TABLE ONLY xp.link_pepper
+    ADD CONSTRAINT link_pepper_pkey PRIMARY KEY (only_row);
+
+ALTER TABLE ONLY xp.merges
+    ADD CONSTRAINT merges_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY xp.message_log
     ADD CONSTRAINT message_log_pkey PRIMARY KEY (platform, chat_id, message_id);
 
@@ -747,7 +994,11 @@ CREATE INDEX ledger_time ON xp.ledger USING brin (created_at);
 
 CREATE INDEX ledger_user ON xp.ledger USING btree (user_id);
 
+CREATE INDEX link_codes_account ON xp.link_codes USING btree (account_id);
+
 CREATE INDEX message_log_time ON xp.message_log USING brin (created_at);
+
+CREATE INDEX redeem_failures_account ON xp.redeem_failures USING btree (account_id, created_at);
 
 CREATE INDEX users_board ON xp.users USING btree (xp DESC, id);
 
@@ -768,6 +1019,12 @@ ALTER TABLE ONLY xp.deliveries
 ALTER TABLE ONLY xp.ledger
     ADD CONSTRAINT ledger_user_id_fkey FOREIGN KEY (user_id) REFERENCES xp.users(id);
 
+ALTER TABLE ONLY xp.link_codes
+    ADD CONSTRAINT link_codes_account_id_fkey FOREIGN KEY (account_id) REFERENCES xp.accounts(id);
+
+ALTER TABLE ONLY xp.link_codes
+    ADD CONSTRAINT link_codes_redeemed_by_fkey FOREIGN KEY (redeemed_by) REFERENCES xp.accounts(id);
+
 ALTER TABLE ONLY xp.users
     ADD CONSTRAINT users_rank_id_fkey FOREIGN KEY (rank_id) REFERENCES xp.ranks(id);
 
@@ -786,11 +1043,21 @@ REVOKE ALL ON FUNCTION xp._check_platform(platform text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._check_text(value text, what text, max_length integer) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._code_hash(code text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._identity_lock() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._known_account(p_platform text, p_external_id text, OUT acc bigint, OUT uid bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._ledger_append_only() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._new_code() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._redeem_failed(p_acc bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount integer, p_key text) FROM PUBLIC;
 
@@ -814,6 +1081,10 @@ REVOKE ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_n
 GRANT ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.create_link_code(platform text, external_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.leaderboard(lim integer, period text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_admin;
@@ -829,6 +1100,14 @@ GRANT ALL ON FUNCTION xp.record_message(platform text, external_id text, chat_id
 REVOKE ALL ON FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) TO xp_bot;
 GRANT ALL ON FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.redeem_link_code(platform text, external_id text, code text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.redeem_link_code(platform text, external_id text, code text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.redeem_link_code(platform text, external_id text, code text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.unlink(platform text, external_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_admin;
 
 GRANT ALL ON TABLE xp.accounts TO xp_admin;
 GRANT SELECT ON TABLE xp.accounts TO xp_listener;
@@ -848,10 +1127,18 @@ GRANT ALL ON TABLE xp.ledger TO xp_admin;
 
 GRANT ALL ON SEQUENCE xp.ledger_id_seq TO xp_admin;
 
+GRANT ALL ON TABLE xp.link_codes TO xp_admin;
+
+GRANT ALL ON TABLE xp.merges TO xp_admin;
+
+GRANT ALL ON SEQUENCE xp.merges_id_seq TO xp_admin;
+
 GRANT ALL ON TABLE xp.message_log TO xp_admin;
 
 GRANT ALL ON TABLE xp.ranks TO xp_admin;
 GRANT SELECT ON TABLE xp.ranks TO xp_listener;
+
+GRANT ALL ON TABLE xp.redeem_failures TO xp_admin;
 
 GRANT ALL ON TABLE xp.settings TO xp_admin;
 GRANT SELECT ON TABLE xp.settings TO xp_listener;

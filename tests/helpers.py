@@ -42,3 +42,24 @@ def balances_match_ledger(conn: psycopg.Connection) -> list[dict[str, Any]]:
 
 def ledger_rows(conn: psycopg.Connection) -> int:
     return int(scalar(conn, "SELECT count(*) FROM xp.ledger"))
+
+
+def assert_consistent(conn: psycopg.Connection) -> None:
+    """The ledger invariants every scenario must leave true."""
+    assert balances_match_ledger(conn) == []
+    wrong_rank = conn.execute(
+        """
+        SELECT u.id, u.xp, u.rank_id,
+               (SELECT r.id FROM xp.ranks r WHERE r.min_xp <= u.xp ORDER BY r.min_xp DESC LIMIT 1) AS derived
+          FROM xp.users u
+         WHERE u.rank_id <> (SELECT r.id FROM xp.ranks r WHERE r.min_xp <= u.xp ORDER BY r.min_xp DESC LIMIT 1)
+            OR u.xp < u.rank_floor OR u.xp >= u.rank_ceil
+        """
+    ).fetchall()
+    assert wrong_rank == []
+    unpaid = conn.execute("SELECT id FROM xp.users WHERE rewarded_rank < rank_id").fetchall()
+    assert unpaid == []
+    orphans = conn.execute(
+        "SELECT u.id FROM xp.users u WHERE NOT EXISTS (SELECT 1 FROM xp.accounts a WHERE a.user_id = u.id)"
+    ).fetchall()
+    assert orphans == []

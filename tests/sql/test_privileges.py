@@ -11,6 +11,7 @@ from tests.helpers import call
 
 BOT_FUNCTIONS = {
     "award_xp", "award_coins", "claim_daily", "record_message", "record_voice", "profile", "leaderboard",
+    "create_link_code", "redeem_link_code", "unlink",
 }
 
 
