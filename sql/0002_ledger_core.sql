@@ -170,8 +170,11 @@ BEGIN
      WHERE u.id = p_uid
     RETURNING u.coins INTO v_coins;
     IF v_new <> p_old_rank THEN
+        -- the event carries what a notice shows, as it was when it happened
         PERFORM xp._emit(p_uid, 'rank_changed',
-                         jsonb_build_object('old_rank', p_old_rank, 'new_rank', v_new, 'xp', v_xp));
+                         jsonb_build_object('old_rank', p_old_rank, 'new_rank', v_new, 'xp', v_xp)
+                         || (SELECT jsonb_build_object('name', r.name, 'emoji', r.emoji, 'tier', r.tier)
+                               FROM xp.ranks r WHERE r.id = v_new));
     END IF;
     RETURN ROW(p_uid, v_xp, v_coins, p_old_rank, v_new, v_new <> p_old_rank, v_reward, true)::xp.award_result;
 END

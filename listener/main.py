@@ -1,0 +1,62 @@
+"""`xpsync listen discord|telegram`: one process, one pool, one handler, until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import discord
+from aiogram.exceptions import TelegramUnauthorizedError
+
+from xpsync.db import create_pool, database_url
+from xpsync.settings import ConfigError, Settings
+
+from .discord_roles import DiscordRoles
+from .runtime import Listener, Options
+from .telegram_notices import TelegramNotices
+
+log = logging.getLogger(__name__)
+TARGETS = ("discord", "telegram")
+
+
+def build_handler(target: str, pool, settings: Settings) -> DiscordRoles | TelegramNotices:  # noqa: ANN001
+    if target == "discord":
+        return DiscordRoles(pool, settings.require_discord_token(), settings.discord_api_base)
+    return TelegramNotices(pool, settings.require_telegram_token(), settings.telegram_api_base)
+
+
+def check_token(target: str, settings: Settings) -> None:
+    """Fail before touching the database when the platform token is missing."""
+    (settings.require_discord_token if target == "discord" else settings.require_telegram_token)()
+
+
+async def serve(target: str, settings: Settings, options: Options) -> int:
+    """Run the listener until SIGTERM/SIGINT (0) or until a task dies (1)."""
+    check_token(target, settings)
+    url = database_url(settings)
+    pool = create_pool(url, max_size=max(2, options.concurrency // 4 + 1), name=f"xpsync-listen-{target}")
+    await pool.open(wait=True, timeout=30)
+    handler = build_handler(target, pool, settings)
+    try:
+        try:
+            await handler.start()
+        except (discord.LoginFailure, TelegramUnauthorizedError):
+            variable = "DISCORD_TOKEN" if target == "discord" else "TELEGRAM_TOKEN"
+            raise ConfigError(f"{variable} was rejected by {target.capitalize()}: check the token") from None
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        listener = Listener(pool, url, handler, options=options)
+        try:
+            await listener.run(stop)
+        except Exception as exc:  # noqa: BLE001 - a dead task: say why, exit non-zero, let systemd restart us
+            for cause in getattr(exc, "exceptions", [exc]):
+                log.error("listener task died: %s: %s", type(cause).__name__, cause, exc_info=cause)
+            return 1
+        log.info("stopped: %s", dict(listener.stats))
+        return 0
+    finally:
+        await handler.close()
+        await pool.close()

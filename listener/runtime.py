@@ -1,0 +1,182 @@
+"""The listener loop: LISTEN as a doorbell, claim → platform call → ack, never a
+transaction open across a platform call.
+
+Two named tasks run under one TaskGroup: `listen-<target>` keeps a dedicated
+autocommit LISTEN connection (reconnecting with jittered, capped backoff) and
+rings a wake event; `work-<target>` drains due deliveries whenever woken, on
+start and after every reconnect (catch-up), and every `poll_seconds` whatever
+NOTIFY says. A stop event ends both after the current batch. A task that dies
+of anything but a lost connection takes the group down, and the process exits
+non-zero so that systemd restarts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import Protocol
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from .backoff import Backoff, sleep_unless
+from .outcome import Delivery, Permanent, Retry
+
+log = logging.getLogger(__name__)
+
+
+class Handler(Protocol):
+    target: str
+
+    async def handle(self, delivery: Delivery) -> str | None:
+        """Make the platform reflect the delivery; return a reference to store (a message id) or None."""
+
+
+@dataclass(frozen=True)
+class Options:
+    batch_size: int = 100
+    lease_seconds: int = 30
+    poll_seconds: float = 2.0
+    concurrency: int = 16
+    guard_seconds: float = 60.0  # the longest one delivery may take, pacing included
+
+
+def default_owner(target: str) -> str:
+    return f"{target}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class _Failed:
+    delivery: Delivery
+    reason: str
+    permanent: bool = False
+    retry_after: float | None = None
+    mute: bool = False
+
+
+class Listener:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        url: str,
+        handler: Handler,
+        *,
+        options: Options = Options(),
+        owner: str | None = None,
+    ) -> None:
+        self.pool = pool
+        self.url = url
+        self.handler = handler
+        self.target = handler.target
+        self.options = options
+        self.owner = owner or default_owner(self.target)
+        self.stats: Counter[str] = Counter()
+        self._slots = asyncio.Semaphore(options.concurrency)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        wake = asyncio.Event()
+        wake.set()  # catch up on start
+        log.info("listening for %s deliveries as %s", self.target, self.owner)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._listen(wake, stop), name=f"listen-{self.target}")
+            group.create_task(self._work(wake, stop), name=f"work-{self.target}")
+
+    async def _listen(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
+        backoff = Backoff(0.1, 10.0)
+        channel = sql.SQL("LISTEN {}").format(sql.Identifier(f"xp_{self.target}"))
+        while not stop.is_set():
+            try:
+                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+                    await conn.execute(channel)
+                    backoff.reset()
+                    wake.set()  # whatever was committed while we were away
+                    while not stop.is_set():
+                        async for _ in conn.notifies(timeout=1.0):
+                            wake.set()
+            except psycopg.OperationalError as exc:
+                self.stats["reconnects"] += 1
+                delay = backoff.next()
+                log.warning("LISTEN connection lost (%s); reconnecting in %.1fs", _first_line(exc), delay)
+                await sleep_unless(stop, delay)
+
+    async def _work(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
+        backoff = Backoff(0.1, 10.0)
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(wake.wait(), timeout=self.options.poll_seconds)
+            except TimeoutError:
+                pass
+            wake.clear()
+            try:
+                while not stop.is_set() and await self.drain_once() == self.options.batch_size:
+                    pass
+                backoff.reset()
+            except (psycopg.OperationalError, psycopg.errors.AdminShutdown) as exc:
+                delay = backoff.next()
+                log.warning("database unavailable (%s); retrying in %.1fs", _first_line(exc), delay)
+                await sleep_unless(stop, delay)
+                wake.set()
+
+    async def drain_once(self) -> int:
+        """Claim one batch, deliver it, record the outcomes; return how many were claimed."""
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                "SELECT * FROM xp.claim_deliveries(%s, %s, %s, %s)",
+                (self.target, self.owner, self.options.batch_size, self.options.lease_seconds),
+            )
+            rows = await cur.fetchall()
+        if not rows:
+            return 0
+        outcomes = await asyncio.gather(*(self._deliver(Delivery(**row)) for row in rows))
+        await self._record(outcomes)
+        return len(rows)
+
+    async def _deliver(self, delivery: Delivery) -> tuple[Delivery, str | None] | _Failed:
+        async with self._slots:
+            try:
+                ref = await asyncio.wait_for(self.handler.handle(delivery), self.options.guard_seconds)
+            except Permanent as exc:
+                return _Failed(delivery, exc.reason, permanent=True, mute=exc.mute)
+            except Retry as exc:
+                return _Failed(delivery, exc.reason, retry_after=exc.retry_after)
+            except TimeoutError:
+                return _Failed(delivery, f"timed out after {self.options.guard_seconds:g}s")
+            except Exception as exc:  # noqa: BLE001 - any handler failure is a transient delivery failure
+                log.exception("delivery %s (%s) failed", delivery.id, delivery.kind)
+                return _Failed(delivery, f"{type(exc).__name__}: {_first_line(exc)}")
+            return delivery, ref
+
+    async def _record(self, outcomes: list[tuple[Delivery, str | None] | _Failed]) -> None:
+        done = [o for o in outcomes if not isinstance(o, _Failed)]
+        failed = [o for o in outcomes if isinstance(o, _Failed)]
+        async with self.pool.connection() as conn:
+            if done:
+                cur = await conn.execute(
+                    "SELECT xp.ack_deliveries(%s, %s, %s, %s)",
+                    (self.owner, [d.id for d, _ in done], [d.attempts for d, _ in done], [r for _, r in done]),
+                )
+                acked = (await cur.fetchone())[0]
+                self.stats["done"] += acked
+                self.stats["lost_leases"] += len(done) - acked
+            for f in failed:
+                cur = await conn.execute(
+                    "SELECT xp.fail_delivery(%s, %s, %s, %s, %s, %s, %s)",
+                    (f.delivery.id, self.owner, f.delivery.attempts, f.reason, f.permanent, f.retry_after, f.mute),
+                )
+                status = (await cur.fetchone())[0]
+                self.stats["retried" if status == "pending" else status or "lost_leases"] += 1
+                log.log(logging.WARNING if f.permanent or status == "dead" else logging.INFO,
+                        "delivery %s to %s %s: %s", f.delivery.id, self.target, status, f.reason)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

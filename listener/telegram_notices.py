@@ -1,0 +1,86 @@
+"""Telegram handler: tell a person about a rank-up or an achievement in their language.
+
+Honours the person's opt-out, paces sends (25/s overall, 1/s per chat), and
+returns the sent message id so that it is stored with the ack: a delivery that
+already has one is never sent again. A chat that blocked the bot fails the
+delivery for good and turns the person's notices off.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from psycopg_pool import AsyncConnectionPool
+
+from .notices import render
+from .outcome import Delivery, Permanent, Retry
+from .pace import Pacer
+
+log = logging.getLogger(__name__)
+
+
+class TelegramNotices:
+    target = "telegram"
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        token: str,
+        api_base: str,
+        *,
+        pacer: Pacer | None = None,
+        call_timeout: float = 10.0,
+    ) -> None:
+        self.pool = pool
+        self.pacer = pacer or Pacer()
+        self.call_timeout = call_timeout
+        self.stats: Counter[str] = Counter()
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+        self.bot = Bot(token, session=session)
+
+    async def start(self) -> None:
+        """Check the token (getMe)."""
+        await self.bot.get_me(request_timeout=int(self.call_timeout))
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+
+    async def handle(self, delivery: Delivery) -> str | None:
+        if delivery.sent_ref is not None:
+            return delivery.sent_ref  # sent before the ack was lost: never send twice
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT * FROM xp.telegram_recipient(%s)", (delivery.user_id,))
+            recipient = await cur.fetchone()
+        if recipient is None:
+            return None
+        chat_id, language, notify = recipient
+        text = render(delivery.kind, delivery.payload, language)
+        if text is None or not notify:
+            return None
+        await self.pacer.wait(chat_id)
+        try:
+            message = await self.bot.send_message(chat_id, text, request_timeout=int(self.call_timeout))
+        except TelegramRetryAfter as exc:
+            raise Retry("telegram 429", retry_after=float(exc.retry_after)) from None
+        except TelegramForbiddenError as exc:
+            raise Permanent(f"telegram 403: {exc.message}", mute=True) from None
+        except TelegramBadRequest as exc:
+            raise Permanent(f"telegram 400: {exc.message}") from None
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            raise Retry(f"telegram: {exc.message}") from None
+        except TelegramAPIError as exc:
+            raise Retry(f"telegram: {exc.message}") from None
+        self.stats["messages"] += 1
+        return str(message.message_id)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+
+from listener.discord_roles import DiscordRoles
+from listener.pace import Pacer
+from listener.runtime import Listener, Options
+from listener.telegram_notices import TelegramNotices
+from xpsync.db import create_pool
+from xpsync.sandbox import Sandbox
+
+FAST = Options(batch_size=50, lease_seconds=5, poll_seconds=0.2, concurrency=16)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    box = Sandbox()
+    await box.start()
+    yield box
+    await box.stop()
+
+
+@pytest.fixture
+async def pool(db_url):
+    p = create_pool(db_url, max_size=8, name="test-listener")
+    await p.open(wait=True, timeout=10)
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+def fast_retries(conn):
+    """Retry backoff in tens of milliseconds instead of seconds."""
+    conn.execute("UPDATE xp.settings SET value = '0.05' WHERE key = 'delivery.backoff_base_seconds'")
+    conn.execute("UPDATE xp.settings SET value = '0.2' WHERE key = 'delivery.backoff_cap_seconds'")
+
+
+@pytest.fixture
+def community(conn, sandbox):
+    """Guild g1 mirrors ranks 2, 3 and 5; t1 (Telegram) and d1 (Discord) are one person."""
+    conn.execute("INSERT INTO xp.rank_roles VALUES ('g1', 2, 'r2'), ('g1', 3, 'r3'), ('g1', 5, 'r5')")
+    sandbox.discord.add_guild("g1", ["r2", "r3", "r5", "vip"])
+    sandbox.discord.add_member("g1", "d1", ["vip"])
+    code = conn.execute("SELECT xp.create_link_code('telegram', 't1') AS c").fetchone()["c"]
+    conn.execute("SELECT xp.redeem_link_code('discord', 'd1', %s)", (code,))
+    conn.execute("DELETE FROM xp.deliveries")  # start from a quiet outbox
+    return sandbox
+
+
+async def discord_handler(pool, sandbox) -> DiscordRoles:
+    handler = DiscordRoles(pool, sandbox.discord.token, sandbox.discord_api_base, call_timeout=2)
+    await handler.start()
+    return handler
+
+
+async def telegram_handler(pool, sandbox, pacer: Pacer | None = None) -> TelegramNotices:
+    handler = TelegramNotices(pool, sandbox.telegram.token, sandbox.telegram_api_base,
+                              pacer=pacer or Pacer(1000, 0.0), call_timeout=2)
+    await handler.start()
+    return handler
+
+
+@asynccontextmanager
+async def running(pool, db_url, handler, options: Options = FAST, owner: str | None = None):
+    listener = Listener(pool, db_url, handler, options=options, owner=owner)
+    stop = asyncio.Event()
+    task = asyncio.create_task(listener.run(stop))
+    try:
+        yield listener
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        await handler.close()
+
+
+async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true within {timeout}s: {predicate}")
+        await asyncio.sleep(interval)
+
+
+def statuses(conn, target: str | None = None) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT status, count(*) AS n FROM xp.deliveries WHERE %(t)s::text IS NULL OR target = %(t)s GROUP BY 1",
+        {"t": target},
+    )
+    return {r["status"]: r["n"] for r in rows}

@@ -1,0 +1,91 @@
+"""The Telegram listener against the sandbox's Bot API, through aiogram's own session."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from listener.pace import Pacer
+from tests.helpers import call
+from tests.listener.conftest import eventually, running, statuses, telegram_handler
+
+
+async def test_a_rank_up_is_told_in_the_persons_language(conn, pool, db_url, sandbox):
+    async with running(pool, db_url, await telegram_handler(pool, sandbox)):
+        call(conn, "award_xp", "telegram", "100", 300, "quiz", "k1")
+        await eventually(lambda: sandbox.telegram.sent_to("100"))
+        conn.execute("UPDATE xp.users SET language = 'ru'")
+        call(conn, "award_xp", "telegram", "100", 500, "quiz", "k2")
+        await eventually(lambda: len(sandbox.telegram.sent_to("100")) == 2)
+        await eventually(lambda: statuses(conn) == {"done": 2})
+    texts = [m.text for m in sandbox.telegram.sent_to("100")]
+    assert texts == ["🎉 Rank up! You are now 🌱 F II.", "🎉 Новый ранг! Теперь вы 🌱 F III."]
+    refs = [r["sent_ref"] for r in conn.execute("SELECT sent_ref FROM xp.deliveries ORDER BY id")]
+    assert refs == [str(m.message_id) for m in sandbox.telegram.sent_to("100")]
+
+
+async def test_demotions_and_opted_out_people_get_no_message(conn, pool, db_url, sandbox):
+    async with running(pool, db_url, await telegram_handler(pool, sandbox)):
+        call(conn, "award_xp", "telegram", "100", 300, "quiz", "k1")
+        await eventually(lambda: statuses(conn) == {"done": 1})
+        call(conn, "award_xp", "telegram", "100", -100, "penalty", "k2")  # demotion
+        await eventually(lambda: statuses(conn) == {"done": 2})
+        call(conn, "award_xp", "telegram", "200", 10, "r", "k3")
+        conn.execute("UPDATE xp.users SET notify = false WHERE id = (SELECT user_id FROM xp.accounts "
+                     "WHERE external_id = '200')")
+        call(conn, "award_xp", "telegram", "200", 300, "quiz", "k4")  # no delivery is even written
+    assert [m.chat_id for m in sandbox.telegram.messages] == ["100"]
+    assert statuses(conn) == {"done": 2}
+
+
+async def test_a_stored_message_id_is_never_sent_again(conn, pool, db_url, sandbox):
+    call(conn, "award_xp", "telegram", "100", 300, "quiz", "k1")
+    conn.execute("UPDATE xp.deliveries SET sent_ref = '77'")  # sent by a listener that died before its ack
+    async with running(pool, db_url, await telegram_handler(pool, sandbox)):
+        await eventually(lambda: statuses(conn) == {"done": 1})
+    assert sandbox.telegram.messages == []
+
+
+async def test_a_blocked_chat_fails_for_good_and_mutes_the_person(conn, pool, db_url, sandbox):
+    sandbox.telegram.blocked.add("100")
+    async with running(pool, db_url, await telegram_handler(pool, sandbox)):
+        call(conn, "award_xp", "telegram", "100", 300, "quiz", "k1")
+        await eventually(lambda: statuses(conn) == {"failed": 1})
+    row = conn.execute("SELECT d.last_error, u.notify FROM xp.deliveries d JOIN xp.users u ON u.id = d.user_id"
+                       ).fetchone()
+    assert row == {"last_error": "telegram 403: Forbidden: bot was blocked by the user", "notify": False}
+
+
+async def test_429_waits_retry_after_without_counting_an_attempt(conn, pool, db_url, sandbox, fast_retries):
+    sandbox.faults.script("telegram", "429", "5xx")
+    async with running(pool, db_url, await telegram_handler(pool, sandbox)):
+        call(conn, "award_xp", "telegram", "100", 300, "quiz", "k1")
+        started = time.monotonic()
+        await eventually(lambda: statuses(conn) == {"done": 1})
+        waited = time.monotonic() - started
+    assert waited >= 1.0  # the sandbox said retry after 1 second
+    # the 429 was not counted: one attempt for the 502, one for the success
+    assert conn.execute("SELECT attempts FROM xp.deliveries").fetchone()["attempts"] == 2
+    assert len(sandbox.telegram.messages) == 1
+
+
+async def test_pacing_keeps_one_message_per_chat_per_interval():
+    pacer = Pacer(per_second=1000, per_chat_seconds=0.2)
+    sent: list[tuple[str, float]] = []
+
+    async def send(chat):
+        await pacer.wait(chat)
+        sent.append((chat, time.monotonic()))
+
+    await asyncio.gather(*(send(chat) for chat in ["a", "a", "a", "b", "b"]))
+    for chat in "ab":
+        times = [t for c, t in sent if c == chat]
+        assert all(later - earlier >= 0.19 for earlier, later in zip(times, times[1:], strict=False))
+    assert len(sent) == 5
+
+
+async def test_pacing_keeps_the_overall_rate():
+    pacer = Pacer(per_second=50, per_chat_seconds=0)
+    started = time.monotonic()
+    await asyncio.gather(*(pacer.wait(str(i)) for i in range(26)))
+    assert time.monotonic() - started >= 0.49  # 26 sends at 50/s span at least 25 gaps of 20 ms

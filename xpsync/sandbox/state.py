@@ -1,0 +1,83 @@
+"""What the fake platforms hold: Discord guild members and roles, Telegram chats and messages."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Call:
+    at: float
+    platform: str
+    method: str
+    path: str
+    status: int
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    at: float
+    guild_id: str
+    member_id: str
+    role_id: str
+    action: str  # "add" | "remove"
+    reason: str
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    at: float
+    chat_id: str
+    message_id: int
+    text: str
+
+
+@dataclass
+class DiscordState:
+    token: str
+    guild_roles: dict[str, set[str]] = field(default_factory=dict)
+    forbidden_roles: dict[str, set[str]] = field(default_factory=dict)
+    members: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    role_changes: list[RoleChange] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_guild(self, guild_id: str, roles: list[str], *, forbidden: list[str] = ()) -> None:
+        with self.lock:
+            self.guild_roles[guild_id] = set(roles)
+            self.forbidden_roles[guild_id] = set(forbidden)
+            self.members.setdefault(guild_id, {})
+
+    def add_member(self, guild_id: str, member_id: str, roles: list[str] = ()) -> None:
+        with self.lock:
+            self.members.setdefault(guild_id, {})[member_id] = set(roles)
+
+    def roles_of(self, guild_id: str, member_id: str) -> set[str]:
+        with self.lock:
+            return set(self.members.get(guild_id, {}).get(member_id, set()))
+
+    def set_roles(self, guild_id: str, member_id: str, roles: list[str]) -> None:
+        """Change a member's roles by hand, as a moderator would (drift)."""
+        with self.lock:
+            self.members[guild_id][member_id] = set(roles)
+
+
+@dataclass
+class TelegramState:
+    token: str
+    blocked: set[str] = field(default_factory=set)
+    messages: list[SentMessage] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _next_id: int = 0
+
+    def record(self, chat_id: str, text: str) -> SentMessage:
+        with self.lock:
+            self._next_id += 1
+            sent = SentMessage(time.time(), chat_id, self._next_id, text)
+            self.messages.append(sent)
+            return sent
+
+    def sent_to(self, chat_id: str) -> list[SentMessage]:
+        with self.lock:
+            return [m for m in self.messages if m.chat_id == chat_id]
