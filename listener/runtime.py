@@ -26,6 +26,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from xpsync.db import recover
+
 from .backoff import Backoff, sleep_unless
 from .outcome import Delivery, Permanent, Retry
 
@@ -118,9 +120,10 @@ class Listener:
                 while not stop.is_set() and await self.drain_once() == self.options.batch_size:
                     pass
                 backoff.reset()
-            except (psycopg.OperationalError, psycopg.errors.AdminShutdown) as exc:
+            except psycopg.OperationalError as exc:
                 delay = backoff.next()
                 log.warning("database unavailable (%s); retrying in %.1fs", _first_line(exc), delay)
+                await recover(self.pool)
                 await sleep_unless(stop, delay)
                 wake.set()
 

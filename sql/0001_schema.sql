@@ -205,4 +205,4 @@ CREATE TYPE xp.daily_result AS (
 
 GRANT ALL ON ALL TABLES IN SCHEMA xp TO xp_admin;
 GRANT ALL ON ALL SEQUENCES IN SCHEMA xp TO xp_admin;
-GRANT SELECT ON xp.users, xp.accounts, xp.ranks, xp.settings, xp.events TO xp_listener;
+GRANT SELECT ON xp.ranks, xp.settings TO xp_listener;

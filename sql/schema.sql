@@ -243,6 +243,32 @@ CREATE FUNCTION xp._new_code() RETURNS text
       FROM (SELECT uuid_send(gen_random_uuid()) AS b FROM generate_series(1, 8)) AS s
 $$;
 
+CREATE FUNCTION xp._queue_resync(uids bigint[], reason text) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_count bigint;
+BEGIN
+    WITH wanted AS (
+        SELECT DISTINCT a.user_id
+          FROM xp.accounts a
+         WHERE a.platform = 'discord' AND (uids IS NULL OR a.user_id = ANY (uids))
+           AND NOT EXISTS (SELECT 1 FROM xp.deliveries d
+                            WHERE d.user_id = a.user_id AND d.target = 'discord'
+                              AND d.status = 'pending' AND d.lease_owner IS NULL)),
+    ev AS (
+        INSERT INTO xp.events (user_id, kind, payload)
+        SELECT w.user_id, 'roles_resync', jsonb_build_object('reason', reason) FROM wanted w
+        RETURNING events.id, events.user_id),
+    dl AS (
+        INSERT INTO xp.deliveries (event_id, target, user_id)
+        SELECT ev.id, 'discord', ev.user_id FROM ev
+        RETURNING 1)
+    SELECT count(*) INTO v_count FROM dl;
+    RETURN v_count;
+END
+$$;
+
 CREATE FUNCTION xp._redeem_failed(p_acc bigint) RETURNS void
     LANGUAGE plpgsql
     AS $$
@@ -314,8 +340,11 @@ BEGIN
      WHERE u.id = p_uid
     RETURNING u.coins INTO v_coins;
     IF v_new <> p_old_rank THEN
+        -- the event carries what a notice shows, as it was when it happened
         PERFORM xp._emit(p_uid, 'rank_changed',
-                         jsonb_build_object('old_rank', p_old_rank, 'new_rank', v_new, 'xp', v_xp));
+                         jsonb_build_object('old_rank', p_old_rank, 'new_rank', v_new, 'xp', v_xp)
+                         || (SELECT jsonb_build_object('name', r.name, 'emoji', r.emoji, 'tier', r.tier)
+                               FROM xp.ranks r WHERE r.id = v_new));
     END IF;
     RETURN ROW(p_uid, v_xp, v_coins, p_old_rank, v_new, v_new <> p_old_rank, v_reward, true)::xp.award_result;
 END
@@ -342,6 +371,25 @@ CREATE FUNCTION xp._state(p_uid bigint) RETURNS xp.award_result
     SELECT ROW(u.id, u.xp, u.coins, u.rank_id, u.rank_id, false, 0, false)::xp.award_result
       FROM xp.users u WHERE u.id = p_uid
 $$;
+
+CREATE FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[] DEFAULT NULL::text[]) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH done AS (
+        UPDATE xp.deliveries d
+           SET status = 'done', finished_at = now(), sent_ref = coalesce(a.ref, d.sent_ref),
+               lease_owner = NULL, last_error = NULL
+          FROM unnest(ack_deliveries.ids, ack_deliveries.attempts,
+                      coalesce(ack_deliveries.refs, array_fill(NULL::text, ARRAY[cardinality(ack_deliveries.ids)])))
+               AS a (id, attempt, ref)
+         WHERE d.id = a.id AND d.attempts = a.attempt AND d.lease_owner = ack_deliveries.owner
+           AND d.status = 'pending'
+        RETURNING 1)
+    SELECT count(*)::int FROM done
+$$;
+
+COMMENT ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) IS 'Listener: mark claimed deliveries done (with the platform''s message id); returns how many were still ours.';
 
 CREATE FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -420,6 +468,42 @@ $$;
 
 COMMENT ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) IS 'The daily reward, once per UTC day per person (every account they hold that day); applied=false when already claimed.';
 
+CREATE FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer DEFAULT 100, lease_seconds integer DEFAULT 30) RETURNS TABLE(id bigint, event_id bigint, user_id bigint, kind text, payload jsonb, attempts integer, sent_ref text, created_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF claim_deliveries.batch_size IS NULL OR claim_deliveries.batch_size NOT BETWEEN 1 AND 10000
+       OR claim_deliveries.lease_seconds IS NULL OR claim_deliveries.lease_seconds NOT BETWEEN 1 AND 3600 THEN
+        RAISE EXCEPTION 'batch_size % and lease_seconds % must be within 1..10000 and 1..3600',
+            claim_deliveries.batch_size, claim_deliveries.lease_seconds USING ERRCODE = 'XP002';
+    END IF;
+    PERFORM xp._check_text(claim_deliveries.owner, 'owner');
+    RETURN QUERY
+        WITH due AS (
+            SELECT d.id
+              FROM xp.deliveries d
+             WHERE d.target = claim_deliveries.target AND d.status = 'pending' AND d.run_at <= now()
+             ORDER BY d.run_at, d.id
+             LIMIT claim_deliveries.batch_size
+               FOR UPDATE SKIP LOCKED),
+        claimed AS (
+            UPDATE xp.deliveries d
+               SET attempts = d.attempts + 1,
+                   lease_owner = claim_deliveries.owner,
+                   run_at = now() + make_interval(secs => claim_deliveries.lease_seconds)
+              FROM due
+             WHERE d.id = due.id
+            RETURNING d.id, d.event_id, d.user_id, d.attempts, d.sent_ref, d.created_at)
+        SELECT c.id, c.event_id, c.user_id, e.kind, e.payload, c.attempts, c.sent_ref, c.created_at
+          FROM claimed c
+          JOIN xp.events e ON e.id = c.event_id
+         ORDER BY c.id;
+END
+$$;
+
+COMMENT ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer, lease_seconds integer) IS 'Listener: claim due deliveries for a target under a lease (SKIP LOCKED); an expired lease is due again.';
+
 CREATE FUNCTION xp.create_link_code(platform text, external_id text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -445,6 +529,77 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.create_link_code(platform text, external_id text) IS 'Issue a one-time link code (8 characters, valid 10 minutes) for the account to redeem on another platform.';
+
+CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, member_id text, desired text[], managed text[])
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT g.guild_id,
+           a.external_id,
+           coalesce((SELECT array_agg(rr.role_id ORDER BY rr.rank_id)
+                       FROM xp.rank_roles rr
+                      WHERE rr.guild_id = g.guild_id
+                        AND rr.rank_id <= u.rank_id
+                        AND (coalesce(gs.role_mode, 'replace') = 'stack'
+                             OR rr.rank_id = (SELECT max(x.rank_id) FROM xp.rank_roles x
+                                               WHERE x.guild_id = g.guild_id AND x.rank_id <= u.rank_id))),
+                    '{}'),
+           (SELECT array_agg(rr.role_id ORDER BY rr.rank_id) FROM xp.rank_roles rr WHERE rr.guild_id = g.guild_id)
+      FROM xp.users u
+      JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'discord'
+     CROSS JOIN (SELECT DISTINCT r.guild_id FROM xp.rank_roles r) AS g
+      LEFT JOIN xp.guild_settings gs ON gs.guild_id = g.guild_id
+     WHERE u.id = uid
+     ORDER BY g.guild_id
+$$;
+
+COMMENT ON FUNCTION xp.discord_role_plan(uid bigint) IS 'Listener: per guild, the managed Discord roles a person should hold now and all roles xpsync manages there.';
+
+CREATE FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean DEFAULT false, retry_after double precision DEFAULT NULL::double precision, mute_person boolean DEFAULT false) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    d xp.deliveries;
+    v_status text;
+    v_delay double precision;
+BEGIN
+    SELECT * INTO d FROM xp.deliveries x
+     WHERE x.id = fail_delivery.id AND x.attempts = fail_delivery.attempt AND x.lease_owner = fail_delivery.owner
+       AND x.status = 'pending'
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF fail_delivery.permanent THEN
+        v_status := 'failed';
+    ELSIF fail_delivery.retry_after IS NOT NULL THEN
+        v_status := 'pending';
+        v_delay := greatest(fail_delivery.retry_after, 0);
+    ELSIF d.attempts >= xp._setting('delivery.max_attempts')::int THEN
+        v_status := 'dead';
+    ELSE
+        v_status := 'pending';
+        v_delay := least(xp._setting('delivery.backoff_cap_seconds')::double precision,
+                         xp._setting('delivery.backoff_base_seconds')::double precision * 2 ^ (d.attempts - 1))
+                   * (0.5 + random() / 2);
+    END IF;
+    UPDATE xp.deliveries x
+       SET status = v_status,
+           attempts = x.attempts - CASE WHEN fail_delivery.retry_after IS NOT NULL THEN 1 ELSE 0 END,
+           run_at = CASE WHEN v_status = 'pending' THEN now() + make_interval(secs => v_delay) ELSE x.run_at END,
+           finished_at = CASE WHEN v_status = 'pending' THEN NULL ELSE now() END,
+           lease_owner = NULL,
+           last_error = left(coalesce(fail_delivery.error, 'unknown error'), 500)
+     WHERE x.id = d.id;
+    IF fail_delivery.mute_person THEN
+        UPDATE xp.users u SET notify = false WHERE u.id = d.user_id;
+    END IF;
+    RETURN v_status;
+END
+$$;
+
+COMMENT ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) IS 'Listener: record a failed claim (retry with backoff, 429 at retry_after uncounted, failed, or dead).';
 
 CREATE FUNCTION xp.leaderboard(lim integer DEFAULT 10, period text DEFAULT 'all'::text) RETURNS TABLE(place bigint, user_id bigint, display_name text, xp bigint, rank_id integer)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -677,6 +832,63 @@ $$;
 
 COMMENT ON FUNCTION xp.redeem_link_code(platform text, external_id text, code text) IS 'Redeem a link code from another platform: both accounts become one person (merging progress); NULL for a bad code.';
 
+CREATE FUNCTION xp.release_deliveries(owner text, ids bigint[]) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH released AS (
+        UPDATE xp.deliveries d
+           SET run_at = now(), attempts = d.attempts - 1, lease_owner = NULL
+         WHERE d.id = ANY (release_deliveries.ids) AND d.lease_owner = release_deliveries.owner AND d.status = 'pending'
+        RETURNING 1)
+    SELECT count(*)::int FROM released
+$$;
+
+COMMENT ON FUNCTION xp.release_deliveries(owner text, ids bigint[]) IS 'Listener: hand claimed deliveries back unprocessed (on shutdown); they are due at once.';
+
+CREATE FUNCTION xp.request_resync(platform text, external_id text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_uid bigint;
+BEGIN
+    PERFORM xp._check_platform(request_resync.platform);
+    SELECT a.user_id INTO v_uid FROM xp.accounts a
+     WHERE a.platform = request_resync.platform AND a.external_id = request_resync.external_id;
+    IF NOT FOUND THEN
+        RETURN 0;  -- never seen: there are no roles to put right
+    END IF;
+    RETURN xp._queue_resync(ARRAY[v_uid], 'requested via ' || request_resync.platform);
+END
+$$;
+
+COMMENT ON FUNCTION xp.request_resync(platform text, external_id text) IS 'Bots: ask for the Discord roles of the person behind an account to be put right; returns deliveries queued.';
+
+CREATE FUNCTION xp.resync_roles(user_id bigint DEFAULT NULL::bigint) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN xp._queue_resync(CASE WHEN resync_roles.user_id IS NULL THEN NULL ELSE ARRAY[resync_roles.user_id] END,
+                            'resync_roles by ' || session_user);
+END
+$$;
+
+COMMENT ON FUNCTION xp.resync_roles(user_id bigint) IS 'Admin: queue a Discord role resync for one person, or (NULL) everyone with a Discord account.';
+
+CREATE FUNCTION xp.telegram_recipient(uid bigint) RETURNS TABLE(chat_id text, language text, notify boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT a.external_id, u.language, u.notify
+      FROM xp.users u
+      JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'telegram'
+     WHERE u.id = uid
+$$;
+
+COMMENT ON FUNCTION xp.telegram_recipient(uid bigint) IS 'Listener: the private chat, language and notice preference of a person''s Telegram account.';
+
 CREATE FUNCTION xp.unlink(platform text, external_id text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -789,6 +1001,14 @@ ALTER TABLE xp.events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE xp.guild_settings (
+    guild_id text NOT NULL,
+    role_mode text DEFAULT 'replace'::text NOT NULL,
+    CONSTRAINT guild_settings_role_mode_check CHECK ((role_mode = ANY (ARRAY['replace'::text, 'stack'::text])))
+);
+
+COMMENT ON TABLE xp.guild_settings IS 'Operator table: replace = only the role of the highest rank reached; stack = the roles of every rank reached.';
+
 CREATE TABLE xp.ledger (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
@@ -861,6 +1081,14 @@ CREATE TABLE xp.message_log (
 );
 
 COMMENT ON TABLE xp.message_log IS 'Every message seen, counted or not, so that a replay never counts one later.';
+
+CREATE TABLE xp.rank_roles (
+    guild_id text NOT NULL,
+    rank_id integer NOT NULL,
+    role_id text NOT NULL
+);
+
+COMMENT ON TABLE xp.rank_roles IS 'Operator table: the Discord role that mirrors a rank in a guild.';
 
 CREATE TABLE xp.ranks (
     id integer NOT NULL,
@@ -950,6 +1178,9 @@ ALTER TABLE ONLY xp.deliveries
 ALTER TABLE ONLY xp.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY xp.guild_settings
+    ADD CONSTRAINT guild_settings_pkey PRIMARY KEY (guild_id);
+
 ALTER TABLE ONLY xp.ledger
     ADD CONSTRAINT ledger_idempotency_key_key UNIQUE (idempotency_key);
 
@@ -967,6 +1198,12 @@ ALTER TABLE ONLY xp.merges
 
 ALTER TABLE ONLY xp.message_log
     ADD CONSTRAINT message_log_pkey PRIMARY KEY (platform, chat_id, message_id);
+
+ALTER TABLE ONLY xp.rank_roles
+    ADD CONSTRAINT rank_roles_guild_id_role_id_key UNIQUE (guild_id, role_id);
+
+ALTER TABLE ONLY xp.rank_roles
+    ADD CONSTRAINT rank_roles_pkey PRIMARY KEY (guild_id, rank_id);
 
 ALTER TABLE ONLY xp.ranks
     ADD CONSTRAINT ranks_min_xp_key UNIQUE (min_xp);
@@ -1025,6 +1262,9 @@ ALTER TABLE ONLY xp.link_codes
 ALTER TABLE ONLY xp.link_codes
     ADD CONSTRAINT link_codes_redeemed_by_fkey FOREIGN KEY (redeemed_by) REFERENCES xp.accounts(id);
 
+ALTER TABLE ONLY xp.rank_roles
+    ADD CONSTRAINT rank_roles_rank_id_fkey FOREIGN KEY (rank_id) REFERENCES xp.ranks(id);
+
 ALTER TABLE ONLY xp.users
     ADD CONSTRAINT users_rank_id_fkey FOREIGN KEY (rank_id) REFERENCES xp.ranks(id);
 
@@ -1057,6 +1297,8 @@ REVOKE ALL ON FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigi
 
 REVOKE ALL ON FUNCTION xp._new_code() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._queue_resync(uids bigint[], reason text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._redeem_failed(p_acc bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount integer, p_key text) FROM PUBLIC;
@@ -1068,6 +1310,10 @@ REVOKE ALL ON FUNCTION xp._ring() FROM PUBLIC;
 REVOKE ALL ON FUNCTION xp._setting(p_key text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._state(p_uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) TO xp_listener;
+GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) TO xp_bot;
@@ -1081,9 +1327,21 @@ REVOKE ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_n
 GRANT ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer, lease_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer, lease_seconds integer) TO xp_listener;
+GRANT ALL ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer, lease_seconds integer) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.create_link_code(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.discord_role_plan(uid bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_listener;
+GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) TO xp_listener;
+GRANT ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.leaderboard(lim integer, period text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_bot;
@@ -1105,12 +1363,26 @@ REVOKE ALL ON FUNCTION xp.redeem_link_code(platform text, external_id text, code
 GRANT ALL ON FUNCTION xp.redeem_link_code(platform text, external_id text, code text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.redeem_link_code(platform text, external_id text, code text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.release_deliveries(owner text, ids bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.release_deliveries(owner text, ids bigint[]) TO xp_listener;
+GRANT ALL ON FUNCTION xp.release_deliveries(owner text, ids bigint[]) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.request_resync(platform text, external_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.request_resync(platform text, external_id text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.request_resync(platform text, external_id text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.resync_roles(user_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.resync_roles(user_id bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.telegram_recipient(uid bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.telegram_recipient(uid bigint) TO xp_listener;
+GRANT ALL ON FUNCTION xp.telegram_recipient(uid bigint) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.unlink(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_admin;
 
 GRANT ALL ON TABLE xp.accounts TO xp_admin;
-GRANT SELECT ON TABLE xp.accounts TO xp_listener;
 
 GRANT ALL ON SEQUENCE xp.accounts_id_seq TO xp_admin;
 
@@ -1119,9 +1391,10 @@ GRANT ALL ON TABLE xp.deliveries TO xp_admin;
 GRANT ALL ON SEQUENCE xp.deliveries_id_seq TO xp_admin;
 
 GRANT ALL ON TABLE xp.events TO xp_admin;
-GRANT SELECT ON TABLE xp.events TO xp_listener;
 
 GRANT ALL ON SEQUENCE xp.events_id_seq TO xp_admin;
+
+GRANT ALL ON TABLE xp.guild_settings TO xp_admin;
 
 GRANT ALL ON TABLE xp.ledger TO xp_admin;
 
@@ -1135,6 +1408,8 @@ GRANT ALL ON SEQUENCE xp.merges_id_seq TO xp_admin;
 
 GRANT ALL ON TABLE xp.message_log TO xp_admin;
 
+GRANT ALL ON TABLE xp.rank_roles TO xp_admin;
+
 GRANT ALL ON TABLE xp.ranks TO xp_admin;
 GRANT SELECT ON TABLE xp.ranks TO xp_listener;
 
@@ -1144,7 +1419,6 @@ GRANT ALL ON TABLE xp.settings TO xp_admin;
 GRANT SELECT ON TABLE xp.settings TO xp_listener;
 
 GRANT ALL ON TABLE xp.users TO xp_admin;
-GRANT SELECT ON TABLE xp.users TO xp_listener;
 
 GRANT ALL ON SEQUENCE xp.users_id_seq TO xp_admin;
 

@@ -45,3 +45,14 @@ def create_pool(url: str, *, min_size: int = 1, max_size: int = 8, name: str = "
         name=name,
         kwargs={"autocommit": True, "application_name": name},
     )
+
+
+async def recover(pool: AsyncConnectionPool) -> None:
+    """After a lost connection: drop every dead idle connection at once and refill.
+
+    (A per-checkout check would back off a second or more per dead connection.)
+    """
+    try:
+        await pool.check()
+    except Exception as exc:  # noqa: BLE001 - the server may still be down; the caller retries
+        log.info("pool check failed: %s", exc)

@@ -89,3 +89,12 @@ async def test_pacing_keeps_the_overall_rate():
     started = time.monotonic()
     await asyncio.gather(*(pacer.wait(str(i)) for i in range(26)))
     assert time.monotonic() - started >= 0.49  # 26 sends at 50/s span at least 25 gaps of 20 ms
+
+
+async def test_a_chat_telegram_does_not_know_fails_for_good(conn, pool, db_url, sandbox):
+    async with running(pool, db_url, await telegram_handler(pool, sandbox)):
+        call(conn, "award_xp", "telegram", "not-a-chat", 300, "quiz", "k1")
+        await eventually(lambda: statuses(conn) == {"failed": 1})
+    assert conn.execute("SELECT last_error FROM xp.deliveries").fetchone()["last_error"] == (
+        "telegram 400: Bad Request: chat not found"
+    )

@@ -11,7 +11,11 @@ from tests.helpers import call
 
 BOT_FUNCTIONS = {
     "award_xp", "award_coins", "claim_daily", "record_message", "record_voice", "profile", "leaderboard",
-    "create_link_code", "redeem_link_code", "unlink",
+    "create_link_code", "redeem_link_code", "unlink", "request_resync",
+}
+LISTENER_FUNCTIONS = {
+    "claim_deliveries", "ack_deliveries", "fail_delivery", "release_deliveries", "discord_role_plan",
+    "telegram_recipient",
 }
 
 
@@ -69,12 +73,35 @@ def test_no_function_is_executable_by_public(conn):
     assert granted == []
 
 
-def test_bot_role_executes_exactly_the_bot_functions(conn):
-    allowed = {r["proname"] for r in conn.execute(
+def executable_by(conn, role):
+    return {r["proname"] for r in conn.execute(
         "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-        "WHERE n.nspname = 'xp' AND has_function_privilege('xp_bot', p.oid, 'EXECUTE')"
+        "WHERE n.nspname = 'xp' AND has_function_privilege(%s, p.oid, 'EXECUTE')", (role,)
     )}
-    assert allowed == BOT_FUNCTIONS
+
+
+def test_bot_role_executes_exactly_the_bot_functions(conn):
+    assert executable_by(conn, "xp_bot") == BOT_FUNCTIONS
+
+
+def test_listener_role_executes_exactly_the_delivery_functions(conn):
+    assert executable_by(conn, "xp_listener") == LISTENER_FUNCTIONS
+
+
+def test_listener_role_reads_only_ranks_and_settings_and_writes_nothing(conn):
+    call(conn, "award_xp", "discord", "1", 300, "r", "k1")
+    readable = {r["relname"] for r in conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'xp' AND c.relkind = 'r' AND has_table_privilege('xp_listener', c.oid, 'SELECT')"
+    )}
+    assert readable == {"ranks", "settings"}
+    conn.execute("SET ROLE xp_listener")
+    assert len(conn.execute("SELECT * FROM xp.claim_deliveries('discord', 'me')").fetchall()) == 1
+    for statement in ("SELECT * FROM xp.ledger", "UPDATE xp.deliveries SET status = 'done'",
+                      "UPDATE xp.settings SET value = '1'",
+                      "SELECT * FROM xp.award_xp('discord', '1', 5, 'r', 'k2')"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
 
 
 def test_public_functions_are_commented_definer_and_pin_search_path(conn):

@@ -79,3 +79,25 @@ def test_usage_errors_exit_2(args):
     result = xpsync(*args)
     assert result.returncode == 2
     assert "usage: xpsync" in result.stderr
+
+
+@pytest.mark.parametrize(("target", "variable"), [("discord", "DISCORD_TOKEN"), ("telegram", "TELEGRAM_TOKEN")])
+def test_listen_without_its_token_is_one_line_naming_the_variable(target, variable, tmp_path):
+    result = xpsync("listen", target, env={"XPSYNC_HOME": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"xpsync: {variable} is not set: export {variable} with "
+        + ("the Discord bot token" if target == "discord" else "the Telegram bot token from @BotFather")
+    ]
+    assert not (tmp_path / "pgdata").exists()  # it failed before starting anything
+
+
+def test_listen_with_a_rejected_token_says_so_without_showing_it(db_url):
+    from xpsync.sandbox import SandboxThread
+
+    with SandboxThread() as box:
+        env = {**box.env(), "DATABASE_URL": db_url, "DISCORD_TOKEN": "wrong-secret-token"}
+        result = xpsync("listen", "discord", env=env, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == "xpsync: DISCORD_TOKEN was rejected by Discord: check the token"
+    assert "wrong-secret-token" not in result.stderr

@@ -177,6 +177,9 @@ class Sandbox:
             return faulty
         form = dict(await request.post()) if request.content_type != "application/json" else await request.json()
         chat_id, text = str(form.get("chat_id", "")), str(form.get("text", ""))
+        if not chat_id.lstrip("-").isdigit():
+            self._record("telegram", request, 400)
+            return reply(400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})
         if chat_id in self.telegram.blocked:
             self._record("telegram", request, 403)
             return reply(403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"})
@@ -184,7 +187,7 @@ class Sandbox:
         self._record("telegram", request, 200)
         return reply(200, {"ok": True, "result": {
             "message_id": sent.message_id, "date": int(sent.at), "text": text,
-            "chat": {"id": int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id, "type": "private"},
+            "chat": {"id": int(chat_id), "type": "private"},
         }})
 
 

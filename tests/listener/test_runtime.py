@@ -1,0 +1,133 @@
+"""The listener loop under stress: catch-up, several instances, killed connections and processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from listener.main import serve
+from listener.runtime import Options
+from tests.helpers import call
+from tests.listener.conftest import FAST, discord_handler, eventually, running, statuses, telegram_handler
+from xpsync.sandbox import SandboxThread
+from xpsync.settings import Settings
+
+
+def rank_up_many(conn, n: int, platform: str = "telegram", prefix: str = "") -> None:
+    for i in range(n):
+        call(conn, "award_xp", platform, f"{prefix}{1000 + i}", 300, "r", f"{prefix}k{i}")
+
+
+async def test_a_listener_started_late_catches_up(conn, pool, db_url, sandbox):
+    rank_up_many(conn, 30)
+    async with running(pool, db_url, await telegram_handler(pool, sandbox)):
+        await eventually(lambda: statuses(conn) == {"done": 30})
+    assert len({m.chat_id for m in sandbox.telegram.messages}) == 30
+
+
+async def test_two_instances_deliver_each_exactly_once(conn, pool, db_url, sandbox):
+    options = Options(batch_size=10, lease_seconds=30, poll_seconds=0.05, concurrency=8)
+    async with running(pool, db_url, await telegram_handler(pool, sandbox), options, owner="one") as one, \
+            running(pool, db_url, await telegram_handler(pool, sandbox), options, owner="two") as two:
+        rank_up_many(conn, 200)
+        await eventually(lambda: statuses(conn) == {"done": 200}, timeout=30)
+    per_chat = Counter(m.chat_id for m in sandbox.telegram.messages)
+    assert len(per_chat) == 200 and set(per_chat.values()) == {1}
+    assert one.stats["done"] + two.stats["done"] == 200
+    assert one.stats["done"] > 0 and two.stats["done"] > 0
+    owners = {r["n"] for r in conn.execute("SELECT count(*) AS n FROM xp.deliveries GROUP BY sent_ref")}
+    assert owners == {1}
+
+
+async def test_connections_terminated_by_the_server_are_survived(conn, pool, db_url, sandbox):
+    async with running(pool, db_url, await telegram_handler(pool, sandbox)) as listener:
+        rank_up_many(conn, 5)
+        await eventually(lambda: statuses(conn) == {"done": 5})
+        killed = []
+        for _ in range(3):
+            killed.append(conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()["n"])
+            await asyncio.sleep(0.3)
+        assert killed[0] >= 2  # the LISTEN connection and the pool's
+        rank_up_many(conn, 5, prefix="9")
+        await eventually(lambda: statuses(conn) == {"done": 10}, timeout=20)
+    assert listener.stats["reconnects"] >= 1
+    assert len(sandbox.telegram.messages) == 10
+
+
+async def test_a_dead_task_makes_the_process_exit_non_zero(conn, db_url, sandbox):
+    conn.execute("DROP FUNCTION xp.claim_deliveries")  # a broken deployment, not a lost connection
+    settings = Settings.from_env({"DATABASE_URL": db_url, **sandbox.env()})
+    code = await asyncio.wait_for(serve("discord", settings, FAST), 20)
+    assert code == 1
+
+
+# --- as a process ---------------------------------------------------------------------------------
+
+
+def listen(target: str, db_url: str, box, **env: str) -> subprocess.Popen:
+    environment = {
+        "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "DATABASE_URL": db_url,
+        "XPSYNC_POLL_SECONDS": "0.2", **box.env(), **env,
+    }
+    return subprocess.Popen([sys.executable, "-m", "xpsync", "listen", target], env=environment,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_until(predicate, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout}s")
+        time.sleep(0.05)
+
+
+def test_sigterm_finishes_and_exits_zero(conn, db_url):
+    with SandboxThread() as box:
+        proc = listen("telegram", db_url, box)
+        try:
+            rank_up_many(conn, 3)
+            wait_until(lambda: len(box.telegram.messages) == 3, 20)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(15) == 0
+        finally:
+            proc.kill()
+            proc.communicate()
+    assert statuses(conn) == {"done": 3}
+
+
+@pytest.mark.parametrize("kills", [1, 3])
+def test_sigkill_mid_batch_loses_nothing(conn, db_url, kills):
+    total = 40
+    with SandboxThread() as box:
+        box.faults.randomize("telegram", {"slow": 1.0}, delay=0.15)  # every send takes a while
+        rank_up_many(conn, total)
+        for _ in range(kills):
+            proc = listen("telegram", db_url, box, XPSYNC_LEASE_SECONDS="2", XPSYNC_BATCH_SIZE="10")
+            sent_before = len(box.telegram.messages)
+            wait_until(lambda sent_before=sent_before: len(box.telegram.messages) >= sent_before + 3, 30)
+            proc.kill()  # SIGKILL, mid-batch
+            proc.communicate()
+        box.faults.clear()
+        survivor = listen("telegram", db_url, box, XPSYNC_LEASE_SECONDS="2")
+        try:
+            wait_until(lambda: statuses(conn) == {"done": total}, 60)
+        finally:
+            survivor.terminate()
+            assert survivor.wait(15) == 0
+            survivor.communicate()
+        per_chat = Counter(m.chat_id for m in box.telegram.messages)
+    assert len(per_chat) == total  # nothing lost
+    duplicates = sum(n - 1 for n in per_chat.values())
+    print(f"\n{kills} SIGKILL(s): {total} deliveries done, {duplicates} duplicate message(s)")
+    # a duplicate is a message sent by a killed listener before it could ack: at most its batch in flight
+    assert duplicates <= kills * 10
