@@ -34,6 +34,15 @@ LANGUAGE sql STABLE AS $$
     SELECT value FROM xp.settings WHERE key = p_key
 $$;
 
+-- A new person with nothing, at the lowest rank.
+CREATE FUNCTION xp._new_person(p_display_name text) RETURNS bigint
+LANGUAGE sql AS $$
+    INSERT INTO xp.users (display_name, rank_id, rank_floor, rank_ceil)
+    SELECT p_display_name, r.id, r.min_xp, (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
+      FROM xp.ranks r ORDER BY r.min_xp LIMIT 1
+    RETURNING id
+$$;
+
 -- The account for (platform, external_id); first sight creates it with a new person.
 -- FOR KEY SHARE: moving an account to another person (link, unlink) is a key
 -- update of the row, so it waits for writes in flight, and writes that start
@@ -60,11 +69,7 @@ BEGIN
     IF p_display_name IS NOT NULL THEN
         PERFORM xp._check_text(p_display_name, 'display_name');
     END IF;
-    INSERT INTO xp.users (display_name, rank_id, rank_floor, rank_ceil)
-    SELECT p_display_name, r.id, r.min_xp,
-           (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
-      FROM xp.ranks r ORDER BY r.min_xp LIMIT 1
-    RETURNING id INTO uid;
+    uid := xp._new_person(p_display_name);
     INSERT INTO xp.accounts (user_id, platform, external_id, display_name)
     VALUES (uid, p_platform, p_external_id, p_display_name)
     ON CONFLICT (platform, external_id) DO NOTHING

@@ -217,11 +217,7 @@ BEGIN
         RAISE EXCEPTION 'account %:% is the only account of person %; there is nothing to unlink it from',
             unlink.platform, unlink.external_id, a.uid USING ERRCODE = 'XP007';
     END IF;
-    INSERT INTO xp.users (display_name, rank_id, rank_floor, rank_ceil)
-    SELECT (SELECT c.display_name FROM xp.accounts c WHERE c.id = a.acc), r.id, r.min_xp,
-           (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
-      FROM xp.ranks r ORDER BY r.min_xp LIMIT 1
-    RETURNING id INTO v_new;
+    v_new := xp._new_person((SELECT c.display_name FROM xp.accounts c WHERE c.id = a.acc));
     -- the account moves first (waiting for writes in flight through it), then the person is locked
     UPDATE xp.accounts c SET user_id = v_new, linked_at = NULL WHERE c.id = a.acc;
     SELECT * INTO p FROM xp.users u WHERE u.id = a.uid FOR UPDATE;

@@ -50,11 +50,7 @@ BEGIN
     IF p_display_name IS NOT NULL THEN
         PERFORM xp._check_text(p_display_name, 'display_name');
     END IF;
-    INSERT INTO xp.users (display_name, rank_id, rank_floor, rank_ceil)
-    SELECT p_display_name, r.id, r.min_xp,
-           (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
-      FROM xp.ranks r ORDER BY r.min_xp LIMIT 1
-    RETURNING id INTO uid;
+    uid := xp._new_person(p_display_name);
     INSERT INTO xp.accounts (user_id, platform, external_id, display_name)
     VALUES (uid, p_platform, p_external_id, p_display_name)
     ON CONFLICT (platform, external_id) DO NOTHING
@@ -241,6 +237,15 @@ CREATE FUNCTION xp._new_code() RETURNS text
     SELECT string_agg(substr('ABCDEFGHJKMNPQRSTUVWXYZ23456789',
                              1 + ((get_byte(b, 0) << 8) | get_byte(b, 1)) % 31, 1), '')
       FROM (SELECT uuid_send(gen_random_uuid()) AS b FROM generate_series(1, 8)) AS s
+$$;
+
+CREATE FUNCTION xp._new_person(p_display_name text) RETURNS bigint
+    LANGUAGE sql
+    AS $$
+    INSERT INTO xp.users (display_name, rank_id, rank_floor, rank_ceil)
+    SELECT p_display_name, r.id, r.min_xp, (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
+      FROM xp.ranks r ORDER BY r.min_xp LIMIT 1
+    RETURNING id
 $$;
 
 CREATE FUNCTION xp._queue_resync(uids bigint[], reason text) RETURNS bigint
@@ -905,11 +910,7 @@ BEGIN
         RAISE EXCEPTION 'account %:% is the only account of person %; there is nothing to unlink it from',
             unlink.platform, unlink.external_id, a.uid USING ERRCODE = 'XP007';
     END IF;
-    INSERT INTO xp.users (display_name, rank_id, rank_floor, rank_ceil)
-    SELECT (SELECT c.display_name FROM xp.accounts c WHERE c.id = a.acc), r.id, r.min_xp,
-           (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
-      FROM xp.ranks r ORDER BY r.min_xp LIMIT 1
-    RETURNING id INTO v_new;
+    v_new := xp._new_person((SELECT c.display_name FROM xp.accounts c WHERE c.id = a.acc));
     -- the account moves first (waiting for writes in flight through it), then the person is locked
     UPDATE xp.accounts c SET user_id = v_new, linked_at = NULL WHERE c.id = a.acc;
     SELECT * INTO p FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
@@ -1296,6 +1297,8 @@ REVOKE ALL ON FUNCTION xp._ledger_append_only() FROM PUBLIC;
 REVOKE ALL ON FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._new_code() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._new_person(p_display_name text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._queue_resync(uids bigint[], reason text) FROM PUBLIC;
 
