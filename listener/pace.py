@@ -11,12 +11,16 @@ class Pacer:
     def __init__(
         self, per_second: float = 25.0, per_chat_seconds: float = 1.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.gap = 1.0 / per_second
-        self.per_chat = per_chat_seconds
         self.clock = clock
+        self.configure(per_second, per_chat_seconds)
         self._next_any = 0.0
         self._next_chat: dict[str, float] = {}
         self._lock = asyncio.Lock()
+
+    def configure(self, per_second: float, per_chat_seconds: float) -> None:
+        """New rates take effect from the next slot on."""
+        self.gap = 1.0 / per_second
+        self.per_chat = per_chat_seconds
 
     async def wait(self, chat_id: str) -> None:
         """Wait for this chat's next slot; slots are reserved in call order."""

@@ -19,7 +19,7 @@ import socket
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
@@ -39,6 +39,9 @@ class Handler(Protocol):
 
     async def handle(self, delivery: Delivery) -> str | None:
         """Make the platform reflect the delivery; return a reference to store (a message id) or None."""
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        """Take up live settings (xp.settings), at start and whenever they change."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,10 @@ class Listener:
         self.options = options
         self.owner = owner or default_owner(self.target)
         self.stats: Counter[str] = Counter()
+        self.settings: dict[str, Any] = {}
         self._slots = asyncio.Semaphore(options.concurrency)
+        # xp_config payloads not acted on yet: 'settings' (reload), 'ranks' (move people)
+        self._config: set[str] = {"settings", "ranks"}
 
     async def run(self, stop: asyncio.Event) -> None:
         wake = asyncio.Event()
@@ -92,15 +98,19 @@ class Listener:
 
     async def _listen(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
         backoff = Backoff(0.1, 10.0)
-        channel = sql.SQL("LISTEN {}").format(sql.Identifier(f"xp_{self.target}"))
+        channels = [sql.SQL("LISTEN {}").format(sql.Identifier(c)) for c in (f"xp_{self.target}", "xp_config")]
         while not stop.is_set():
             try:
                 async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
-                    await conn.execute(channel)
+                    for channel in channels:
+                        await conn.execute(channel)
                     backoff.reset()
-                    wake.set()  # whatever was committed while we were away
+                    self._config.update(("settings", "ranks"))  # whatever changed while we were away
+                    wake.set()
                     while not stop.is_set():
-                        async for _ in conn.notifies(timeout=1.0):
+                        async for note in conn.notifies(timeout=1.0):
+                            if note.channel == "xp_config":
+                                self._config.add(note.payload)
                             wake.set()
             except psycopg.OperationalError as exc:
                 self.stats["reconnects"] += 1
@@ -117,6 +127,7 @@ class Listener:
                 pass
             wake.clear()
             try:
+                await self._take_up_config()
                 while not stop.is_set() and await self.drain_once() == self.options.batch_size:
                     pass
                 backoff.reset()
@@ -126,6 +137,35 @@ class Listener:
                 await recover(self.pool)
                 await sleep_unless(stop, delay)
                 wake.set()
+
+    async def _take_up_config(self) -> None:
+        pending, self._config = self._config, set()
+        try:
+            if "settings" in pending:
+                async with self.pool.connection() as conn:
+                    cur = await conn.execute("SELECT key, value FROM xp.settings")
+                    self.settings = dict(await cur.fetchall())
+                configure = getattr(self.handler, "configure", None)
+                if configure is not None:
+                    configure(self.settings)
+            if "ranks" in pending:
+                moved = await self.rerank()
+                if moved:
+                    log.info("rank thresholds changed: %d people moved", moved)
+        except BaseException:
+            self._config |= pending  # not taken up: try again next time
+            raise
+
+    async def rerank(self, batch_size: int = 1000) -> int:
+        """Move everyone out of step with xp.ranks, one short transaction per batch."""
+        moved = 0
+        while True:
+            async with self.pool.connection() as conn:
+                cur = await conn.execute("SELECT xp.rerank_batch(%s)", (batch_size,))
+                n = (await cur.fetchone())[0]
+            moved += n
+            if n == 0:
+                return moved
 
     async def drain_once(self) -> int:
         """Claim one batch, deliver it, record the outcomes; return how many were claimed."""

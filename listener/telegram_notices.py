@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -56,6 +57,13 @@ class TelegramNotices:
 
     async def close(self) -> None:
         await self.bot.session.close()
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        """Live settings (xp.settings): the pace of sends."""
+        per_second = float(settings.get("telegram.messages_per_second", 25))
+        per_chat = float(settings.get("telegram.chat_interval_seconds", 1))
+        if per_second > 0 and per_chat >= 0:
+            self.pacer.configure(per_second, per_chat)
 
     async def handle(self, delivery: Delivery) -> str | None:
         if delivery.sent_ref is not None:

@@ -91,9 +91,13 @@ CREATE TABLE xp.users (
     last_message_at timestamptz,
     messages        bigint NOT NULL DEFAULT 0,
     voice_seconds   bigint NOT NULL DEFAULT 0,
+    -- the rank whose Discord roles were last applied (NULL: never)
+    roles_rank      int,
     language        text NOT NULL DEFAULT 'en',
     notify          boolean NOT NULL DEFAULT true,
-    created_at      timestamptz NOT NULL DEFAULT now()
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    -- set by xp.forget_person: no accounts, no name, numbers only
+    forgotten_at    timestamptz
 );
 COMMENT ON TABLE xp.users IS 'People. xp and coins are a cache of the ledger sums (xp.reconcile_* proves it); rank is derived from xp.';
 CREATE INDEX users_board ON xp.users (xp DESC, id);

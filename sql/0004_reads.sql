@@ -55,7 +55,7 @@ BEGIN
         RETURN QUERY
             SELECT row_number() OVER (ORDER BY u.xp DESC, u.id), u.id, u.display_name, u.xp, u.rank_id
               FROM xp.users u
-             WHERE u.xp > 0
+             WHERE u.xp > 0 AND u.forgotten_at IS NULL
              ORDER BY u.xp DESC, u.id
              LIMIT leaderboard.lim;
         RETURN;
@@ -74,13 +74,13 @@ BEGIN
               FROM xp.ledger l
              WHERE l.kind = 'xp' AND l.created_at >= v_since
              GROUP BY l.user_id
-            HAVING sum(l.delta) > 0
-             ORDER BY 2 DESC, 1
-             LIMIT leaderboard.lim)
+            HAVING sum(l.delta) > 0)
         SELECT row_number() OVER (ORDER BY g.xp DESC, g.uid), g.uid, u.display_name, g.xp, u.rank_id
           FROM gained g
           JOIN xp.users u ON u.id = g.uid
-         ORDER BY g.xp DESC, g.uid;
+         WHERE u.forgotten_at IS NULL
+         ORDER BY g.xp DESC, g.uid
+         LIMIT leaderboard.lim;
 END
 $$;
 COMMENT ON FUNCTION xp.leaderboard(int, text) IS

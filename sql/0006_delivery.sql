@@ -67,6 +67,8 @@ COMMENT ON FUNCTION xp.claim_deliveries(text, text, int, int) IS
     'Listener: claim due deliveries for a target under a lease (SKIP LOCKED); an expired lease is due again.';
 
 -- Ack claims by (id, attempt): only the holder of that claim may finish it.
+-- A done Discord delivery also records the rank whose roles were applied, so
+-- that reconcile can tell who never had their roles set (imports, dead letters).
 CREATE FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts int[], refs text[] DEFAULT NULL)
 RETURNS int
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -79,7 +81,11 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
                AS a (id, attempt, ref)
          WHERE d.id = a.id AND d.attempts = a.attempt AND d.lease_owner = ack_deliveries.owner
            AND d.status = 'pending'
-        RETURNING 1)
+        RETURNING d.user_id, d.target),
+    synced AS (
+        UPDATE xp.users u SET roles_rank = u.rank_id
+         WHERE u.id IN (SELECT done.user_id FROM done WHERE done.target = 'discord')
+           AND u.roles_rank IS DISTINCT FROM u.rank_id)
     SELECT count(*)::int FROM done
 $$;
 COMMENT ON FUNCTION xp.ack_deliveries(text, bigint[], int[], text[]) IS

@@ -60,6 +60,7 @@ def assert_consistent(conn: psycopg.Connection) -> None:
     unpaid = conn.execute("SELECT id FROM xp.users WHERE rewarded_rank < rank_id").fetchall()
     assert unpaid == []
     orphans = conn.execute(
-        "SELECT u.id FROM xp.users u WHERE NOT EXISTS (SELECT 1 FROM xp.accounts a WHERE a.user_id = u.id)"
+        "SELECT u.id FROM xp.users u WHERE u.forgotten_at IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM xp.accounts a WHERE a.user_id = u.id)"
     ).fetchall()
     assert orphans == []

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 import pytest
 
 from listener.discord_roles import DiscordRoles
-from listener.pace import Pacer
 from listener.runtime import Listener, Options
 from listener.telegram_notices import TelegramNotices
 from xpsync.db import create_pool
@@ -30,6 +29,13 @@ async def pool(db_url):
     await p.open(wait=True, timeout=10)
     yield p
     await p.close()
+
+
+@pytest.fixture(autouse=True)
+def fast_pace(conn):
+    """Loopback sends need no Telegram pacing (the pace itself is tested on its own)."""
+    conn.execute("UPDATE xp.settings SET value = '10000' WHERE key = 'telegram.messages_per_second'")
+    conn.execute("UPDATE xp.settings SET value = '0' WHERE key = 'telegram.chat_interval_seconds'")
 
 
 @pytest.fixture
@@ -57,9 +63,8 @@ async def discord_handler(pool, sandbox) -> DiscordRoles:
     return handler
 
 
-async def telegram_handler(pool, sandbox, pacer: Pacer | None = None) -> TelegramNotices:
-    handler = TelegramNotices(pool, sandbox.telegram.token, sandbox.telegram_api_base,
-                              pacer=pacer or Pacer(1000, 0.0), call_timeout=2)
+async def telegram_handler(pool, sandbox) -> TelegramNotices:
+    handler = TelegramNotices(pool, sandbox.telegram.token, sandbox.telegram_api_base, call_timeout=2)
     await handler.start()
     return handler
 
