@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import psycopg
 
@@ -14,6 +15,7 @@ from . import __version__
 from .db import database_url, masked
 from .embedded import EmbeddedServer
 from .errors import translate
+from .imports import ImportFileError
 from .logs import configure as configure_logging
 from .migrate import migrate
 from .settings import ConfigError, Settings
@@ -91,6 +93,51 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(serve(args.target, settings, options))
 
 
+def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    from . import reconcile
+
+    return reconcile.run(database_url(settings), dry_run=args.dry_run, user=args.user)
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from . import stats
+
+    stats.show(stats.fetch(database_url(settings)), as_json=args.json)
+    return 0
+
+
+def cmd_cleanup(args: argparse.Namespace, settings: Settings) -> int:
+    with psycopg.connect(database_url(settings), autocommit=True) as conn:
+        removed = conn.execute("SELECT xp.cleanup(%s::interval)", (args.older_than,)).fetchone()[0]
+    print(f"removed {removed} row(s) older than {args.older_than}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from . import imports
+
+    if args.format == "mee6":
+        if not args.guild:
+            raise ConfigError("import mee6 needs --guild ID (or XPSYNC_GUILD): the guild the leaderboard is from")
+        rows, source = imports.read_mee6(args.file), f"mee6:{args.guild}"
+    else:
+        rows, source = imports.read_csv(args.file), "csv"
+    return imports.run(database_url(settings), rows, source=source, dry_run=args.dry_run)
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from . import imports
+
+    target = open(args.file, "w", encoding="utf-8", newline="") if args.file else sys.stdout  # noqa: SIM115
+    try:
+        for chunk in imports.export_csv(database_url(settings)):
+            target.write(chunk)
+    finally:
+        if args.file:
+            target.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xpsync",
@@ -109,6 +156,32 @@ def build_parser() -> argparse.ArgumentParser:
     envflag(p, "--poll-seconds", "XPSYNC_POLL_SECONDS", kind=float, default=2.0, help="poll even without NOTIFY")
     envflag(p, "--concurrency", "XPSYNC_CONCURRENCY", kind=int, default=16, help="platform calls in flight")
     p.set_defaults(func=cmd_listen)
+
+    p = sub.add_parser("reconcile", help="move people after threshold changes, then check and fix drift")
+    envflag(p, "--dry-run", "XPSYNC_DRY_RUN", kind=bool, help="report only; exit 1 when there is drift")
+    envflag(p, "--user", "XPSYNC_USER", kind=int, help="one person (user id) instead of everyone")
+    p.set_defaults(func=cmd_reconcile)
+
+    p = sub.add_parser("stats", help="deliveries, failures, people, ledger, NOTIFY queue")
+    envflag(p, "--json", "XPSYNC_JSON", kind=bool, help="print JSON instead of tables")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("cleanup", help="remove finished deliveries and old idempotency records (never the ledger)")
+    envflag(p, "--older-than", "XPSYNC_OLDER_THAN", default="30 days", help="a PostgreSQL interval, e.g. '30 days'")
+    p.set_defaults(func=cmd_cleanup)
+
+    p = sub.add_parser("import", help="import XP from MEE6 or a CSV file (idempotent; --dry-run previews)")
+    p.add_argument("format", choices=("mee6", "csv"))
+    p.add_argument("file", type=Path, help="MEE6 leaderboard JSON (a page or a list of pages), or CSV "
+                                           "platform,external_id,xp[,coins][,display_name]")
+    envflag(p, "--guild", "XPSYNC_GUILD", help="the Discord guild id of a MEE6 leaderboard")
+    envflag(p, "--dry-run", "XPSYNC_DRY_RUN", kind=bool, help="print how many people land in each rank; write nothing")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export people as CSV (platform,external_id,xp,coins,display_name)")
+    p.add_argument("format", choices=("csv",))
+    envflag(p, "--file", "XPSYNC_FILE", help="write here instead of stdout")
+    p.set_defaults(func=cmd_export)
 
     db = sub.add_parser("db", help="the embedded PostgreSQL (used when DATABASE_URL is unset)")
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -138,13 +211,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"xpsync: {exc}", file=sys.stderr)
         return 2
+    except ImportFileError as exc:
+        print(f"xpsync: {exc}; nothing was imported", file=sys.stderr)
+        return 1
     except psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"xpsync: cannot reach the database: {first}", file=sys.stderr)
         return 1
     except psycopg.Error as exc:
         domain = translate(exc)
-        print(f"xpsync: {domain.sqlstate} {domain.message}" if domain else f"xpsync: {exc}", file=sys.stderr)
+        if domain is not None:
+            print(f"xpsync: {domain.sqlstate} {domain.message}", file=sys.stderr)
+        else:
+            primary = exc.diag.message_primary if exc.diag and exc.diag.message_primary else str(exc)
+            print(f"xpsync: {primary.strip().splitlines()[0]}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

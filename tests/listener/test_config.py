@@ -1,0 +1,30 @@
+"""Operator changes reach running listeners: settings within a second, thresholds with roles."""
+
+from __future__ import annotations
+
+import time
+
+from tests.helpers import call
+from tests.listener.conftest import discord_handler, eventually, running, telegram_handler
+
+
+async def test_a_settings_change_reaches_a_running_listener_within_a_second(conn, pool, db_url, sandbox):
+    handler = await telegram_handler(pool, sandbox)
+    async with running(pool, db_url, handler) as listener:
+        await eventually(lambda: listener.settings)
+        conn.execute("UPDATE xp.settings SET value = '7' WHERE key = 'telegram.messages_per_second'")
+        changed = time.monotonic()
+        await eventually(lambda: abs(handler.pacer.gap - 1 / 7) < 1e-9, timeout=5)
+        assert time.monotonic() - changed < 1.0
+        assert listener.settings["telegram.messages_per_second"] == 7
+
+
+async def test_a_threshold_change_moves_people_and_their_roles(conn, pool, db_url, community):
+    call(conn, "award_xp", "telegram", "t1", 150, "chat", "k1")
+    async with running(pool, db_url, await discord_handler(pool, community)):
+        await eventually(lambda: conn.execute("SELECT count(*) AS n FROM xp.deliveries "
+                                              "WHERE status = 'pending' AND target = 'discord'").fetchone()["n"] == 0)
+        assert community.discord.roles_of("g1", "d1") == {"vip"}
+        conn.execute("UPDATE xp.ranks SET min_xp = 100 WHERE id = 2")
+        await eventually(lambda: community.discord.roles_of("g1", "d1") == {"vip", "r2"})
+    assert conn.execute("SELECT rank_id FROM xp.users").fetchone()["rank_id"] == 2
