@@ -248,6 +248,21 @@ CREATE FUNCTION xp._new_person(p_display_name text) RETURNS bigint
     RETURNING id
 $$;
 
+CREATE FUNCTION xp._out_of_step(uids bigint[], lim integer DEFAULT NULL::integer) RETURNS TABLE(uid bigint, rank_id integer, want integer, rewarded_rank integer)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH ladder AS (
+        SELECT r.id, r.min_xp AS lo, lead(r.min_xp) OVER (ORDER BY r.min_xp) AS hi FROM xp.ranks r)
+    SELECT u.id, u.rank_id, l.id, u.rewarded_rank
+      FROM xp.users u
+      JOIN ladder l ON u.xp >= l.lo AND (l.hi IS NULL OR u.xp < l.hi)
+     WHERE (uids IS NULL OR u.id = ANY (uids))
+       AND (u.rank_id <> l.id OR u.rank_floor <> l.lo OR u.rank_ceil IS DISTINCT FROM l.hi
+            OR u.rewarded_rank < l.id)
+     ORDER BY u.id
+     LIMIT lim
+$$;
+
 CREATE FUNCTION xp._queue_resync(uids bigint[], reason text) RETURNS bigint
     LANGUAGE plpgsql
     AS $$
@@ -271,6 +286,122 @@ BEGIN
         RETURNING 1)
     SELECT count(*) INTO v_count FROM dl;
     RETURN v_count;
+END
+$$;
+
+CREATE FUNCTION xp._ranks_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_bad text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM xp.ranks WHERE min_xp = 0) THEN
+        RAISE EXCEPTION 'the lowest rank must start at 0 XP' USING ERRCODE = 'XP002';
+    END IF;
+    SELECT string_agg(r.name || ' (' || r.min_xp || ' XP)', ', ') INTO v_bad
+      FROM (SELECT name, min_xp, lag(min_xp) OVER (ORDER BY id) AS below FROM xp.ranks) AS r
+     WHERE r.min_xp <= r.below;
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'rank thresholds must rise with rank ids: % is not above the rank before it', v_bad
+            USING ERRCODE = 'XP002';
+    END IF;
+    PERFORM pg_notify('xp_config', 'ranks');
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION xp._reconcile(uids bigint[], dry_run boolean) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    r record;
+    v_stuck interval := make_interval(mins => xp._setting('reconcile.stuck_minutes')::int);
+    v_resync bigint[];
+BEGIN
+    -- 1. balances are a cache of the ledger sums: the ledger wins
+    RETURN QUERY
+        WITH sums AS (
+            SELECT l.user_id AS uid,
+                   coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0) AS xp,
+                   coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0) AS coins
+              FROM xp.ledger l
+             WHERE uids IS NULL OR l.user_id = ANY (uids)
+             GROUP BY l.user_id),
+        drift AS (
+            SELECT u.id, u.xp AS cached_xp, u.coins AS cached_coins,
+                   coalesce(s.xp, 0) AS xp, coalesce(s.coins, 0) AS coins
+              FROM xp.users u
+              LEFT JOIN sums s ON s.uid = u.id
+             WHERE (uids IS NULL OR u.id = ANY (uids))
+               AND (u.xp <> coalesce(s.xp, 0) OR u.coins <> coalesce(s.coins, 0))),
+        fix AS (
+            UPDATE xp.users u SET xp = d.xp, coins = d.coins
+              FROM drift d
+             WHERE u.id = d.id AND NOT dry_run
+            RETURNING u.id)
+        SELECT d.id, 'balance_xp', d.xp::text, d.cached_xp::text, NOT dry_run FROM drift d WHERE d.xp <> d.cached_xp
+        UNION ALL
+        SELECT d.id, 'balance_coins', d.coins::text, d.cached_coins::text, NOT dry_run
+          FROM drift d WHERE d.coins <> d.cached_coins;
+
+    -- 2. ranks are derived from XP, with every reward of a rank reached paid
+    FOR r IN SELECT * FROM xp._out_of_step(uids) LOOP
+        user_id := r.uid;
+        IF r.rank_id <> r.want THEN
+            check_name := 'rank'; expected := r.want::text; actual := r.rank_id::text;
+        ELSIF r.rewarded_rank < r.want THEN
+            check_name := 'rank_rewards'; expected := 'paid up to rank ' || r.want;
+            actual := 'paid up to rank ' || r.rewarded_rank;
+        ELSE
+            check_name := 'rank_bounds'; expected := 'bounds of rank ' || r.want; actual := 'stale bounds';
+        END IF;
+        fixed := NOT dry_run;
+        IF NOT dry_run THEN
+            PERFORM xp._rerank(r.uid, r.rank_id);
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+
+    -- 3. deliveries nobody has drained for a while (no listener running, or one that died holding a lease)
+    RETURN QUERY
+        WITH stuck AS (
+            SELECT d.id, d.user_id AS uid, d.target, d.lease_owner, now() - d.run_at AS late
+              FROM xp.deliveries d
+             WHERE d.status = 'pending' AND d.run_at < now() - v_stuck
+               AND (uids IS NULL OR d.user_id = ANY (uids))),
+        fix AS (
+            UPDATE xp.deliveries d SET lease_owner = NULL, run_at = now()
+              FROM stuck s
+             WHERE d.id = s.id AND NOT dry_run
+            RETURNING d.target)
+        SELECT s.uid, 'stuck_delivery', s.target || ' delivery ' || s.id || ' delivered',
+               'due ' || date_trunc('second', s.late) || ' ago'
+                   || coalesce(', lease held by ' || s.lease_owner, ', never claimed'),
+               NOT dry_run
+          FROM stuck s;
+    IF NOT dry_run THEN
+        PERFORM pg_notify('xp_' || t.target, '')
+           FROM (SELECT DISTINCT d.target FROM xp.deliveries d
+                  WHERE d.status = 'pending' AND d.run_at <= now()) AS t;
+    END IF;
+
+    -- 4. Discord roles that were never applied for the current rank (imports, dead letters)
+    SELECT array_agg(u.id) INTO v_resync
+      FROM xp.users u
+     WHERE (uids IS NULL OR u.id = ANY (uids))
+       AND EXISTS (SELECT 1 FROM xp.accounts a WHERE a.user_id = u.id AND a.platform = 'discord')
+       AND CASE WHEN u.roles_rank IS NULL
+                THEN EXISTS (SELECT 1 FROM xp.rank_roles rr WHERE rr.rank_id <= u.rank_id)
+                ELSE u.roles_rank <> u.rank_id END
+       AND NOT EXISTS (SELECT 1 FROM xp.deliveries d
+                        WHERE d.user_id = u.id AND d.target = 'discord' AND d.status = 'pending');
+    RETURN QUERY
+        SELECT u.id, 'discord_roles', 'roles of rank ' || u.rank_id,
+               coalesce('roles of rank ' || u.roles_rank, 'never applied'), NOT dry_run
+          FROM xp.users u WHERE u.id = ANY (v_resync);
+    IF NOT dry_run AND v_resync IS NOT NULL THEN
+        PERFORM xp._queue_resync(v_resync, 'reconcile');
+    END IF;
 END
 $$;
 
@@ -364,10 +495,28 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._role_mapping_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM xp._queue_resync(NULL, 'the rank role mapping changed');
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION xp._setting(p_key text) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
     SELECT value FROM xp.settings WHERE key = p_key
+$$;
+
+CREATE FUNCTION xp._settings_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('xp_config', 'settings');
+    RETURN NULL;
+END
 $$;
 
 CREATE FUNCTION xp._state(p_uid bigint) RETURNS xp.award_result
@@ -390,11 +539,42 @@ CREATE FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], 
                AS a (id, attempt, ref)
          WHERE d.id = a.id AND d.attempts = a.attempt AND d.lease_owner = ack_deliveries.owner
            AND d.status = 'pending'
-        RETURNING 1)
+        RETURNING d.user_id, d.target),
+    synced AS (
+        UPDATE xp.users u SET roles_rank = u.rank_id
+         WHERE u.id IN (SELECT done.user_id FROM done WHERE done.target = 'discord')
+           AND u.roles_rank IS DISTINCT FROM u.rank_id)
     SELECT count(*)::int FROM done
 $$;
 
 COMMENT ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) IS 'Listener: mark claimed deliveries done (with the platform''s message id); returns how many were still ours.';
+
+CREATE FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) RETURNS xp.award_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_cap int := xp._setting('admin.cap')::int;
+BEGIN
+    IF adjust.kind IS NULL OR adjust.kind NOT IN ('xp', 'coins') THEN
+        RAISE EXCEPTION 'kind % is invalid: expected xp or coins', coalesce(quote_literal(left(adjust.kind, 40)), 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    IF adjust.amount IS NULL OR adjust.amount = 0 OR abs(adjust.amount) > v_cap THEN
+        RAISE EXCEPTION 'amount % is out of range: an adjustment is non-zero and at most % in magnitude (admin.cap)',
+            coalesce(adjust.amount::text, 'NULL'), v_cap USING ERRCODE = 'XP002';
+    END IF;
+    PERFORM xp._check_text(adjust.actor, 'actor');
+    PERFORM xp._check_text(adjust.reason, 'reason');
+    IF NOT EXISTS (SELECT 1 FROM xp.users u WHERE u.id = adjust.user_id AND u.forgotten_at IS NULL) THEN
+        RAISE EXCEPTION 'unknown person %', coalesce(adjust.user_id::text, 'NULL') USING ERRCODE = 'XP001';
+    END IF;
+    RETURN xp._apply(adjust.user_id, NULL, NULL, adjust.kind, adjust.amount, 'admin: ' || adjust.reason,
+                     'adjust:' || gen_random_uuid(), 1, adjust.actor);
+END
+$$;
+
+COMMENT ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) IS 'Admin: change a person''s XP or coins by hand, capped, with actor and reason on the ledger row.';
 
 CREATE FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -509,6 +689,38 @@ $$;
 
 COMMENT ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer, lease_seconds integer) IS 'Listener: claim due deliveries for a target under a lease (SKIP LOCKED); an expired lease is due again.';
 
+CREATE FUNCTION xp.cleanup(older_than interval DEFAULT '30 days'::interval) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_cutoff timestamptz;
+    v_total bigint := 0;
+    v_rows bigint;
+BEGIN
+    IF cleanup.older_than IS NULL OR cleanup.older_than < interval '0' THEN
+        RAISE EXCEPTION 'older_than % is invalid: it must be a positive interval',
+            coalesce(cleanup.older_than::text, 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    v_cutoff := now() - cleanup.older_than;
+    DELETE FROM xp.deliveries d WHERE d.status <> 'pending' AND d.finished_at < v_cutoff;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_total := v_total + v_rows;
+    -- housekeeping of the rolling idempotency windows (never the ledger, never an event)
+    DELETE FROM xp.message_log m WHERE m.created_at < v_cutoff;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_total := v_total + v_rows;
+    DELETE FROM xp.redeem_failures f WHERE f.created_at < v_cutoff;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_total := v_total + v_rows;
+    DELETE FROM xp.link_codes c WHERE c.expires_at < v_cutoff;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_total + v_rows;
+END
+$$;
+
+COMMENT ON FUNCTION xp.cleanup(older_than interval) IS 'Remove finished deliveries (and old message ids, failed redeems, expired codes) older than older_than.';
+
 CREATE FUNCTION xp.create_link_code(platform text, external_id text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -606,6 +818,71 @@ $$;
 
 COMMENT ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) IS 'Listener: record a failed claim (retry with backoff, 429 at retry_after uncounted, failed, or dead).';
 
+CREATE FUNCTION xp.forget_person(user_id bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_accounts bigint[];
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM xp.users u WHERE u.id = forget_person.user_id) THEN
+        RAISE EXCEPTION 'unknown person %', coalesce(forget_person.user_id::text, 'NULL') USING ERRCODE = 'XP001';
+    END IF;
+    PERFORM xp._identity_lock();
+    SELECT array_agg(a.id) INTO v_accounts FROM xp.accounts a WHERE a.user_id = forget_person.user_id;
+    DELETE FROM xp.voice_sessions v WHERE v.account_id = ANY (v_accounts);
+    DELETE FROM xp.link_codes c WHERE c.account_id = ANY (v_accounts) OR c.redeemed_by = ANY (v_accounts);
+    DELETE FROM xp.redeem_failures f WHERE f.account_id = ANY (v_accounts);
+    DELETE FROM xp.deliveries d WHERE d.user_id = forget_person.user_id AND d.status = 'pending';
+    DELETE FROM xp.accounts a WHERE a.user_id = forget_person.user_id;
+    -- the ledger stays (numbers only): balances, boards and audits keep adding up
+    UPDATE xp.users u SET display_name = NULL, notify = false, forgotten_at = now()
+     WHERE u.id = forget_person.user_id;
+END
+$$;
+
+COMMENT ON FUNCTION xp.forget_person(user_id bigint) IS 'Admin: privacy deletion: remove every account and name of a person on all platforms; the ledger keeps numbers only.';
+
+CREATE FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text, display_name text DEFAULT NULL::text) RETURNS xp.award_result
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+    k record;
+    r xp.award_result;
+    v_delta bigint;
+    v_step int;
+    v_n int;
+BEGIN
+    PERFORM xp._check_text(import_xp.source, 'source', 60);
+    IF import_xp.xp IS NULL OR import_xp.xp < 0 OR coalesce(import_xp.coins, 0) < 0 THEN
+        RAISE EXCEPTION 'xp % and coins % must be 0 or more', coalesce(import_xp.xp::text, 'NULL'), import_xp.coins
+            USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO a FROM xp._account_for(import_xp.platform, import_xp.external_id, import_xp.display_name);
+    r := xp._state(a.uid);
+    FOR k IN SELECT * FROM (VALUES ('xp', import_xp.xp), ('coins', coalesce(import_xp.coins, 0))) AS t (kind, total)
+    LOOP
+        v_delta := k.total - coalesce((SELECT sum(l.delta) FROM xp.ledger l
+                                        WHERE l.user_id = a.uid AND l.account_id = a.acc AND l.kind = k.kind
+                                          AND l.reason = 'import: ' || import_xp.source), 0);
+        v_n := 0;
+        WHILE v_delta <> 0 LOOP  -- in steps the ledger accepts
+            v_step := sign(v_delta) * least(abs(v_delta), 1000000);
+            v_n := v_n + 1;
+            r := xp._apply(a.uid, a.acc, import_xp.platform, k.kind, v_step, 'import: ' || import_xp.source,
+                           'import:' || import_xp.source || ':' || a.acc || ':' || k.kind || ':' || k.total || ':' || v_n,
+                           1, NULL, import_xp.display_name);
+            v_delta := v_delta - v_step;
+        END LOOP;
+    END LOOP;
+    RETURN r;
+END
+$$;
+
+COMMENT ON FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text, display_name text) IS 'Admin: set an account''s imported XP and coins from a source (e.g. mee6:GUILD), applying only the difference.';
+
 CREATE FUNCTION xp.leaderboard(lim integer DEFAULT 10, period text DEFAULT 'all'::text) RETURNS TABLE(place bigint, user_id bigint, display_name text, xp bigint, rank_id integer)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -621,7 +898,7 @@ BEGIN
         RETURN QUERY
             SELECT row_number() OVER (ORDER BY u.xp DESC, u.id), u.id, u.display_name, u.xp, u.rank_id
               FROM xp.users u
-             WHERE u.xp > 0
+             WHERE u.xp > 0 AND u.forgotten_at IS NULL
              ORDER BY u.xp DESC, u.id
              LIMIT leaderboard.lim;
         RETURN;
@@ -640,13 +917,13 @@ BEGIN
               FROM xp.ledger l
              WHERE l.kind = 'xp' AND l.created_at >= v_since
              GROUP BY l.user_id
-            HAVING sum(l.delta) > 0
-             ORDER BY 2 DESC, 1
-             LIMIT leaderboard.lim)
+            HAVING sum(l.delta) > 0)
         SELECT row_number() OVER (ORDER BY g.xp DESC, g.uid), g.uid, u.display_name, g.xp, u.rank_id
           FROM gained g
           JOIN xp.users u ON u.id = g.uid
-         ORDER BY g.xp DESC, g.uid;
+         WHERE u.forgotten_at IS NULL
+         ORDER BY g.xp DESC, g.uid
+         LIMIT leaderboard.lim;
 END
 $$;
 
@@ -692,6 +969,31 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.profile(platform text, external_id text) IS 'Everything a bot shows about the person behind an account, as jsonb; XP001 for an account never seen.';
+
+CREATE FUNCTION xp.reconcile_all(dry_run boolean DEFAULT false) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM xp._reconcile(NULL, coalesce(reconcile_all.dry_run, false));
+END
+$$;
+
+COMMENT ON FUNCTION xp.reconcile_all(dry_run boolean) IS 'Check everyone, set-based, and fix what drifted unless dry_run; one row per finding.';
+
+CREATE FUNCTION xp.reconcile_user(uid bigint, dry_run boolean DEFAULT false) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM xp.users u WHERE u.id = reconcile_user.uid) THEN
+        RAISE EXCEPTION 'unknown person %', coalesce(reconcile_user.uid::text, 'NULL') USING ERRCODE = 'XP001';
+    END IF;
+    RETURN QUERY SELECT * FROM xp._reconcile(ARRAY[reconcile_user.uid], coalesce(reconcile_user.dry_run, false));
+END
+$$;
+
+COMMENT ON FUNCTION xp.reconcile_user(uid bigint, dry_run boolean) IS 'Check one person (balances, rank, rewards, deliveries, Discord roles) and fix what drifted unless dry_run.';
 
 CREATE FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text DEFAULT NULL::text) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -870,6 +1172,27 @@ $$;
 
 COMMENT ON FUNCTION xp.request_resync(platform text, external_id text) IS 'Bots: ask for the Discord roles of the person behind an account to be put right; returns deliveries queued.';
 
+CREATE FUNCTION xp.rerank_batch(batch_size integer DEFAULT 1000) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    r record;
+    n int := 0;
+BEGIN
+    FOR r IN SELECT * FROM xp._out_of_step(NULL, rerank_batch.batch_size) LOOP
+        PERFORM 1 FROM xp.users u WHERE u.id = r.uid FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            PERFORM xp._rerank(r.uid, (SELECT u.rank_id FROM xp.users u WHERE u.id = r.uid));
+            n := n + 1;
+        END IF;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+COMMENT ON FUNCTION xp.rerank_batch(batch_size integer) IS 'Move up to batch_size people whose rank no longer matches xp.ranks; call until it returns 0.';
+
 CREATE FUNCTION xp.resync_roles(user_id bigint DEFAULT NULL::bigint) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -881,6 +1204,34 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.resync_roles(user_id bigint) IS 'Admin: queue a Discord role resync for one person, or (NULL) everyone with a Discord account.';
+
+CREATE FUNCTION xp.stats() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_object(
+        'deliveries', coalesce((
+            SELECT jsonb_object_agg(t.target, t.by_status)
+              FROM (SELECT s.target, jsonb_object_agg(s.status, s.n) AS by_status
+                      FROM (SELECT d.target, d.status, count(*) AS n FROM xp.deliveries d GROUP BY 1, 2) AS s
+                     GROUP BY s.target) AS t), '{}'),
+        'oldest_pending_seconds', coalesce((
+            SELECT jsonb_object_agg(p.target, p.age)
+              FROM (SELECT d.target, round(extract(epoch FROM now() - min(d.created_at))::numeric, 1) AS age
+                      FROM xp.deliveries d WHERE d.status = 'pending' GROUP BY d.target) AS p), '{}'),
+        'failures', coalesce((
+            SELECT jsonb_agg(jsonb_build_object('target', f.target, 'status', f.status, 'reason', f.last_error,
+                                                'count', f.n) ORDER BY f.n DESC)
+              FROM (SELECT d.target, d.status, d.last_error, count(*) AS n
+                      FROM xp.deliveries d WHERE d.status IN ('failed', 'dead')
+                     GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 10) AS f), '[]'),
+        'people', (SELECT count(*) FROM xp.users WHERE forgotten_at IS NULL),
+        'ledger_rows', (SELECT count(*) FROM xp.ledger),
+        'awards_last_hour', (SELECT count(*) FROM xp.ledger WHERE created_at > now() - interval '1 hour'),
+        'notify_queue_usage', pg_notification_queue_usage())
+$$;
+
+COMMENT ON FUNCTION xp.stats() IS 'Health at a glance: deliveries by target and status, oldest pending, top failures, people, ledger, NOTIFY queue.';
 
 CREATE FUNCTION xp.telegram_recipient(uid bigint) RETURNS TABLE(chat_id text, language text, notify boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1136,9 +1487,11 @@ CREATE TABLE xp.users (
     last_message_at timestamp with time zone,
     messages bigint DEFAULT 0 NOT NULL,
     voice_seconds bigint DEFAULT 0 NOT NULL,
+    roles_rank integer,
     language text DEFAULT 'en'::text NOT NULL,
     notify boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    forgotten_at timestamp with time zone,
     CONSTRAINT users_coins_check CHECK ((coins >= 0)),
     CONSTRAINT users_xp_check CHECK ((xp >= 0))
 );
@@ -1242,11 +1595,19 @@ CREATE INDEX users_board ON xp.users USING btree (xp DESC, id);
 
 CREATE TRIGGER deliveries_ring AFTER INSERT ON xp.deliveries FOR EACH ROW WHEN ((new.status = 'pending'::text)) EXECUTE FUNCTION xp._ring();
 
+CREATE TRIGGER guild_settings_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.guild_settings FOR EACH STATEMENT EXECUTE FUNCTION xp._role_mapping_changed();
+
 CREATE TRIGGER ledger_no_delete BEFORE DELETE ON xp.ledger FOR EACH ROW EXECUTE FUNCTION xp._ledger_append_only();
 
 CREATE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger FOR EACH ROW WHEN (((((((((((old.id IS DISTINCT FROM new.id) OR (old.account_id IS DISTINCT FROM new.account_id)) OR (old.platform IS DISTINCT FROM new.platform)) OR (old.kind IS DISTINCT FROM new.kind)) OR (old.delta IS DISTINCT FROM new.delta)) OR (old.reason IS DISTINCT FROM new.reason)) OR (old.idempotency_key IS DISTINCT FROM new.idempotency_key)) OR (old.factor IS DISTINCT FROM new.factor)) OR (old.actor IS DISTINCT FROM new.actor)) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION xp._ledger_append_only();
 
 CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON xp.ledger FOR EACH STATEMENT EXECUTE FUNCTION xp._ledger_append_only();
+
+CREATE TRIGGER rank_roles_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.rank_roles FOR EACH STATEMENT EXECUTE FUNCTION xp._role_mapping_changed();
+
+CREATE TRIGGER ranks_changed AFTER INSERT OR DELETE OR UPDATE ON xp.ranks FOR EACH STATEMENT EXECUTE FUNCTION xp._ranks_changed();
+
+CREATE TRIGGER settings_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.settings FOR EACH STATEMENT EXECUTE FUNCTION xp._settings_changed();
 
 ALTER TABLE ONLY xp.accounts
     ADD CONSTRAINT accounts_user_id_fkey FOREIGN KEY (user_id) REFERENCES xp.users(id);
@@ -1300,7 +1661,13 @@ REVOKE ALL ON FUNCTION xp._new_code() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._new_person(p_display_name text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._out_of_step(uids bigint[], lim integer) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._queue_resync(uids bigint[], reason text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._ranks_changed() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._reconcile(uids bigint[], dry_run boolean) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._redeem_failed(p_acc bigint) FROM PUBLIC;
 
@@ -1310,13 +1677,20 @@ REVOKE ALL ON FUNCTION xp._rerank(p_uid bigint, p_old_rank integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._ring() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._role_mapping_changed() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._setting(p_key text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._settings_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._state(p_uid bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) TO xp_listener;
 GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) TO xp_bot;
@@ -1334,6 +1708,9 @@ REVOKE ALL ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size i
 GRANT ALL ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer, lease_seconds integer) TO xp_listener;
 GRANT ALL ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer, lease_seconds integer) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.cleanup(older_than interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.cleanup(older_than interval) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.create_link_code(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp_admin;
@@ -1346,6 +1723,12 @@ REVOKE ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, 
 GRANT ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) TO xp_listener;
 GRANT ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.forget_person(user_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.forget_person(user_id bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text, display_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text, display_name text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.leaderboard(lim integer, period text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_admin;
@@ -1353,6 +1736,12 @@ GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_admin;
 REVOKE ALL ON FUNCTION xp.profile(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.reconcile_all(dry_run boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.reconcile_all(dry_run boolean) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.reconcile_user(uid bigint, dry_run boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.reconcile_user(uid bigint, dry_run boolean) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) TO xp_bot;
@@ -1374,8 +1763,15 @@ REVOKE ALL ON FUNCTION xp.request_resync(platform text, external_id text) FROM P
 GRANT ALL ON FUNCTION xp.request_resync(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.request_resync(platform text, external_id text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.rerank_batch(batch_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.rerank_batch(batch_size integer) TO xp_admin;
+GRANT ALL ON FUNCTION xp.rerank_batch(batch_size integer) TO xp_listener;
+
 REVOKE ALL ON FUNCTION xp.resync_roles(user_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.resync_roles(user_id bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.stats() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.stats() TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.telegram_recipient(uid bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.telegram_recipient(uid bigint) TO xp_listener;

@@ -15,7 +15,7 @@ BOT_FUNCTIONS = {
 }
 LISTENER_FUNCTIONS = {
     "claim_deliveries", "ack_deliveries", "fail_delivery", "release_deliveries", "discord_role_plan",
-    "telegram_recipient",
+    "telegram_recipient", "rerank_batch",
 }
 
 
