@@ -19,7 +19,7 @@ import discord
 from discord.http import HTTPClient, Route
 from psycopg_pool import AsyncConnectionPool
 
-from .outcome import Delivery, Permanent, Retry
+from .outcome import Delivery, Permanent, Retry, first_call_latency
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,6 +36,7 @@ class DiscordRoles:
         self.api_base = api_base.rstrip("/")
         self.call_timeout = call_timeout
         self.stats: Counter[str] = Counter()
+        self.latencies: list[float] = []
         self.http: HTTPClient | None = None
 
     async def start(self) -> None:
@@ -52,6 +53,8 @@ class DiscordRoles:
         async with self.pool.connection() as conn:
             cur = await conn.execute("SELECT * FROM xp.discord_role_plan(%s)", (delivery.user_id,))
             plan = await cur.fetchall()
+        if plan:
+            first_call_latency(delivery, self.latencies)
         for guild_id, member_id, desired, managed in plan:
             await self._converge(guild_id, member_id, set(desired), set(managed))
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,12 @@ class Delivery:
     attempts: int
     sent_ref: str | None
     created_at: datetime
+
+
+def first_call_latency(delivery: Delivery, latencies: list[float]) -> None:
+    """Record commit → platform-call seconds for a first attempt (retries would measure backoff)."""
+    if delivery.attempts == 1:
+        latencies.append(time.time() - delivery.created_at.timestamp())
 
 
 class Retry(Exception):

@@ -26,7 +26,7 @@ from aiogram.exceptions import (
 from psycopg_pool import AsyncConnectionPool
 
 from .notices import render
-from .outcome import Delivery, Permanent, Retry
+from .outcome import Delivery, Permanent, Retry, first_call_latency
 from .pace import Pacer
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class TelegramNotices:
         self.pacer = pacer or Pacer()
         self.call_timeout = call_timeout
         self.stats: Counter[str] = Counter()
+        self.latencies: list[float] = []
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
         self.bot = Bot(token, session=session)
 
@@ -78,6 +79,7 @@ class TelegramNotices:
         if text is None or not notify:
             return None
         await self.pacer.wait(chat_id)
+        first_call_latency(delivery, self.latencies)
         try:
             message = await self.bot.send_message(chat_id, text, request_timeout=int(self.call_timeout))
         except TelegramRetryAfter as exc:

@@ -93,6 +93,12 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(serve(args.target, settings, options))
 
 
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from .demo import DemoOptions, run
+
+    return run(DemoOptions(members=args.members, seconds=args.seconds, keep=args.keep), settings)
+
+
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from . import reconcile
 
@@ -145,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"xpsync {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="a community on a throw-away embedded server, with the real listeners (start here)")
+    envflag(p, "--members", "XPSYNC_DEMO_MEMBERS", kind=int, default=300, help="people in the community")
+    envflag(p, "--seconds", "XPSYNC_DEMO_SECONDS", kind=float, default=20.0, help="how long they are active")
+    envflag(p, "--keep", "XPSYNC_DEMO_KEEP", kind=bool, help="leave the database running for psql afterwards")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("migrate", help="apply pending migrations (safe to run again)")
     p.set_defaults(func=cmd_migrate)

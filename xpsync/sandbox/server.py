@@ -129,9 +129,9 @@ class Sandbox:
             roles = None if roles is None else sorted(roles)
         if roles is None:
             self._record("discord", request, 404)
-            return reply(404, {"message": "Unknown Member", "code": 10007})
+            return _discord_reply(404, {"message": "Unknown Member", "code": 10007}, bucket="member")
         self._record("discord", request, 200)
-        return reply(200, {
+        return _discord_reply(200, bucket="member", data={
             "user": _user(member, f"member-{member}"), "nick": None, "avatar": None, "roles": roles,
             "joined_at": "2024-01-01T00:00:00+00:00", "premium_since": None, "deaf": False, "mute": False,
             "flags": 0, "pending": False,
@@ -159,7 +159,7 @@ class Sandbox:
                 state.role_changes.append(RoleChange(time.time(), guild, member, role, action, reason))
                 status, body = 204, None
         self._record("discord", request, status)
-        return reply(status, body)
+        return _discord_reply(status, body, bucket="member-role")
 
     # --- Telegram --------------------------------------------------------------------------------
 
@@ -189,6 +189,17 @@ class Sandbox:
             "message_id": sent.message_id, "date": int(sent.at), "text": text,
             "chat": {"id": int(chat_id), "type": "private"},
         }})
+
+
+# A generous bucket on every answer, as Discord sends one: without these headers
+# discord.py allows a single request in flight per route and guild.
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": "10000", "X-RateLimit-Remaining": "9999", "X-RateLimit-Reset-After": "1.0",
+}
+
+
+def _discord_reply(status: int, data: Any = None, *, bucket: str) -> web.Response:
+    return reply(status, data, {**RATE_LIMIT_HEADERS, "X-RateLimit-Bucket": bucket})
 
 
 def _user(user_id: str, name: str, *, bot: bool = False) -> dict[str, Any]:

@@ -1,0 +1,182 @@
+"""`xpsync demo`: a community on the embedded PostgreSQL, the real listeners against the
+loopback sandbox, simulated activity on both platforms, then a summary and a reconcile.
+
+Nothing outside the demo's own temporary server is touched; it is stopped and
+removed at the end (or kept for exploring with --keep).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import shutil
+import signal
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from listener.discord_roles import DiscordRoles
+from listener.runtime import Listener, Options
+from listener.telegram_notices import TelegramNotices
+
+from ..console import out
+from ..db import create_pool
+from ..embedded import EmbeddedServer
+from ..migrate import migrate
+from ..sandbox import Sandbox
+from ..settings import ConfigError, Settings
+from . import report
+from .activity import Activity
+from .community import people, seed
+
+# The demo's own knobs, set with ordinary UPDATEs of xp.settings: a short message
+# cooldown so that a few seconds show activity, quick retries, and a Telegram pace
+# that a loopback sandbox does not need.
+DEMO_SETTINGS = {
+    "message.cooldown_seconds": "2",
+    "delivery.backoff_base_seconds": "0.2",
+    "delivery.backoff_cap_seconds": "2",
+    "telegram.messages_per_second": "1000",
+    "telegram.chat_interval_seconds": "0.05",
+}
+FAULT_RATES = {"429": 0.02, "5xx": 0.03, "slow": 0.01}
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    members: int = 300
+    seconds: float = 20.0
+    keep: bool = False
+    seed: int = 7
+
+
+def run(options: DemoOptions, settings: Settings) -> int:
+    # the faults are injected on purpose and counted in the summary: no line per retry
+    for name in ("listener.runtime", "discord.http"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    if settings.database_url is not None:
+        raise ConfigError("xpsync demo runs on its own embedded PostgreSQL and never touches DATABASE_URL: unset it")
+    if options.members < 2 or options.seconds <= 0:
+        raise ConfigError("--members must be at least 2 and --seconds positive")
+    home = Path(tempfile.mkdtemp(prefix="xpsync-demo-"))
+    server = EmbeddedServer(home)
+    # the watchdog stops and removes the server even if the demo is killed
+    url = server.start(watch_pid=None if options.keep else os.getpid(), delete_on_exit=not options.keep)
+    try:
+        migrate(url)
+        code = asyncio.run(_demo(url, options))
+    finally:
+        if not options.keep:
+            server.stop()
+            shutil.rmtree(home, ignore_errors=True)
+    if options.keep:
+        out.print("\nThe demo database is still running. Explore it with:")
+        out.print(f"  XPSYNC_HOME={home} xpsync db psql")
+        out.print(f"and stop it with:\n  XPSYNC_HOME={home} xpsync db stop && rm -rf {home}")
+    return code
+
+
+async def _demo(url: str, options: DemoOptions) -> int:
+    rng = random.Random(options.seed)
+    loop = asyncio.get_running_loop()
+    interrupted = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, interrupted.set)
+    sandbox = Sandbox()
+    await sandbox.start()
+    pool = create_pool(url, max_size=12, name="xpsync-demo")
+    listener_pool = create_pool(url, max_size=6, name="xpsync-demo-listeners")
+    await pool.open(wait=True)
+    await listener_pool.open(wait=True)
+    try:
+        async with pool.connection() as conn:
+            for key, value in DEMO_SETTINGS.items():
+                await conn.execute("UPDATE xp.settings SET value = %s WHERE key = %s", (value, key))
+        community = people(options.members, rng)
+        with _progress() as progress:
+            task = progress.add_task("seeding the community", total=None, info="")
+            await seed(pool, sandbox, community, rng)
+            progress.update(task, description="seeded", total=1, completed=1)
+        for platform in ("discord", "telegram"):
+            sandbox.faults.randomize(platform, FAULT_RATES, seed=options.seed, delay=0.2)
+        discord = DiscordRoles(listener_pool, sandbox.discord.token, sandbox.discord_api_base)
+        telegram = TelegramNotices(listener_pool, sandbox.telegram.token, sandbox.telegram_api_base)
+        await discord.start()
+        await telegram.start()
+        fast = Options(batch_size=100, lease_seconds=10, poll_seconds=0.5, concurrency=16)
+        listeners = [Listener(listener_pool, url, h, options=fast) for h in (discord, telegram)]
+        stop = asyncio.Event()
+        running = [asyncio.create_task(x.run(stop), name=f"demo-{x.target}") for x in listeners]
+        activity = Activity(pool, community, rng)
+        with _progress() as progress:
+            task = progress.add_task("members at work", total=options.seconds, info="")
+            work = asyncio.create_task(activity.run(options.seconds))
+            director = asyncio.create_task(_direct(pool, community, rng, options.seconds))
+            started = time.monotonic()
+            while not work.done():
+                if interrupted.is_set():
+                    raise KeyboardInterrupt
+                done = sum(x.stats["done"] for x in listeners)
+                progress.update(task, completed=min(options.seconds, time.monotonic() - started),
+                                info=f"{sum(activity.counts.values())} calls · {done} delivered")
+                await asyncio.sleep(0.2)
+            elapsed = work.result()
+            await director
+            task = progress.add_task("delivering what is left", total=None, info="")
+            sandbox.faults.clear()
+            await _drained(pool, timeout=60)
+        stop.set()
+        await asyncio.gather(*running)
+        events, deliveries, retried = await report.gather(pool)
+        checks = await report.check(pool, sandbox)
+        report.show(report.Figures(
+            members=options.members, seconds=elapsed, calls=activity.counts, applied=activity.applied,
+            events=events, deliveries=deliveries, retried_to_done=retried,
+            latencies={"discord": discord.latencies, "telegram": telegram.latencies},
+            role_changes=Counter(c.action for c in sandbox.discord.role_changes),
+            messages=len(sandbox.telegram.messages), faults=sandbox.faults.injected,
+        ), checks)
+        await discord.close()
+        await telegram.close()
+        return 0 if checks.ok else 1
+    finally:
+        await pool.close()
+        await listener_pool.close()
+        await sandbox.stop()
+
+
+async def _direct(pool, community, rng: random.Random, seconds: float) -> None:  # noqa: ANN001
+    """What the operators do meanwhile: lower the thresholds, then hand out event prizes."""
+    await asyncio.sleep(seconds * 0.5)
+    async with pool.connection() as conn:
+        await conn.execute("UPDATE xp.ranks SET min_xp = (min_xp * 0.9)::bigint WHERE id > 1")
+    await asyncio.sleep(seconds * 0.25)
+    async with pool.connection() as conn:
+        winners = rng.sample(community.members, max(1, len(community.members) // 10))
+        for member in winners:
+            platform, external_id = member.accounts[0]
+            uid = (await (await conn.execute("SELECT user_id FROM xp.accounts WHERE platform = %s "
+                                             "AND external_id = %s", (platform, external_id))).fetchone())[0]
+            await conn.execute("SELECT xp.adjust(%s, 'xp', 2500, 'season finale prize', 'demo-host')", (uid,))
+
+
+async def _drained(pool, timeout: float) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        async with pool.connection() as conn:
+            pending = (await (await conn.execute(
+                "SELECT count(*) FROM xp.deliveries WHERE status = 'pending'")).fetchone())[0]
+            moving = (await (await conn.execute("SELECT count(*) FROM xp._out_of_step(NULL, 1)")).fetchone())[0]
+        if pending == 0 and moving == 0:
+            return
+        await asyncio.sleep(0.2)
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                    TextColumn("{task.fields[info]}"), console=out, transient=False)

@@ -1,0 +1,109 @@
+"""The demo's closing checks and summary: what happened, how fast, and whether anything drifted."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+from psycopg_pool import AsyncConnectionPool
+
+from ..console import out, table
+from ..sandbox import Sandbox
+from .community import GUILD
+
+
+@dataclass
+class Checks:
+    drift: list[tuple] = field(default_factory=list)  # reconcile_all findings
+    role_mismatches: list[str] = field(default_factory=list)  # Discord roles that disagree with the database
+    unsent: int = 0  # rank-ups owed a Telegram message that has none
+
+    @property
+    def ok(self) -> bool:
+        return not (self.drift or self.role_mismatches or self.unsent)
+
+
+async def check(pool: AsyncConnectionPool, sandbox: Sandbox) -> Checks:
+    result = Checks()
+    async with pool.connection() as conn:
+        result.drift = await (await conn.execute("SELECT * FROM xp.reconcile_all()")).fetchall()
+        plans = await (await conn.execute(
+            "SELECT p.member_id, p.desired, p.managed FROM xp.accounts a, xp.discord_role_plan(a.user_id) p "
+            "WHERE a.platform = 'discord' AND p.guild_id = %s", (GUILD,))).fetchall()
+        result.unsent = (await (await conn.execute(
+            "SELECT count(*) FROM xp.deliveries d JOIN xp.events e ON e.id = d.event_id "
+            "WHERE d.target = 'telegram' AND e.kind = 'rank_changed' "
+            "AND (e.payload ->> 'new_rank')::int > (e.payload ->> 'old_rank')::int "
+            "AND (d.status <> 'done' OR d.sent_ref IS NULL)")).fetchone())[0]
+    for member_id, desired, managed in plans:
+        held = sandbox.discord.roles_of(GUILD, member_id) & set(managed)
+        if held != set(desired):
+            result.role_mismatches.append(f"{member_id}: holds {sorted(held)}, should hold {sorted(desired)}")
+    return result
+
+
+def percentile(values: list[float], q: float) -> str:
+    if not values:
+        return "n/a"
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return f"{ordered[index] * 1000:.1f} ms"
+
+
+@dataclass
+class Figures:
+    members: int
+    seconds: float
+    calls: Counter[str]
+    applied: int
+    events: dict[str, int]
+    deliveries: dict[tuple[str, str], int]
+    retried_to_done: int
+    latencies: dict[str, list[float]]
+    role_changes: Counter[str]
+    messages: int
+    faults: Counter[tuple[str, str]]
+
+
+async def gather(pool: AsyncConnectionPool) -> tuple[dict[str, int], dict[tuple[str, str], int], int]:
+    async with pool.connection() as conn:
+        events = dict(await (await conn.execute(
+            "SELECT kind, count(*) FROM xp.events GROUP BY 1 ORDER BY 1")).fetchall())
+        rows = await (await conn.execute("SELECT target, status, count(*) FROM xp.deliveries GROUP BY 1, 2")).fetchall()
+        retried = (await (await conn.execute(
+            "SELECT count(*) FROM xp.deliveries WHERE status = 'done' AND attempts > 1")).fetchone())[0]
+    return events, {(t, s): n for t, s, n in rows}, retried
+
+
+def show(figures: Figures, checks: Checks) -> None:
+    calls = sum(n for k, n in figures.calls.items() if not k.startswith("refused") and k != "merged")
+    lines = [
+        ("members", f"{figures.members} ({figures.calls['merged']} linked during the run, merging progress)"),
+        ("SQL calls", f"{calls} in {figures.seconds:.1f} s = {calls / figures.seconds:.0f}/s "
+                      f"({figures.applied / figures.seconds:.0f} applied/s)"),
+        ("calls by kind", ", ".join(f"{k} {n}" for k, n in sorted(figures.calls.items()))),
+        ("events", ", ".join(f"{k} {n}" for k, n in figures.events.items())),
+    ]
+    for target in ("discord", "telegram"):
+        statuses = {s: figures.deliveries.get((target, s), 0) for s in ("done", "failed", "dead", "pending")}
+        lines.append((f"{target} deliveries", ", ".join(f"{s} {n}" for s, n in statuses.items())))
+        lat = figures.latencies.get(target, [])
+        lines.append((f"{target} commit→call", f"p50 {percentile(lat, 0.5)}, p99 {percentile(lat, 0.99)} "
+                                             f"({len(lat)} first attempts"
+                                             + (f", mean {statistics.fmean(lat) * 1000:.1f} ms)" if lat else ")")))
+    lines += [
+        ("Discord role changes", f"{figures.role_changes['add']} added, {figures.role_changes['remove']} removed"),
+        ("Telegram messages", str(figures.messages)),
+        ("faults injected", ", ".join(f"{p} {k} {n}" for (p, k), n in sorted(figures.faults.items())) or "none"),
+        ("retried to success", str(figures.retried_to_done)),
+        ("reconcile_all", "no drift" if not checks.drift else f"{len(checks.drift)} finding(s)"),
+        ("Discord vs database", "every managed role as the database says" if not checks.role_mismatches
+         else f"{len(checks.role_mismatches)} member(s) differ"),
+        ("Telegram rank-ups", "every one told" if not checks.unsent else f"{checks.unsent} not told"),
+    ]
+    table("xpsync demo", ["", ""], lines)
+    for finding in checks.drift[:10]:
+        out.print(f"drift: {finding}")
+    for mismatch in checks.role_mismatches[:10]:
+        out.print(f"role mismatch: {mismatch}")
