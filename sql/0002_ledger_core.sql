@@ -219,7 +219,7 @@ DECLARE
     v_rank int;
     v_crossed boolean := false;
 BEGIN
-    IF p_amount IS NULL OR p_amount = 0 OR abs(p_amount) > 1000000 THEN
+    IF p_amount IS NULL OR p_amount = 0 OR p_amount NOT BETWEEN -1000000 AND 1000000 THEN
         RAISE EXCEPTION 'amount % is out of range: it must be non-zero and at most 1000000 in magnitude',
             coalesce(p_amount::text, 'NULL') USING ERRCODE = 'XP002';
     END IF;

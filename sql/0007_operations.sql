@@ -285,7 +285,7 @@ BEGIN
         RAISE EXCEPTION 'kind % is invalid: expected xp or coins', coalesce(quote_literal(left(adjust.kind, 40)), 'NULL')
             USING ERRCODE = 'XP002';
     END IF;
-    IF adjust.amount IS NULL OR adjust.amount = 0 OR abs(adjust.amount) > v_cap THEN
+    IF adjust.amount IS NULL OR adjust.amount = 0 OR adjust.amount NOT BETWEEN -v_cap AND v_cap THEN
         RAISE EXCEPTION 'amount % is out of range: an adjustment is non-zero and at most % in magnitude (admin.cap)',
             coalesce(adjust.amount::text, 'NULL'), v_cap USING ERRCODE = 'XP002';
     END IF;

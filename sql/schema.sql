@@ -75,7 +75,7 @@ DECLARE
     v_rank int;
     v_crossed boolean := false;
 BEGIN
-    IF p_amount IS NULL OR p_amount = 0 OR abs(p_amount) > 1000000 THEN
+    IF p_amount IS NULL OR p_amount = 0 OR p_amount NOT BETWEEN -1000000 AND 1000000 THEN
         RAISE EXCEPTION 'amount % is out of range: it must be non-zero and at most 1000000 in magnitude',
             coalesce(p_amount::text, 'NULL') USING ERRCODE = 'XP002';
     END IF;
@@ -560,7 +560,7 @@ BEGIN
         RAISE EXCEPTION 'kind % is invalid: expected xp or coins', coalesce(quote_literal(left(adjust.kind, 40)), 'NULL')
             USING ERRCODE = 'XP002';
     END IF;
-    IF adjust.amount IS NULL OR adjust.amount = 0 OR abs(adjust.amount) > v_cap THEN
+    IF adjust.amount IS NULL OR adjust.amount = 0 OR adjust.amount NOT BETWEEN -v_cap AND v_cap THEN
         RAISE EXCEPTION 'amount % is out of range: an adjustment is non-zero and at most % in magnitude (admin.cap)',
             coalesce(adjust.amount::text, 'NULL'), v_cap USING ERRCODE = 'XP002';
     END IF;

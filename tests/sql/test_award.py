@@ -67,6 +67,7 @@ def test_key_reused_with_other_parameters_is_xp004_and_writes_nothing(conn, func
     [
         (("telegram", "42", 10_000_000, "r", "k"), "10000000"),
         (("telegram", "42", -1_000_001, "r", "k"), "-1000001"),
+        (("telegram", "42", -(2**31), "r", "k"), "-2147483648"),  # abs() of this overflows int
         (("telegram", "42", 0, "r", "k"), "amount 0"),
         (("telegram", "42", None, "r", "k"), "NULL"),
         (("telegrm", "42", 10, "r", "k"), "'telegrm'"),

@@ -1,0 +1,88 @@
+"""SPEC §13: every public SQL function under hostile input raises only XP00x errors, never an
+internal error, and never writes part of a call; balances equal ledger sums after every example."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.helpers import balances_match_ledger
+
+INT32 = st.integers(min_value=-(2**31), max_value=2**31 - 1)
+HOSTILE = st.one_of(
+    st.sampled_from(["telegram", "discord", "website", "", " ", "TELEGRAM", "x" * 201, "x" * 10_000,
+                     "'; DROP TABLE xp.ledger; --", "1 OR 1=1", "$$; SELECT 1; $$", "%s", "\\", "Ⅻ🎉",
+                     "42", "-1", "0", "ABCD2345", "abcd-2345"]),
+    st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=300),
+)
+MAYBE_NULL_TEXT = st.one_of(st.none(), HOSTILE)
+MAYBE_NULL_INT = st.one_of(st.none(), INT32, st.sampled_from([0, 1, -1, 1_000_000, 1_000_001, -1_000_000]))
+MAYBE_NULL_BIGINT = st.one_of(st.none(), st.integers(min_value=-(2**63), max_value=2**63 - 1))
+# mostly valid values, so that hostile ones also reach the code behind the first check
+PLATFORM = st.one_of(st.sampled_from(["telegram", "discord", "website"]), st.just("telegram"), MAYBE_NULL_TEXT)
+ID = st.one_of(st.sampled_from(["42", "43", "7"]), st.text(min_size=1, max_size=20).filter(lambda t: "\x00" not in t),
+               MAYBE_NULL_TEXT)
+AMOUNT = st.one_of(st.integers(-400, 400), st.integers(-1_000_000, 1_000_000), MAYBE_NULL_INT)
+WORDS = st.one_of(st.text(min_size=1, max_size=40).filter(lambda t: "\x00" not in t), MAYBE_NULL_TEXT)
+PERSON = st.one_of(st.sampled_from([1, 2, 3]), MAYBE_NULL_BIGINT)
+
+CALLS = {
+    "award_xp": ("SELECT * FROM xp.award_xp(%s, %s, %s::int, %s, %s, %s)",
+                 [PLATFORM, ID, AMOUNT, WORDS, WORDS, MAYBE_NULL_TEXT]),
+    "award_coins": ("SELECT * FROM xp.award_coins(%s, %s, %s::int, %s, %s)", [PLATFORM, ID, AMOUNT, WORDS, WORDS]),
+    "claim_daily": ("SELECT * FROM xp.claim_daily(%s, %s, %s)", [PLATFORM, ID, MAYBE_NULL_TEXT]),
+    "record_message": ("SELECT * FROM xp.record_message(%s, %s, %s, %s, %s::int, %s)",
+                       [PLATFORM, ID, ID, ID, AMOUNT, MAYBE_NULL_TEXT]),
+    "record_voice": ("SELECT * FROM xp.record_voice(%s, %s, %s, %s::int)", [PLATFORM, ID, ID, AMOUNT]),
+    "create_link_code": ("SELECT xp.create_link_code(%s, %s)", [PLATFORM, ID]),
+    "redeem_link_code": ("SELECT xp.redeem_link_code(%s, %s, %s)", [PLATFORM, ID, WORDS]),
+    "unlink": ("SELECT xp.unlink(%s, %s)", [PLATFORM, ID]),
+    "profile": ("SELECT xp.profile(%s, %s)", [PLATFORM, ID]),
+    "leaderboard": ("SELECT * FROM xp.leaderboard(%s::int, %s)",
+                    [st.one_of(st.integers(0, 101), MAYBE_NULL_INT),
+                     st.one_of(st.sampled_from(["all", "week", "month"]), MAYBE_NULL_TEXT)]),
+    "request_resync": ("SELECT xp.request_resync(%s, %s)", [PLATFORM, ID]),
+    "adjust": ("SELECT * FROM xp.adjust(%s::bigint, %s, %s::int, %s, %s)",
+               [PERSON, st.one_of(st.sampled_from(["xp", "coins"]), MAYBE_NULL_TEXT), AMOUNT, WORDS, WORDS]),
+    "import_xp": ("SELECT * FROM xp.import_xp(%s, %s, %s::bigint, %s::bigint, %s, %s)",
+                  [PLATFORM, ID, st.one_of(st.none(), st.integers(-5, 3_000_000)),
+                   st.one_of(st.none(), st.integers(-5, 10_000)), WORDS, MAYBE_NULL_TEXT]),
+    "reconcile_user": ("SELECT * FROM xp.reconcile_user(%s::bigint, %s)",
+                       [PERSON, st.one_of(st.none(), st.booleans())]),
+    "cleanup": ("SELECT xp.cleanup(%s::interval)",
+                [st.sampled_from([None, "1 day", "-1 day", "0", "100 years", "1 second"])]),
+}
+
+COUNTED = ("users", "accounts", "ledger", "events", "deliveries", "link_codes", "message_log", "voice_sessions")
+
+
+def footprint(conn) -> dict[str, int]:
+    return conn.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM xp.{t}) AS {t}" for t in COUNTED)).fetchone()
+
+
+@pytest.mark.parametrize("function", sorted(CALLS))
+def test_hostile_input_gets_only_domain_errors_and_no_partial_writes(conn, function):
+    query, arguments = CALLS[function]
+    conn.execute("SELECT xp.award_xp('telegram', '42', 300, 'seed', 'fuzz-seed')")
+    conn.execute("SELECT xp.award_xp('discord', '42', 20, 'seed', 'fuzz-seed-2')")
+    outcomes: dict[str, int] = {}
+
+    @settings(max_examples=120, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(st.tuples(*arguments))
+    def call(args):
+        before = footprint(conn)
+        try:
+            conn.execute(query, args).fetchall()
+            outcomes["ok"] = outcomes.get("ok", 0) + 1
+        except psycopg.Error as exc:
+            assert exc.sqlstate is not None and exc.sqlstate.startswith("XP"), (function, args, exc.sqlstate, exc)
+            assert footprint(conn) == before, (function, args)  # a refused call wrote nothing
+            outcomes[exc.sqlstate] = outcomes.get(exc.sqlstate, 0) + 1
+        assert balances_match_ledger(conn) == []
+        assert conn.execute("SELECT to_regclass('xp.ledger') IS NOT NULL AS ok").fetchone()["ok"]
+
+    call()
+    print(f"\n{function}: {outcomes}")
