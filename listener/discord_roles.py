@@ -19,6 +19,8 @@ import discord
 from discord.http import HTTPClient, Route
 from psycopg_pool import AsyncConnectionPool
 
+from xpsync.settings import ConfigError
+
 from .outcome import Delivery, Permanent, Retry, first_call_latency
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,10 @@ class DiscordRoles:
         """Log in with the bot token (discord.py checks it against /users/@me)."""
         Route.BASE = self.api_base
         self.http = HTTPClient(asyncio.get_running_loop())
-        await self.http.static_login(self.token)
+        try:
+            await self.http.static_login(self.token)
+        except discord.LoginFailure:
+            raise ConfigError("DISCORD_TOKEN was rejected by Discord: check the token") from None
 
     async def close(self) -> None:
         if self.http is not None:

@@ -6,24 +6,25 @@ import asyncio
 import logging
 import signal
 
-import discord
-from aiogram.exceptions import TelegramUnauthorizedError
-
 from xpsync.db import create_pool, database_url
-from xpsync.settings import ConfigError, Settings
+from xpsync.settings import Settings
 
-from .discord_roles import DiscordRoles
-from .runtime import Listener, Options
-from .telegram_notices import TelegramNotices
+from .runtime import Handler, Listener, Options
 
 log = logging.getLogger(__name__)
 TARGETS = ("discord", "telegram")
 
 
-def build_handler(target: str, pool, settings: Settings) -> DiscordRoles | TelegramNotices:  # noqa: ANN001
+def build_handler(target: str, pool, settings: Settings) -> Handler:  # noqa: ANN001
+    """Only the target's client library is imported (aiogram alone takes seconds to import)."""
     if target == "discord":
+        from .discord_roles import DiscordRoles
+
         return DiscordRoles(pool, settings.require_discord_token(), settings.discord_api_base)
+    from .telegram_notices import TelegramNotices
+
     return TelegramNotices(pool, settings.require_telegram_token(), settings.telegram_api_base)
+
 
 
 def check_token(target: str, settings: Settings) -> None:
@@ -39,11 +40,7 @@ async def serve(target: str, settings: Settings, options: Options) -> int:
     await pool.open(wait=True, timeout=30)
     handler = build_handler(target, pool, settings)
     try:
-        try:
-            await handler.start()
-        except (discord.LoginFailure, TelegramUnauthorizedError):
-            variable = "DISCORD_TOKEN" if target == "discord" else "TELEGRAM_TOKEN"
-            raise ConfigError(f"{variable} was rejected by {target.capitalize()}: check the token") from None
+        await handler.start()  # a rejected token is a ConfigError naming the variable
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -22,8 +22,11 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from psycopg_pool import AsyncConnectionPool
+
+from xpsync.settings import ConfigError
 
 from .notices import render
 from .outcome import Delivery, Permanent, Retry, first_call_latency
@@ -54,7 +57,10 @@ class TelegramNotices:
 
     async def start(self) -> None:
         """Check the token (getMe)."""
-        await self.bot.get_me(request_timeout=int(self.call_timeout))
+        try:
+            await self.bot.get_me(request_timeout=int(self.call_timeout))
+        except TelegramUnauthorizedError:
+            raise ConfigError("TELEGRAM_TOKEN was rejected by Telegram: check the token") from None
 
     async def close(self) -> None:
         await self.bot.session.close()

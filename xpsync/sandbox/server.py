@@ -82,6 +82,7 @@ class Sandbox:
         app.router.add_route("DELETE", DISCORD_PREFIX + "/guilds/{guild}/members/{member}/roles/{role}",
                              self._discord_role)
         app.router.add_route("*", TELEGRAM_PREFIX + "/bot{token}/{method}", self._telegram)
+        app.router.add_get("/_sandbox/{platform}/arrivals", self._arrivals)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -125,6 +126,8 @@ class Sandbox:
             return faulty
         guild, member = request.match_info["guild"], request.match_info["member"]
         with self.discord.lock:
+            if guild in self.discord.open_guilds:
+                self.discord.members.setdefault(guild, {}).setdefault(member, set())
             roles = self.discord.members.get(guild, {}).get(member)
             roles = None if roles is None else sorted(roles)
         if roles is None:
@@ -149,7 +152,7 @@ class Sandbox:
             roles = state.members.get(guild, {}).get(member)
             if roles is None:
                 status, body = 404, {"message": "Unknown Member", "code": 10007}
-            elif role not in state.guild_roles.get(guild, set()):
+            elif role not in state.guild_roles.get(guild, set()) and guild not in state.open_guilds:
                 status, body = 404, {"message": "Unknown Role", "code": 10011}
             elif role in state.forbidden_roles.get(guild, set()):
                 status, body = 403, {"message": "Missing Permissions", "code": 50013}
@@ -160,6 +163,22 @@ class Sandbox:
                 status, body = 204, None
         self._record("discord", request, status)
         return _discord_reply(status, body, bucket="member-role")
+
+    async def _arrivals(self, request: web.Request) -> web.Response:
+        """Control endpoint (not part of either API), for a sandbox in another process: when the
+        first call about each account arrived (Telegram: chat id; Discord: member id)."""
+        platform, first = request.match_info["platform"], {}
+        with self._calls_lock:
+            calls = [c for c in self.calls if c.platform == platform]
+        for call in calls:
+            account = call.path.split("/members/")[1].split("/")[0] if platform == "discord" else None
+            if account is not None:
+                first.setdefault(account, call.at)
+        if platform == "telegram":
+            with self.telegram.lock:
+                for m in self.telegram.messages:
+                    first.setdefault(m.chat_id, m.at)
+        return reply(200, first)
 
     # --- Telegram --------------------------------------------------------------------------------
 

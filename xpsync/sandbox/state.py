@@ -37,6 +37,8 @@ class SentMessage:
 @dataclass
 class DiscordState:
     token: str
+    # guilds where every user is a member and every role exists (benchmarks: no set-up per member)
+    open_guilds: set[str] = field(default_factory=set)
     guild_roles: dict[str, set[str]] = field(default_factory=dict)
     forbidden_roles: dict[str, set[str]] = field(default_factory=dict)
     members: dict[str, dict[str, set[str]]] = field(default_factory=dict)

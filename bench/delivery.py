@@ -1,0 +1,161 @@
+"""How fast one listener process delivers, and how soon after the commit.
+
+    python -m bench.delivery [--target discord|telegram] [--events 20000] [--rate 500] [--seconds 10]
+
+The real `xpsync listen TARGET` process against the sandbox in a process of
+its own (no latency injected, Telegram pacing off). Printed: deliveries/s
+draining a backlog of --events rank-ups (target >= 2 000/s), and
+commit -> platform-call latency p50/p99 while rank-ups are committed at a
+steady --rate per second (targets 5 ms / 50 ms). Every backlog delivery must
+end done: the run fails if one is lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import psycopg
+
+from .common import bench_database, show
+
+PACE_OFF = {"telegram.messages_per_second": "100000", "telegram.chat_interval_seconds": "0"}
+
+
+GUILD = "1"
+
+
+def start_sandbox() -> tuple[subprocess.Popen, dict[str, str]]:
+    proc = subprocess.Popen([sys.executable, "-m", "xpsync.sandbox", "--open-guild", GUILD],
+                            stdout=subprocess.PIPE, text=True)
+    env = {}
+    for line in proc.stdout:
+        if line.strip() == "READY":
+            return proc, env
+        key, _, value = line.strip().partition("=")
+        env[key] = value
+    raise RuntimeError("the sandbox did not start")
+
+
+def stop_sandbox(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(10)
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+def start_listener(url: str, sandbox_env: dict[str, str], target: str) -> subprocess.Popen:
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/"), "DATABASE_URL": url, **sandbox_env,
+           "XPSYNC_LOG_LEVEL": "WARNING", "XPSYNC_BATCH_SIZE": "200", "XPSYNC_CONCURRENCY": "64",
+           "XPSYNC_POLL_SECONDS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "xpsync", "listen", target], env=env)
+
+
+def arrivals(sandbox_env: dict[str, str], target: str) -> dict[str, float]:
+    """When each account's first platform call arrived at the sandbox."""
+    base = sandbox_env["TELEGRAM_API_BASE"].rsplit("/telegram", 1)[0]
+    with urllib.request.urlopen(f"{base}/_sandbox/{target}/arrivals", timeout=30) as response:  # noqa: S310
+        return json.load(response)
+
+
+def rank_ups(conn: psycopg.Connection, target: str, first: int, count: int) -> None:
+    """`count` new members each ranking up, in one set-based statement."""
+    conn.execute("SELECT count(xp.award_xp(%s, g::text, 300, 'bench', 'rank-up-' || g)) "
+                 "FROM generate_series(%s::bigint, %s::bigint) g", (target, first, first + count - 1))
+
+
+def pending(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM xp.deliveries WHERE status = 'pending'").fetchone()[0]
+
+
+def wait_drained(conn: psycopg.Connection, interval: float = 0.02) -> float:
+    """Seconds until no delivery is pending any more."""
+    started = time.monotonic()
+    while pending(conn):
+        time.sleep(interval)
+    return time.monotonic() - started
+
+
+def done(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM xp.deliveries WHERE status = 'done'").fetchone()[0]
+
+
+def ready(conn: psycopg.Connection, target: str, probe: int) -> None:
+    """Wait until the listener has delivered a probe: it is up, logged in and listening."""
+    rank_ups(conn, target, probe, 1)
+    wait_drained(conn)
+
+
+def throughput(conn: psycopg.Connection, url: str, sandbox_env: dict[str, str], target: str, events: int) -> float:
+    listener = start_listener(url, sandbox_env, target)
+    try:
+        ready(conn, target, 900_000)
+        rank_ups(conn, target, 1_000_000, events)  # one commit: the whole backlog at once
+        took = wait_drained(conn)
+    finally:
+        listener.terminate()
+        listener.wait(30)
+    delivered = done(conn) - 1  # less the probe
+    if delivered != events:
+        raise SystemExit(f"LOST DELIVERIES: {delivered} of {events} done")
+    return events / took
+
+
+def latency(conn: psycopg.Connection, url: str, sandbox_env: dict[str, str], target: str, rate: int,
+            seconds: float) -> list[float]:
+    listener = start_listener(url, sandbox_env, target)
+    committed: dict[str, float] = {}
+    try:
+        ready(conn, target, 910_000)
+        first = 2_000_000
+        started = time.monotonic()
+        for n in range(int(rate * seconds)):
+            due = started + n / rate
+            if (wait := due - time.monotonic()) > 0:
+                time.sleep(wait)
+            conn.execute("SELECT xp.award_xp(%s, %s, 300, 'bench', %s)", (target, str(first + n), f"steady-{n}"))
+            committed[str(first + n)] = time.time()
+        wait_drained(conn)
+    finally:
+        listener.terminate()
+        listener.wait(30)
+    arrived = arrivals(sandbox_env, target)
+    return sorted(arrived[c] - committed[c] for c in committed if c in arrived)
+
+
+def pct(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))] * 1000
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(prog="python -m bench.delivery", description=__doc__.splitlines()[0])
+    parser.add_argument("--target", choices=("discord", "telegram"), default="discord")
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args(argv)
+    sandbox, sandbox_env = start_sandbox()
+    try:
+        with bench_database() as (url, _), psycopg.connect(url, autocommit=True) as conn:
+            for key, value in PACE_OFF.items():
+                conn.execute("UPDATE xp.settings SET value = %s WHERE key = %s", (value, key))
+            conn.execute("INSERT INTO xp.rank_roles VALUES (%s, 2, 'role-2')", (GUILD,))
+            rate = throughput(conn, url, sandbox_env, args.target, args.events)
+            lat = latency(conn, url, sandbox_env, args.target, args.rate, args.seconds)
+    finally:
+        stop_sandbox(sandbox)
+    show(f"delivery, one `xpsync listen {args.target}` process against the sandbox process", [
+        ("backlog drained", f"{args.events} deliveries at {rate:.0f}/s   (target >= 2000/s), none lost"),
+        (f"commit -> call at {args.rate}/s", f"p50 {pct(lat, 0.5):.1f} ms, p99 {pct(lat, 0.99):.1f} ms over {len(lat)} "
+                                             f"rank-ups   (targets 5 ms / 50 ms)"),
+    ])
+    return {"drain_per_second": rate, "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99), "samples": len(lat)}
+
+
+if __name__ == "__main__":
+    main()

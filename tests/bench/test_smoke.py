@@ -1,0 +1,22 @@
+"""Each benchmark at a tiny size, so that none of them rots. Their figures are not asserted:
+wall time is measured in bench/, never judged in a test."""
+
+from __future__ import annotations
+
+from bench import awards, delivery, scale
+
+
+def test_awards_bench_runs_and_reports_every_variant():
+    figures = awards.main(["--clients", "2", "--seconds", "1", "--rounds", "1", "--people", "200"])
+    assert set(figures) == {f"{w}_{v}" for w in ("spread", "hot") for v in ("bare", "award_xp", "bare+notify")}
+    assert all(rate > 0 for rate in figures.values())
+
+
+def test_delivery_bench_drains_without_loss_and_measures_latency():
+    figures = delivery.main(["--events", "200", "--rate", "50", "--seconds", "1"])
+    assert figures["drain_per_second"] > 0 and figures["samples"] == 50
+
+
+def test_scale_bench_loads_reconciles_and_drains():
+    figures = scale.main(["--people", "500", "--rows-per-person", "4", "--deliveries", "200"])
+    assert figures["drain_per_second"] > 0 and figures["reconcile_s"] >= 0

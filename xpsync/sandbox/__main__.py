@@ -1,0 +1,37 @@
+"""Run the sandbox on its own: `python -m xpsync.sandbox [--port N]` prints the environment to use."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+from .server import Sandbox
+
+
+async def serve(port: int, open_guilds: list[str]) -> None:
+    box = Sandbox()
+    box.discord.open_guilds.update(open_guilds)
+    await box.start(port)
+    for key, value in box.env().items():
+        print(f"{key}={value}", flush=True)
+    print("READY", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await box.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m xpsync.sandbox", description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--open-guild", action="append", default=[],
+                        help="a Discord guild where every user is a member and every role exists")
+    args = parser.parse_args()
+    asyncio.run(serve(args.port, args.open_guild))
+
+
+if __name__ == "__main__":
+    main()
