@@ -103,6 +103,10 @@ DECLARE
     v_status text;
     v_delay double precision;
 BEGIN
+    IF fail_delivery.retry_after NOT BETWEEN 0 AND 86400 THEN  -- also NaN and infinity
+        RAISE EXCEPTION 'retry_after % is invalid: it must be between 0 and 86400 seconds', fail_delivery.retry_after
+            USING ERRCODE = 'XP002';
+    END IF;
     SELECT * INTO d FROM xp.deliveries x
      WHERE x.id = fail_delivery.id AND x.attempts = fail_delivery.attempt AND x.lease_owner = fail_delivery.owner
        AND x.status = 'pending'

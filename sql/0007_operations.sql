@@ -82,6 +82,10 @@ DECLARE
     r record;
     n int := 0;
 BEGIN
+    IF rerank_batch.batch_size IS NULL OR rerank_batch.batch_size NOT BETWEEN 1 AND 100000 THEN
+        RAISE EXCEPTION 'batch_size % is invalid: it must be between 1 and 100000',
+            coalesce(rerank_batch.batch_size::text, 'NULL') USING ERRCODE = 'XP002';
+    END IF;
     FOR r IN SELECT * FROM xp._out_of_step(NULL, rerank_batch.batch_size) LOOP
         PERFORM 1 FROM xp.users u WHERE u.id = r.uid FOR UPDATE SKIP LOCKED;
         IF FOUND THEN

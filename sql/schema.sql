@@ -781,6 +781,10 @@ DECLARE
     v_status text;
     v_delay double precision;
 BEGIN
+    IF fail_delivery.retry_after NOT BETWEEN 0 AND 86400 THEN  -- also NaN and infinity
+        RAISE EXCEPTION 'retry_after % is invalid: it must be between 0 and 86400 seconds', fail_delivery.retry_after
+            USING ERRCODE = 'XP002';
+    END IF;
     SELECT * INTO d FROM xp.deliveries x
      WHERE x.id = fail_delivery.id AND x.attempts = fail_delivery.attempt AND x.lease_owner = fail_delivery.owner
        AND x.status = 'pending'
@@ -1180,6 +1184,10 @@ DECLARE
     r record;
     n int := 0;
 BEGIN
+    IF rerank_batch.batch_size IS NULL OR rerank_batch.batch_size NOT BETWEEN 1 AND 100000 THEN
+        RAISE EXCEPTION 'batch_size % is invalid: it must be between 1 and 100000',
+            coalesce(rerank_batch.batch_size::text, 'NULL') USING ERRCODE = 'XP002';
+    END IF;
     FOR r IN SELECT * FROM xp._out_of_step(NULL, rerank_batch.batch_size) LOOP
         PERFORM 1 FROM xp.users u WHERE u.id = r.uid FOR UPDATE SKIP LOCKED;
         IF FOUND THEN

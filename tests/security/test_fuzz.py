@@ -53,6 +53,24 @@ CALLS = {
                        [PERSON, st.one_of(st.none(), st.booleans())]),
     "cleanup": ("SELECT xp.cleanup(%s::interval)",
                 [st.sampled_from([None, "1 day", "-1 day", "0", "100 years", "1 second"])]),
+    "reconcile_all": ("SELECT * FROM xp.reconcile_all(%s)", [st.one_of(st.none(), st.booleans())]),
+    "stats": ("SELECT xp.stats()", []),
+    "forget_person": ("SELECT xp.forget_person(%s::bigint)", [PERSON]),
+    "resync_roles": ("SELECT xp.resync_roles(%s::bigint)", [PERSON]),
+    "rerank_batch": ("SELECT xp.rerank_batch(%s::int)", [AMOUNT]),
+    "claim_deliveries": ("SELECT * FROM xp.claim_deliveries(%s, %s, %s::int, %s::int)",
+                         [st.one_of(st.sampled_from(["discord", "telegram"]), MAYBE_NULL_TEXT), WORDS, AMOUNT, AMOUNT]),
+    "ack_deliveries": ("SELECT xp.ack_deliveries(%s, %s::bigint[], %s::int[], %s::text[])",
+                       [WORDS, st.lists(st.one_of(st.none(), st.integers(-5, 10)), max_size=5),
+                        st.lists(st.one_of(st.none(), INT32), max_size=5),
+                        st.one_of(st.none(), st.lists(MAYBE_NULL_TEXT, max_size=5))]),
+    "fail_delivery": ("SELECT xp.fail_delivery(%s::bigint, %s, %s::int, %s, %s, %s::float8, %s)",
+                      [PERSON, WORDS, AMOUNT, MAYBE_NULL_TEXT, st.one_of(st.none(), st.booleans()),
+                       st.one_of(st.none(), st.floats()), st.one_of(st.none(), st.booleans())]),
+    "release_deliveries": ("SELECT xp.release_deliveries(%s, %s::bigint[])",
+                           [WORDS, st.lists(st.one_of(st.none(), st.integers(-5, 10)), max_size=5)]),
+    "discord_role_plan": ("SELECT * FROM xp.discord_role_plan(%s::bigint)", [PERSON]),
+    "telegram_recipient": ("SELECT * FROM xp.telegram_recipient(%s::bigint)", [PERSON]),
 }
 
 COUNTED = ("users", "accounts", "ledger", "events", "deliveries", "link_codes", "message_log", "voice_sessions")
@@ -62,10 +80,17 @@ def footprint(conn) -> dict[str, int]:
     return conn.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM xp.{t}) AS {t}" for t in COUNTED)).fetchone()
 
 
+def test_every_public_function_is_fuzzed(conn):
+    public = {r["proname"] for r in conn.execute(
+        "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = 'xp' AND p.proname NOT LIKE '\\_%' AND p.prokind = 'f'")}
+    assert public == set(CALLS)
+
+
 @pytest.mark.parametrize("function", sorted(CALLS))
 def test_hostile_input_gets_only_domain_errors_and_no_partial_writes(conn, function):
     query, arguments = CALLS[function]
-    conn.execute("SELECT xp.award_xp('telegram', '42', 300, 'seed', 'fuzz-seed')")
+    conn.execute("SELECT xp.award_xp('telegram', '42', 300, 'seed', 'fuzz-seed')")  # a rank-up: deliveries
     conn.execute("SELECT xp.award_xp('discord', '42', 20, 'seed', 'fuzz-seed-2')")
     outcomes: dict[str, int] = {}
 

@@ -104,6 +104,16 @@ def test_a_429_waits_retry_after_and_does_not_count(conn):
     assert timedelta(seconds=7.4) < row["wait"] <= timedelta(seconds=7.5)
 
 
+@pytest.mark.parametrize("retry_after", [-1.0, float("nan"), float("inf"), 86401.0])
+def test_a_nonsense_retry_after_is_xp002_and_keeps_the_claim(conn, retry_after):
+    rank_ups(conn, 1)
+    d = claim(conn)[0]
+    with pytest.raises(psycopg.Error) as err:
+        fail(conn, d, retry_after=retry_after)
+    assert err.value.sqlstate == "XP002"
+    assert fail(conn, d, retry_after=5) == "pending"
+
+
 def test_permanent_failures_keep_their_reason_and_may_mute_the_person(conn):
     rank_ups(conn, 1, platform="telegram")
     d = claim(conn, target="telegram")[0]
