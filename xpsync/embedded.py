@@ -152,8 +152,12 @@ def watch(pid: int, home: Path, delete: bool, interval: float = 0.2) -> None:
     try:
         server.stop()
     finally:
-        if delete:
+        # the owner may be removing it at the same moment: retry until it is really gone
+        for _ in range(20) if delete else ():
             shutil.rmtree(server.home, ignore_errors=True)
+            if not server.home.exists():
+                break
+            time.sleep(0.25)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -71,10 +71,15 @@ def run(options: DemoOptions, settings: Settings) -> int:
     try:
         migrate(url)
         code = asyncio.run(_demo(url, options))
+    except asyncio.CancelledError:  # SIGTERM: stop at once, clean up below
+        out.print("demo stopped")
+        code = 143
     finally:
         if not options.keep:
-            server.stop()
-            shutil.rmtree(home, ignore_errors=True)
+            try:
+                server.stop()
+            finally:
+                shutil.rmtree(home, ignore_errors=True)
     if options.keep:
         out.print("\nThe demo database is still running. Explore it with:")
         out.print(f"  XPSYNC_HOME={home} xpsync db psql")
@@ -84,9 +89,8 @@ def run(options: DemoOptions, settings: Settings) -> int:
 
 async def _demo(url: str, options: DemoOptions) -> int:
     rng = random.Random(options.seed)
-    loop = asyncio.get_running_loop()
-    interrupted = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, interrupted.set)
+    # SIGTERM cancels the demo wherever it is; every finally below still runs
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
     sandbox = Sandbox()
     await sandbox.start()
     pool = create_pool(url, max_size=12, name="xpsync-demo")
@@ -119,8 +123,6 @@ async def _demo(url: str, options: DemoOptions) -> int:
             director = asyncio.create_task(_direct(pool, community, rng, options.seconds))
             started = time.monotonic()
             while not work.done():
-                if interrupted.is_set():
-                    raise KeyboardInterrupt
                 done = sum(x.stats["done"] for x in listeners)
                 progress.update(task, completed=min(options.seconds, time.monotonic() - started),
                                 info=f"{sum(activity.counts.values())} calls · {done} delivered")
