@@ -22,6 +22,8 @@ import urllib.request
 
 import psycopg
 
+from xpsync.demo.report import percentile_ms
+
 from .common import bench_database, show
 
 PACE_OFF = {"telegram.messages_per_second": "100000", "telegram.chat_interval_seconds": "0"}
@@ -128,10 +130,6 @@ def latency(conn: psycopg.Connection, url: str, sandbox_env: dict[str, str], tar
     return sorted(arrived[c] - committed[c] for c in committed if c in arrived)
 
 
-def pct(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))] * 1000
-
-
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(prog="python -m bench.delivery", description=__doc__.splitlines()[0])
     parser.add_argument("--target", choices=("discord", "telegram"), default="discord")
@@ -151,10 +149,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         stop_sandbox(sandbox)
     show(f"delivery, one `xpsync listen {args.target}` process against the sandbox process", [
         ("backlog drained", f"{args.events} deliveries at {rate:.0f}/s   (target >= 2000/s), none lost"),
-        (f"commit -> call at {args.rate}/s", f"p50 {pct(lat, 0.5):.1f} ms, p99 {pct(lat, 0.99):.1f} ms over {len(lat)} "
+        (f"commit -> call at {args.rate}/s", f"p50 {percentile_ms(lat, 0.5):.1f} ms, p99 {percentile_ms(lat, 0.99):.1f} ms over {len(lat)} "
                                              f"rank-ups   (targets 5 ms / 50 ms)"),
     ])
-    return {"drain_per_second": rate, "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99), "samples": len(lat)}
+    return {"drain_per_second": rate, "p50_ms": percentile_ms(lat, 0.5), "p99_ms": percentile_ms(lat, 0.99), "samples": len(lat)}
 
 
 if __name__ == "__main__":

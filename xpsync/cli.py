@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -19,8 +18,6 @@ from .imports import ImportFileError
 from .logs import configure as configure_logging
 from .migrate import migrate
 from .settings import ConfigError, Settings
-
-log = logging.getLogger("xpsync")
 
 Command = Callable[[argparse.Namespace, Settings], int]
 

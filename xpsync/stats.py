@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from .console import out, table
+from .console import table
 
 
 def fetch(url: str) -> dict[str, Any]:

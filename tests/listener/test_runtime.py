@@ -15,7 +15,7 @@ import pytest
 from listener.main import serve
 from listener.runtime import Options
 from tests.helpers import call
-from tests.listener.conftest import FAST, discord_handler, eventually, running, statuses, telegram_handler
+from tests.listener.conftest import FAST, eventually, running, statuses, telegram_handler
 from xpsync.sandbox import SandboxThread
 from xpsync.settings import Settings
 

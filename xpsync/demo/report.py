@@ -43,12 +43,14 @@ async def check(pool: AsyncConnectionPool, sandbox: Sandbox) -> Checks:
     return result
 
 
+def percentile_ms(seconds: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of durations in seconds, in milliseconds; needs at least one value."""
+    ordered = sorted(seconds)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))] * 1000
+
+
 def percentile(values: list[float], q: float) -> str:
-    if not values:
-        return "n/a"
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return f"{ordered[index] * 1000:.1f} ms"
+    return f"{percentile_ms(values, q):.1f} ms" if values else "n/a"
 
 
 @dataclass
