@@ -22,5 +22,6 @@ def render(kind: str, payload: dict[str, Any], language: str) -> str | None:
     if kind == "rank_changed" and payload.get("new_rank", 0) > payload.get("old_rank", 0):
         return words["rank_up"].format(emoji=payload.get("emoji", ""), name=payload.get("name", payload["new_rank"]))
     if kind == "achievement_unlocked":
-        return words["achievement"].format(emoji=payload.get("emoji", ""), name=payload.get("name", ""))
+        name = payload.get("translations", {}).get(language) or payload.get("name", "")
+        return words["achievement"].format(emoji=payload.get("emoji", ""), name=name)
     return None

@@ -65,15 +65,59 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._achieve(p_uid bigint, p_criteria text[] DEFAULT NULL::text[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    d record;
+    n int := 0;
+BEGIN
+    FOR d IN
+        SELECT a.* FROM xp.achievements a, xp.users u
+         WHERE u.id = p_uid AND u.forgotten_at IS NULL
+           AND (p_criteria IS NULL OR a.criterion = ANY (p_criteria))
+           AND a.threshold <= CASE a.criterion
+                                  WHEN 'messages' THEN u.messages
+                                  WHEN 'voice_seconds' THEN u.voice_seconds
+                                  WHEN 'streak' THEN u.streak
+                                  WHEN 'games_won' THEN u.games_won
+                                  WHEN 'rank' THEN u.rank_id
+                                  WHEN 'platforms' THEN (SELECT count(*) FROM xp.accounts c WHERE c.user_id = u.id)
+                              END
+           AND NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = p_uid AND x.code = a.code)
+         ORDER BY a.criterion, a.threshold, a.code
+    LOOP
+        INSERT INTO xp.user_achievements (user_id, code) VALUES (p_uid, d.code) ON CONFLICT DO NOTHING;
+        CONTINUE WHEN NOT FOUND;
+        n := n + 1;
+        PERFORM xp._emit(p_uid, 'achievement_unlocked',
+                         jsonb_build_object('code', d.code, 'name', d.name, 'emoji', d.emoji,
+                                            'translations', d.translations,
+                                            'reward_xp', d.reward_xp, 'reward_coins', d.reward_coins));
+        IF d.reward_xp > 0 THEN
+            PERFORM xp._apply(p_uid, NULL, NULL, 'xp', d.reward_xp, 'achievement: ' || d.name,
+                              'achievement:' || p_uid || ':' || d.code || ':xp');
+        END IF;
+        IF d.reward_coins > 0 THEN
+            PERFORM xp._apply(p_uid, NULL, NULL, 'coins', d.reward_coins, 'achievement: ' || d.name,
+                              'achievement:' || p_uid || ':' || d.code || ':coins');
+        END IF;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
 CREATE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric DEFAULT 1, p_actor text DEFAULT NULL::text, p_display_name text DEFAULT NULL::text) RETURNS xp.award_result
     LANGUAGE plpgsql
     AS $$
 DECLARE
     v_delta bigint;
+    v_board bigint;
     v_xp bigint;
     v_coins bigint;
     v_rank int;
     v_crossed boolean := false;
+    p record;
 BEGIN
     IF p_amount IS NULL OR p_amount = 0 OR p_amount NOT BETWEEN -1000000 AND 1000000 THEN
         RAISE EXCEPTION 'amount % is out of range: it must be non-zero and at most 1000000 in magnitude',
@@ -92,8 +136,18 @@ BEGIN
         RETURN xp._replay(p_uid, p_acc, p_kind, p_amount, p_key);
     END IF;
     IF p_kind = 'xp' THEN
+        SELECT * INTO p FROM xp._periods();
+        v_board := CASE WHEN p_reason LIKE 'import: %' THEN 0 ELSE v_delta END;
         UPDATE xp.users u
-           SET xp = u.xp + v_delta, display_name = coalesce(p_display_name, u.display_name)
+           SET xp = u.xp + v_delta,
+               week_xp = CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END + v_board,
+               week_of = p.week,
+               month_xp = CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END + v_board,
+               month_of = p.month,
+               season_xp = CASE WHEN p.season IS NULL THEN 0
+                                ELSE CASE WHEN u.season_id = p.season THEN u.season_xp ELSE 0 END + v_board END,
+               season_id = p.season,
+               display_name = coalesce(p_display_name, u.display_name)
          WHERE u.id = p_uid AND u.xp + v_delta >= 0
         RETURNING u.xp, u.coins, u.rank_id, (u.xp < u.rank_floor OR u.xp >= u.rank_ceil)
              INTO v_xp, v_coins, v_rank, v_crossed;
@@ -200,6 +254,7 @@ CREATE FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigint) RET
 DECLARE
     f xp.users;
     t xp.users;
+    p record;
     v_both boolean;
 BEGIN
     UPDATE xp.accounts SET user_id = p_into, linked_at = now() WHERE user_id = p_from;
@@ -207,10 +262,16 @@ BEGIN
     PERFORM 1 FROM xp.users WHERE id IN (p_into, p_from) ORDER BY id FOR UPDATE;
     SELECT * INTO f FROM xp.users WHERE id = p_from;
     SELECT * INTO t FROM xp.users WHERE id = p_into;
+    SELECT * INTO p FROM xp._periods();
     v_both := EXISTS (SELECT 1 FROM xp.ledger WHERE user_id = p_from)
               AND EXISTS (SELECT 1 FROM xp.ledger WHERE user_id = p_into);
     UPDATE xp.ledger SET user_id = p_into WHERE user_id = p_from;
     UPDATE xp.deliveries SET user_id = p_into WHERE user_id = p_from AND status = 'pending';
+    INSERT INTO xp.user_achievements (user_id, code, unlocked_at)
+    SELECT p_into, x.code, x.unlocked_at FROM xp.user_achievements x WHERE x.user_id = p_from
+    ON CONFLICT (user_id, code) DO UPDATE SET unlocked_at = least(xp.user_achievements.unlocked_at,
+                                                                   EXCLUDED.unlocked_at);
+    DELETE FROM xp.user_achievements WHERE user_id = p_from;
     INSERT INTO xp.merges (from_user, into_user, by_account, from_xp, from_coins)
     VALUES (p_from, p_into, p_by_account, f.xp, f.coins);
     DELETE FROM xp.users WHERE id = p_from;
@@ -219,16 +280,36 @@ BEGIN
            coins = u.coins + f.coins,
            messages = u.messages + f.messages,
            voice_seconds = u.voice_seconds + f.voice_seconds,
+           games_won = u.games_won + f.games_won,
            streak = greatest(u.streak, f.streak),
            last_daily = greatest(u.last_daily, f.last_daily),
            last_message_at = greatest(u.last_message_at, f.last_message_at),
            rewarded_rank = greatest(u.rewarded_rank, f.rewarded_rank),
-           display_name = coalesce(u.display_name, f.display_name)
+           display_name = coalesce(u.display_name, f.display_name),
+           week_of = p.week,
+           week_xp = CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END
+                     + CASE WHEN f.week_of = p.week THEN f.week_xp ELSE 0 END,
+           month_of = p.month,
+           month_xp = CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END
+                      + CASE WHEN f.month_of = p.month THEN f.month_xp ELSE 0 END,
+           season_id = p.season,
+           season_xp = CASE WHEN u.season_id = p.season THEN u.season_xp ELSE 0 END
+                       + CASE WHEN f.season_id = p.season THEN f.season_xp ELSE 0 END
      WHERE u.id = p_into;
     PERFORM xp._rerank(p_into, t.rank_id);
     PERFORM xp._emit(p_into, CASE WHEN v_both THEN 'persons_merged' ELSE 'account_linked' END,
                      jsonb_build_object('from_user', p_from, 'by_account', p_by_account));
+    PERFORM xp._achieve(p_into);
 END
+$$;
+
+CREATE FUNCTION xp._multiplier(p_platform text DEFAULT NULL::text, p_chat_id text DEFAULT NULL::text) RETURNS numeric
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT least(round(coalesce(exp(sum(ln(m.factor))), 1), 3), xp._setting('multiplier.cap')::numeric)
+      FROM xp.multipliers m
+     WHERE m.ends_at > now() AND m.starts_at <= now()
+       AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id))
 $$;
 
 CREATE FUNCTION xp._new_code() RETURNS text
@@ -261,6 +342,15 @@ CREATE FUNCTION xp._out_of_step(uids bigint[], lim integer DEFAULT NULL::integer
             OR u.rewarded_rank < l.id)
      ORDER BY u.id
      LIMIT lim
+$$;
+
+CREATE FUNCTION xp._periods(OUT week date, OUT month date, OUT season integer) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT d - (extract(isodow FROM d)::int - 1),
+           date_trunc('month', d)::date,
+           (SELECT s.id FROM xp.seasons s WHERE s.starts_on <= d AND d < s.ends_on)
+      FROM (SELECT (now() AT TIME ZONE 'UTC')::date AS d) AS t
 $$;
 
 CREATE FUNCTION xp._queue_resync(uids bigint[], reason text) RETURNS bigint
@@ -405,6 +495,90 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._reconcile_achievements(uids bigint[], dry_run boolean) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT u.id AS uid, string_agg(a.code, ', ' ORDER BY a.code) AS codes
+          FROM xp.users u
+          JOIN xp.achievements a
+            ON a.threshold <= CASE a.criterion
+                                  WHEN 'messages' THEN u.messages
+                                  WHEN 'voice_seconds' THEN u.voice_seconds
+                                  WHEN 'streak' THEN u.streak
+                                  WHEN 'games_won' THEN u.games_won
+                                  WHEN 'rank' THEN u.rank_id
+                                  WHEN 'platforms' THEN (SELECT count(*) FROM xp.accounts c WHERE c.user_id = u.id)
+                              END
+         WHERE (uids IS NULL OR u.id = ANY (uids)) AND u.forgotten_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = u.id AND x.code = a.code)
+         GROUP BY u.id
+         ORDER BY u.id
+    LOOP
+        IF NOT dry_run THEN
+            PERFORM xp._achieve(r.uid);
+        END IF;
+        RETURN QUERY SELECT r.uid, 'achievements', 'unlocked: ' || r.codes, 'locked', NOT dry_run;
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION xp._reconcile_boards(uids bigint[], dry_run boolean) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    p record;
+    v_week timestamptz;
+    v_month timestamptz;
+    v_season timestamptz;
+    v_since timestamptz;
+BEGIN
+    SELECT * INTO p FROM xp._periods();
+    v_week := p.week::timestamp AT TIME ZONE 'UTC';
+    v_month := p.month::timestamp AT TIME ZONE 'UTC';
+    v_season := (SELECT s.starts_on::timestamp AT TIME ZONE 'UTC' FROM xp.seasons s WHERE s.id = p.season);
+    v_since := least(v_week, v_month, coalesce(v_season, v_week));
+    RETURN QUERY
+        WITH sums AS (
+            SELECT l.user_id AS uid,
+                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_week), 0) AS week_xp,
+                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_month), 0) AS month_xp,
+                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_season), 0) AS season_xp
+              FROM xp.ledger l
+             WHERE l.kind = 'xp' AND l.created_at >= v_since AND l.reason NOT LIKE 'import: %'
+               AND (uids IS NULL OR l.user_id = ANY (uids))
+             GROUP BY l.user_id),
+        cached AS (
+            SELECT u.id,
+                   CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END AS week_xp,
+                   CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END AS month_xp,
+                   CASE WHEN u.season_id = p.season THEN u.season_xp ELSE 0 END AS season_xp,
+                   coalesce(s.week_xp, 0) AS want_week, coalesce(s.month_xp, 0) AS want_month,
+                   CASE WHEN p.season IS NULL THEN 0 ELSE coalesce(s.season_xp, 0) END AS want_season
+              FROM xp.users u
+              LEFT JOIN sums s ON s.uid = u.id
+             WHERE uids IS NULL OR u.id = ANY (uids)),
+        drift AS (
+            SELECT c.* FROM cached c
+             WHERE (c.week_xp, c.month_xp, c.season_xp) IS DISTINCT FROM (c.want_week, c.want_month, c.want_season)),
+        fix AS (
+            UPDATE xp.users u
+               SET week_of = p.week, week_xp = d.want_week, month_of = p.month, month_xp = d.want_month,
+                   season_id = p.season, season_xp = d.want_season
+              FROM drift d
+             WHERE u.id = d.id AND NOT dry_run
+            RETURNING u.id)
+        SELECT d.id, 'board_' || b.board, b.want::text, b.have::text, NOT dry_run
+          FROM drift d
+         CROSS JOIN LATERAL (VALUES ('week', d.want_week, d.week_xp), ('month', d.want_month, d.month_xp),
+                                    ('season', d.want_season, d.season_xp)) AS b (board, want, have)
+         WHERE b.want <> b.have;
+END
+$$;
+
 CREATE FUNCTION xp._redeem_failed(p_acc bigint) RETURNS void
     LANGUAGE plpgsql
     AS $$
@@ -419,6 +593,14 @@ BEGIN
          WHERE id = p_acc;
     END IF;
 END
+$$;
+
+CREATE FUNCTION xp._refresh(r xp.award_result) RETURNS xp.award_result
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT ROW(u.id, u.xp, u.coins, r.old_rank, u.rank_id, u.rank_id <> r.old_rank, r.reward_coins,
+               r.applied)::xp.award_result
+      FROM xp.users u WHERE u.id = r.user_id
 $$;
 
 CREATE FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount integer, p_key text) RETURNS xp.award_result
@@ -452,6 +634,7 @@ DECLARE
     v_reward int := 0;
     v_paid int;
     k record;
+    v_result xp.award_result;
 BEGIN
     SELECT u.xp, u.rewarded_rank INTO v_xp, v_rewarded FROM xp.users u WHERE u.id = p_uid;
     SELECT r.id, r.min_xp, (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
@@ -482,7 +665,11 @@ BEGIN
                          || (SELECT jsonb_build_object('name', r.name, 'emoji', r.emoji, 'tier', r.tier)
                                FROM xp.ranks r WHERE r.id = v_new));
     END IF;
-    RETURN ROW(p_uid, v_xp, v_coins, p_old_rank, v_new, v_new <> p_old_rank, v_reward, true)::xp.award_result;
+    v_result := ROW(p_uid, v_xp, v_coins, p_old_rank, v_new, v_new <> p_old_rank, v_reward, true)::xp.award_result;
+    IF v_new > p_old_rank AND xp._achieve(p_uid, '{rank}') > 0 THEN
+        v_result := xp._refresh(v_result);
+    END IF;
+    RETURN v_result;
 END
 $$;
 
@@ -500,6 +687,15 @@ CREATE FUNCTION xp._role_mapping_changed() RETURNS trigger
     AS $$
 BEGIN
     PERFORM xp._queue_resync(NULL, 'the rank role mapping changed');
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION xp._seasons_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM count(*) FROM xp._reconcile_boards(NULL, false);
     RETURN NULL;
 END
 $$;
@@ -599,8 +795,10 @@ DECLARE
     a record;
 BEGIN
     SELECT * INTO a FROM xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
+    -- running global multipliers raise what is earned, never a penalty
     RETURN xp._apply(a.uid, a.acc, award_xp.platform, 'xp', award_xp.amount, award_xp.reason,
-                     award_xp.idempotency_key, 1, NULL, award_xp.display_name);
+                     award_xp.idempotency_key,
+                     CASE WHEN award_xp.amount > 0 THEN xp._multiplier() ELSE 1 END, NULL, award_xp.display_name);
 END
 $$;
 
@@ -617,6 +815,7 @@ DECLARE
     v_streak int;
     v_xp int;
     v_coins int;
+    v_factor numeric;
     r xp.award_result;
 BEGIN
     SELECT * INTO a FROM xp._account_for(claim_daily.platform, claim_daily.external_id, claim_daily.display_name);
@@ -635,10 +834,11 @@ BEGIN
     v_coins := xp._setting('daily.coins')::int
              + xp._setting('daily.streak_bonus_coins')::int
                * least(v_streak - 1, xp._setting('daily.streak_bonus_cap')::int);
+    v_factor := xp._multiplier();
     r := xp._state(a.uid);
     IF v_xp > 0 THEN
         r := xp._apply(a.uid, a.acc, claim_daily.platform, 'xp', v_xp, 'daily reward',
-                       'daily:' || a.uid || ':' || v_today || ':xp', 1, NULL, claim_daily.display_name);
+                       'daily:' || a.uid || ':' || v_today || ':xp', v_factor, NULL, claim_daily.display_name);
     END IF;
     IF v_coins > 0 THEN
         -- coins never cross a rank threshold, so the rank fields of r stand
@@ -646,8 +846,11 @@ BEGIN
           FROM xp._apply(a.uid, a.acc, claim_daily.platform, 'coins', v_coins, 'daily reward',
                          'daily:' || a.uid || ':' || v_today || ':coins') AS l;
     END IF;
+    IF xp._achieve(a.uid, '{streak}') > 0 THEN
+        r := xp._refresh(r);
+    END IF;
     RETURN ROW(r.user_id, r.xp, r.coins, r.old_rank, r.new_rank, r.rank_changed, r.reward_coins, true,
-               v_streak, greatest(v_xp, 0), greatest(v_coins, 0), v_next)::xp.daily_result;
+               v_streak, greatest(round(v_xp * v_factor)::int, 0), greatest(v_coins, 0), v_next)::xp.daily_result;
 END
 $$;
 
@@ -760,17 +963,26 @@ CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, me
                         AND (coalesce(gs.role_mode, 'replace') = 'stack'
                              OR rr.rank_id = (SELECT max(x.rank_id) FROM xp.rank_roles x
                                                WHERE x.guild_id = g.guild_id AND x.rank_id <= u.rank_id))),
-                    '{}'),
-           (SELECT array_agg(rr.role_id ORDER BY rr.rank_id) FROM xp.rank_roles rr WHERE rr.guild_id = g.guild_id)
+                    '{}')
+           || coalesce((SELECT array_agg(ar.role_id ORDER BY ar.code)
+                          FROM xp.achievement_roles ar
+                          JOIN xp.user_achievements ua ON ua.code = ar.code AND ua.user_id = u.id
+                         WHERE ar.guild_id = g.guild_id), '{}'),
+           coalesce((SELECT array_agg(rr.role_id ORDER BY rr.rank_id) FROM xp.rank_roles rr
+                      WHERE rr.guild_id = g.guild_id), '{}')
+           || coalesce((SELECT array_agg(ar.role_id ORDER BY ar.code) FROM xp.achievement_roles ar
+                         WHERE ar.guild_id = g.guild_id), '{}')
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'discord'
-     CROSS JOIN (SELECT DISTINCT r.guild_id FROM xp.rank_roles r) AS g
+     CROSS JOIN (SELECT r.guild_id FROM xp.rank_roles r
+                 UNION
+                 SELECT r.guild_id FROM xp.achievement_roles r) AS g
       LEFT JOIN xp.guild_settings gs ON gs.guild_id = g.guild_id
      WHERE u.id = uid
      ORDER BY g.guild_id
 $$;
 
-COMMENT ON FUNCTION xp.discord_role_plan(uid bigint) IS 'Listener: per guild, the managed Discord roles a person should hold now and all roles xpsync manages there.';
+COMMENT ON FUNCTION xp.discord_role_plan(uid bigint) IS 'Listener: per guild, the managed Discord roles (rank and achievement) a person should hold now and all roles xpsync manages there.';
 
 CREATE FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean DEFAULT false, retry_after double precision DEFAULT NULL::double precision, mute_person boolean DEFAULT false) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
@@ -892,46 +1104,55 @@ CREATE FUNCTION xp.leaderboard(lim integer DEFAULT 10, period text DEFAULT 'all'
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_since timestamptz;
+    p record;
 BEGIN
     IF leaderboard.lim IS NULL OR leaderboard.lim NOT BETWEEN 1 AND 100 THEN
         RAISE EXCEPTION 'lim % is invalid: it must be between 1 and 100', coalesce(leaderboard.lim::text, 'NULL')
             USING ERRCODE = 'XP002';
     END IF;
-    IF leaderboard.period = 'all' THEN
+    SELECT * INTO p FROM xp._periods();
+    CASE leaderboard.period
+    WHEN 'all' THEN
         RETURN QUERY
             SELECT row_number() OVER (ORDER BY u.xp DESC, u.id), u.id, u.display_name, u.xp, u.rank_id
               FROM xp.users u
              WHERE u.xp > 0 AND u.forgotten_at IS NULL
              ORDER BY u.xp DESC, u.id
              LIMIT leaderboard.lim;
-        RETURN;
-    END IF;
-    v_since := CASE leaderboard.period
-                   WHEN 'week' THEN date_trunc('week', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-                   WHEN 'month' THEN date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-               END;
-    IF v_since IS NULL THEN
-        RAISE EXCEPTION 'unknown period %: expected all, month or week',
+    WHEN 'week' THEN
+        RETURN QUERY
+            SELECT row_number() OVER (ORDER BY u.week_xp DESC, u.id), u.id, u.display_name, u.week_xp, u.rank_id
+              FROM xp.users u
+             WHERE u.week_of = p.week AND u.week_xp > 0 AND u.forgotten_at IS NULL
+             ORDER BY u.week_xp DESC, u.id
+             LIMIT leaderboard.lim;
+    WHEN 'month' THEN
+        RETURN QUERY
+            SELECT row_number() OVER (ORDER BY u.month_xp DESC, u.id), u.id, u.display_name, u.month_xp, u.rank_id
+              FROM xp.users u
+             WHERE u.month_of = p.month AND u.month_xp > 0 AND u.forgotten_at IS NULL
+             ORDER BY u.month_xp DESC, u.id
+             LIMIT leaderboard.lim;
+    WHEN 'season' THEN
+        IF p.season IS NULL THEN
+            RAISE EXCEPTION 'no season is running now: xp.seasons has none containing %',
+                (now() AT TIME ZONE 'UTC')::date USING ERRCODE = 'XP002';
+        END IF;
+        RETURN QUERY
+            SELECT row_number() OVER (ORDER BY u.season_xp DESC, u.id), u.id, u.display_name, u.season_xp,
+                   u.rank_id
+              FROM xp.users u
+             WHERE u.season_id = p.season AND u.season_xp > 0 AND u.forgotten_at IS NULL
+             ORDER BY u.season_xp DESC, u.id
+             LIMIT leaderboard.lim;
+    ELSE
+        RAISE EXCEPTION 'unknown period %: expected all, season, month or week',
             coalesce(quote_literal(left(leaderboard.period, 40)), 'NULL') USING ERRCODE = 'XP002';
-    END IF;
-    RETURN QUERY
-        WITH gained AS (
-            SELECT l.user_id AS uid, sum(l.delta)::bigint AS xp
-              FROM xp.ledger l
-             WHERE l.kind = 'xp' AND l.created_at >= v_since
-             GROUP BY l.user_id
-            HAVING sum(l.delta) > 0)
-        SELECT row_number() OVER (ORDER BY g.xp DESC, g.uid), g.uid, u.display_name, g.xp, u.rank_id
-          FROM gained g
-          JOIN xp.users u ON u.id = g.uid
-         WHERE u.forgotten_at IS NULL
-         ORDER BY g.xp DESC, g.uid
-         LIMIT leaderboard.lim;
+    END CASE;
 END
 $$;
 
-COMMENT ON FUNCTION xp.leaderboard(lim integer, period text) IS 'Top people by XP: all time, or XP gained this UTC week (from Monday) or month; ties go to the older person.';
+COMMENT ON FUNCTION xp.leaderboard(lim integer, period text) IS 'Top people by XP: all time, or XP gained this season, UTC month or UTC week (from Monday); ties go to the older person.';
 
 CREATE FUNCTION xp.profile(platform text, external_id text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -939,36 +1160,69 @@ CREATE FUNCTION xp.profile(platform text, external_id text) RETURNS jsonb
     AS $$
 DECLARE
     a record;
-    v jsonb;
+    p record;
+    u xp.users;
+    v_week bigint;
+    v_month bigint;
+    v_season bigint;
 BEGIN
     SELECT * INTO a FROM xp._known_account(profile.platform, profile.external_id);
-    SELECT jsonb_build_object(
-               'user_id', u.id,
-               'display_name', u.display_name,
-               'xp', u.xp,
-               'coins', u.coins,
-               'rank', jsonb_build_object('id', r.id, 'name', r.name, 'tier', r.tier, 'stars', r.stars,
-                                          'color', r.color, 'emoji', r.emoji, 'min_xp', r.min_xp),
-               'next_rank', (SELECT jsonb_build_object('id', n.id, 'name', n.name, 'min_xp', n.min_xp,
-                                                       'xp_remaining', n.min_xp - u.xp)
-                               FROM xp.ranks n WHERE n.min_xp > u.xp ORDER BY n.min_xp LIMIT 1),
-               'accounts', (SELECT jsonb_agg(jsonb_build_object('platform', c.platform,
-                                                                'external_id', c.external_id,
-                                                                'display_name', c.display_name)
-                                             ORDER BY c.platform)
-                              FROM xp.accounts c WHERE c.user_id = u.id),
-               'streak', u.streak,
-               'last_daily', u.last_daily,
-               'stats', jsonb_build_object('messages', u.messages, 'voice_seconds', u.voice_seconds),
-               'language', u.language,
-               'notify', u.notify,
-               'place', 1 + (SELECT count(*) FROM xp.users o WHERE o.xp > u.xp)
-                          + (SELECT count(*) FROM xp.users o WHERE o.xp = u.xp AND o.id < u.id))
-      INTO v
-      FROM xp.users u
-      JOIN xp.ranks r ON r.id = u.rank_id
-     WHERE u.id = a.uid;
-    RETURN v;
+    SELECT * INTO p FROM xp._periods();
+    SELECT * INTO u FROM xp.users x WHERE x.id = a.uid;
+    v_week := CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END;
+    v_month := CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END;
+    v_season := CASE WHEN p.season IS NOT NULL AND u.season_id = p.season THEN u.season_xp END;
+    RETURN jsonb_build_object(
+        'user_id', u.id,
+        'display_name', u.display_name,
+        'xp', u.xp,
+        'coins', u.coins,
+        'rank', (SELECT jsonb_build_object('id', r.id, 'name', r.name, 'tier', r.tier, 'stars', r.stars,
+                                           'color', r.color, 'emoji', r.emoji, 'min_xp', r.min_xp)
+                   FROM xp.ranks r WHERE r.id = u.rank_id),
+        'next_rank', (SELECT jsonb_build_object('id', n.id, 'name', n.name, 'min_xp', n.min_xp,
+                                                'xp_remaining', n.min_xp - u.xp)
+                        FROM xp.ranks n WHERE n.min_xp > u.xp ORDER BY n.min_xp LIMIT 1),
+        'accounts', (SELECT jsonb_agg(jsonb_build_object('platform', c.platform, 'external_id', c.external_id,
+                                                         'display_name', c.display_name) ORDER BY c.platform)
+                       FROM xp.accounts c WHERE c.user_id = u.id),
+        'streak', u.streak,
+        'last_daily', u.last_daily,
+        'stats', jsonb_build_object('messages', u.messages, 'voice_seconds', u.voice_seconds,
+                                    'games_won', u.games_won),
+        'language', u.language,
+        'notify', u.notify,
+        'achievements', coalesce((SELECT jsonb_agg(jsonb_build_object('code', d.code, 'name', d.name,
+                                                                      'emoji', d.emoji,
+                                                                      'translations', d.translations,
+                                                                      'unlocked_at', x.unlocked_at)
+                                                   ORDER BY x.unlocked_at, d.code)
+                                    FROM xp.user_achievements x JOIN xp.achievements d ON d.code = x.code
+                                   WHERE x.user_id = u.id), '[]'),
+        'week_xp', v_week,
+        'month_xp', v_month,
+        'season_xp', v_season,
+        'season', (SELECT jsonb_build_object('id', s.id, 'name', s.name, 'starts_on', s.starts_on,
+                                             'ends_on', s.ends_on)
+                     FROM xp.seasons s WHERE s.id = p.season),
+        -- places as on xp.leaderboard (NULL: not on that board)
+        'place', CASE WHEN u.xp > 0 AND u.forgotten_at IS NULL THEN
+                     1 + (SELECT count(*) FROM xp.users o
+                           WHERE o.xp > 0 AND o.forgotten_at IS NULL
+                             AND (o.xp > u.xp OR (o.xp = u.xp AND o.id < u.id))) END,
+        'places', jsonb_build_object(
+            'week', CASE WHEN v_week > 0 AND u.forgotten_at IS NULL THEN
+                        1 + (SELECT count(*) FROM xp.users o
+                              WHERE o.week_of = p.week AND o.week_xp > 0 AND o.forgotten_at IS NULL
+                                AND (o.week_xp > v_week OR (o.week_xp = v_week AND o.id < u.id))) END,
+            'month', CASE WHEN v_month > 0 AND u.forgotten_at IS NULL THEN
+                         1 + (SELECT count(*) FROM xp.users o
+                               WHERE o.month_of = p.month AND o.month_xp > 0 AND o.forgotten_at IS NULL
+                                 AND (o.month_xp > v_month OR (o.month_xp = v_month AND o.id < u.id))) END,
+            'season', CASE WHEN v_season > 0 AND u.forgotten_at IS NULL THEN
+                          1 + (SELECT count(*) FROM xp.users o
+                                WHERE o.season_id = p.season AND o.season_xp > 0 AND o.forgotten_at IS NULL
+                                  AND (o.season_xp > v_season OR (o.season_xp = v_season AND o.id < u.id))) END));
 END
 $$;
 
@@ -980,6 +1234,8 @@ CREATE FUNCTION xp.reconcile_all(dry_run boolean DEFAULT false) RETURNS TABLE(us
     AS $$
 BEGIN
     RETURN QUERY SELECT * FROM xp._reconcile(NULL, coalesce(reconcile_all.dry_run, false));
+    RETURN QUERY SELECT * FROM xp._reconcile_boards(NULL, coalesce(reconcile_all.dry_run, false));
+    RETURN QUERY SELECT * FROM xp._reconcile_achievements(NULL, coalesce(reconcile_all.dry_run, false));
 END
 $$;
 
@@ -994,10 +1250,13 @@ BEGIN
         RAISE EXCEPTION 'unknown person %', coalesce(reconcile_user.uid::text, 'NULL') USING ERRCODE = 'XP001';
     END IF;
     RETURN QUERY SELECT * FROM xp._reconcile(ARRAY[reconcile_user.uid], coalesce(reconcile_user.dry_run, false));
+    RETURN QUERY SELECT * FROM xp._reconcile_boards(ARRAY[reconcile_user.uid], coalesce(reconcile_user.dry_run, false));
+    RETURN QUERY SELECT * FROM xp._reconcile_achievements(ARRAY[reconcile_user.uid],
+                                                          coalesce(reconcile_user.dry_run, false));
 END
 $$;
 
-COMMENT ON FUNCTION xp.reconcile_user(uid bigint, dry_run boolean) IS 'Check one person (balances, rank, rewards, deliveries, Discord roles) and fix what drifted unless dry_run.';
+COMMENT ON FUNCTION xp.reconcile_user(uid bigint, dry_run boolean) IS 'Check one person (balances, rank, rewards, boards, achievements, deliveries, Discord roles) and fix what drifted unless dry_run.';
 
 CREATE FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text DEFAULT NULL::text) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1008,6 +1267,7 @@ DECLARE
     s jsonb;
     v_min int;
     v_max int;
+    r xp.award_result;
 BEGIN
     IF record_message.length IS NULL OR record_message.length < 0 THEN
         RAISE EXCEPTION 'length % is invalid: it must be 0 or more', coalesce(record_message.length::text, 'NULL')
@@ -1038,10 +1298,15 @@ BEGIN
     END IF;
     v_min := (s ->> 'message.xp_min')::int;
     v_max := (s ->> 'message.xp_max')::int;
-    RETURN xp._apply(a.uid, a.acc, record_message.platform, 'xp', v_min + floor(random() * (v_max - v_min + 1))::int,
-                     'message', 'msg:' || record_message.platform || ':' || record_message.chat_id || ':'
-                                || record_message.message_id,
-                     1, NULL, record_message.display_name);
+    r := xp._apply(a.uid, a.acc, record_message.platform, 'xp', v_min + floor(random() * (v_max - v_min + 1))::int,
+                   'message', 'msg:' || record_message.platform || ':' || record_message.chat_id || ':'
+                              || record_message.message_id,
+                   xp._multiplier(record_message.platform, record_message.chat_id), NULL,
+                   record_message.display_name);
+    IF xp._achieve(a.uid, '{messages}') > 0 THEN
+        r := xp._refresh(r);
+    END IF;
+    RETURN r;
 END
 $$;
 
@@ -1056,6 +1321,7 @@ DECLARE
     v_prev_seconds int;
     v_prev_xp bigint;
     v_xp bigint;
+    r xp.award_result;
 BEGIN
     IF record_voice.eligible_seconds IS NULL OR record_voice.eligible_seconds NOT BETWEEN 1 AND 1000000 THEN
         RAISE EXCEPTION 'eligible_seconds % is invalid: it must be between 1 and 1000000',
@@ -1080,10 +1346,15 @@ BEGIN
        SET voice_seconds = u.voice_seconds + (record_voice.eligible_seconds - v_prev_seconds)
      WHERE u.id = a.uid;
     IF v_xp <= v_prev_xp THEN
-        RETURN xp._state(a.uid);  -- no new whole minute yet
+        r := xp._state(a.uid);  -- no new whole minute yet
+    ELSE
+        r := xp._apply(a.uid, a.acc, record_voice.platform, 'xp', (v_xp - v_prev_xp)::int, 'voice',
+                       'voice:' || a.acc || ':' || record_voice.session_id || ':' || v_xp, xp._multiplier());
     END IF;
-    RETURN xp._apply(a.uid, a.acc, record_voice.platform, 'xp', (v_xp - v_prev_xp)::int, 'voice',
-                     'voice:' || a.acc || ':' || record_voice.session_id || ':' || v_xp);
+    IF xp._achieve(a.uid, '{voice_seconds}') > 0 THEN
+        r := xp._refresh(r);
+    END IF;
+    RETURN r;
 END
 $$;
 
@@ -1213,6 +1484,46 @@ $$;
 
 COMMENT ON FUNCTION xp.resync_roles(user_id bigint) IS 'Admin: queue a Discord role resync for one person, or (NULL) everyone with a Discord account.';
 
+CREATE FUNCTION xp.set_language(platform text, external_id text, language text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+    v_lang text := lower(set_language.language);
+BEGIN
+    IF v_lang IS NULL OR NOT (xp._setting('notices.languages') ? v_lang) THEN
+        RAISE EXCEPTION 'language % is not offered: expected one of %',
+            coalesce(quote_literal(left(set_language.language, 40)), 'NULL'),
+            (SELECT string_agg(l, ', ') FROM jsonb_array_elements_text(xp._setting('notices.languages')) AS l)
+            USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO a FROM xp._account_for(set_language.platform, set_language.external_id);
+    UPDATE xp.users u SET language = v_lang WHERE u.id = a.uid;
+    RETURN v_lang;
+END
+$$;
+
+COMMENT ON FUNCTION xp.set_language(platform text, external_id text, language text) IS 'Bots: the language of the person''s notices and bot replies (one of the notices.languages setting).';
+
+CREATE FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+BEGIN
+    IF set_notify.enabled IS NULL THEN
+        RAISE EXCEPTION 'enabled must be true or false' USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO a FROM xp._account_for(set_notify.platform, set_notify.external_id);
+    UPDATE xp.users u SET notify = set_notify.enabled WHERE u.id = a.uid;
+    RETURN set_notify.enabled;
+END
+$$;
+
+COMMENT ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) IS 'Bots: turn the person''s Telegram notices (rank-ups, achievements) on or off.';
+
 CREATE FUNCTION xp.stats() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1312,6 +1623,35 @@ ALTER TABLE xp.accounts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+CREATE TABLE xp.achievement_roles (
+    guild_id text NOT NULL,
+    code text NOT NULL,
+    role_id text NOT NULL
+);
+
+COMMENT ON TABLE xp.achievement_roles IS 'Operator table: the Discord role a guild gives for an achievement.';
+
+CREATE TABLE xp.achievements (
+    code text NOT NULL,
+    name text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    emoji text DEFAULT '🏆'::text NOT NULL,
+    criterion text NOT NULL,
+    threshold bigint NOT NULL,
+    reward_xp integer DEFAULT 0 NOT NULL,
+    reward_coins integer DEFAULT 0 NOT NULL,
+    translations jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT achievements_code_check CHECK ((code ~ '^[a-z0-9_]{1,40}$'::text)),
+    CONSTRAINT achievements_criterion_check CHECK ((criterion = ANY (ARRAY['games_won'::text, 'streak'::text, 'messages'::text, 'voice_seconds'::text, 'rank'::text, 'platforms'::text]))),
+    CONSTRAINT achievements_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT achievements_reward_coins_check CHECK (((reward_coins >= 0) AND (reward_coins <= 1000000))),
+    CONSTRAINT achievements_reward_xp_check CHECK (((reward_xp >= 0) AND (reward_xp <= 1000000))),
+    CONSTRAINT achievements_threshold_check CHECK ((threshold > 0)),
+    CONSTRAINT achievements_translations_check CHECK ((jsonb_typeof(translations) = 'object'::text))
+);
+
+COMMENT ON TABLE xp.achievements IS 'Operator table: an achievement unlocks once per person when the criterion (games_won, streak, messages, voice_seconds, rank, platforms) reaches threshold.';
 
 CREATE TABLE xp.deliveries (
     id bigint NOT NULL,
@@ -1442,6 +1782,31 @@ CREATE TABLE xp.message_log (
 
 COMMENT ON TABLE xp.message_log IS 'Every message seen, counted or not, so that a replay never counts one later.';
 
+CREATE TABLE xp.multipliers (
+    id bigint NOT NULL,
+    factor numeric(6,3) NOT NULL,
+    platform text,
+    chat_id text,
+    starts_at timestamp with time zone NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    reason text DEFAULT ''::text NOT NULL,
+    CONSTRAINT multipliers_check CHECK ((ends_at > starts_at)),
+    CONSTRAINT multipliers_check1 CHECK (((platform IS NULL) = (chat_id IS NULL))),
+    CONSTRAINT multipliers_factor_check CHECK (((factor >= (1)::numeric) AND (factor <= (3)::numeric))),
+    CONSTRAINT multipliers_platform_check CHECK ((platform = ANY (ARRAY['telegram'::text, 'discord'::text, 'website'::text])))
+);
+
+COMMENT ON TABLE xp.multipliers IS 'Operator table: XP multipliers from starts_at (inclusive) to ends_at (exclusive), global (no platform/chat) or for one chat/channel; overlapping ones multiply, capped by multiplier.cap.';
+
+ALTER TABLE xp.multipliers ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME xp.multipliers_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE xp.rank_roles (
     guild_id text NOT NULL,
     rank_id integer NOT NULL,
@@ -1473,6 +1838,26 @@ CREATE TABLE xp.redeem_failures (
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
+CREATE TABLE xp.seasons (
+    id integer NOT NULL,
+    name text NOT NULL,
+    starts_on date NOT NULL,
+    ends_on date NOT NULL,
+    CONSTRAINT seasons_check CHECK ((ends_on > starts_on)),
+    CONSTRAINT seasons_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)))
+);
+
+COMMENT ON TABLE xp.seasons IS 'Operator table: seasons from starts_on (first UTC day) to ends_on (first day after); season XP is a window over the ledger.';
+
+ALTER TABLE xp.seasons ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME xp.seasons_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE xp.settings (
     key text NOT NULL,
     value jsonb NOT NULL,
@@ -1480,6 +1865,14 @@ CREATE TABLE xp.settings (
 );
 
 COMMENT ON TABLE xp.settings IS 'Operator table: tunables; the functions read them on every call.';
+
+CREATE TABLE xp.user_achievements (
+    user_id bigint NOT NULL,
+    code text NOT NULL,
+    unlocked_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE xp.user_achievements IS 'Who unlocked what; merges unite both sides'' rows.';
 
 CREATE TABLE xp.users (
     id bigint NOT NULL,
@@ -1500,6 +1893,13 @@ CREATE TABLE xp.users (
     notify boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     forgotten_at timestamp with time zone,
+    games_won bigint DEFAULT 0 NOT NULL,
+    week_of date,
+    week_xp bigint DEFAULT 0 NOT NULL,
+    month_of date,
+    month_xp bigint DEFAULT 0 NOT NULL,
+    season_id integer,
+    season_xp bigint DEFAULT 0 NOT NULL,
     CONSTRAINT users_coins_check CHECK ((coins >= 0)),
     CONSTRAINT users_xp_check CHECK ((xp >= 0))
 );
@@ -1534,6 +1934,15 @@ ALTER TABLE ONLY xp.accounts
 ALTER TABLE ONLY xp.accounts
     ADD CONSTRAINT accounts_user_id_platform_key UNIQUE (user_id, platform);
 
+ALTER TABLE ONLY xp.achievement_roles
+    ADD CONSTRAINT achievement_roles_guild_id_role_id_key UNIQUE (guild_id, role_id);
+
+ALTER TABLE ONLY xp.achievement_roles
+    ADD CONSTRAINT achievement_roles_pkey PRIMARY KEY (guild_id, code);
+
+ALTER TABLE ONLY xp.achievements
+    ADD CONSTRAINT achievements_pkey PRIMARY KEY (code);
+
 ALTER TABLE ONLY xp.deliveries
     ADD CONSTRAINT deliveries_pkey PRIMARY KEY (id);
 
@@ -1561,6 +1970,9 @@ ALTER TABLE ONLY xp.merges
 ALTER TABLE ONLY xp.message_log
     ADD CONSTRAINT message_log_pkey PRIMARY KEY (platform, chat_id, message_id);
 
+ALTER TABLE ONLY xp.multipliers
+    ADD CONSTRAINT multipliers_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY xp.rank_roles
     ADD CONSTRAINT rank_roles_guild_id_role_id_key UNIQUE (guild_id, role_id);
 
@@ -1576,8 +1988,20 @@ ALTER TABLE ONLY xp.ranks
 ALTER TABLE ONLY xp.ranks
     ADD CONSTRAINT ranks_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY xp.seasons
+    ADD CONSTRAINT seasons_daterange_excl EXCLUDE USING gist (daterange(starts_on, ends_on) WITH &&);
+
+ALTER TABLE ONLY xp.seasons
+    ADD CONSTRAINT seasons_name_key UNIQUE (name);
+
+ALTER TABLE ONLY xp.seasons
+    ADD CONSTRAINT seasons_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY xp.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
+
+ALTER TABLE ONLY xp.user_achievements
+    ADD CONSTRAINT user_achievements_pkey PRIMARY KEY (user_id, code);
 
 ALTER TABLE ONLY xp.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
@@ -1593,13 +2017,25 @@ CREATE INDEX ledger_time ON xp.ledger USING brin (created_at);
 
 CREATE INDEX ledger_user ON xp.ledger USING btree (user_id);
 
+CREATE INDEX ledger_xp_time ON xp.ledger USING btree (created_at, user_id) WHERE (kind = 'xp'::text);
+
 CREATE INDEX link_codes_account ON xp.link_codes USING btree (account_id);
 
 CREATE INDEX message_log_time ON xp.message_log USING brin (created_at);
 
+CREATE INDEX multipliers_live ON xp.multipliers USING btree (ends_at);
+
 CREATE INDEX redeem_failures_account ON xp.redeem_failures USING btree (account_id, created_at);
 
 CREATE INDEX users_board ON xp.users USING btree (xp DESC, id);
+
+CREATE INDEX users_month ON xp.users USING btree (month_of, month_xp DESC, id) WHERE ((month_xp > 0) AND (forgotten_at IS NULL));
+
+CREATE INDEX users_season ON xp.users USING btree (season_id, season_xp DESC, id) WHERE ((season_xp > 0) AND (forgotten_at IS NULL));
+
+CREATE INDEX users_week ON xp.users USING btree (week_of, week_xp DESC, id) WHERE ((week_xp > 0) AND (forgotten_at IS NULL));
+
+CREATE TRIGGER achievement_roles_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.achievement_roles FOR EACH STATEMENT EXECUTE FUNCTION xp._role_mapping_changed();
 
 CREATE TRIGGER deliveries_ring AFTER INSERT ON xp.deliveries FOR EACH ROW WHEN ((new.status = 'pending'::text)) EXECUTE FUNCTION xp._ring();
 
@@ -1615,10 +2051,15 @@ CREATE TRIGGER rank_roles_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE O
 
 CREATE TRIGGER ranks_changed AFTER INSERT OR DELETE OR UPDATE ON xp.ranks FOR EACH STATEMENT EXECUTE FUNCTION xp._ranks_changed();
 
+CREATE TRIGGER seasons_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.seasons FOR EACH STATEMENT EXECUTE FUNCTION xp._seasons_changed();
+
 CREATE TRIGGER settings_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.settings FOR EACH STATEMENT EXECUTE FUNCTION xp._settings_changed();
 
 ALTER TABLE ONLY xp.accounts
     ADD CONSTRAINT accounts_user_id_fkey FOREIGN KEY (user_id) REFERENCES xp.users(id);
+
+ALTER TABLE ONLY xp.achievement_roles
+    ADD CONSTRAINT achievement_roles_code_fkey FOREIGN KEY (code) REFERENCES xp.achievements(code) ON DELETE CASCADE;
 
 ALTER TABLE ONLY xp.deliveries
     ADD CONSTRAINT deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES xp.events(id) ON DELETE CASCADE;
@@ -1635,6 +2076,12 @@ ALTER TABLE ONLY xp.link_codes
 ALTER TABLE ONLY xp.rank_roles
     ADD CONSTRAINT rank_roles_rank_id_fkey FOREIGN KEY (rank_id) REFERENCES xp.ranks(id);
 
+ALTER TABLE ONLY xp.user_achievements
+    ADD CONSTRAINT user_achievements_code_fkey FOREIGN KEY (code) REFERENCES xp.achievements(code) ON DELETE CASCADE;
+
+ALTER TABLE ONLY xp.user_achievements
+    ADD CONSTRAINT user_achievements_user_id_fkey FOREIGN KEY (user_id) REFERENCES xp.users(id);
+
 ALTER TABLE ONLY xp.users
     ADD CONSTRAINT users_rank_id_fkey FOREIGN KEY (rank_id) REFERENCES xp.ranks(id);
 
@@ -1646,6 +2093,8 @@ GRANT USAGE ON SCHEMA xp TO xp_listener;
 GRANT USAGE ON SCHEMA xp TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp._account_for(p_platform text, p_external_id text, p_display_name text, OUT acc bigint, OUT uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._achieve(p_uid bigint, p_criteria text[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text) FROM PUBLIC;
 
@@ -1665,11 +2114,15 @@ REVOKE ALL ON FUNCTION xp._ledger_append_only() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigint) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._multiplier(p_platform text, p_chat_id text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._new_code() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._new_person(p_display_name text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._out_of_step(uids bigint[], lim integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._periods(OUT week date, OUT month date, OUT season integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._queue_resync(uids bigint[], reason text) FROM PUBLIC;
 
@@ -1677,7 +2130,13 @@ REVOKE ALL ON FUNCTION xp._ranks_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._reconcile(uids bigint[], dry_run boolean) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._reconcile_achievements(uids bigint[], dry_run boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._reconcile_boards(uids bigint[], dry_run boolean) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._redeem_failed(p_acc bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._refresh(r xp.award_result) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount integer, p_key text) FROM PUBLIC;
 
@@ -1686,6 +2145,8 @@ REVOKE ALL ON FUNCTION xp._rerank(p_uid bigint, p_old_rank integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION xp._ring() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._role_mapping_changed() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._seasons_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._setting(p_key text) FROM PUBLIC;
 
@@ -1778,6 +2239,14 @@ GRANT ALL ON FUNCTION xp.rerank_batch(batch_size integer) TO xp_listener;
 REVOKE ALL ON FUNCTION xp.resync_roles(user_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.resync_roles(user_id bigint) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.set_language(platform text, external_id text, language text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.set_language(platform text, external_id text, language text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.set_language(platform text, external_id text, language text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) TO xp_bot;
+GRANT ALL ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.stats() FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.stats() TO xp_admin;
 
@@ -1792,6 +2261,10 @@ GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_admin;
 GRANT ALL ON TABLE xp.accounts TO xp_admin;
 
 GRANT ALL ON SEQUENCE xp.accounts_id_seq TO xp_admin;
+
+GRANT ALL ON TABLE xp.achievement_roles TO xp_admin;
+
+GRANT ALL ON TABLE xp.achievements TO xp_admin;
 
 GRANT ALL ON TABLE xp.deliveries TO xp_admin;
 
@@ -1815,6 +2288,10 @@ GRANT ALL ON SEQUENCE xp.merges_id_seq TO xp_admin;
 
 GRANT ALL ON TABLE xp.message_log TO xp_admin;
 
+GRANT ALL ON TABLE xp.multipliers TO xp_admin;
+
+GRANT ALL ON SEQUENCE xp.multipliers_id_seq TO xp_admin;
+
 GRANT ALL ON TABLE xp.rank_roles TO xp_admin;
 
 GRANT ALL ON TABLE xp.ranks TO xp_admin;
@@ -1822,8 +2299,14 @@ GRANT SELECT ON TABLE xp.ranks TO xp_listener;
 
 GRANT ALL ON TABLE xp.redeem_failures TO xp_admin;
 
+GRANT ALL ON TABLE xp.seasons TO xp_admin;
+
+GRANT ALL ON SEQUENCE xp.seasons_id_seq TO xp_admin;
+
 GRANT ALL ON TABLE xp.settings TO xp_admin;
 GRANT SELECT ON TABLE xp.settings TO xp_listener;
+
+GRANT ALL ON TABLE xp.user_achievements TO xp_admin;
 
 GRANT ALL ON TABLE xp.users TO xp_admin;
 

@@ -98,3 +98,15 @@ async def test_a_chat_telegram_does_not_know_fails_for_good(conn, pool, db_url, 
     assert conn.execute("SELECT last_error FROM xp.deliveries").fetchone()["last_error"] == (
         "telegram 400: Bad Request: chat not found"
     )
+
+
+async def test_an_achievement_is_told_in_the_language_the_person_chose(conn, pool, db_url, sandbox):
+    conn.execute("SELECT xp.set_language('telegram', '100', 'ru')")
+    async with running(pool, db_url, await telegram_handler(pool, sandbox)):
+        call(conn, "record_voice", "telegram", "100", "s", 3600)  # voice_1h, then F II from its reward
+        await eventually(lambda: len(sandbox.telegram.sent_to("100")) == 2)
+        conn.execute("SELECT xp.set_notify('telegram', '100', false)")
+        call(conn, "record_voice", "telegram", "100", "s", 36000)  # voice_10h and more rank-ups: not told
+        await eventually(lambda: statuses(conn) == {"done": 2})
+    texts = [m.text for m in sandbox.telegram.sent_to("100")]
+    assert texts == ["🏆 Новое достижение: 🎙️ В эфире", "🎉 Новый ранг! Теперь вы 🌱 F II."]

@@ -42,8 +42,11 @@ CALLS = {
     "profile": ("SELECT xp.profile(%s, %s)", [PLATFORM, ID]),
     "leaderboard": ("SELECT * FROM xp.leaderboard(%s::int, %s)",
                     [st.one_of(st.integers(0, 101), MAYBE_NULL_INT),
-                     st.one_of(st.sampled_from(["all", "week", "month"]), MAYBE_NULL_TEXT)]),
+                     st.one_of(st.sampled_from(["all", "week", "month", "season"]), MAYBE_NULL_TEXT)]),
     "request_resync": ("SELECT xp.request_resync(%s, %s)", [PLATFORM, ID]),
+    "set_notify": ("SELECT xp.set_notify(%s, %s, %s)", [PLATFORM, ID, st.one_of(st.none(), st.booleans())]),
+    "set_language": ("SELECT xp.set_language(%s, %s, %s)",
+                     [PLATFORM, ID, st.one_of(st.sampled_from(["en", "ru", "RU", "de"]), MAYBE_NULL_TEXT)]),
     "adjust": ("SELECT * FROM xp.adjust(%s::bigint, %s, %s::int, %s, %s)",
                [PERSON, st.one_of(st.sampled_from(["xp", "coins"]), MAYBE_NULL_TEXT), AMOUNT, WORDS, WORDS]),
     "import_xp": ("SELECT * FROM xp.import_xp(%s, %s, %s::bigint, %s::bigint, %s, %s)",
@@ -73,7 +76,8 @@ CALLS = {
     "telegram_recipient": ("SELECT * FROM xp.telegram_recipient(%s::bigint)", [PERSON]),
 }
 
-COUNTED = ("users", "accounts", "ledger", "events", "deliveries", "link_codes", "message_log", "voice_sessions")
+COUNTED = ("users", "accounts", "ledger", "events", "deliveries", "link_codes", "message_log", "voice_sessions",
+           "user_achievements")
 
 
 def footprint(conn) -> dict[str, int]:

@@ -14,6 +14,13 @@ from tests.helpers import assert_consistent, call, ledger_rows, scalar
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
+@pytest.fixture(autouse=True)
+def _no_link_achievement(conn):
+    """The linking mechanics on their own: the first-link achievement and its reward are
+    tested with the other achievements (tests/sql/test_achievements.py)."""
+    conn.execute("DELETE FROM xp.achievements WHERE criterion = 'platforms'")
+
+
 def code_for(conn, platform, external_id):
     return scalar(conn, "SELECT xp.create_link_code(%s, %s)", platform, external_id)
 

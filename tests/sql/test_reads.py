@@ -28,7 +28,7 @@ def test_profile_shows_rank_progress_accounts_and_place(conn):
     assert p["next_rank"] == {"id": 3, "name": "F III", "min_xp": 770, "xp_remaining": 470}
     assert p["accounts"] == [{"platform": "telegram", "external_id": "2", "display_name": "Ivan"}]
     assert p["place"] == 2
-    assert p["stats"] == {"messages": 0, "voice_seconds": 0}
+    assert p["stats"] == {"messages": 0, "voice_seconds": 0, "games_won": 0}
     assert (p["streak"], p["language"], p["notify"]) == (0, "en", True)
 
 
@@ -70,6 +70,9 @@ def test_week_and_month_boards_count_only_their_window(conn):
     conn.execute("UPDATE xp.ledger SET created_at = now() - interval '40 days' WHERE idempotency_key = 'k-old'")
     conn.execute("ALTER TABLE xp.ledger ENABLE TRIGGER ledger_no_rewrite")
     call(conn, "award_xp", "discord", "old", 5, "r", "k-old-2")
+    # the counters the boards read were moved by the awards; reconcile rebuilds them from the ledger's times
+    fixed = conn.execute("SELECT check_name FROM xp.reconcile_all() WHERE check_name LIKE 'board_%'").fetchall()
+    assert {r["check_name"] for r in fixed} == {"board_week", "board_month"}
     for period in ("week", "month"):
         assert [(r["display_name"], r["xp"]) for r in board(conn, period=period)] == [("New", 40), ("Old", 5)]
     assert [r["display_name"] for r in board(conn)] == ["Old", "New"]
