@@ -344,13 +344,13 @@ CREATE FUNCTION xp._out_of_step(uids bigint[], lim integer DEFAULT NULL::integer
      LIMIT lim
 $$;
 
-CREATE FUNCTION xp._periods(OUT week date, OUT month date, OUT season integer) RETURNS record
+CREATE FUNCTION xp._periods(p_at timestamp with time zone DEFAULT now(), OUT week date, OUT month date, OUT season integer) RETURNS record
     LANGUAGE sql STABLE
     AS $$
     SELECT d - (extract(isodow FROM d)::int - 1),
            date_trunc('month', d)::date,
            (SELECT s.id FROM xp.seasons s WHERE s.starts_on <= d AND d < s.ends_on)
-      FROM (SELECT (now() AT TIME ZONE 'UTC')::date AS d) AS t
+      FROM (SELECT (p_at AT TIME ZONE 'UTC')::date AS d) AS t
 $$;
 
 CREATE FUNCTION xp._queue_resync(uids bigint[], reason text) RETURNS bigint
@@ -2122,7 +2122,7 @@ REVOKE ALL ON FUNCTION xp._new_person(p_display_name text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._out_of_step(uids bigint[], lim integer) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._periods(OUT week date, OUT month date, OUT season integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._periods(p_at timestamp with time zone, OUT week date, OUT month date, OUT season integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._queue_resync(uids bigint[], reason text) FROM PUBLIC;
 
