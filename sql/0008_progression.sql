@@ -119,12 +119,16 @@ SELECT 'tier_' || lower(r.tier), 'Tier ' || r.tier, 'Reach rank ' || r.name, r.e
 -- --- helpers ---------------------------------------------------------------------------------------
 
 -- The UTC week (from Monday), month and season (NULL: none running) of a moment, by default now.
+-- PL/pgSQL rather than SQL: the award path calls it, and a PL/pgSQL function keeps its plans.
 CREATE FUNCTION xp._periods(p_at timestamptz DEFAULT now(), OUT week date, OUT month date, OUT season int)
-LANGUAGE sql STABLE AS $$
-    SELECT d - (extract(isodow FROM d)::int - 1),
-           date_trunc('month', d)::date,
-           (SELECT s.id FROM xp.seasons s WHERE s.starts_on <= d AND d < s.ends_on)
-      FROM (SELECT (p_at AT TIME ZONE 'UTC')::date AS d) AS t
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    d date := (p_at AT TIME ZONE 'UTC')::date;
+BEGIN
+    week := d - (extract(isodow FROM d)::int - 1);
+    month := date_trunc('month', d)::date;
+    SELECT s.id INTO season FROM xp.seasons s WHERE s.starts_on <= d AND d < s.ends_on;
+END
 $$;
 
 -- The XP factor of the multipliers running now, for a chat (NULL: global ones only), capped.

@@ -345,12 +345,15 @@ CREATE FUNCTION xp._out_of_step(uids bigint[], lim integer DEFAULT NULL::integer
 $$;
 
 CREATE FUNCTION xp._periods(p_at timestamp with time zone DEFAULT now(), OUT week date, OUT month date, OUT season integer) RETURNS record
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-    SELECT d - (extract(isodow FROM d)::int - 1),
-           date_trunc('month', d)::date,
-           (SELECT s.id FROM xp.seasons s WHERE s.starts_on <= d AND d < s.ends_on)
-      FROM (SELECT (p_at AT TIME ZONE 'UTC')::date AS d) AS t
+DECLARE
+    d date := (p_at AT TIME ZONE 'UTC')::date;
+BEGIN
+    week := d - (extract(isodow FROM d)::int - 1);
+    month := date_trunc('month', d)::date;
+    SELECT s.id INTO season FROM xp.seasons s WHERE s.starts_on <= d AND d < s.ends_on;
+END
 $$;
 
 CREATE FUNCTION xp._queue_resync(uids bigint[], reason text) RETURNS bigint
