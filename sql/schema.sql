@@ -218,6 +218,51 @@ BEGIN
 END
 $$;
 
+CREATE TABLE xp.game_sessions (
+    id bigint NOT NULL,
+    account_id bigint NOT NULL,
+    game text NOT NULL,
+    state jsonb NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT game_sessions_game_check CHECK ((game = ANY (ARRAY['guess'::text, 'quiz'::text, 'spin'::text]))),
+    CONSTRAINT game_sessions_status_check CHECK ((status = ANY (ARRAY['active'::text, 'won'::text, 'lost'::text, 'done'::text])))
+);
+
+COMMENT ON TABLE xp.game_sessions IS 'One row per game played; the state (secret number, right answer) never leaves the database.';
+
+CREATE FUNCTION xp._game_view(g xp.game_sessions, p_xp integer, p_applied boolean) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object('session_id', g.id, 'game', g.game, 'status', g.status,
+                              'xp_awarded', p_xp, 'applied', p_applied)
+           || CASE g.game
+                  WHEN 'guess' THEN jsonb_build_object('tries_left', g.state -> 'tries_left',
+                                                       'hint', g.state -> 'hint',
+                                                       'guesses', g.state -> 'guesses')
+                                    || CASE WHEN g.status <> 'active'
+                                            THEN jsonb_build_object('number', g.state -> 'secret') ELSE '{}' END
+                  WHEN 'quiz' THEN jsonb_build_object('question', q.question, 'options', to_jsonb(q.options))
+                                   || CASE WHEN g.status <> 'active'
+                                           THEN jsonb_build_object('answer', q.answer) ELSE '{}' END
+                  ELSE g.state - 'secret'
+              END
+      FROM (SELECT 1) AS one
+      LEFT JOIN xp.quiz_questions q ON q.id = (g.state ->> 'question_id')::int
+$$;
+
+CREATE FUNCTION xp._game_won(g xp.game_sessions, p_uid bigint, p_platform text, p_xp integer) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE xp.users u SET games_won = u.games_won + 1 WHERE u.id = p_uid;
+    PERFORM xp._apply(p_uid, g.account_id, p_platform, 'xp', p_xp, g.game || ' won', 'game:' || g.id,
+                      xp._multiplier());
+    PERFORM xp._achieve(p_uid, '{games_won}');
+END
+$$;
+
 CREATE FUNCTION xp._identity_lock() RETURNS void
     LANGUAGE sql
     AS $$
@@ -1157,6 +1202,71 @@ $$;
 
 COMMENT ON FUNCTION xp.leaderboard(lim integer, period text) IS 'Top people by XP: all time, or XP gained this season, UTC month or UTC week (from Monday); ties go to the older person.';
 
+CREATE FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    a record;
+    g xp.game_sessions;
+    v_guess int;
+    v_secret int;
+    v_xp int := 0;
+    q xp.quiz_questions;
+BEGIN
+    SELECT * INTO a FROM xp._known_account(play_game.platform, play_game.external_id);
+    SELECT * INTO g FROM xp.game_sessions s
+     WHERE s.id = play_game.session_id AND s.account_id = a.acc AND s.game IN ('guess', 'quiz')
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'game session % is not a game of %:% that takes answers',
+            coalesce(play_game.session_id::text, 'NULL'), play_game.platform, left(play_game.external_id, 60)
+            USING ERRCODE = 'XP002';
+    END IF;
+    IF g.status <> 'active' THEN
+        RETURN xp._game_view(g, 0, false);  -- an answer after the end (a double tap): nothing more
+    END IF;
+    IF play_game.move IS NULL OR play_game.move !~ '^\s*\d{1,3}\s*$' THEN
+        RAISE EXCEPTION 'move % is not a number', coalesce(quote_literal(left(play_game.move, 40)), 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    v_guess := trim(play_game.move)::int;
+    IF g.game = 'guess' THEN
+        IF v_guess NOT BETWEEN 1 AND 100 THEN
+            RAISE EXCEPTION 'guess % is out of range: the number is between 1 and 100', v_guess USING ERRCODE = 'XP002';
+        END IF;
+        v_secret := (g.state ->> 'secret')::int;
+        g.state := g.state || jsonb_build_object(
+            'tries_left', (g.state ->> 'tries_left')::int - 1,
+            'hint', CASE WHEN v_guess < v_secret THEN 'higher' WHEN v_guess > v_secret THEN 'lower' END,
+            'guesses', (g.state -> 'guesses') || to_jsonb(v_guess));
+        g.status := CASE WHEN v_guess = v_secret THEN 'won'
+                         WHEN (g.state ->> 'tries_left')::int <= 0 THEN 'lost'
+                         ELSE 'active' END;
+        v_xp := CASE WHEN g.status = 'won' THEN xp._setting('games.guess_xp')::int ELSE 0 END;
+    ELSE
+        SELECT * INTO q FROM xp.quiz_questions x WHERE x.id = (g.state ->> 'question_id')::int;
+        IF v_guess >= cardinality(q.options) THEN
+            RAISE EXCEPTION 'answer % is out of range: the question has % options (0 to %)',
+                v_guess, cardinality(q.options), cardinality(q.options) - 1 USING ERRCODE = 'XP002';
+        END IF;
+        g.state := g.state || jsonb_build_object('chosen', v_guess);
+        g.status := CASE WHEN v_guess = q.answer THEN 'won' ELSE 'lost' END;
+        v_xp := CASE WHEN g.status = 'won' THEN xp._setting('games.quiz_xp')::int ELSE 0 END;
+    END IF;
+    UPDATE xp.game_sessions s
+       SET state = g.state, status = g.status,
+           finished_at = CASE WHEN g.status <> 'active' THEN now() END
+     WHERE s.id = g.id;
+    IF v_xp > 0 THEN
+        PERFORM xp._game_won(g, a.uid, play_game.platform, v_xp);
+    END IF;
+    RETURN xp._game_view(g, v_xp, true);
+END
+$_$;
+
+COMMENT ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) IS 'Bots: one answer in a guess or quiz session (a number); the database scores it and rewards a win once.';
+
 CREATE FUNCTION xp.profile(platform text, external_id text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1527,6 +1637,79 @@ $$;
 
 COMMENT ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) IS 'Bots: turn the person''s Telegram notices (rank-ups, achievements) on or off.';
 
+CREATE FUNCTION xp.start_game(platform text, external_id text, game text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+    g xp.game_sessions;
+    v_today date := (now() AT TIME ZONE 'UTC')::date;
+    v_prize xp.wheel_prizes;
+    v_lang text;
+BEGIN
+    IF start_game.game IS NULL OR start_game.game NOT IN ('guess', 'quiz', 'spin') THEN
+        RAISE EXCEPTION 'unknown game %: expected guess, quiz or spin',
+            coalesce(quote_literal(left(start_game.game, 40)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO a FROM xp._account_for(start_game.platform, start_game.external_id);
+    PERFORM 1 FROM xp.users u WHERE u.id = a.uid FOR UPDATE;  -- one start at a time per person
+    IF start_game.game = 'guess' THEN
+        -- an unfinished game goes on rather than starting over with a fresh set of tries
+        SELECT * INTO g FROM xp.game_sessions s
+         WHERE s.account_id = a.acc AND s.game = 'guess' AND s.status = 'active'
+         ORDER BY s.id DESC LIMIT 1;
+        IF NOT FOUND THEN
+            INSERT INTO xp.game_sessions (account_id, game, state)
+            VALUES (a.acc, 'guess', jsonb_build_object('secret', 1 + floor(random() * 100)::int,
+                                                       'tries_left', xp._setting('games.guess_tries')::int,
+                                                       'hint', NULL, 'guesses', '[]'::jsonb))
+            RETURNING * INTO g;
+        END IF;
+        RETURN xp._game_view(g, 0, false);
+    ELSIF start_game.game = 'quiz' THEN
+        SELECT u.language INTO v_lang FROM xp.users u WHERE u.id = a.uid;
+        INSERT INTO xp.game_sessions (account_id, game, state)
+        SELECT a.acc, 'quiz', jsonb_build_object('question_id', q.id)
+          FROM xp.quiz_questions q
+         ORDER BY (q.language = v_lang) DESC, random()
+         LIMIT 1
+        RETURNING * INTO g;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'there are no quiz questions yet (xp.quiz_questions is empty)' USING ERRCODE = 'XP002';
+        END IF;
+        RETURN xp._game_view(g, 0, false);
+    END IF;
+    -- the wheel: once per UTC day for the person (any of their accounts) and for the account
+    SELECT s.* INTO g FROM xp.game_sessions s JOIN xp.accounts c ON c.id = s.account_id
+     WHERE (c.user_id = a.uid OR s.account_id = a.acc) AND s.game = 'spin'
+       AND s.created_at >= (v_today::timestamp AT TIME ZONE 'UTC')
+     ORDER BY s.id LIMIT 1;
+    IF FOUND THEN
+        RETURN xp._game_view(g, 0, false);
+    END IF;
+    SELECT p.* INTO v_prize
+      FROM (SELECT w.*, sum(w.weight) OVER (ORDER BY w.id) AS upto, sum(w.weight) OVER () AS total
+              FROM xp.wheel_prizes w) AS p,
+           (SELECT random() AS r) AS roll
+     WHERE p.upto > roll.r * p.total
+     ORDER BY p.id LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'the wheel has no prizes (xp.wheel_prizes is empty)' USING ERRCODE = 'XP002';
+    END IF;
+    INSERT INTO xp.game_sessions (account_id, game, state, status, finished_at)
+    VALUES (a.acc, 'spin', jsonb_build_object('kind', v_prize.kind, 'amount', v_prize.amount,
+                                              'next_spin_at', (v_today + 1)::timestamp AT TIME ZONE 'UTC'),
+            'done', now())
+    RETURNING * INTO g;
+    PERFORM xp._apply(a.uid, a.acc, start_game.platform, v_prize.kind, v_prize.amount, 'wheel', 'game:' || g.id,
+                      CASE WHEN v_prize.kind = 'xp' THEN xp._multiplier() ELSE 1 END);
+    RETURN xp._game_view(g, CASE WHEN v_prize.kind = 'xp' THEN v_prize.amount ELSE 0 END, true);
+END
+$$;
+
+COMMENT ON FUNCTION xp.start_game(platform text, external_id text, game text) IS 'Bots: start guess (or go on with the unfinished one) or quiz, or spin the daily wheel; returns what to show.';
+
 CREATE FUNCTION xp.stats() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1704,6 +1887,15 @@ ALTER TABLE xp.events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+ALTER TABLE xp.game_sessions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.game_sessions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE xp.guild_settings (
     guild_id text NOT NULL,
     role_mode text DEFAULT 'replace'::text NOT NULL,
@@ -1803,6 +1995,28 @@ COMMENT ON TABLE xp.multipliers IS 'Operator table: XP multipliers from starts_a
 
 ALTER TABLE xp.multipliers ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
     SEQUENCE NAME xp.multipliers_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE xp.quiz_questions (
+    id integer NOT NULL,
+    language text DEFAULT 'en'::text NOT NULL,
+    question text NOT NULL,
+    options text[] NOT NULL,
+    answer integer NOT NULL,
+    CONSTRAINT quiz_questions_check CHECK (((answer >= 0) AND (answer < cardinality(options)))),
+    CONSTRAINT quiz_questions_options_check CHECK (((cardinality(options) >= 2) AND (cardinality(options) <= 6))),
+    CONSTRAINT quiz_questions_question_check CHECK (((length(question) >= 1) AND (length(question) <= 300)))
+);
+
+COMMENT ON TABLE xp.quiz_questions IS 'Operator table: quiz questions per language; answer is the 0-based index of the right option.';
+
+ALTER TABLE xp.quiz_questions ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME xp.quiz_questions_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -1928,6 +2142,27 @@ CREATE TABLE xp.voice_sessions (
 
 COMMENT ON TABLE xp.voice_sessions IS 'Eligible seconds and XP so far per voice session: a later report awards only the increase.';
 
+CREATE TABLE xp.wheel_prizes (
+    id integer NOT NULL,
+    kind text NOT NULL,
+    amount integer NOT NULL,
+    weight integer NOT NULL,
+    CONSTRAINT wheel_prizes_amount_check CHECK (((amount >= 1) AND (amount <= 100000))),
+    CONSTRAINT wheel_prizes_kind_check CHECK ((kind = ANY (ARRAY['xp'::text, 'coins'::text]))),
+    CONSTRAINT wheel_prizes_weight_check CHECK ((weight > 0))
+);
+
+COMMENT ON TABLE xp.wheel_prizes IS 'Operator table: the daily wheel; a prize comes up with probability weight / sum of weights.';
+
+ALTER TABLE xp.wheel_prizes ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME xp.wheel_prizes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 ALTER TABLE ONLY xp.accounts
     ADD CONSTRAINT accounts_pkey PRIMARY KEY (id);
 
@@ -1952,6 +2187,9 @@ ALTER TABLE ONLY xp.deliveries
 ALTER TABLE ONLY xp.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY xp.game_sessions
+    ADD CONSTRAINT game_sessions_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY xp.guild_settings
     ADD CONSTRAINT guild_settings_pkey PRIMARY KEY (guild_id);
 
@@ -1975,6 +2213,9 @@ ALTER TABLE ONLY xp.message_log
 
 ALTER TABLE ONLY xp.multipliers
     ADD CONSTRAINT multipliers_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.quiz_questions
+    ADD CONSTRAINT quiz_questions_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY xp.rank_roles
     ADD CONSTRAINT rank_roles_guild_id_role_id_key UNIQUE (guild_id, role_id);
@@ -2012,9 +2253,14 @@ ALTER TABLE ONLY xp.users
 ALTER TABLE ONLY xp.voice_sessions
     ADD CONSTRAINT voice_sessions_pkey PRIMARY KEY (account_id, session_id);
 
+ALTER TABLE ONLY xp.wheel_prizes
+    ADD CONSTRAINT wheel_prizes_pkey PRIMARY KEY (id);
+
 CREATE INDEX deliveries_due ON xp.deliveries USING btree (target, run_at) WHERE (status = 'pending'::text);
 
 CREATE INDEX deliveries_event ON xp.deliveries USING btree (event_id);
+
+CREATE INDEX game_sessions_account ON xp.game_sessions USING btree (account_id, game, created_at);
 
 CREATE INDEX ledger_time ON xp.ledger USING brin (created_at);
 
@@ -2067,6 +2313,9 @@ ALTER TABLE ONLY xp.achievement_roles
 ALTER TABLE ONLY xp.deliveries
     ADD CONSTRAINT deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES xp.events(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY xp.game_sessions
+    ADD CONSTRAINT game_sessions_account_id_fkey FOREIGN KEY (account_id) REFERENCES xp.accounts(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY xp.ledger
     ADD CONSTRAINT ledger_user_id_fkey FOREIGN KEY (user_id) REFERENCES xp.users(id);
 
@@ -2108,6 +2357,12 @@ REVOKE ALL ON FUNCTION xp._check_text(value text, what text, max_length integer)
 REVOKE ALL ON FUNCTION xp._code_hash(code text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb) FROM PUBLIC;
+
+GRANT ALL ON TABLE xp.game_sessions TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp._game_view(g xp.game_sessions, p_xp integer, p_applied boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._game_won(g xp.game_sessions, p_uid bigint, p_platform text, p_xp integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._identity_lock() FROM PUBLIC;
 
@@ -2205,6 +2460,10 @@ REVOKE ALL ON FUNCTION xp.leaderboard(lim integer, period text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.profile(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_admin;
@@ -2250,6 +2509,10 @@ REVOKE ALL ON FUNCTION xp.set_notify(platform text, external_id text, enabled bo
 GRANT ALL ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) TO xp_bot;
 GRANT ALL ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.start_game(platform text, external_id text, game text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.start_game(platform text, external_id text, game text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.start_game(platform text, external_id text, game text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.stats() FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.stats() TO xp_admin;
 
@@ -2277,6 +2540,8 @@ GRANT ALL ON TABLE xp.events TO xp_admin;
 
 GRANT ALL ON SEQUENCE xp.events_id_seq TO xp_admin;
 
+GRANT ALL ON SEQUENCE xp.game_sessions_id_seq TO xp_admin;
+
 GRANT ALL ON TABLE xp.guild_settings TO xp_admin;
 
 GRANT ALL ON TABLE xp.ledger TO xp_admin;
@@ -2294,6 +2559,10 @@ GRANT ALL ON TABLE xp.message_log TO xp_admin;
 GRANT ALL ON TABLE xp.multipliers TO xp_admin;
 
 GRANT ALL ON SEQUENCE xp.multipliers_id_seq TO xp_admin;
+
+GRANT ALL ON TABLE xp.quiz_questions TO xp_admin;
+
+GRANT ALL ON SEQUENCE xp.quiz_questions_id_seq TO xp_admin;
 
 GRANT ALL ON TABLE xp.rank_roles TO xp_admin;
 
@@ -2316,3 +2585,7 @@ GRANT ALL ON TABLE xp.users TO xp_admin;
 GRANT ALL ON SEQUENCE xp.users_id_seq TO xp_admin;
 
 GRANT ALL ON TABLE xp.voice_sessions TO xp_admin;
+
+GRANT ALL ON TABLE xp.wheel_prizes TO xp_admin;
+
+GRANT ALL ON SEQUENCE xp.wheel_prizes_id_seq TO xp_admin;

@@ -45,6 +45,10 @@ CALLS = {
                      st.one_of(st.sampled_from(["all", "week", "month", "season"]), MAYBE_NULL_TEXT)]),
     "request_resync": ("SELECT xp.request_resync(%s, %s)", [PLATFORM, ID]),
     "set_notify": ("SELECT xp.set_notify(%s, %s, %s)", [PLATFORM, ID, st.one_of(st.none(), st.booleans())]),
+    "start_game": ("SELECT xp.start_game(%s, %s, %s)",
+                   [PLATFORM, ID, st.one_of(st.sampled_from(["guess", "quiz", "spin"]), MAYBE_NULL_TEXT)]),
+    "play_game": ("SELECT xp.play_game(%s, %s, %s::bigint, %s)",
+                  [PLATFORM, ID, PERSON, st.one_of(st.sampled_from(["1", "50", "100", "0", " 7 "]), MAYBE_NULL_TEXT)]),
     "set_language": ("SELECT xp.set_language(%s, %s, %s)",
                      [PLATFORM, ID, st.one_of(st.sampled_from(["en", "ru", "RU", "de"]), MAYBE_NULL_TEXT)]),
     "adjust": ("SELECT * FROM xp.adjust(%s::bigint, %s, %s::int, %s, %s)",
@@ -77,7 +81,7 @@ CALLS = {
 }
 
 COUNTED = ("users", "accounts", "ledger", "events", "deliveries", "link_codes", "message_log", "voice_sessions",
-           "user_achievements")
+           "user_achievements", "game_sessions")
 
 
 def footprint(conn) -> dict[str, int]:
