@@ -19,7 +19,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from .faults import Fault, Faults
-from .state import Call, DiscordState, RoleChange, TelegramState
+from .state import Call, DiscordState, InteractionReply, RoleChange, TelegramState
 
 DISCORD_PREFIX = "/discord/api/v10"
 TELEGRAM_PREFIX = "/telegram"
@@ -81,6 +81,8 @@ class Sandbox:
                              self._discord_role)
         app.router.add_route("DELETE", DISCORD_PREFIX + "/guilds/{guild}/members/{member}/roles/{role}",
                              self._discord_role)
+        app.router.add_get(DISCORD_PREFIX + "/oauth2/applications/@me", self._discord_application)
+        app.router.add_post(DISCORD_PREFIX + "/interactions/{id}/{token}/callback", self._discord_interaction)
         app.router.add_route("*", TELEGRAM_PREFIX + "/bot{token}/{method}", self._telegram)
         app.router.add_get("/_sandbox/{platform}/arrivals", self._arrivals)
         self._runner = web.AppRunner(app, access_log=None)
@@ -118,6 +120,23 @@ class Sandbox:
         if not self._discord_authorized(request):
             return reply(401, {"message": "401: Unauthorized", "code": 0})
         return reply(200, _user("1000", "xpsync-sandbox", bot=True))
+
+    async def _discord_application(self, request: web.Request) -> web.Response:
+        if not self._discord_authorized(request):
+            return reply(401, {"message": "401: Unauthorized", "code": 0})
+        return reply(200, {"id": "1000", "name": "xpsync-sandbox", "icon": None, "description": "",
+                           "bot_public": True, "bot_require_code_grant": False, "verify_key": "0" * 64,
+                           "owner": _user("1", "owner"), "flags": 0})
+
+    async def _discord_interaction(self, request: web.Request) -> web.Response:
+        """An interaction's answer (slash command replies): recorded for the tests to read."""
+        body = await request.json()
+        interaction_id = request.match_info["id"]
+        with self.discord.lock:
+            self.discord.interaction_replies.append(
+                InteractionReply(interaction_id, int(body.get("type", 0)), body.get("data") or {}))
+        self._record("discord", request, 200)
+        return _discord_reply(200, {"interaction": {"id": interaction_id, "type": 2}}, bucket="interactions")
 
     async def _discord_member(self, request: web.Request) -> web.Response:
         if not self._discord_authorized(request):
@@ -190,6 +209,17 @@ class Sandbox:
             return reply(200, {"ok": True, "result": {
                 "id": 42, "is_bot": True, "first_name": "xpsync", "username": "xpsync_sandbox_bot",
             }})
+        if method in ("answerCallbackQuery", "deleteWebhook", "setMyCommands"):
+            return reply(200, {"ok": True, "result": True})
+        if method == "editMessageReplyMarkup":
+            form = dict(await request.post()) if request.content_type != "application/json" else await request.json()
+            markup = form.get("reply_markup")
+            self.telegram.edit(str(form.get("chat_id", "")), int(form.get("message_id", 0)),
+                               json.loads(markup) if isinstance(markup, str) else markup)
+            return reply(200, {"ok": True, "result": True})
+        if method == "getUpdates":
+            await asyncio.sleep(0.5)  # a short long-poll with nothing new
+            return reply(200, {"ok": True, "result": []})
         if method != "sendMessage":
             return reply(404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"})
         if (faulty := await self._fault("telegram", request)) is not None:
@@ -202,7 +232,8 @@ class Sandbox:
         if chat_id in self.telegram.blocked:
             self._record("telegram", request, 403)
             return reply(403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"})
-        sent = self.telegram.record(chat_id, text)
+        markup = form.get("reply_markup")
+        sent = self.telegram.record(chat_id, text, json.loads(markup) if isinstance(markup, str) else markup)
         self._record("telegram", request, 200)
         return reply(200, {"ok": True, "result": {
             "message_id": sent.message_id, "date": int(sent.at), "text": text,

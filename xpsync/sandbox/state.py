@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,14 @@ class SentMessage:
     chat_id: str
     message_id: int
     text: str
+    reply_markup: Any = None
+
+
+@dataclass(frozen=True)
+class InteractionReply:
+    interaction_id: str
+    type: int
+    data: dict[str, Any]
 
 
 @dataclass
@@ -43,6 +52,7 @@ class DiscordState:
     forbidden_roles: dict[str, set[str]] = field(default_factory=dict)
     members: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     role_changes: list[RoleChange] = field(default_factory=list)
+    interaction_replies: list[InteractionReply] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_guild(self, guild_id: str, roles: list[str], *, forbidden: list[str] = ()) -> None:
@@ -70,13 +80,19 @@ class TelegramState:
     token: str
     blocked: set[str] = field(default_factory=set)
     messages: list[SentMessage] = field(default_factory=list)
+    # (chat_id, message_id, new inline keyboard) for every editMessageReplyMarkup
+    edits: list[tuple[str, int, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _next_id: int = 0
 
-    def record(self, chat_id: str, text: str) -> SentMessage:
+    def edit(self, chat_id: str, message_id: int, reply_markup: Any) -> None:
+        with self.lock:
+            self.edits.append((chat_id, message_id, reply_markup))
+
+    def record(self, chat_id: str, text: str, reply_markup: Any = None) -> SentMessage:
         with self.lock:
             self._next_id += 1
-            sent = SentMessage(time.time(), chat_id, self._next_id, text)
+            sent = SentMessage(time.time(), chat_id, self._next_id, text, reply_markup)
             self.messages.append(sent)
             return sent
 

@@ -1,0 +1,88 @@
+"""The SQL API as the bots call it: one pool per process, XP00x refusals raised as domain exceptions.
+
+Bots compute nothing themselves: XP, cooldowns, ranks, rewards and game scores come back from these calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from xpsync.errors import UnknownAccount, translate
+
+
+class Xp:
+    """Async calls of the xp.* functions a bot is granted."""
+
+    def __init__(self, pool: AsyncConnectionPool, platform: str) -> None:
+        self.pool = pool
+        self.platform = platform
+
+    async def _rows(self, query: str, *args: Any) -> list[dict[str, Any]]:
+        try:
+            async with self.pool.connection() as conn:
+                cur = conn.cursor(row_factory=dict_row)
+                await cur.execute(query, args)
+                return await cur.fetchall()
+        except psycopg.Error as exc:
+            domain = translate(exc)
+            if domain is None:
+                raise
+            raise domain from exc
+
+    async def _one(self, query: str, *args: Any) -> Any:
+        rows = await self._rows(query, *args)
+        row = rows[0]
+        return next(iter(row.values())) if len(row) == 1 else row
+
+    async def profile(self, external_id: str, platform: str | None = None) -> dict[str, Any]:
+        return await self._one("SELECT xp.profile(%s, %s)", platform or self.platform, external_id)
+
+    async def language(self, external_id: str) -> str | None:
+        """The person's chosen language, or None for an account never seen."""
+        try:
+            return (await self.profile(external_id))["language"]
+        except UnknownAccount:
+            return None
+
+    async def leaderboard(self, period: str = "all", limit: int = 10) -> list[dict[str, Any]]:
+        return await self._rows("SELECT * FROM xp.leaderboard(%s, %s)", limit, period)
+
+    async def claim_daily(self, external_id: str, display_name: str | None) -> dict[str, Any]:
+        return await self._one("SELECT * FROM xp.claim_daily(%s, %s, %s)", self.platform, external_id, display_name)
+
+    async def record_message(self, external_id: str, chat_id: str, message_id: str, length: int,
+                             display_name: str | None) -> dict[str, Any]:
+        return await self._one("SELECT * FROM xp.record_message(%s, %s, %s, %s, %s, %s)", self.platform,
+                               external_id, chat_id, message_id, length, display_name)
+
+    async def record_voice(self, external_id: str, session_id: str, seconds: int) -> dict[str, Any]:
+        return await self._one("SELECT * FROM xp.record_voice(%s, %s, %s, %s)", self.platform, external_id,
+                               session_id, seconds)
+
+    async def create_link_code(self, external_id: str) -> str:
+        return await self._one("SELECT xp.create_link_code(%s, %s)", self.platform, external_id)
+
+    async def redeem_link_code(self, external_id: str, code: str) -> int | None:
+        return await self._one("SELECT xp.redeem_link_code(%s, %s, %s)", self.platform, external_id, code)
+
+    async def unlink(self, external_id: str) -> int:
+        return await self._one("SELECT xp.unlink(%s, %s)", self.platform, external_id)
+
+    async def request_resync(self, external_id: str) -> int:
+        return await self._one("SELECT xp.request_resync(%s, %s)", self.platform, external_id)
+
+    async def set_notify(self, external_id: str, enabled: bool) -> bool:
+        return await self._one("SELECT xp.set_notify(%s, %s, %s)", self.platform, external_id, enabled)
+
+    async def set_language(self, external_id: str, language: str) -> str:
+        return await self._one("SELECT xp.set_language(%s, %s, %s)", self.platform, external_id, language)
+
+    async def start_game(self, external_id: str, game: str) -> dict[str, Any]:
+        return await self._one("SELECT xp.start_game(%s, %s, %s)", self.platform, external_id, game)
+
+    async def play_game(self, external_id: str, session_id: int, move: str) -> dict[str, Any]:
+        return await self._one("SELECT xp.play_game(%s, %s, %s, %s)", self.platform, external_id, session_id, move)

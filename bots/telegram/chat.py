@@ -1,0 +1,25 @@
+"""Group messages count for XP (the database applies the cooldown and the minimum length)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import Message
+
+from ..api import Xp
+
+GROUPS = {"group", "supergroup"}
+
+
+async def group_message(message: Message, xp: Xp) -> None:
+    text = message.text or message.caption or ""
+    if text.startswith("/"):
+        return  # a command (for this bot or another) is not conversation
+    await xp.record_message(str(message.from_user.id), str(message.chat.id), str(message.message_id), len(text),
+                            message.from_user.full_name)
+
+
+def router() -> Router:
+    """A fresh router (a router belongs to one dispatcher)."""
+    r = Router(name="chat")
+    r.message.register(group_message, F.chat.type.in_(GROUPS), F.from_user.is_bot.is_(False))
+    return r

@@ -1,0 +1,84 @@
+"""/games: guess the number, quiz and the daily wheel, on inline keyboards.
+
+The database keeps every game and scores every answer; a button carries only the
+session id and the answer, so a game goes on after a bot restart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from ..api import Xp
+from ..replies import game_text
+from ..texts import say
+from .context import sender
+
+
+def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=t, callback_data=d) for t, d in row]
+                                                 for row in rows])
+
+
+def menu(lang: str) -> InlineKeyboardMarkup:
+    return keyboard([[(say(lang, "game_guess"), "game:guess"), (say(lang, "game_quiz"), "game:quiz"),
+                      (say(lang, "game_spin"), "game:spin")]])
+
+
+def decades(session: int) -> InlineKeyboardMarkup:
+    """Guessing takes two taps: the ten numbers it is among, then the number."""
+    spans = [(f"{d + 1}–{d + 10}", f"gd:{session}:{d}") for d in range(0, 100, 10)]
+    return keyboard([spans[:5], spans[5:]])
+
+
+def numbers(session: int, decade: int) -> InlineKeyboardMarkup:
+    cells = [(str(n), f"gn:{session}:{n}") for n in range(decade + 1, decade + 11)]
+    return keyboard([cells[:5], cells[5:]])
+
+
+def answers(g: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    if g["status"] != "active":
+        return None
+    if g["game"] == "guess":
+        return decades(g["session_id"])
+    if g["game"] == "quiz":
+        return keyboard([[(text, f"qa:{g['session_id']}:{i}")] for i, text in enumerate(g["options"])])
+    return None
+
+
+async def games(message: Message, lang: str) -> None:
+    await message.answer(say(lang, "games"), reply_markup=menu(lang))
+
+
+async def start_game(callback: CallbackQuery, xp: Xp, lang: str) -> None:
+    who, _ = sender(callback)
+    g = await xp.start_game(who, callback.data.split(":", 1)[1])
+    await callback.message.answer(game_text(g, lang), reply_markup=answers(g))
+    await callback.answer()
+
+
+async def pick_decade(callback: CallbackQuery) -> None:
+    _, session, decade = callback.data.split(":")
+    await callback.message.edit_reply_markup(reply_markup=numbers(int(session), int(decade)))
+    await callback.answer()
+
+
+async def answer(callback: CallbackQuery, xp: Xp, lang: str) -> None:
+    who, _ = sender(callback)
+    _, session, move = callback.data.split(":")
+    g = await xp.play_game(who, int(session), move)
+    await callback.message.answer(game_text(g, lang), reply_markup=answers(g) if g["applied"] else None)
+    await callback.answer()
+
+
+def router() -> Router:
+    """A fresh router (a router belongs to one dispatcher)."""
+    r = Router(name="games")
+    r.message.register(games, Command("games"))
+    r.callback_query.register(start_game, F.data.startswith("game:"))
+    r.callback_query.register(pick_decade, F.data.startswith("gd:"))
+    r.callback_query.register(answer, F.data.startswith(("gn:", "qa:")))
+    return r
