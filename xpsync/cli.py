@@ -90,6 +90,18 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(serve(args.target, settings, options))
 
 
+def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    # the token is checked before the (slow) client import and before touching the database
+    (settings.require_discord_token if args.platform == "discord" else settings.require_telegram_token)()
+    if args.platform == "discord":
+        from bots.discord.client import run
+    else:
+        from bots.telegram.app import run
+    return asyncio.run(run(settings))
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from .demo import DemoOptions, run
 
@@ -165,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     envflag(p, "--poll-seconds", "XPSYNC_POLL_SECONDS", kind=float, default=2.0, help="poll even without NOTIFY")
     envflag(p, "--concurrency", "XPSYNC_CONCURRENCY", kind=int, default=16, help="platform calls in flight")
     p.set_defaults(func=cmd_listen)
+
+    p = sub.add_parser("bot", help="run the Discord or Telegram bot until SIGTERM")
+    p.add_argument("platform", choices=("discord", "telegram"))
+    p.set_defaults(func=cmd_bot)
 
     p = sub.add_parser("reconcile", help="move people after threshold changes, then check and fix drift")
     envflag(p, "--dry-run", "XPSYNC_DRY_RUN", kind=bool, help="report only; exit 1 when there is drift")

@@ -81,9 +81,10 @@ def test_usage_errors_exit_2(args):
     assert "usage: xpsync" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["listen", "bot"])
 @pytest.mark.parametrize(("target", "variable"), [("discord", "DISCORD_TOKEN"), ("telegram", "TELEGRAM_TOKEN")])
-def test_listen_without_its_token_is_one_line_naming_the_variable(target, variable, tmp_path):
-    result = xpsync("listen", target, env={"XPSYNC_HOME": str(tmp_path)})
+def test_listen_or_bot_without_its_token_is_one_line_naming_the_variable(command, target, variable, tmp_path):
+    result = xpsync(command, target, env={"XPSYNC_HOME": str(tmp_path)})
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"xpsync: {variable} is not set: export {variable} with "
@@ -100,4 +101,19 @@ def test_listen_with_a_rejected_token_says_so_without_showing_it(db_url):
         result = xpsync("listen", "discord", env=env, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == "xpsync: DISCORD_TOKEN was rejected by Discord: check the token"
+    assert "wrong-secret-token" not in result.stderr
+
+
+@pytest.mark.parametrize(("target", "variable", "line"), [
+    ("discord", "DISCORD_TOKEN", "xpsync: DISCORD_TOKEN was rejected by Discord (reset it in the Developer Portal)"),
+    ("telegram", "TELEGRAM_TOKEN", "xpsync: TELEGRAM_TOKEN was rejected by Telegram (check it with @BotFather)"),
+])
+def test_a_bot_with_a_rejected_token_says_so_without_showing_it(db_url, target, variable, line):
+    from xpsync.sandbox import SandboxThread
+
+    with SandboxThread() as box:
+        env = {**box.env(), "DATABASE_URL": db_url, variable: "999:wrong-secret-token"}
+        result = xpsync("bot", target, env=env, timeout=90)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == line
     assert "wrong-secret-token" not in result.stderr

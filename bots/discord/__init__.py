@@ -1,0 +1,1 @@
+"""The Discord bot (discord.py 2): slash commands and listeners, one cog per feature."""

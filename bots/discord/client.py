@@ -1,0 +1,61 @@
+"""`xpsync bot discord`: the bot, its intents, one pool handed to every cog."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord.ext import commands
+from psycopg_pool import AsyncConnectionPool
+
+from xpsync.db import create_pool, database_url
+from xpsync.settings import ConfigError, Settings
+
+from ..api import Xp
+from .cogs import Chat, Linking, Profile, Roles, VoiceXp
+from .errors import on_app_command_error
+
+log = logging.getLogger(__name__)
+
+
+def intents() -> discord.Intents:
+    """Members (joins, role edits), voice states and message content: enable all three in the portal."""
+    wanted = discord.Intents.default()
+    wanted.members = True
+    wanted.voice_states = True
+    wanted.message_content = True
+    return wanted
+
+
+class XpBot(commands.Bot):
+    def __init__(self, pool: AsyncConnectionPool, *, sync_commands: bool = True) -> None:
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents())
+        self.pool = pool
+        self.xp = Xp(pool, "discord")
+        self.sync_commands = sync_commands
+        self.tree.on_error = on_app_command_error
+
+    async def setup_hook(self) -> None:
+        for cog in (Linking(self.xp), Profile(self.xp), Roles(self.xp), Chat(self.xp), VoiceXp(self.xp, bot=self)):
+            await self.add_cog(cog)
+        if self.sync_commands:
+            await self.tree.sync()
+
+
+async def run(settings: Settings) -> int:
+    token = settings.require_discord_token()
+    discord.http.Route.BASE = settings.discord_api_base
+    pool = create_pool(database_url(settings), max_size=8, name="xpsync-bot-discord")
+    await pool.open(wait=True, timeout=30)
+    try:
+        async with XpBot(pool) as bot:
+            try:
+                await bot.start(token)
+            except discord.LoginFailure as exc:
+                raise ConfigError("DISCORD_TOKEN was rejected by Discord (reset it in the Developer Portal)") from exc
+            except discord.PrivilegedIntentsRequired as exc:
+                raise ConfigError("enable the Server Members and Message Content intents of the bot in the "
+                                  "Discord Developer Portal") from exc
+        return 0
+    finally:
+        await pool.close()

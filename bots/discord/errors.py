@@ -1,0 +1,30 @@
+"""Slash-command failures: an XP00x refusal is one friendly ephemeral line; anything else is logged
+and apologised for."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from xpsync.errors import XPError
+
+from ..replies import apology, refusal
+from ..texts import pick_language
+
+
+def language_of(interaction: discord.Interaction) -> str:
+    return pick_language(None, str(interaction.locale.value))
+
+
+async def on_app_command_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+    cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    language = language_of(interaction)
+    if isinstance(cause, XPError):
+        text = refusal(cause, language)
+    else:
+        name = interaction.command.name if interaction.command else "?"
+        text = apology(cause, language, f"discord /{name} by {interaction.user.id}")
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True)
+    else:
+        await interaction.response.send_message(text, ephemeral=True)

@@ -1,0 +1,222 @@
+"""The Discord bot's real cogs: slash commands fed as gateway INTERACTION_CREATE payloads and answered
+through the sandbox's REST API; voice, message and member events fed as the objects discord.py passes."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from types import SimpleNamespace as NS
+
+import discord
+import pytest
+
+from bots.api import Xp
+from bots.discord.client import XpBot
+from bots.discord.cogs import Chat, Roles, VoiceXp
+from bots.discord.voice_tracker import VoiceTracker
+from tests.helpers import call, scalar
+from tests.listener.conftest import eventually
+
+_ids = itertools.count(900)
+
+
+@pytest.fixture
+async def bot(pool, sandbox):
+    discord.http.Route.BASE = sandbox.discord_api_base
+    client = XpBot(pool, sync_commands=False)
+    await client.login(sandbox.discord.token)  # REST only: /users/@me, the application, then setup_hook
+    yield client
+    await client.close()
+
+
+async def slash(bot, sandbox, name, options=(), user_id="555", locale="en-US"):
+    n = str(next(_ids))
+    before = len(sandbox.discord.interaction_replies)
+    bot._connection.parse_interaction_create({
+        "id": n, "application_id": "1000", "type": 2, "token": f"tok{n}", "version": 1, "guild_id": "77",
+        "channel": {"id": "88", "type": 0, "guild_id": "77", "name": "general", "position": 0},
+        "channel_id": "88", "locale": locale, "attachment_size_limit": 8_388_608, "app_permissions": "0",
+        "entitlements": [],
+        "member": {"user": {"id": user_id, "username": "ivan", "discriminator": "0", "global_name": "Ivan",
+                            "avatar": None}, "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
+                   "deaf": False, "mute": False, "permissions": "0", "flags": 0},
+        "data": {"id": "1", "name": name, "type": 1, "options": [dict(o) for o in options]},
+    })
+    await eventually(lambda: len(sandbox.discord.interaction_replies) > before)
+    return sandbox.discord.interaction_replies[-1]
+
+
+async def test_profile_is_an_embed_with_rank_colour_and_progress(bot, sandbox, conn):
+    call(conn, "award_xp", "discord", "555", 300, "r", "k1", "Ivan")
+    reply = await slash(bot, sandbox, "profile")
+    embed = reply.data["embeds"][0]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert embed["color"] == 0x9E9E9E and embed["title"] == "🌱 Ivan"
+    assert (fields["Rank"], fields["XP"], fields["Coins"]) == ("F II", "300", "50")
+    assert fields["Progress"].endswith("470 XP to F III") and fields["Progress"].startswith("░")
+    assert fields["Accounts"] == "discord"
+
+
+async def test_link_issues_a_code_telegram_redeems_and_top_shows_one_person(bot, sandbox, conn):
+    call(conn, "award_xp", "telegram", "t1", 40, "r", "k1", "Ivan")
+    reply = await slash(bot, sandbox, "link")
+    assert reply.data["flags"] == 64  # ephemeral: only the member sees the code
+    code = reply.data["content"].split()[3]
+    assert scalar(conn, "SELECT xp.redeem_link_code('telegram', 't1', %s)", code) is not None
+    board = await slash(bot, sandbox, "top", [{"name": "period", "type": 3, "value": "week"}])
+    assert board.data["content"] == "🏆 Top — this week\n1. Ivan — 140 XP"  # 40 + the first-link achievement
+
+
+async def test_refusals_are_one_friendly_line_in_the_members_language(bot, sandbox, conn):
+    call(conn, "award_xp", "discord", "555", 1, "r", "k1")
+    reply = await slash(bot, sandbox, "unlink")
+    assert (reply.data["content"], reply.data["flags"]) == (
+        "This is your only account: there is nothing to unlink it from.", 64)
+    for _ in range(5):
+        await slash(bot, sandbox, "link", [{"name": "code", "type": 3, "value": "BADBAD22"}])
+    locked = await slash(bot, sandbox, "link", [{"name": "code", "type": 3, "value": "BADBAD22"}], locale="ru")
+    assert locked.data["content"] == "⛔ Слишком много неверных кодов. Попробуйте через 10 минут."
+
+
+async def test_sync_queues_a_role_resync(bot, sandbox, conn):
+    call(conn, "award_xp", "discord", "555", 1, "r", "k1")
+    conn.execute("DELETE FROM xp.deliveries")
+    reply = await slash(bot, sandbox, "sync")
+    assert reply.data["content"].startswith("🔄")
+    assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord' AND status = 'pending'") == 1
+
+
+# --- events ---------------------------------------------------------------------------------------
+
+
+def member(mid, *, bot=False, roles=(), mute=False):
+    return NS(id=mid, bot=bot, display_name=f"m{mid}", roles=[NS(id=r) for r in roles],
+              voice=NS(self_mute=mute, self_deaf=False, mute=False, deaf=False), guild=GUILD)
+
+
+GUILD = NS(id=77, afk_channel=None, voice_channels=[], stage_channels=[])
+
+
+async def test_messages_count_but_bots_dms_and_commands_do_not(pool, conn):
+    chat = Chat(Xp(pool, "discord"))
+    author = member(1)
+    for i, (who, guild, text) in enumerate([(author, GUILD, "hello there"), (member(2, bot=True), GUILD, "beep"),
+                                            (author, None, "a dm"), (author, GUILD, "!rank")]):
+        await chat.on_message(NS(author=who, guild=guild, content=text, channel=NS(id=88), id=i))
+    assert scalar(conn, "SELECT count(*) FROM xp.message_log") == 1
+    assert scalar(conn, "SELECT messages FROM xp.users") == 1
+
+
+async def test_a_role_changed_by_hand_or_a_join_asks_for_a_resync(pool, conn):
+    call(conn, "award_xp", "discord", "1", 1, "r", "k1")
+    conn.execute("DELETE FROM xp.deliveries")
+    roles = Roles(Xp(pool, "discord"))
+    await roles.on_member_update(member(1, roles=[5]), member(1, roles=[5]))  # a nickname change: nothing
+    assert scalar(conn, "SELECT count(*) FROM xp.deliveries") == 0
+    await roles.on_member_update(member(1, roles=[5]), member(1, roles=[]))
+    assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord'") == 1
+    conn.execute("DELETE FROM xp.deliveries")
+    await roles.on_member_join(member(1))
+    assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord'") == 1
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+class Room:
+    """A voice channel whose member list the test edits, with the events discord.py would send."""
+
+    def __init__(self, cog, cid, guild=GUILD):
+        self.cog, self.channel = cog, NS(id=cid, guild=guild, members=[])
+
+    async def join(self, m):
+        self.channel.members.append(m)
+        await self.cog.on_voice_state_update(m, NS(channel=None), NS(channel=self.channel))
+
+    async def leave(self, m):
+        self.channel.members.remove(m)
+        await self.cog.on_voice_state_update(m, NS(channel=self.channel), NS(channel=None))
+
+    async def mute(self, m, muted):
+        m.voice.self_mute = muted
+        await self.cog.on_voice_state_update(m, NS(channel=self.channel), NS(channel=self.channel))
+
+
+def voice_xp(conn, who):
+    return scalar(conn, "SELECT coalesce(sum(l.delta), 0) FROM xp.ledger l JOIN xp.accounts a ON a.id = l.account_id "
+                        "WHERE a.external_id = %s AND l.reason = 'voice'", who)
+
+
+async def test_voice_pays_exactly_the_eligible_minutes(pool, conn):
+    clock = Clock()
+    cog = VoiceXp(Xp(pool, "discord"), VoiceTracker(clock=clock))
+    room = Room(cog, 10)
+    a, b, bot_member = member(1), member(2), member(3, bot=True)
+    await room.join(a)  # alone: not eligible
+    await room.join(bot_member)  # bots do not count
+    clock.now = 60
+    await room.join(b)  # now both are eligible
+    clock.now = 180
+    await room.mute(a, True)  # a muted: a stops; b still has company
+    clock.now = 240
+    await room.mute(a, False)
+    clock.now = 400
+    await cog.report()  # the minute report: totals so far, nothing twice
+    await cog.report()
+    clock.now = 600
+    await room.leave(b)  # b: 60..600 = 540 s = 9 min; a is alone from now
+    clock.now = 900
+    await room.leave(a)  # a: 60..180 + 240..600 = 480 s = 8 min
+    assert (voice_xp(conn, "2"), voice_xp(conn, "1")) == (27, 24)
+    seconds = {r["external_id"]: r["voice_seconds"] for r in conn.execute(
+        "SELECT a.external_id, u.voice_seconds FROM xp.users u JOIN xp.accounts a ON a.user_id = u.id")}
+    assert seconds == {"1": 480, "2": 540}
+
+
+async def test_the_afk_channel_pays_nothing_and_moving_keeps_the_session(pool, conn):
+    clock = Clock()
+    afk = NS(id=99)
+    guild = NS(id=78, afk_channel=afk, voice_channels=[], stage_channels=[])
+    cog = VoiceXp(Xp(pool, "discord"), VoiceTracker(clock=clock))
+    lounge, sleep = Room(cog, 98, guild), Room(cog, 99, guild)
+    a, b = member(1), member(2)
+    a.guild = b.guild = guild
+    await sleep.join(a)
+    await sleep.join(b)
+    clock.now = 300
+    # a moves to the lounge (one event: before = AFK, after = lounge), b follows a minute later
+    sleep.channel.members.remove(a)
+    lounge.channel.members.append(a)
+    await cog.on_voice_state_update(a, NS(channel=sleep.channel), NS(channel=lounge.channel))
+    clock.now = 360
+    sleep.channel.members.remove(b)
+    lounge.channel.members.append(b)
+    await cog.on_voice_state_update(b, NS(channel=sleep.channel), NS(channel=lounge.channel))
+    clock.now = 480
+    await lounge.leave(a)
+    await lounge.leave(b)
+    assert (voice_xp(conn, "1"), voice_xp(conn, "2")) == (6, 6)  # 120 s each, together in the lounge
+    assert scalar(conn, "SELECT count(*) FROM xp.voice_sessions") == 2  # one session each, moves included
+
+
+async def test_a_restarted_bot_opens_new_sessions_and_counts_nothing_twice(pool, conn):
+    clock = Clock()
+    xp = Xp(pool, "discord")
+    first = VoiceXp(xp, VoiceTracker(clock=clock, wall=lambda: 1000.0))
+    room = Room(first, 10)
+    a, b = member(1), member(2)
+    await room.join(a)
+    await room.join(b)
+    clock.now = 150
+    await first.report()  # 2 min each reported; then the bot dies without a last report
+    second = VoiceXp(xp, VoiceTracker(clock=clock, wall=lambda: 2000.0))
+    second.observe(room.channel)  # on_ready after the restart
+    clock.now = 270
+    await second.report()
+    await asyncio.sleep(0)
+    assert (voice_xp(conn, "1"), voice_xp(conn, "2")) == (12, 12)  # 2 min + 2 min, the 30 s lost at the crash
