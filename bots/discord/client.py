@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 
 import discord
 from discord.ext import commands
@@ -49,6 +51,9 @@ async def run(settings: Settings) -> int:
     await pool.open(wait=True, timeout=30)
     try:
         async with XpBot(pool) as bot:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):  # close the gateway; cogs report voice time on unload
+                loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
             try:
                 await bot.start(token)
             except discord.LoginFailure as exc:
