@@ -33,7 +33,7 @@ async def test_a_demotion_takes_the_role_back(conn, pool, db_url, community):
     async with running(pool, db_url, await discord_handler(pool, community)):
         call(conn, "award_xp", "telegram", "t1", 300, "quiz", "k1")
         await eventually(lambda: "r2" in community.discord.roles_of("g1", "d1"))
-        call(conn, "award_xp", "telegram", "t1", -100, "penalty", "k2")
+        call(conn, "award_xp", "telegram", "t1", -200, "penalty", "k2")  # 300 + 100 (first link) - 200 < 255
         await eventually(lambda: community.discord.roles_of("g1", "d1") == {"vip"})
 
 

@@ -113,12 +113,13 @@ def test_csv_round_trip_through_export(db_url, conn, tmp_path):
     call(conn, "award_xp", "telegram", "10", 300, "r", "k1", "Ivan")
     code = scalar(conn, "SELECT xp.create_link_code('telegram', '10')")
     conn.execute("SELECT xp.redeem_link_code('discord', '20', %s)", (code,))
+    # linking unlocks the first-link achievement: +100 XP, +100 coins
     call(conn, "award_coins", "discord", "30", 7, "r", "k2")
     exported = run(db_url, "export", "csv")
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.reader(io.StringIO(exported.stdout)))
     assert rows == [["platform", "external_id", "xp", "coins", "display_name"],
-                    ["telegram", "10", "300", "50", "Ivan"], ["discord", "30", "0", "7", ""]]
+                    ["telegram", "10", "400", "150", "Ivan"], ["discord", "30", "0", "7", ""]]
     file = tmp_path / "out.csv"
     file.write_text(exported.stdout)
     assert "2 account(s)" in run(db_url, "import", "csv", str(file), "--dry-run").stdout
