@@ -148,6 +148,19 @@ LANGUAGE sql STABLE AS $$
       FROM xp.users u WHERE u.id = r.user_id
 $$;
 
+-- How far a person has come on an achievement criterion.
+CREATE FUNCTION xp._criterion(u xp.users, p_criterion text) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT CASE p_criterion
+               WHEN 'messages' THEN u.messages
+               WHEN 'voice_seconds' THEN u.voice_seconds
+               WHEN 'streak' THEN u.streak
+               WHEN 'games_won' THEN u.games_won
+               WHEN 'rank' THEN u.rank_id
+               WHEN 'platforms' THEN (SELECT count(*) FROM xp.accounts c WHERE c.user_id = u.id)
+           END
+$$;
+
 -- Unlock every achievement (of the given criteria; NULL: all) whose criterion
 -- now holds for the person and that they do not have: record it, emit it, pay
 -- its reward once. Returns how many were unlocked.
@@ -161,14 +174,7 @@ BEGIN
         SELECT a.* FROM xp.achievements a, xp.users u
          WHERE u.id = p_uid AND u.forgotten_at IS NULL
            AND (p_criteria IS NULL OR a.criterion = ANY (p_criteria))
-           AND a.threshold <= CASE a.criterion
-                                  WHEN 'messages' THEN u.messages
-                                  WHEN 'voice_seconds' THEN u.voice_seconds
-                                  WHEN 'streak' THEN u.streak
-                                  WHEN 'games_won' THEN u.games_won
-                                  WHEN 'rank' THEN u.rank_id
-                                  WHEN 'platforms' THEN (SELECT count(*) FROM xp.accounts c WHERE c.user_id = u.id)
-                              END
+           AND a.threshold <= xp._criterion(u, a.criterion)
            AND NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = p_uid AND x.code = a.code)
          ORDER BY a.criterion, a.threshold, a.code
     LOOP
@@ -808,14 +814,7 @@ BEGIN
         SELECT u.id AS uid, string_agg(a.code, ', ' ORDER BY a.code) AS codes
           FROM xp.users u
           JOIN xp.achievements a
-            ON a.threshold <= CASE a.criterion
-                                  WHEN 'messages' THEN u.messages
-                                  WHEN 'voice_seconds' THEN u.voice_seconds
-                                  WHEN 'streak' THEN u.streak
-                                  WHEN 'games_won' THEN u.games_won
-                                  WHEN 'rank' THEN u.rank_id
-                                  WHEN 'platforms' THEN (SELECT count(*) FROM xp.accounts c WHERE c.user_id = u.id)
-                              END
+            ON a.threshold <= xp._criterion(u, a.criterion)
          WHERE (uids IS NULL OR u.id = ANY (uids)) AND u.forgotten_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = u.id AND x.code = a.code)
          GROUP BY u.id

@@ -12,9 +12,8 @@ from ..texts import PERIODS, say
 from .context import sender
 
 
-async def start(message: Message, xp: Xp, lang: str) -> None:
-    who, name = sender(message)
-    await message.answer(say(lang, "welcome", name=name))
+async def start(message: Message, lang: str) -> None:
+    await message.answer(say(lang, "welcome", name=message.from_user.full_name))
 
 
 async def profile(message: Message, xp: Xp, lang: str) -> None:

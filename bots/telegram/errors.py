@@ -1,25 +1,39 @@
-"""Every XP00x refusal becomes one friendly reply; anything else is logged and apologised for."""
+"""Every XP00x refusal becomes one friendly reply; anything else is logged and apologised for.
+
+The language middleware (context.py) answers for the handlers it wraps, in the
+person's language; `on_error` is the last resort for what fails before that
+(the language lookup itself, e.g. with the database down).
+"""
 
 from __future__ import annotations
 
-from aiogram.types import ErrorEvent
+from typing import Any
+
+from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from xpsync.errors import XPError
 
 from ..replies import apology, refusal
 from ..texts import pick_language
 
+
+def reply_for(exc: BaseException, language: str, context: str) -> str:
+    return refusal(exc, language) if isinstance(exc, XPError) else apology(exc, language, context)
+
+
+async def answer(event: Any, text: str) -> None:
+    """Say `text` where the event came from (and close a pressed button's spinner)."""
+    if isinstance(event, CallbackQuery):
+        if event.message is not None:
+            await event.message.answer(text)
+        await event.answer()
+    elif isinstance(event, Message):
+        await event.answer(text)
+
+
 async def on_error(event: ErrorEvent) -> bool:
     update = event.update
-    message = update.message or (update.callback_query.message if update.callback_query else None)
-    user = (update.message or update.callback_query).from_user if (update.message or update.callback_query) else None
-    language = pick_language(None, getattr(user, "language_code", None))
-    if isinstance(event.exception, XPError):
-        text = refusal(event.exception, language)
-    else:
-        text = apology(event.exception, language, f"telegram update {update.update_id}")
-    if message is not None:
-        await message.answer(text)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    source = update.message or update.callback_query
+    language = pick_language(None, getattr(getattr(source, "from_user", None), "language_code", None))
+    await answer(source, reply_for(event.exception, language, f"telegram update {update.update_id}"))
     return True

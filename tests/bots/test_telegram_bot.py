@@ -91,6 +91,7 @@ async def test_language_and_notices_are_the_persons_choice(ivan, conn):
     assert scalar(conn, "SELECT notify FROM xp.users") is False
     assert (await ivan.send("/notify maybe")).text == "Используйте /notify on или /notify off."
     assert (await ivan.send("/lang de")).text == "Используйте /lang en или /lang ru."
+    assert (await ivan.send("/unlink")).text == "Это ваш единственный аккаунт: отвязывать не от чего."
 
 
 async def test_a_guess_game_played_to_the_end_pays_once_even_if_the_last_tap_comes_twice(ivan, conn, sandbox):
