@@ -148,17 +148,19 @@ LANGUAGE sql STABLE AS $$
       FROM xp.users u WHERE u.id = r.user_id
 $$;
 
--- How far a person has come on an achievement criterion.
-CREATE FUNCTION xp._criterion(u xp.users, p_criterion text) RETURNS bigint
+-- How far each person (uids NULL: everyone not forgotten) has come on every achievement criterion:
+-- one row per person and criterion, set-based so that reconcile reads each table once.
+CREATE FUNCTION xp._progress(uids bigint[])
+RETURNS TABLE (uid bigint, criterion text, value bigint)
 LANGUAGE sql STABLE AS $$
-    SELECT CASE p_criterion
-               WHEN 'messages' THEN u.messages
-               WHEN 'voice_seconds' THEN u.voice_seconds
-               WHEN 'streak' THEN u.streak
-               WHEN 'games_won' THEN u.games_won
-               WHEN 'rank' THEN u.rank_id
-               WHEN 'platforms' THEN (SELECT count(*) FROM xp.accounts c WHERE c.user_id = u.id)
-           END
+    SELECT u.id, v.criterion, v.value
+      FROM xp.users u
+      LEFT JOIN (SELECT c.user_id, count(*) AS n FROM xp.accounts c
+                  WHERE uids IS NULL OR c.user_id = ANY (uids) GROUP BY c.user_id) AS acc ON acc.user_id = u.id
+     CROSS JOIN LATERAL (VALUES ('messages', u.messages), ('voice_seconds', u.voice_seconds),
+                                ('streak', u.streak::bigint), ('games_won', u.games_won), ('rank', u.rank_id::bigint),
+                                ('platforms', coalesce(acc.n, 0))) AS v (criterion, value)
+     WHERE (uids IS NULL OR u.id = ANY (uids)) AND u.forgotten_at IS NULL
 $$;
 
 -- Unlock every achievement (of the given criteria; NULL: all) whose criterion
@@ -171,10 +173,9 @@ DECLARE
     n int := 0;
 BEGIN
     FOR d IN
-        SELECT a.* FROM xp.achievements a, xp.users u
-         WHERE u.id = p_uid AND u.forgotten_at IS NULL
-           AND (p_criteria IS NULL OR a.criterion = ANY (p_criteria))
-           AND a.threshold <= xp._criterion(u, a.criterion)
+        SELECT a.* FROM xp._progress(ARRAY[p_uid]) p
+          JOIN xp.achievements a ON a.criterion = p.criterion AND a.threshold <= p.value
+         WHERE (p_criteria IS NULL OR a.criterion = ANY (p_criteria))
            AND NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = p_uid AND x.code = a.code)
          ORDER BY a.criterion, a.threshold, a.code
     LOOP
@@ -811,14 +812,12 @@ DECLARE
     r record;
 BEGIN
     FOR r IN
-        SELECT u.id AS uid, string_agg(a.code, ', ' ORDER BY a.code) AS codes
-          FROM xp.users u
-          JOIN xp.achievements a
-            ON a.threshold <= xp._criterion(u, a.criterion)
-         WHERE (uids IS NULL OR u.id = ANY (uids)) AND u.forgotten_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = u.id AND x.code = a.code)
-         GROUP BY u.id
-         ORDER BY u.id
+        SELECT p.uid, string_agg(a.code, ', ' ORDER BY a.code) AS codes
+          FROM xp._progress(uids) p
+          JOIN xp.achievements a ON a.criterion = p.criterion AND a.threshold <= p.value
+         WHERE NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = p.uid AND x.code = a.code)
+         GROUP BY p.uid
+         ORDER BY p.uid
     LOOP
         IF NOT dry_run THEN
             PERFORM xp._achieve(r.uid);

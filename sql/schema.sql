@@ -73,10 +73,9 @@ DECLARE
     n int := 0;
 BEGIN
     FOR d IN
-        SELECT a.* FROM xp.achievements a, xp.users u
-         WHERE u.id = p_uid AND u.forgotten_at IS NULL
-           AND (p_criteria IS NULL OR a.criterion = ANY (p_criteria))
-           AND a.threshold <= xp._criterion(u, a.criterion)
+        SELECT a.* FROM xp._progress(ARRAY[p_uid]) p
+          JOIN xp.achievements a ON a.criterion = p.criterion AND a.threshold <= p.value
+         WHERE (p_criteria IS NULL OR a.criterion = ANY (p_criteria))
            AND NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = p_uid AND x.code = a.code)
          ORDER BY a.criterion, a.threshold, a.code
     LOOP
@@ -191,51 +190,6 @@ CREATE FUNCTION xp._code_hash(code text) RETURNS bytea
     AS $$
     SELECT sha256(p.pepper || convert_to(upper(regexp_replace(code, '[\s-]', '', 'g')), 'UTF8'))
       FROM xp.link_pepper p
-$$;
-
-CREATE TABLE xp.users (
-    id bigint NOT NULL,
-    display_name text,
-    xp bigint DEFAULT 0 NOT NULL,
-    coins bigint DEFAULT 0 NOT NULL,
-    rank_id integer DEFAULT 1 NOT NULL,
-    rank_floor bigint DEFAULT 0 NOT NULL,
-    rank_ceil bigint,
-    rewarded_rank integer DEFAULT 1 NOT NULL,
-    streak integer DEFAULT 0 NOT NULL,
-    last_daily date,
-    last_message_at timestamp with time zone,
-    messages bigint DEFAULT 0 NOT NULL,
-    voice_seconds bigint DEFAULT 0 NOT NULL,
-    roles_rank integer,
-    language text DEFAULT 'en'::text NOT NULL,
-    notify boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    forgotten_at timestamp with time zone,
-    games_won bigint DEFAULT 0 NOT NULL,
-    week_of date,
-    week_xp bigint DEFAULT 0 NOT NULL,
-    month_of date,
-    month_xp bigint DEFAULT 0 NOT NULL,
-    season_id integer,
-    season_xp bigint DEFAULT 0 NOT NULL,
-    CONSTRAINT users_coins_check CHECK ((coins >= 0)),
-    CONSTRAINT users_xp_check CHECK ((xp >= 0))
-);
-
-COMMENT ON TABLE xp.users IS 'People. xp and coins are a cache of the ledger sums (xp.reconcile_* proves it); rank is derived from xp.';
-
-CREATE FUNCTION xp._criterion(u xp.users, p_criterion text) RETURNS bigint
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT CASE p_criterion
-               WHEN 'messages' THEN u.messages
-               WHEN 'voice_seconds' THEN u.voice_seconds
-               WHEN 'streak' THEN u.streak
-               WHEN 'games_won' THEN u.games_won
-               WHEN 'rank' THEN u.rank_id
-               WHEN 'platforms' THEN (SELECT count(*) FROM xp.accounts c WHERE c.user_id = u.id)
-           END
 $$;
 
 CREATE FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb DEFAULT '{}'::jsonb) RETURNS bigint
@@ -439,6 +393,19 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._progress(uids bigint[]) RETURNS TABLE(uid bigint, criterion text, value bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT u.id, v.criterion, v.value
+      FROM xp.users u
+      LEFT JOIN (SELECT c.user_id, count(*) AS n FROM xp.accounts c
+                  WHERE uids IS NULL OR c.user_id = ANY (uids) GROUP BY c.user_id) AS acc ON acc.user_id = u.id
+     CROSS JOIN LATERAL (VALUES ('messages', u.messages), ('voice_seconds', u.voice_seconds),
+                                ('streak', u.streak::bigint), ('games_won', u.games_won), ('rank', u.rank_id::bigint),
+                                ('platforms', coalesce(acc.n, 0))) AS v (criterion, value)
+     WHERE (uids IS NULL OR u.id = ANY (uids)) AND u.forgotten_at IS NULL
+$$;
+
 CREATE FUNCTION xp._queue_resync(uids bigint[], reason text) RETURNS bigint
     LANGUAGE plpgsql
     AS $$
@@ -588,14 +555,12 @@ DECLARE
     r record;
 BEGIN
     FOR r IN
-        SELECT u.id AS uid, string_agg(a.code, ', ' ORDER BY a.code) AS codes
-          FROM xp.users u
-          JOIN xp.achievements a
-            ON a.threshold <= xp._criterion(u, a.criterion)
-         WHERE (uids IS NULL OR u.id = ANY (uids)) AND u.forgotten_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = u.id AND x.code = a.code)
-         GROUP BY u.id
-         ORDER BY u.id
+        SELECT p.uid, string_agg(a.code, ', ' ORDER BY a.code) AS codes
+          FROM xp._progress(uids) p
+          JOIN xp.achievements a ON a.criterion = p.criterion AND a.threshold <= p.value
+         WHERE NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = p.uid AND x.code = a.code)
+         GROUP BY p.uid
+         ORDER BY p.uid
     LOOP
         IF NOT dry_run THEN
             PERFORM xp._achieve(r.uid);
@@ -2122,6 +2087,38 @@ CREATE TABLE xp.user_achievements (
 
 COMMENT ON TABLE xp.user_achievements IS 'Who unlocked what; merges unite both sides'' rows.';
 
+CREATE TABLE xp.users (
+    id bigint NOT NULL,
+    display_name text,
+    xp bigint DEFAULT 0 NOT NULL,
+    coins bigint DEFAULT 0 NOT NULL,
+    rank_id integer DEFAULT 1 NOT NULL,
+    rank_floor bigint DEFAULT 0 NOT NULL,
+    rank_ceil bigint,
+    rewarded_rank integer DEFAULT 1 NOT NULL,
+    streak integer DEFAULT 0 NOT NULL,
+    last_daily date,
+    last_message_at timestamp with time zone,
+    messages bigint DEFAULT 0 NOT NULL,
+    voice_seconds bigint DEFAULT 0 NOT NULL,
+    roles_rank integer,
+    language text DEFAULT 'en'::text NOT NULL,
+    notify boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    forgotten_at timestamp with time zone,
+    games_won bigint DEFAULT 0 NOT NULL,
+    week_of date,
+    week_xp bigint DEFAULT 0 NOT NULL,
+    month_of date,
+    month_xp bigint DEFAULT 0 NOT NULL,
+    season_id integer,
+    season_xp bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT users_coins_check CHECK ((coins >= 0)),
+    CONSTRAINT users_xp_check CHECK ((xp >= 0))
+);
+
+COMMENT ON TABLE xp.users IS 'People. xp and coins are a cache of the ledger sums (xp.reconcile_* proves it); rank is derived from xp.';
+
 ALTER TABLE xp.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.users_id_seq
     START WITH 1
@@ -2355,10 +2352,6 @@ REVOKE ALL ON FUNCTION xp._check_text(value text, what text, max_length integer)
 
 REVOKE ALL ON FUNCTION xp._code_hash(code text) FROM PUBLIC;
 
-GRANT ALL ON TABLE xp.users TO xp_admin;
-
-REVOKE ALL ON FUNCTION xp._criterion(u xp.users, p_criterion text) FROM PUBLIC;
-
 REVOKE ALL ON FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb) FROM PUBLIC;
 
 GRANT ALL ON TABLE xp.game_sessions TO xp_admin;
@@ -2384,6 +2377,8 @@ REVOKE ALL ON FUNCTION xp._new_person(p_display_name text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION xp._out_of_step(uids bigint[], lim integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._periods(p_at timestamp with time zone, OUT week date, OUT month date, OUT season integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._progress(uids bigint[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._queue_resync(uids bigint[], reason text) FROM PUBLIC;
 
@@ -2582,6 +2577,8 @@ GRANT ALL ON TABLE xp.settings TO xp_admin;
 GRANT SELECT ON TABLE xp.settings TO xp_listener;
 
 GRANT ALL ON TABLE xp.user_achievements TO xp_admin;
+
+GRANT ALL ON TABLE xp.users TO xp_admin;
 
 GRANT ALL ON SEQUENCE xp.users_id_seq TO xp_admin;
 
