@@ -1314,24 +1314,29 @@ BEGIN
         'season', (SELECT jsonb_build_object('id', s.id, 'name', s.name, 'starts_on', s.starts_on,
                                              'ends_on', s.ends_on)
                      FROM xp.seasons s WHERE s.id = p.season),
-        -- places as on xp.leaderboard (NULL: not on that board)
+        -- places as on xp.leaderboard (NULL: not on that board); each count is two index range
+        -- scans (more XP; as much XP and older), so it costs the people ahead, not the whole board
         'place', CASE WHEN u.xp > 0 AND u.forgotten_at IS NULL THEN
-                     1 + (SELECT count(*) FROM xp.users o
-                           WHERE o.xp > 0 AND o.forgotten_at IS NULL
-                             AND (o.xp > u.xp OR (o.xp = u.xp AND o.id < u.id))) END,
+                     1 + (SELECT count(*) FROM xp.users o WHERE o.xp > u.xp AND o.forgotten_at IS NULL)
+                       + (SELECT count(*) FROM xp.users o
+                           WHERE o.xp = u.xp AND o.id < u.id AND o.forgotten_at IS NULL) END,
         'places', jsonb_build_object(
             'week', CASE WHEN v_week > 0 AND u.forgotten_at IS NULL THEN
-                        1 + (SELECT count(*) FROM xp.users o
-                              WHERE o.week_of = p.week AND o.week_xp > 0 AND o.forgotten_at IS NULL
-                                AND (o.week_xp > v_week OR (o.week_xp = v_week AND o.id < u.id))) END,
+                        1 + (SELECT count(*) FROM xp.users o WHERE o.week_of = p.week AND o.week_xp > v_week
+                                                               AND o.forgotten_at IS NULL)
+                          + (SELECT count(*) FROM xp.users o WHERE o.week_of = p.week AND o.week_xp = v_week
+                                                               AND o.id < u.id AND o.forgotten_at IS NULL) END,
             'month', CASE WHEN v_month > 0 AND u.forgotten_at IS NULL THEN
-                         1 + (SELECT count(*) FROM xp.users o
-                               WHERE o.month_of = p.month AND o.month_xp > 0 AND o.forgotten_at IS NULL
-                                 AND (o.month_xp > v_month OR (o.month_xp = v_month AND o.id < u.id))) END,
+                         1 + (SELECT count(*) FROM xp.users o WHERE o.month_of = p.month AND o.month_xp > v_month
+                                                                AND o.forgotten_at IS NULL)
+                           + (SELECT count(*) FROM xp.users o WHERE o.month_of = p.month AND o.month_xp = v_month
+                                                                AND o.id < u.id AND o.forgotten_at IS NULL) END,
             'season', CASE WHEN v_season > 0 AND u.forgotten_at IS NULL THEN
-                          1 + (SELECT count(*) FROM xp.users o
-                                WHERE o.season_id = p.season AND o.season_xp > 0 AND o.forgotten_at IS NULL
-                                  AND (o.season_xp > v_season OR (o.season_xp = v_season AND o.id < u.id))) END));
+                          1 + (SELECT count(*) FROM xp.users o WHERE o.season_id = p.season
+                                                                 AND o.season_xp > v_season AND o.forgotten_at IS NULL)
+                            + (SELECT count(*) FROM xp.users o WHERE o.season_id = p.season
+                                                                 AND o.season_xp = v_season AND o.id < u.id
+                                                                 AND o.forgotten_at IS NULL) END));
 END
 $$;
 
@@ -2272,7 +2277,7 @@ CREATE INDEX multipliers_live ON xp.multipliers USING btree (ends_at);
 
 CREATE INDEX redeem_failures_account ON xp.redeem_failures USING btree (account_id, created_at);
 
-CREATE INDEX users_board ON xp.users USING btree (xp DESC, id);
+CREATE INDEX users_board ON xp.users USING btree (xp DESC, id) WHERE ((xp > 0) AND (forgotten_at IS NULL));
 
 CREATE INDEX users_month ON xp.users USING btree (month_of, month_xp DESC, id) WHERE ((month_xp > 0) AND (forgotten_at IS NULL));
 
