@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 import aiohttp
 import discord
+import psycopg
 from discord.http import HTTPClient, Route
-from psycopg_pool import AsyncConnectionPool
 
 from xpsync.settings import ConfigError
 
@@ -32,8 +32,7 @@ UNKNOWN_MEMBER = 10007
 class DiscordRoles:
     target = "discord"
 
-    def __init__(self, pool: AsyncConnectionPool, token: str, api_base: str, *, call_timeout: float = 10.0) -> None:
-        self.pool = pool
+    def __init__(self, token: str, api_base: str, *, call_timeout: float = 10.0) -> None:
         self.token = token
         self.api_base = api_base.rstrip("/")
         self.call_timeout = call_timeout
@@ -54,13 +53,19 @@ class DiscordRoles:
         if self.http is not None:
             await self.http.close()
 
-    async def handle(self, delivery: Delivery) -> str | None:
-        async with self.pool.connection() as conn:
-            cur = await conn.execute("SELECT * FROM xp.discord_role_plan(%s)", (delivery.user_id,))
-            plan = await cur.fetchall()
+    async def lookup(self, conn: psycopg.AsyncConnection, people: list[int]) -> dict[int, list[tuple]]:
+        """Each person's role plan, one row per guild, for a whole batch in one query."""
+        cur = await conn.execute(
+            "SELECT u.id, p.* FROM unnest(%s::bigint[]) AS u(id), xp.discord_role_plan(u.id) AS p", (people,))
+        plans: dict[int, list[tuple]] = {}
+        for user_id, *row in await cur.fetchall():
+            plans.setdefault(user_id, []).append(tuple(row))
+        return plans
+
+    async def handle(self, delivery: Delivery, plan: list[tuple] | None) -> str | None:
         if plan:
             first_call_latency(delivery, self.latencies)
-        for guild_id, member_id, desired, managed in plan:
+        for guild_id, member_id, desired, managed in plan or ():
             await self._converge(guild_id, member_id, set(desired), set(managed))
         return None
 
@@ -82,7 +87,8 @@ class DiscordRoles:
     async def _call(self, request: Awaitable[T], guild_id: str) -> T | Any | None:
         """One Discord call with the delivery protocol's view of its errors; None: the member is gone."""
         try:
-            result = await asyncio.wait_for(request, self.call_timeout)
+            async with asyncio.timeout(self.call_timeout):
+                result = await request
         except discord.NotFound as exc:
             if exc.code == UNKNOWN_MEMBER:
                 return None

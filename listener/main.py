@@ -15,15 +15,15 @@ log = logging.getLogger(__name__)
 TARGETS = ("discord", "telegram")
 
 
-def build_handler(target: str, pool, settings: Settings) -> Handler:  # noqa: ANN001
+def build_handler(target: str, settings: Settings) -> Handler:
     """Only the target's client library is imported (aiogram alone takes seconds to import)."""
     if target == "discord":
         from .discord_roles import DiscordRoles
 
-        return DiscordRoles(pool, settings.require_discord_token(), settings.discord_api_base)
+        return DiscordRoles(settings.require_discord_token(), settings.discord_api_base)
     from .telegram_notices import TelegramNotices
 
-    return TelegramNotices(pool, settings.require_telegram_token(), settings.telegram_api_base)
+    return TelegramNotices(settings.require_telegram_token(), settings.telegram_api_base)
 
 
 
@@ -36,9 +36,10 @@ async def serve(target: str, settings: Settings, options: Options) -> int:
     """Run the listener until SIGTERM/SIGINT (0) or until a task dies (1)."""
     check_token(target, settings)
     url = database_url(settings)
-    pool = create_pool(url, max_size=max(2, options.concurrency // 4 + 1), name=f"xpsync-listen-{target}")
+    # claim + lookup, then the outcomes: the work loop holds one connection at a time (LISTEN has its own)
+    pool = create_pool(url, max_size=2, name=f"xpsync-listen-{target}")
     await pool.open(wait=True, timeout=30)
-    handler = build_handler(target, pool, settings)
+    handler = build_handler(target, settings)
     try:
         await handler.start()  # a rejected token is a ConfigError naming the variable
         stop = asyncio.Event()

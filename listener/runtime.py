@@ -37,8 +37,12 @@ log = logging.getLogger(__name__)
 class Handler(Protocol):
     target: str
 
-    async def handle(self, delivery: Delivery) -> str | None:
-        """Make the platform reflect the delivery; return a reference to store (a message id) or None."""
+    async def lookup(self, conn: psycopg.AsyncConnection, people: list[int]) -> dict[int, Any]:
+        """What handle() needs to know about the people of a claimed batch, read in one query."""
+
+    async def handle(self, delivery: Delivery, facts: Any) -> str | None:
+        """Make the platform reflect the delivery, given the lookup's facts about its person (None when
+        nothing was found); return a reference to store (a message id) or None."""
 
     def configure(self, settings: dict[str, Any]) -> None:
         """Take up live settings (xp.settings), at start and whenever they change."""
@@ -176,16 +180,19 @@ class Listener:
                 (self.target, self.owner, self.options.batch_size, self.options.lease_seconds),
             )
             rows = await cur.fetchall()
-        if not rows:
-            return 0
-        outcomes = await asyncio.gather(*(self._deliver(Delivery(**row)) for row in rows))
+            if not rows:
+                return 0
+            deliveries = [Delivery(**row) for row in rows]
+            facts = await self.handler.lookup(conn, sorted({d.user_id for d in deliveries}))
+        outcomes = await asyncio.gather(*(self._deliver(d, facts.get(d.user_id)) for d in deliveries))
         await self._record(outcomes)
         return len(rows)
 
-    async def _deliver(self, delivery: Delivery) -> tuple[Delivery, str | None] | _Failed:
+    async def _deliver(self, delivery: Delivery, facts: Any) -> tuple[Delivery, str | None] | _Failed:
         async with self._slots:
             try:
-                ref = await asyncio.wait_for(self.handler.handle(delivery), self.options.guard_seconds)
+                async with asyncio.timeout(self.options.guard_seconds):
+                    ref = await self.handler.handle(delivery, facts)
             except Permanent as exc:
                 return _Failed(delivery, exc.reason, permanent=True, mute=exc.mute)
             except Retry as exc:

@@ -24,7 +24,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from psycopg_pool import AsyncConnectionPool
+import psycopg
 
 from xpsync.settings import ConfigError
 
@@ -40,14 +40,12 @@ class TelegramNotices:
 
     def __init__(
         self,
-        pool: AsyncConnectionPool,
         token: str,
         api_base: str,
         *,
         pacer: Pacer | None = None,
         call_timeout: float = 10.0,
     ) -> None:
-        self.pool = pool
         self.pacer = pacer or Pacer()
         self.call_timeout = call_timeout
         self.stats: Counter[str] = Counter()
@@ -72,12 +70,15 @@ class TelegramNotices:
         if per_second > 0 and per_chat >= 0:
             self.pacer.configure(per_second, per_chat)
 
-    async def handle(self, delivery: Delivery) -> str | None:
+    async def lookup(self, conn: psycopg.AsyncConnection, people: list[int]) -> dict[int, tuple[str, str, bool]]:
+        """Each person's private chat, language and notice preference, for a whole batch in one query."""
+        cur = await conn.execute(
+            "SELECT u.id, r.* FROM unnest(%s::bigint[]) AS u(id), xp.telegram_recipient(u.id) AS r", (people,))
+        return {user_id: (chat_id, language, notify) for user_id, chat_id, language, notify in await cur.fetchall()}
+
+    async def handle(self, delivery: Delivery, recipient: tuple[str, str, bool] | None) -> str | None:
         if delivery.sent_ref is not None:
             return delivery.sent_ref  # sent before the ack was lost: never send twice
-        async with self.pool.connection() as conn:
-            cur = await conn.execute("SELECT * FROM xp.telegram_recipient(%s)", (delivery.user_id,))
-            recipient = await cur.fetchone()
         if recipient is None:
             return None
         chat_id, language, notify = recipient

@@ -57,14 +57,14 @@ def community(conn, sandbox):
     return sandbox
 
 
-async def discord_handler(pool, sandbox) -> DiscordRoles:
-    handler = DiscordRoles(pool, sandbox.discord.token, sandbox.discord_api_base, call_timeout=2)
+async def discord_handler(sandbox) -> DiscordRoles:
+    handler = DiscordRoles(sandbox.discord.token, sandbox.discord_api_base, call_timeout=2)
     await handler.start()
     return handler
 
 
-async def telegram_handler(pool, sandbox) -> TelegramNotices:
-    handler = TelegramNotices(pool, sandbox.telegram.token, sandbox.telegram_api_base, call_timeout=2)
+async def telegram_handler(sandbox) -> TelegramNotices:
+    handler = TelegramNotices(sandbox.telegram.token, sandbox.telegram_api_base, call_timeout=2)
     await handler.start()
     return handler
 

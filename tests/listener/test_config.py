@@ -9,7 +9,7 @@ from tests.listener.conftest import discord_handler, eventually, running, telegr
 
 
 async def test_a_settings_change_reaches_a_running_listener(conn, pool, db_url, sandbox):
-    handler = await telegram_handler(pool, sandbox)
+    handler = await telegram_handler(sandbox)
     async with running(pool, db_url, handler) as listener:
         await eventually(lambda: listener.settings)
         conn.execute("UPDATE xp.settings SET value = '7' WHERE key = 'telegram.messages_per_second'")
@@ -22,7 +22,7 @@ async def test_a_settings_change_reaches_a_running_listener(conn, pool, db_url, 
 
 async def test_a_threshold_change_moves_people_and_their_roles(conn, pool, db_url, community):
     call(conn, "award_xp", "telegram", "t1", 150, "chat", "k1")
-    async with running(pool, db_url, await discord_handler(pool, community)):
+    async with running(pool, db_url, await discord_handler(community)):
         await eventually(lambda: conn.execute("SELECT count(*) AS n FROM xp.deliveries "
                                               "WHERE status = 'pending' AND target = 'discord'").fetchone()["n"] == 0)
         assert community.discord.roles_of("g1", "d1") == {"vip"}

@@ -31,7 +31,7 @@ async def award_until_done(url: str, external_id: str, key: str) -> None:
 
 async def test_a_postgresql_restart_under_load_loses_nothing(conn, pool, db_url, sandbox, server, fast_retries):
     total = 60
-    async with running(pool, db_url, await telegram_handler(pool, sandbox)) as listener:
+    async with running(pool, db_url, await telegram_handler(sandbox)) as listener:
         async def writer():
             for i in range(total):
                 await award_until_done(db_url, str(2000 + i), f"restart-{i}")

@@ -27,15 +27,15 @@ def rank_up_many(conn, n: int, platform: str = "telegram", prefix: str = "") -> 
 
 async def test_a_listener_started_late_catches_up(conn, pool, db_url, sandbox):
     rank_up_many(conn, 30)
-    async with running(pool, db_url, await telegram_handler(pool, sandbox)):
+    async with running(pool, db_url, await telegram_handler(sandbox)):
         await eventually(lambda: statuses(conn) == {"done": 30})
     assert len({m.chat_id for m in sandbox.telegram.messages}) == 30
 
 
 async def test_two_instances_deliver_each_exactly_once(conn, pool, db_url, sandbox):
     options = Options(batch_size=10, lease_seconds=30, poll_seconds=0.05, concurrency=8)
-    async with running(pool, db_url, await telegram_handler(pool, sandbox), options, owner="one") as one, \
-            running(pool, db_url, await telegram_handler(pool, sandbox), options, owner="two") as two:
+    async with running(pool, db_url, await telegram_handler(sandbox), options, owner="one") as one, \
+            running(pool, db_url, await telegram_handler(sandbox), options, owner="two") as two:
         rank_up_many(conn, 200)
         await eventually(lambda: statuses(conn) == {"done": 200}, timeout=30)
     per_chat = Counter(m.chat_id for m in sandbox.telegram.messages)
@@ -47,7 +47,7 @@ async def test_two_instances_deliver_each_exactly_once(conn, pool, db_url, sandb
 
 
 async def test_connections_terminated_by_the_server_are_survived(conn, pool, db_url, sandbox):
-    async with running(pool, db_url, await telegram_handler(pool, sandbox)) as listener:
+    async with running(pool, db_url, await telegram_handler(sandbox)) as listener:
         rank_up_many(conn, 5)
         await eventually(lambda: statuses(conn) == {"done": 5})
         killed = []

@@ -108,8 +108,8 @@ async def _demo(url: str, options: DemoOptions) -> int:
             progress.update(task, description="seeded", total=1, completed=1)
         for platform in ("discord", "telegram"):
             sandbox.faults.randomize(platform, FAULT_RATES, seed=options.seed, delay=0.2)
-        discord = DiscordRoles(listener_pool, sandbox.discord.token, sandbox.discord_api_base)
-        telegram = TelegramNotices(listener_pool, sandbox.telegram.token, sandbox.telegram_api_base)
+        discord = DiscordRoles(sandbox.discord.token, sandbox.discord_api_base)
+        telegram = TelegramNotices(sandbox.telegram.token, sandbox.telegram_api_base)
         await discord.start()
         await telegram.start()
         fast = Options(batch_size=100, lease_seconds=10, poll_seconds=0.5, concurrency=16)
