@@ -8,6 +8,11 @@ draining a backlog of --events rank-ups (target >= 2 000/s), and
 commit -> platform-call latency p50/p99 while rank-ups are committed at a
 steady --rate per second (targets 5 ms / 50 ms). Every backlog delivery must
 end done: the run fails if one is lost.
+
+In the same run, as ratios: the same platform calls made by a bare HTTP client
+with nothing else in the way (the machine's limit), and procrastinate and
+pgqueuer draining --events no-op jobs from the same server (`pip install -e
+'.[bench]'`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import psycopg
 
 from xpsync.demo.report import percentile_ms
 
+from . import ceiling, peers
 from .common import bench_database, show
 
 PACE_OFF = {"telegram.messages_per_second": "100000", "telegram.chat_interval_seconds": "0"}
@@ -53,7 +59,8 @@ def stop_sandbox(proc: subprocess.Popen) -> None:
 
 def start_listener(url: str, sandbox_env: dict[str, str], target: str) -> subprocess.Popen:
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/"), "DATABASE_URL": url, **sandbox_env,
-           "XPSYNC_LOG_LEVEL": "WARNING", "XPSYNC_BATCH_SIZE": "200", "XPSYNC_CONCURRENCY": "64",
+           "XPSYNC_LOG_LEVEL": "WARNING", "XPSYNC_BATCH_SIZE": str(peers.BATCH),
+           "XPSYNC_CONCURRENCY": str(peers.CONCURRENCY),
            "XPSYNC_POLL_SECONDS": "1"}
     return subprocess.Popen([sys.executable, "-m", "xpsync", "listen", target], env=env)
 
@@ -145,14 +152,21 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             conn.execute("INSERT INTO xp.rank_roles VALUES (%s, 2, 'role-2')", (GUILD,))
             rate = throughput(conn, url, sandbox_env, args.target, args.events)
             lat = latency(conn, url, sandbox_env, args.target, args.rate, args.seconds)
+            limit = ceiling.platform_calls_per_second(args.target, sandbox_env, GUILD, args.events, peers.CONCURRENCY)
+            peer_rates = peers.drain_rates(url, args.events)
     finally:
         stop_sandbox(sandbox)
+    p50, p99 = percentile_ms(lat, 0.5), percentile_ms(lat, 0.99)
     show(f"delivery, one `xpsync listen {args.target}` process against the sandbox process", [
         ("backlog drained", f"{args.events} deliveries at {rate:.0f}/s   (target >= 2000/s), none lost"),
-        (f"commit -> call at {args.rate}/s", f"p50 {percentile_ms(lat, 0.5):.1f} ms, p99 {percentile_ms(lat, 0.99):.1f} ms over {len(lat)} "
-                                             f"rank-ups   (targets 5 ms / 50 ms)"),
+        (f"commit -> call at {args.rate}/s", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms over {len(lat)} rank-ups   "
+                                             "(targets 5 ms / 50 ms)"),
+        ("platform calls alone", f"{limit:.0f}/s: the listener drains at {rate / limit:.2f} of the machine's limit"),
+        *((f"{name}, no-op jobs", f"{peer:.0f}/s: the listener drains at {rate / peer:.2f}x {name}")
+          for name, peer in peer_rates.items()),
     ])
-    return {"drain_per_second": rate, "p50_ms": percentile_ms(lat, 0.5), "p99_ms": percentile_ms(lat, 0.99), "samples": len(lat)}
+    return {"drain_per_second": rate, "p50_ms": p50, "p99_ms": p99, "samples": len(lat),
+            "platform_calls_per_second": limit, **{f"{name}_per_second": r for name, r in peer_rates.items()}}
 
 
 if __name__ == "__main__":

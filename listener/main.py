@@ -36,8 +36,8 @@ async def serve(target: str, settings: Settings, options: Options) -> int:
     """Run the listener until SIGTERM/SIGINT (0) or until a task dies (1)."""
     check_token(target, settings)
     url = database_url(settings)
-    # claim + lookup, then the outcomes: the work loop holds one connection at a time (LISTEN has its own)
-    pool = create_pool(url, max_size=2, name=f"xpsync-listen-{target}")
+    # two batches in flight, each holding one connection at a time (LISTEN has its own)
+    pool = create_pool(url, max_size=3, name=f"xpsync-listen-{target}")
     await pool.open(wait=True, timeout=30)
     handler = build_handler(target, settings)
     try:

@@ -5,7 +5,8 @@ Two named tasks run under one TaskGroup: `listen-<target>` keeps a dedicated
 autocommit LISTEN connection (reconnecting with jittered, capped backoff) and
 rings a wake event; `work-<target>` drains due deliveries whenever woken, on
 start and after every reconnect (catch-up), and every `poll_seconds` whatever
-NOTIFY says. A stop event ends both after the current batch. A task that dies
+NOTIFY says, with two batches in flight so that the platform calls never wait
+for a claim. A stop event ends both after the current batch. A task that dies
 of anything but a lost connection takes the group down, and the process exits
 non-zero so that systemd restarts it.
 """
@@ -32,6 +33,7 @@ from .backoff import Backoff, sleep_unless
 from .outcome import Delivery, Permanent, Retry
 
 log = logging.getLogger(__name__)
+BATCHES_IN_FLIGHT = 2  # one is claimed and looked up while the other's last platform calls finish
 
 
 class Handler(Protocol):
@@ -132,8 +134,7 @@ class Listener:
             wake.clear()
             try:
                 await self._take_up_config()
-                while not stop.is_set() and await self.drain_once() == self.options.batch_size:
-                    pass
+                await self._drain(stop)
                 backoff.reset()
             except psycopg.OperationalError as exc:
                 delay = backoff.next()
@@ -170,6 +171,21 @@ class Listener:
             moved += n
             if n == 0:
                 return moved
+
+    async def _drain(self, stop: asyncio.Event) -> None:
+        """Deliver batch after batch until one comes back short (nothing more is due), with
+        BATCHES_IN_FLIGHT batches under way at once."""
+
+        async def batches() -> None:
+            while not stop.is_set() and await self.drain_once() == self.options.batch_size:
+                pass
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(BATCHES_IN_FLIGHT):
+                    group.create_task(batches())
+        except* psycopg.OperationalError as lost:
+            raise lost.exceptions[0] from None  # the database went away: one reconnect, as with one batch
 
     async def drain_once(self) -> int:
         """Claim one batch, deliver it, record the outcomes; return how many were claimed."""

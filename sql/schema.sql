@@ -67,6 +67,7 @@ $$;
 
 CREATE FUNCTION xp._achieve(p_uid bigint, p_criteria text[] DEFAULT NULL::text[]) RETURNS integer
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 DECLARE
     d record;

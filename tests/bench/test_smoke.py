@@ -12,9 +12,11 @@ def test_awards_bench_runs_and_reports_every_variant():
     assert all(rate > 0 for rate in figures.values())
 
 
-def test_delivery_bench_drains_without_loss_and_measures_latency():
+def test_delivery_bench_drains_without_loss_and_measures_latency_limit_and_peers():
     figures = delivery.main(["--events", "200", "--rate", "50", "--seconds", "1"])
     assert figures["drain_per_second"] > 0 and figures["samples"] == 50
+    # the machine's limit and both peers were measured in the same run (each fails the run if it loses jobs)
+    assert all(figures[f"{name}_per_second"] > 0 for name in ("platform_calls", "procrastinate", "pgqueuer"))
 
 
 def test_scale_bench_loads_reconciles_and_drains():

@@ -1,0 +1,52 @@
+"""The physical limit of delivery on this machine: the platform calls alone.
+
+The same HTTP calls a delivery makes (Discord: read the member, add a role;
+Telegram: send a message), with the listener's concurrency, from a bare aiohttp
+client to the same sandbox process: no database, no client library, no lease,
+no ack. The listener's drain rate divided by this is how much of the machine's
+room for platform calls it uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+
+FIRST_ACCOUNT = 5_000_000  # clear of the accounts the listener runs use
+
+
+async def _discord(session: aiohttp.ClientSession, base: str, token: str, guild: str, account: int) -> None:
+    headers = {"Authorization": f"Bot {token}"}
+    member = f"{base}/guilds/{guild}/members/{account}"
+    async with session.get(member, headers=headers) as response:
+        await response.json()
+    async with session.put(f"{member}/roles/role-2", headers=headers) as response:
+        await response.read()
+
+
+async def _telegram(session: aiohttp.ClientSession, base: str, token: str, _guild: str, account: int) -> None:
+    async with session.post(f"{base}/bot{token}/sendMessage",
+                            data={"chat_id": str(account), "text": "🎉 Rank up! You are now 🥉 F2."}) as response:
+        await response.json()
+
+
+async def _run(target: str, env: dict[str, str], guild: str, deliveries: int, concurrency: int) -> float:
+    call = _discord if target == "discord" else _telegram
+    base, token = env[f"{target.upper()}_API_BASE"], env[f"{target.upper()}_TOKEN"]
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(account: int) -> None:
+        async with slots:
+            await call(session, base, token, guild, account)
+
+    async with aiohttp.ClientSession() as session:
+        started = time.monotonic()
+        await asyncio.gather(*(one(FIRST_ACCOUNT + n) for n in range(deliveries)))
+        return deliveries / (time.monotonic() - started)
+
+
+def platform_calls_per_second(target: str, env: dict[str, str], guild: str, deliveries: int, concurrency: int) -> float:
+    """Deliveries' worth of platform calls per second, made with nothing else in the way."""
+    return asyncio.run(_run(target, env, guild, deliveries, concurrency))
