@@ -14,32 +14,38 @@ import time
 
 import aiohttp
 
+from listener.notices import render
+
 FIRST_ACCOUNT = 5_000_000  # clear of the accounts the listener runs use
 
 
-async def _discord(session: aiohttp.ClientSession, base: str, token: str, guild: str, account: int) -> None:
+RANK_UP = render("rank_changed", {"old_rank": 1, "new_rank": 2, "emoji": "🥉", "name": "F2"}, "en")
+
+
+async def _discord(session: aiohttp.ClientSession, base: str, token: str, role: tuple[str, str], account: int) -> None:
+    guild, role_id = role
     headers = {"Authorization": f"Bot {token}"}
     member = f"{base}/guilds/{guild}/members/{account}"
     async with session.get(member, headers=headers) as response:
         await response.json()
-    async with session.put(f"{member}/roles/role-2", headers=headers) as response:
+    async with session.put(f"{member}/roles/{role_id}", headers=headers) as response:
         await response.read()
 
 
-async def _telegram(session: aiohttp.ClientSession, base: str, token: str, _guild: str, account: int) -> None:
+async def _telegram(session: aiohttp.ClientSession, base: str, token: str, _role: tuple[str, str], account: int) -> None:
     async with session.post(f"{base}/bot{token}/sendMessage",
-                            data={"chat_id": str(account), "text": "🎉 Rank up! You are now 🥉 F2."}) as response:
+                            data={"chat_id": str(account), "text": RANK_UP}) as response:
         await response.json()
 
 
-async def _run(target: str, env: dict[str, str], guild: str, deliveries: int, concurrency: int) -> float:
+async def _run(target: str, env: dict[str, str], role: tuple[str, str], deliveries: int, concurrency: int) -> float:
     call = _discord if target == "discord" else _telegram
     base, token = env[f"{target.upper()}_API_BASE"], env[f"{target.upper()}_TOKEN"]
     slots = asyncio.Semaphore(concurrency)
 
     async def one(account: int) -> None:
         async with slots:
-            await call(session, base, token, guild, account)
+            await call(session, base, token, role, account)
 
     async with aiohttp.ClientSession() as session:
         started = time.monotonic()
@@ -47,6 +53,8 @@ async def _run(target: str, env: dict[str, str], guild: str, deliveries: int, co
         return deliveries / (time.monotonic() - started)
 
 
-def platform_calls_per_second(target: str, env: dict[str, str], guild: str, deliveries: int, concurrency: int) -> float:
-    """Deliveries' worth of platform calls per second, made with nothing else in the way."""
-    return asyncio.run(_run(target, env, guild, deliveries, concurrency))
+def platform_calls_per_second(target: str, env: dict[str, str], role: tuple[str, str], deliveries: int,
+                              concurrency: int) -> float:
+    """Deliveries' worth of platform calls per second, made with nothing else in the way;
+    `role` is the (guild, role) a Discord rank-up adds."""
+    return asyncio.run(_run(target, env, role, deliveries, concurrency))

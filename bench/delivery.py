@@ -36,6 +36,7 @@ PACE_OFF = {"telegram.messages_per_second": "100000", "telegram.chat_interval_se
 
 
 GUILD = "1"
+ROLE = "role-2"  # the guild's role for rank 2, which every backlog rank-up reaches
 
 
 def start_sandbox() -> tuple[subprocess.Popen, dict[str, str]]:
@@ -149,10 +150,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         with bench_database() as (url, _), psycopg.connect(url, autocommit=True) as conn:
             for key, value in PACE_OFF.items():
                 conn.execute("UPDATE xp.settings SET value = %s WHERE key = %s", (value, key))
-            conn.execute("INSERT INTO xp.rank_roles VALUES (%s, 2, 'role-2')", (GUILD,))
+            conn.execute("INSERT INTO xp.rank_roles VALUES (%s, 2, %s)", (GUILD, ROLE))
             rate = throughput(conn, url, sandbox_env, args.target, args.events)
             lat = latency(conn, url, sandbox_env, args.target, args.rate, args.seconds)
-            limit = ceiling.platform_calls_per_second(args.target, sandbox_env, GUILD, args.events, peers.CONCURRENCY)
+            limit = ceiling.platform_calls_per_second(args.target, sandbox_env, (GUILD, ROLE), args.events,
+                                                      peers.CONCURRENCY)
             peer_rates = peers.drain_rates(url, args.events)
     finally:
         stop_sandbox(sandbox)

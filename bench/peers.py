@@ -16,13 +16,14 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 CONCURRENCY = 64  # as our listener's XPSYNC_CONCURRENCY in bench.delivery
 BATCH = 200  # as our listener's XPSYNC_BATCH_SIZE
 
 
 def _schema_url(url: str, schema: str) -> str:
-    return psycopg.conninfo.make_conninfo(url, options=f"-c search_path={schema}")
+    return make_conninfo(url, options=f"-c search_path={schema}")
 
 
 async def _procrastinate(url: str, jobs: int) -> float:

@@ -20,7 +20,7 @@ import time
 import psycopg
 
 from .common import bench_database, show
-from .delivery import GUILD, done, start_listener, start_sandbox, stop_sandbox, wait_drained
+from .delivery import GUILD, ROLE, done, start_listener, start_sandbox, stop_sandbox, wait_drained
 
 LOAD = """
 -- bulk load: no FK checks per row
@@ -58,7 +58,7 @@ def timed(conn: psycopg.Connection, query: str, params: tuple = (), repeat: int 
 
 def drain(url: str, conn: psycopg.Connection, deliveries: int) -> tuple[float, int]:
     """Queue `deliveries` role resyncs at once; one listener drains them; return (rate, done)."""
-    conn.execute("INSERT INTO xp.rank_roles VALUES (%s, 2, 'role-2')", (GUILD,))  # queues resyncs...
+    conn.execute("INSERT INTO xp.rank_roles VALUES (%s, 2, %s)", (GUILD, ROLE))  # queues resyncs...
     conn.execute("DELETE FROM xp.deliveries")  # ...which this benchmark replaces by its own count
     conn.execute("DELETE FROM xp.events")
     sandbox, sandbox_env = start_sandbox()
