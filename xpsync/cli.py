@@ -39,8 +39,7 @@ def envflag(parser: argparse.ArgumentParser, flag: str, env: str, *, kind: type 
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    applied = migrate(database_url(settings))
-    print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "schema is up to date")
+    print(migrate(database_url(settings)))
     return 0
 
 
