@@ -6,11 +6,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 
-from xpsync.db import with_database
+from tests.helpers import scratch_database
 from xpsync.migrate import MigrationRefused, migrate
 from xpsync.schema import dump, fresh_dump
 
@@ -34,15 +32,8 @@ def test_migrating_twice_changes_nothing(db_url, server, conn):
 
 @pytest.fixture
 def empty_db(server):
-    """A database with nothing in it, dropped afterwards."""
-    name = "xpsync_schema_load"
-    root = server.url("postgres")
-    with psycopg.connect(root, autocommit=True) as c:
-        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        c.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
-    yield with_database(root, name)
-    with psycopg.connect(root, autocommit=True) as c:
-        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database(server.url("postgres"), "xpsync_schema_load") as url:
+        yield url
 
 
 def test_schema_sql_loads_on_its_own_and_migrate_refuses_the_result(server, empty_db):
