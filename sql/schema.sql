@@ -118,11 +118,11 @@ BEGIN
                                             'translations', d.translations,
                                             'reward_xp', d.reward_xp, 'reward_coins', d.reward_coins));
         IF d.reward_xp > 0 THEN
-            PERFORM xp._apply(p_uid, NULL, NULL, 'xp', d.reward_xp, 'achievement: ' || d.name,
+            PERFORM xp._apply(p_uid, NULL, NULL, 'achievement', 'xp', d.reward_xp, 'achievement: ' || d.name,
                               'achievement:' || p_uid || ':' || d.code || ':xp');
         END IF;
         IF d.reward_coins > 0 THEN
-            PERFORM xp._apply(p_uid, NULL, NULL, 'coins', d.reward_coins, 'achievement: ' || d.name,
+            PERFORM xp._apply(p_uid, NULL, NULL, 'achievement', 'coins', d.reward_coins, 'achievement: ' || d.name,
                               'achievement:' || p_uid || ':' || d.code || ':coins');
         END IF;
     END LOOP;
@@ -130,7 +130,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric DEFAULT 1, p_actor text DEFAULT NULL::text, p_display_name text DEFAULT NULL::text) RETURNS xp.award_result
+CREATE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric DEFAULT 1, p_actor text DEFAULT NULL::text, p_display_name text DEFAULT NULL::text, p_imported_from text DEFAULT NULL::text) RETURNS xp.award_result
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -152,15 +152,16 @@ BEGIN
         PERFORM xp._check_text(p_key, 'idempotency_key');
     END IF;
     v_delta := round(p_amount * p_factor);
-    INSERT INTO xp.ledger (user_id, account_id, platform, kind, delta, reason, idempotency_key, factor, actor)
-    VALUES (p_uid, p_acc, p_platform, p_kind, v_delta, p_reason, p_key, p_factor, p_actor)
+    INSERT INTO xp.ledger (user_id, account_id, platform, source, kind, delta, reason, idempotency_key, factor,
+                           actor, imported_from)
+    VALUES (p_uid, p_acc, p_platform, p_source, p_kind, v_delta, p_reason, p_key, p_factor, p_actor, p_imported_from)
     ON CONFLICT (idempotency_key) DO NOTHING;
     IF NOT FOUND THEN
         RETURN xp._replay(p_uid, p_acc, p_kind, p_amount, p_key);
     END IF;
     IF p_kind = 'xp' THEN
         SELECT * INTO p FROM xp._periods();
-        v_board := CASE WHEN p_reason LIKE 'import: %' THEN 0 ELSE v_delta END;
+        v_board := CASE WHEN p_source = 'import' THEN 0 ELSE v_delta END;
         UPDATE xp.users u
            SET xp = u.xp + v_delta,
                week_xp = CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END + v_board,
@@ -280,7 +281,7 @@ CREATE FUNCTION xp._game_won(g xp.game_sessions, p_uid bigint, p_platform text, 
     AS $$
 BEGIN
     UPDATE xp.users u SET games_won = u.games_won + 1 WHERE u.id = p_uid;
-    PERFORM xp._apply(p_uid, g.account_id, p_platform, 'xp', p_xp, g.game || ' won', 'game:' || g.id,
+    PERFORM xp._apply(p_uid, g.account_id, p_platform, 'game', 'xp', p_xp, g.game || ' won', 'game:' || g.id,
                       xp._multiplier());
     PERFORM xp._achieve(p_uid, '{games_won}');
 END
@@ -623,7 +624,7 @@ BEGIN
                    coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_month), 0) AS month_xp,
                    coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_season), 0) AS season_xp
               FROM xp.ledger l
-             WHERE l.kind = 'xp' AND l.created_at >= v_since AND l.reason NOT LIKE 'import: %'
+             WHERE l.kind = 'xp' AND l.created_at >= v_since AND l.source <> 'import'
                AND (uids IS NULL OR l.user_id = ANY (uids))
              GROUP BY l.user_id),
         cached AS (
@@ -721,8 +722,9 @@ BEGIN
     FOR k IN SELECT r.id, r.name, r.reward_coins FROM xp.ranks r
               WHERE r.id > v_rewarded AND r.id <= v_new AND r.reward_coins > 0
               ORDER BY r.id LOOP
-        INSERT INTO xp.ledger (user_id, kind, delta, reason, idempotency_key)
-        VALUES (p_uid, 'coins', k.reward_coins, 'rank reward: ' || k.name, 'rank-reward:' || p_uid || ':' || k.id)
+        INSERT INTO xp.ledger (user_id, source, kind, delta, reason, idempotency_key)
+        VALUES (p_uid, 'rank_reward', 'coins', k.reward_coins, 'rank reward: ' || k.name,
+                'rank-reward:' || p_uid || ':' || k.id)
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING delta INTO v_paid;
         v_reward := v_reward + coalesce(v_paid, 0);
@@ -840,7 +842,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM xp.users u WHERE u.id = adjust.user_id AND u.forgotten_at IS NULL) THEN
         RAISE EXCEPTION 'unknown person %', coalesce(adjust.user_id::text, 'NULL') USING ERRCODE = 'XP001';
     END IF;
-    RETURN xp._apply(adjust.user_id, NULL, NULL, adjust.kind, adjust.amount, 'admin: ' || adjust.reason,
+    RETURN xp._apply(adjust.user_id, NULL, NULL, 'admin', adjust.kind, adjust.amount, 'admin: ' || adjust.reason,
                      'adjust:' || gen_random_uuid(), 1, adjust.actor);
 END
 $$;
@@ -855,7 +857,7 @@ DECLARE
     a record;
 BEGIN
     SELECT * INTO a FROM xp._account_for(award_coins.platform, award_coins.external_id);
-    RETURN xp._apply(a.uid, a.acc, award_coins.platform, 'coins', award_coins.amount, award_coins.reason,
+    RETURN xp._apply(a.uid, a.acc, award_coins.platform, 'award', 'coins', award_coins.amount, award_coins.reason,
                      award_coins.idempotency_key);
 END
 $$;
@@ -871,7 +873,7 @@ DECLARE
 BEGIN
     SELECT * INTO a FROM xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
     -- running global multipliers raise what is earned, never a penalty
-    RETURN xp._apply(a.uid, a.acc, award_xp.platform, 'xp', award_xp.amount, award_xp.reason,
+    RETURN xp._apply(a.uid, a.acc, award_xp.platform, 'award', 'xp', award_xp.amount, award_xp.reason,
                      award_xp.idempotency_key,
                      CASE WHEN award_xp.amount > 0 THEN xp._multiplier() ELSE 1 END, NULL, award_xp.display_name);
 END
@@ -912,13 +914,13 @@ BEGIN
     v_factor := xp._multiplier();
     r := xp._state(a.uid);
     IF v_xp > 0 THEN
-        r := xp._apply(a.uid, a.acc, claim_daily.platform, 'xp', v_xp, 'daily reward',
+        r := xp._apply(a.uid, a.acc, claim_daily.platform, 'daily', 'xp', v_xp, 'daily reward',
                        'daily:' || a.uid || ':' || v_today || ':xp', v_factor, NULL, claim_daily.display_name);
     END IF;
     IF v_coins > 0 THEN
         -- coins never cross a rank threshold, so the rank fields of r stand
         SELECT l.xp, l.coins INTO r.xp, r.coins
-          FROM xp._apply(a.uid, a.acc, claim_daily.platform, 'coins', v_coins, 'daily reward',
+          FROM xp._apply(a.uid, a.acc, claim_daily.platform, 'daily', 'coins', v_coins, 'daily reward',
                          'daily:' || a.uid || ':' || v_today || ':coins') AS l;
     END IF;
     IF xp._achieve(a.uid, '{streak}') > 0 THEN
@@ -1157,14 +1159,15 @@ BEGIN
     LOOP
         v_delta := k.total - coalesce((SELECT sum(l.delta) FROM xp.ledger l
                                         WHERE l.user_id = a.uid AND l.account_id = a.acc AND l.kind = k.kind
-                                          AND l.reason = 'import: ' || import_xp.source), 0);
+                                          AND l.source = 'import' AND l.imported_from = import_xp.source), 0);
         v_n := 0;
         WHILE v_delta <> 0 LOOP  -- in steps the ledger accepts
             v_step := sign(v_delta) * least(abs(v_delta), 1000000);
             v_n := v_n + 1;
-            r := xp._apply(a.uid, a.acc, import_xp.platform, k.kind, v_step, 'import: ' || import_xp.source,
+            r := xp._apply(a.uid, a.acc, import_xp.platform, 'import', k.kind, v_step,
+                           'import: ' || import_xp.source,
                            'import:' || import_xp.source || ':' || a.acc || ':' || k.kind || ':' || k.total || ':' || v_n,
-                           1, NULL, import_xp.display_name);
+                           1, NULL, import_xp.display_name, import_xp.source);
             v_delta := v_delta - v_step;
         END LOOP;
     END LOOP;
@@ -1443,7 +1446,8 @@ BEGIN
     END IF;
     v_min := (s ->> 'message.xp_min')::int;
     v_max := (s ->> 'message.xp_max')::int;
-    r := xp._apply(a.uid, a.acc, record_message.platform, 'xp', v_min + floor(random() * (v_max - v_min + 1))::int,
+    r := xp._apply(a.uid, a.acc, record_message.platform, 'message', 'xp',
+                   v_min + floor(random() * (v_max - v_min + 1))::int,
                    'message', 'msg:' || record_message.platform || ':' || record_message.chat_id || ':'
                               || record_message.message_id,
                    xp._multiplier(record_message.platform, record_message.chat_id), NULL,
@@ -1493,7 +1497,7 @@ BEGIN
     IF v_xp <= v_prev_xp THEN
         r := xp._state(a.uid);  -- no new whole minute yet
     ELSE
-        r := xp._apply(a.uid, a.acc, record_voice.platform, 'xp', (v_xp - v_prev_xp)::int, 'voice',
+        r := xp._apply(a.uid, a.acc, record_voice.platform, 'voice', 'xp', (v_xp - v_prev_xp)::int, 'voice',
                        'voice:' || a.acc || ':' || record_voice.session_id || ':' || v_xp, xp._multiplier());
     END IF;
     IF xp._achieve(a.uid, '{voice_seconds}') > 0 THEN
@@ -1734,8 +1738,8 @@ BEGIN
                                               'next_spin_at', (v_today + 1)::timestamp AT TIME ZONE 'UTC'),
             'done', now())
     RETURNING * INTO g;
-    PERFORM xp._apply(a.uid, a.acc, start_game.platform, v_prize.kind, v_prize.amount, 'wheel', 'game:' || g.id,
-                      CASE WHEN v_prize.kind = 'xp' THEN xp._multiplier() ELSE 1 END);
+    PERFORM xp._apply(a.uid, a.acc, start_game.platform, 'game', v_prize.kind, v_prize.amount, 'wheel',
+                      'game:' || g.id, CASE WHEN v_prize.kind = 'xp' THEN xp._multiplier() ELSE 1 END);
     RETURN xp._game_view(g, CASE WHEN v_prize.kind = 'xp' THEN v_prize.amount ELSE 0 END, true);
 END
 $$;
@@ -1948,10 +1952,18 @@ CREATE TABLE xp.ledger (
     factor numeric(6,3) DEFAULT 1 NOT NULL,
     actor text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT ledger_kind_check CHECK ((kind = ANY (ARRAY['xp'::text, 'coins'::text])))
+    source text NOT NULL,
+    imported_from text,
+    CONSTRAINT ledger_imported_from_check CHECK (((source = 'import'::text) = (imported_from IS NOT NULL))),
+    CONSTRAINT ledger_kind_check CHECK ((kind = ANY (ARRAY['xp'::text, 'coins'::text]))),
+    CONSTRAINT ledger_source_check CHECK ((source = ANY (ARRAY['award'::text, 'daily'::text, 'message'::text, 'voice'::text, 'game'::text, 'achievement'::text, 'rank_reward'::text, 'admin'::text, 'import'::text])))
 );
 
 COMMENT ON TABLE xp.ledger IS 'Append-only: every XP and coin change. Rows are re-pointed by merges, never rewritten or deleted.';
+
+COMMENT ON COLUMN xp.ledger.source IS 'What wrote the row: award (award_xp/award_coins), daily, message, voice, game, achievement, rank_reward, admin (xp.adjust) or import (xp.import_xp).';
+
+COMMENT ON COLUMN xp.ledger.imported_from IS 'For source = import: the import source (e.g. mee6:GUILD); earlier imports of the same source are summed by it.';
 
 ALTER TABLE xp.ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.ledger_id_seq
@@ -2341,7 +2353,7 @@ CREATE TRIGGER guild_settings_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCA
 
 CREATE TRIGGER ledger_no_delete BEFORE DELETE ON xp.ledger FOR EACH ROW EXECUTE FUNCTION xp._ledger_append_only();
 
-CREATE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger FOR EACH ROW WHEN (((old.id IS DISTINCT FROM new.id) OR (old.account_id IS DISTINCT FROM new.account_id) OR (old.platform IS DISTINCT FROM new.platform) OR (old.kind IS DISTINCT FROM new.kind) OR (old.delta IS DISTINCT FROM new.delta) OR (old.reason IS DISTINCT FROM new.reason) OR (old.idempotency_key IS DISTINCT FROM new.idempotency_key) OR (old.factor IS DISTINCT FROM new.factor) OR (old.actor IS DISTINCT FROM new.actor) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION xp._ledger_append_only();
+CREATE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger FOR EACH ROW WHEN (((old.id IS DISTINCT FROM new.id) OR (old.account_id IS DISTINCT FROM new.account_id) OR (old.platform IS DISTINCT FROM new.platform) OR (old.kind IS DISTINCT FROM new.kind) OR (old.delta IS DISTINCT FROM new.delta) OR (old.reason IS DISTINCT FROM new.reason) OR (old.idempotency_key IS DISTINCT FROM new.idempotency_key) OR (old.factor IS DISTINCT FROM new.factor) OR (old.actor IS DISTINCT FROM new.actor) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.source IS DISTINCT FROM new.source) OR (old.imported_from IS DISTINCT FROM new.imported_from))) EXECUTE FUNCTION xp._ledger_append_only();
 
 CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON xp.ledger FOR EACH STATEMENT EXECUTE FUNCTION xp._ledger_append_only();
 
@@ -2397,7 +2409,7 @@ REVOKE ALL ON FUNCTION xp._account_for(p_platform text, p_external_id text, p_di
 
 REVOKE ALL ON FUNCTION xp._achieve(p_uid bigint, p_criteria text[]) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text, p_imported_from text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._check_platform(platform text) FROM PUBLIC;
 

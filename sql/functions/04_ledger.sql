@@ -33,8 +33,9 @@ BEGIN
     FOR k IN SELECT r.id, r.name, r.reward_coins FROM xp.ranks r
               WHERE r.id > v_rewarded AND r.id <= v_new AND r.reward_coins > 0
               ORDER BY r.id LOOP
-        INSERT INTO xp.ledger (user_id, kind, delta, reason, idempotency_key)
-        VALUES (p_uid, 'coins', k.reward_coins, 'rank reward: ' || k.name, 'rank-reward:' || p_uid || ':' || k.id)
+        INSERT INTO xp.ledger (user_id, source, kind, delta, reason, idempotency_key)
+        VALUES (p_uid, 'rank_reward', 'coins', k.reward_coins, 'rank reward: ' || k.name,
+                'rank-reward:' || p_uid || ':' || k.id)
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING delta INTO v_paid;
         v_reward := v_reward + coalesce(v_paid, 0);
@@ -83,10 +84,12 @@ $$;
 -- Apply one ledger change: validate, insert the row under its key, move the
 -- balance (never below zero) and, for XP, the current week/month/season
 -- counters in the same update; rerank only when a threshold was crossed.
--- Imported XP counts for all time, not for the period boards.
-CREATE OR REPLACE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_kind text, p_amount int,
-                                     p_reason text, p_key text, p_factor numeric DEFAULT 1, p_actor text DEFAULT NULL,
-                                     p_display_name text DEFAULT NULL)
+-- p_source says what writes the row (xp.ledger.source); imported XP counts
+-- for all time, not for the period boards.
+CREATE OR REPLACE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text,
+                                     p_amount int, p_reason text, p_key text, p_factor numeric DEFAULT 1,
+                                     p_actor text DEFAULT NULL, p_display_name text DEFAULT NULL,
+                                     p_imported_from text DEFAULT NULL)
 RETURNS xp.award_result
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -108,15 +111,16 @@ BEGIN
         PERFORM xp._check_text(p_key, 'idempotency_key');
     END IF;
     v_delta := round(p_amount * p_factor);
-    INSERT INTO xp.ledger (user_id, account_id, platform, kind, delta, reason, idempotency_key, factor, actor)
-    VALUES (p_uid, p_acc, p_platform, p_kind, v_delta, p_reason, p_key, p_factor, p_actor)
+    INSERT INTO xp.ledger (user_id, account_id, platform, source, kind, delta, reason, idempotency_key, factor,
+                           actor, imported_from)
+    VALUES (p_uid, p_acc, p_platform, p_source, p_kind, v_delta, p_reason, p_key, p_factor, p_actor, p_imported_from)
     ON CONFLICT (idempotency_key) DO NOTHING;
     IF NOT FOUND THEN
         RETURN xp._replay(p_uid, p_acc, p_kind, p_amount, p_key);
     END IF;
     IF p_kind = 'xp' THEN
         SELECT * INTO p FROM xp._periods();
-        v_board := CASE WHEN p_reason LIKE 'import: %' THEN 0 ELSE v_delta END;
+        v_board := CASE WHEN p_source = 'import' THEN 0 ELSE v_delta END;
         UPDATE xp.users u
            SET xp = u.xp + v_delta,
                week_xp = CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END + v_board,
@@ -171,7 +175,8 @@ CREATE OR REPLACE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger
           OR OLD.platform IS DISTINCT FROM NEW.platform OR OLD.kind IS DISTINCT FROM NEW.kind
           OR OLD.delta IS DISTINCT FROM NEW.delta OR OLD.reason IS DISTINCT FROM NEW.reason
           OR OLD.idempotency_key IS DISTINCT FROM NEW.idempotency_key OR OLD.factor IS DISTINCT FROM NEW.factor
-          OR OLD.actor IS DISTINCT FROM NEW.actor OR OLD.created_at IS DISTINCT FROM NEW.created_at)
+          OR OLD.actor IS DISTINCT FROM NEW.actor OR OLD.created_at IS DISTINCT FROM NEW.created_at
+          OR OLD.source IS DISTINCT FROM NEW.source OR OLD.imported_from IS DISTINCT FROM NEW.imported_from)
     EXECUTE FUNCTION xp._ledger_append_only();
 CREATE OR REPLACE TRIGGER ledger_no_delete BEFORE DELETE ON xp.ledger
     FOR EACH ROW EXECUTE FUNCTION xp._ledger_append_only();
@@ -187,7 +192,7 @@ DECLARE
 BEGIN
     SELECT * INTO a FROM xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
     -- running global multipliers raise what is earned, never a penalty
-    RETURN xp._apply(a.uid, a.acc, award_xp.platform, 'xp', award_xp.amount, award_xp.reason,
+    RETURN xp._apply(a.uid, a.acc, award_xp.platform, 'award', 'xp', award_xp.amount, award_xp.reason,
                      award_xp.idempotency_key,
                      CASE WHEN award_xp.amount > 0 THEN xp._multiplier() ELSE 1 END, NULL, award_xp.display_name);
 END
@@ -202,7 +207,7 @@ DECLARE
     a record;
 BEGIN
     SELECT * INTO a FROM xp._account_for(award_coins.platform, award_coins.external_id);
-    RETURN xp._apply(a.uid, a.acc, award_coins.platform, 'coins', award_coins.amount, award_coins.reason,
+    RETURN xp._apply(a.uid, a.acc, award_coins.platform, 'award', 'coins', award_coins.amount, award_coins.reason,
                      award_coins.idempotency_key);
 END
 $$;

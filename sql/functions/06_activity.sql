@@ -37,13 +37,13 @@ BEGIN
     v_factor := xp._multiplier();
     r := xp._state(a.uid);
     IF v_xp > 0 THEN
-        r := xp._apply(a.uid, a.acc, claim_daily.platform, 'xp', v_xp, 'daily reward',
+        r := xp._apply(a.uid, a.acc, claim_daily.platform, 'daily', 'xp', v_xp, 'daily reward',
                        'daily:' || a.uid || ':' || v_today || ':xp', v_factor, NULL, claim_daily.display_name);
     END IF;
     IF v_coins > 0 THEN
         -- coins never cross a rank threshold, so the rank fields of r stand
         SELECT l.xp, l.coins INTO r.xp, r.coins
-          FROM xp._apply(a.uid, a.acc, claim_daily.platform, 'coins', v_coins, 'daily reward',
+          FROM xp._apply(a.uid, a.acc, claim_daily.platform, 'daily', 'coins', v_coins, 'daily reward',
                          'daily:' || a.uid || ':' || v_today || ':coins') AS l;
     END IF;
     IF xp._achieve(a.uid, '{streak}') > 0 THEN
@@ -96,7 +96,8 @@ BEGIN
     END IF;
     v_min := (s ->> 'message.xp_min')::int;
     v_max := (s ->> 'message.xp_max')::int;
-    r := xp._apply(a.uid, a.acc, record_message.platform, 'xp', v_min + floor(random() * (v_max - v_min + 1))::int,
+    r := xp._apply(a.uid, a.acc, record_message.platform, 'message', 'xp',
+                   v_min + floor(random() * (v_max - v_min + 1))::int,
                    'message', 'msg:' || record_message.platform || ':' || record_message.chat_id || ':'
                               || record_message.message_id,
                    xp._multiplier(record_message.platform, record_message.chat_id), NULL,
@@ -145,7 +146,7 @@ BEGIN
     IF v_xp <= v_prev_xp THEN
         r := xp._state(a.uid);  -- no new whole minute yet
     ELSE
-        r := xp._apply(a.uid, a.acc, record_voice.platform, 'xp', (v_xp - v_prev_xp)::int, 'voice',
+        r := xp._apply(a.uid, a.acc, record_voice.platform, 'voice', 'xp', (v_xp - v_prev_xp)::int, 'voice',
                        'voice:' || a.acc || ':' || record_voice.session_id || ':' || v_xp, xp._multiplier());
     END IF;
     IF xp._achieve(a.uid, '{voice_seconds}') > 0 THEN

@@ -46,11 +46,11 @@ BEGIN
                                             'translations', d.translations,
                                             'reward_xp', d.reward_xp, 'reward_coins', d.reward_coins));
         IF d.reward_xp > 0 THEN
-            PERFORM xp._apply(p_uid, NULL, NULL, 'xp', d.reward_xp, 'achievement: ' || d.name,
+            PERFORM xp._apply(p_uid, NULL, NULL, 'achievement', 'xp', d.reward_xp, 'achievement: ' || d.name,
                               'achievement:' || p_uid || ':' || d.code || ':xp');
         END IF;
         IF d.reward_coins > 0 THEN
-            PERFORM xp._apply(p_uid, NULL, NULL, 'coins', d.reward_coins, 'achievement: ' || d.name,
+            PERFORM xp._apply(p_uid, NULL, NULL, 'achievement', 'coins', d.reward_coins, 'achievement: ' || d.name,
                               'achievement:' || p_uid || ':' || d.code || ':coins');
         END IF;
     END LOOP;

@@ -31,7 +31,7 @@ CREATE OR REPLACE FUNCTION xp._game_won(g xp.game_sessions, p_uid bigint, p_plat
 LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE xp.users u SET games_won = u.games_won + 1 WHERE u.id = p_uid;
-    PERFORM xp._apply(p_uid, g.account_id, p_platform, 'xp', p_xp, g.game || ' won', 'game:' || g.id,
+    PERFORM xp._apply(p_uid, g.account_id, p_platform, 'game', 'xp', p_xp, g.game || ' won', 'game:' || g.id,
                       xp._multiplier());
     PERFORM xp._achieve(p_uid, '{games_won}');
 END
@@ -100,8 +100,8 @@ BEGIN
                                               'next_spin_at', (v_today + 1)::timestamp AT TIME ZONE 'UTC'),
             'done', now())
     RETURNING * INTO g;
-    PERFORM xp._apply(a.uid, a.acc, start_game.platform, v_prize.kind, v_prize.amount, 'wheel', 'game:' || g.id,
-                      CASE WHEN v_prize.kind = 'xp' THEN xp._multiplier() ELSE 1 END);
+    PERFORM xp._apply(a.uid, a.acc, start_game.platform, 'game', v_prize.kind, v_prize.amount, 'wheel',
+                      'game:' || g.id, CASE WHEN v_prize.kind = 'xp' THEN xp._multiplier() ELSE 1 END);
     RETURN xp._game_view(g, CASE WHEN v_prize.kind = 'xp' THEN v_prize.amount ELSE 0 END, true);
 END
 $$;

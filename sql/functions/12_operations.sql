@@ -219,7 +219,7 @@ BEGIN
                    coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_month), 0) AS month_xp,
                    coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_season), 0) AS season_xp
               FROM xp.ledger l
-             WHERE l.kind = 'xp' AND l.created_at >= v_since AND l.reason NOT LIKE 'import: %'
+             WHERE l.kind = 'xp' AND l.created_at >= v_since AND l.source <> 'import'
                AND (uids IS NULL OR l.user_id = ANY (uids))
              GROUP BY l.user_id),
         cached AS (
@@ -381,7 +381,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM xp.users u WHERE u.id = adjust.user_id AND u.forgotten_at IS NULL) THEN
         RAISE EXCEPTION 'unknown person %', coalesce(adjust.user_id::text, 'NULL') USING ERRCODE = 'XP001';
     END IF;
-    RETURN xp._apply(adjust.user_id, NULL, NULL, adjust.kind, adjust.amount, 'admin: ' || adjust.reason,
+    RETURN xp._apply(adjust.user_id, NULL, NULL, 'admin', adjust.kind, adjust.amount, 'admin: ' || adjust.reason,
                      'adjust:' || gen_random_uuid(), 1, adjust.actor);
 END
 $$;
@@ -437,14 +437,15 @@ BEGIN
     LOOP
         v_delta := k.total - coalesce((SELECT sum(l.delta) FROM xp.ledger l
                                         WHERE l.user_id = a.uid AND l.account_id = a.acc AND l.kind = k.kind
-                                          AND l.reason = 'import: ' || import_xp.source), 0);
+                                          AND l.source = 'import' AND l.imported_from = import_xp.source), 0);
         v_n := 0;
         WHILE v_delta <> 0 LOOP  -- in steps the ledger accepts
             v_step := sign(v_delta) * least(abs(v_delta), 1000000);
             v_n := v_n + 1;
-            r := xp._apply(a.uid, a.acc, import_xp.platform, k.kind, v_step, 'import: ' || import_xp.source,
+            r := xp._apply(a.uid, a.acc, import_xp.platform, 'import', k.kind, v_step,
+                           'import: ' || import_xp.source,
                            'import:' || import_xp.source || ':' || a.acc || ':' || k.kind || ':' || k.total || ':' || v_n,
-                           1, NULL, import_xp.display_name);
+                           1, NULL, import_xp.display_name, import_xp.source);
             v_delta := v_delta - v_step;
         END LOOP;
     END LOOP;

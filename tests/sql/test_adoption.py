@@ -107,3 +107,45 @@ def test_old_records_without_the_schema_they_made_are_refused(root, server):
             conn.execute("DROP SCHEMA xp CASCADE")
         with pytest.raises(MigrationRefused, match=r"records 0001_schema, .* but has no xp schema: it is in no state"):
             migrate(url)
+
+
+def every_writer(url: str) -> None:
+    """One ledger row (at least) from every function that writes the ledger."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT xp.award_xp('discord', '1', 300, 'chat', 'k1')")  # and a rank reward
+        conn.execute("SELECT xp.award_coins('discord', '1', -10, 'shop', 'k2')")
+        conn.execute("SELECT xp.award_xp('discord', '1', 40, 'import: mee6:g', 'k3')")  # reads like an import
+        conn.execute("SELECT xp.claim_daily('telegram', '2')")
+        conn.execute("SELECT xp.record_message('telegram', '2', 'chat', 'm1', 20)")
+        conn.execute("SELECT xp.record_voice('discord', '1', 's1', 120)")
+        conn.execute("SELECT xp.start_game('telegram', '2', 'spin')")
+        game = conn.execute("SELECT xp.start_game('telegram', '2', 'guess')").fetchone()[0]
+        secret = conn.execute("SELECT state ->> 'secret' FROM xp.game_sessions WHERE id = %s",
+                              (game["session_id"],)).fetchone()[0]
+        conn.execute("SELECT xp.play_game('telegram', '2', %s, %s)", (game["session_id"], secret))  # an achievement
+        conn.execute("SELECT xp.adjust(1, 'xp', 5, 'fix', 'alice')")
+        conn.execute("SELECT xp.import_xp('discord', '3', 5000, 10, 'mee6:g')")
+        code = conn.execute("SELECT xp.create_link_code('telegram', '2')").fetchone()[0]
+        conn.execute("SELECT xp.redeem_link_code('discord', '1', %s)", (code,))
+
+
+def sources(url: str) -> list[tuple]:
+    """(key, source, imported_from) of every ledger row; an admin key's random part left out."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute("SELECT regexp_replace(idempotency_key, '^adjust:.*', 'adjust:'), source, imported_from "
+                            "FROM xp.ledger ORDER BY 1, 2").fetchall()
+
+
+def test_the_backfill_names_the_writer_of_every_old_row_as_the_writers_now_do(root):
+    with scratch_database(root, "xpsync_backfill_old") as old, scratch_database(root, "xpsync_backfill_new") as new:
+        make_legacy(old)
+        every_writer(old)
+        migrate(old)
+        migrate(new)
+        every_writer(new)
+        written = sources(new)
+        assert {s for _, s, _ in written} == {"award", "rank_reward", "daily", "message", "voice", "game",
+                                              "achievement", "admin", "import"}
+        assert ("k3", "award", None) in written
+        assert [r for r in written if r[1] == "import"] and all(r[2] == "mee6:g" for r in written if r[1] == "import")
+        assert sources(old) == written

@@ -63,7 +63,7 @@ def test_bot_role_calls_the_bot_functions(conn):
 def test_bot_role_cannot_call_internal_helpers(conn):
     conn.execute("SET ROLE xp_bot")
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        conn.execute("SELECT xp._apply(1, 1, 'telegram', 'xp', 1000000, 'r', 'k')")
+        conn.execute("SELECT xp._apply(1, 1, 'telegram', 'award', 'xp', 1000000, 'r', 'k')")
 
 
 def test_no_function_is_executable_by_public(conn):
