@@ -1177,6 +1177,26 @@ $$;
 
 COMMENT ON FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text, display_name text) IS 'Admin: set an account''s imported XP and coins from a source (e.g. mee6:GUILD), applying only the difference.';
 
+CREATE FUNCTION xp.language(platform text, external_id text) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_lang text;
+BEGIN
+    SELECT u.language INTO v_lang
+      FROM xp.accounts a
+      JOIN xp.users u ON u.id = a.user_id
+     WHERE a.platform = language.platform AND a.external_id = language.external_id;
+    IF NOT FOUND THEN
+        PERFORM xp._check_platform(language.platform);  -- an unknown platform is an error, not "never seen"
+    END IF;
+    RETURN v_lang;
+END
+$$;
+
+COMMENT ON FUNCTION xp.language(platform text, external_id text) IS 'Bots: the language the person behind an account chose for notices and replies; NULL for an account never seen.';
+
 CREATE FUNCTION xp.leaderboard(lim integer DEFAULT 10, period text DEFAULT 'all'::text) RETURNS TABLE(place bigint, user_id bigint, display_name text, xp bigint, rank_id integer)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2518,6 +2538,10 @@ GRANT ALL ON FUNCTION xp.forget_person(user_id bigint) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text, display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text, display_name text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.language(platform text, external_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.language(platform text, external_id text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.language(platform text, external_id text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.leaderboard(lim integer, period text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_bot;

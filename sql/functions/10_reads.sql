@@ -170,3 +170,23 @@ END
 $$;
 COMMENT ON FUNCTION xp.set_language(text, text, text) IS
     'Bots: the language of the person''s notices and bot replies (one of the notices.languages setting).';
+
+-- What a bot needs on every update, without reading the whole profile: one
+-- index lookup, and no person is created for an account never seen.
+CREATE OR REPLACE FUNCTION xp.language(platform text, external_id text) RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_lang text;
+BEGIN
+    SELECT u.language INTO v_lang
+      FROM xp.accounts a
+      JOIN xp.users u ON u.id = a.user_id
+     WHERE a.platform = language.platform AND a.external_id = language.external_id;
+    IF NOT FOUND THEN
+        PERFORM xp._check_platform(language.platform);  -- an unknown platform is an error, not "never seen"
+    END IF;
+    RETURN v_lang;
+END
+$$;
+COMMENT ON FUNCTION xp.language(text, text) IS
+    'Bots: the language the person behind an account chose for notices and replies; NULL for an account never seen.';
