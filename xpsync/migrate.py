@@ -20,11 +20,11 @@ from pathlib import Path
 
 import psycopg
 from yoyo import get_backend, read_migrations
-from yoyo.migrations import Migration, MigrationList
+from yoyo.migrations import Migration, MigrationList, default_migration_table
 
 from .db import masked
 from .settings import ConfigError
-from .sqlfunctions import FunctionFileError, Refresh, refresh, up_to_date
+from .sqlfunctions import FunctionFileError, Refresh, first_line, refresh, up_to_date
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,9 @@ def migrate(url: str) -> Result:
         files = function_files()
         if not plan.pending and not plan.adopt and up_to_date(conn, files):
             return Result(())
+        for m in migrations():
+            if m.id in plan.pending:
+                _check_transactional(m)
         return _apply(url, plan, files)
 
 
@@ -106,14 +109,15 @@ def _apply(url: str, plan: _Plan, files: list[Path]) -> Result:
     try:
         with backend.lock():
             todo = [m for m in backend.to_apply(migrations()) if m.id in plan.pending]
-            for m in todo:
-                _check_transactional(m)
             with backend.transaction():
                 if plan.adopt:
                     backend.mark_one(_migration(BASELINE))
                 for m in todo:
                     log.info("applying %s", m.id)
-                    m.process_steps(backend, "apply")
+                    try:
+                        m.process_steps(backend, "apply")
+                    except psycopg.Error as exc:
+                        raise MigrationRefused(f"nothing was migrated: {m.id}: {first_line(exc)}") from exc
                     backend.log_migration(m, "apply")
                     backend.mark_one(m, log=False)
                 try:
@@ -140,7 +144,7 @@ def _check_transactional(m: Migration) -> None:
 def _history(conn: psycopg.Connection) -> tuple[bool, list[str]]:
     """Whether the xp schema exists, and the migration ids yoyo recorded (none without its table)."""
     has_schema, table = conn.execute(
-        "SELECT to_regnamespace('xp') IS NOT NULL, to_regclass('_yoyo_migration')::text"
+        "SELECT to_regnamespace('xp') IS NOT NULL, to_regclass(%s)::text", (default_migration_table,)
     ).fetchone()  # type: ignore[misc]
     if table is None:
         return has_schema, []
@@ -178,13 +182,6 @@ def _plan(url: str, has_schema: bool, applied_ids: list[str]) -> _Plan:
         f"{where} was migrated by an older xpsync only up to {done[-1]}: bring it to {LEGACY[-1]} with an xpsync "
         f"from before {BASELINE} (its `xpsync migrate`), then run this one again"
     )
-
-
-def pending(url: str) -> list[str]:
-    """The ids of migrations not applied yet."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        _, applied = _history(conn)
-    return [m.id for m in migrations() if m.id not in applied]
 
 
 def require_migrated(url: str) -> str:

@@ -124,7 +124,7 @@ def refresh(conn: psycopg.Connection, files: Sequence[Path]) -> Refresh:
         try:
             conn.execute(path.read_text(encoding="utf-8"))
         except psycopg.Error as exc:
-            raise FunctionFileError(f"{path.parent.name}/{path.name}: {_first_line(exc)}") from exc
+            raise FunctionFileError(f"{path.parent.name}/{path.name}: {first_line(exc)}") from exc
     dropped = []
     stale = conn.execute(_STALE_TRIGGERS, (xid,)).fetchall() + conn.execute(_STALE_FUNCTIONS, (_MARK,)).fetchall()
     for name, statement in stale:
@@ -132,7 +132,7 @@ def refresh(conn: psycopg.Connection, files: Sequence[Path]) -> Refresh:
             conn.execute(statement)
         except psycopg.Error as exc:
             raise FunctionFileError(
-                f"{name} is defined by no file in sql/functions any more, but {_first_line(exc)}: "
+                f"{name} is defined by no file in sql/functions any more, but {first_line(exc)}: "
                 "drop or change what uses it in a numbered migration"
             ) from exc
         log.info("dropped %s: no file in sql/functions defines it", name)
@@ -142,7 +142,8 @@ def refresh(conn: psycopg.Connection, files: Sequence[Path]) -> Refresh:
     return Refresh(True, tuple(dropped))
 
 
-def _first_line(exc: psycopg.Error) -> str:
+def first_line(exc: psycopg.Error) -> str:
+    """The primary message of a database error on one line, with the first line of its detail."""
     diag = exc.diag
     text = (diag.message_primary if diag and diag.message_primary else str(exc)).strip().splitlines()[0]
     if diag and diag.message_detail:

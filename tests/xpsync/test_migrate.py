@@ -98,6 +98,20 @@ def test_a_broken_function_file_rolls_back_the_migrations_applied_with_it(server
         assert row == (None, 0)
 
 
+def test_a_failing_migration_rolls_back_the_ones_before_it(server, tmp_path, monkeypatch):
+    folder = tmp_path / "migrations"
+    shutil.copytree(sql_dir() / "migrations", folder)
+    (folder / "0900_broken.sql").write_text("-- 0900_broken: why: a test\nALTER TABLE xp.nope ADD COLUMN n int;\n")
+    monkeypatch.setattr(migrate_module, "migrations", lambda: read_migrations(str(folder)))
+    with scratch_database(server.url("postgres"), "xpsync_migrate_failing") as url:
+        with pytest.raises(MigrationRefused) as refused:
+            migrate(url)
+        assert str(refused.value) == 'nothing was migrated: 0900_broken: relation "xp.nope" does not exist'
+        with psycopg.connect(url) as conn:
+            row = conn.execute("SELECT to_regnamespace('xp'), (SELECT count(*) FROM _yoyo_migration)").fetchone()
+        assert row == (None, 0)
+
+
 def test_a_migration_outside_a_transaction_is_refused_before_anything_runs(db_url, conn, tmp_path, monkeypatch):
     folder = tmp_path / "migrations"
     shutil.copytree(sql_dir() / "migrations", folder)
