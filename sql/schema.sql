@@ -4,8 +4,8 @@
 -- sql/functions/), dumped by pg_dump --schema-only without owners.
 --
 -- The commented sources are sql/migrations/ and sql/functions/: a dump keeps
--- COMMENT ON (tables, public functions) but not the `--` comments that explain
--- columns and helper functions.
+-- COMMENT ON (tables, some columns, public functions) but not the `--`
+-- comments that explain the other columns and the helper functions.
 --
 -- Loadable on its own, for reading and diffing: `psql -v ON_ERROR_STOP=1 -f
 -- sql/schema.sql` into an empty database creates the roles it grants to (when
@@ -16,11 +16,12 @@
 -- SQL function bodies name tables that come later in the dump
 SET check_function_bodies = false;
 
+-- the roles, as sql/migrations/0001_baseline.sql creates them
 DO $$
 DECLARE
     r text;
 BEGIN
-    FOREACH r IN ARRAY ARRAY['xp_admin', 'xp_bot', 'xp_listener'] LOOP
+    FOREACH r IN ARRAY ARRAY['xp_bot', 'xp_listener', 'xp_admin'] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
             EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
         END IF;

@@ -10,7 +10,7 @@ import psycopg
 from psycopg import sql
 
 from .db import with_database
-from .migrate import migrate
+from .migrate import migrate, sql_dir
 
 # pg_dump lines that say nothing about the schema, or change on every run
 # (PostgreSQL 18 brackets a dump in \restrict/\unrestrict with a random key).
@@ -30,8 +30,8 @@ _HEADER = """\
 -- sql/functions/), dumped by pg_dump --schema-only without owners.
 --
 -- The commented sources are sql/migrations/ and sql/functions/: a dump keeps
--- COMMENT ON (tables, public functions) but not the `--` comments that explain
--- columns and helper functions.
+-- COMMENT ON (tables, some columns, public functions) but not the `--`
+-- comments that explain the other columns and the helper functions.
 --
 -- Loadable on its own, for reading and diffing: `psql -v ON_ERROR_STOP=1 -f
 -- sql/schema.sql` into an empty database creates the roles it grants to (when
@@ -42,25 +42,23 @@ _HEADER = """\
 -- SQL function bodies name tables that come later in the dump
 SET check_function_bodies = false;
 
-DO $$
-DECLARE
-    r text;
-BEGIN
-    FOREACH r IN ARRAY ARRAY[{roles}] LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
-            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
-        END IF;
-    END LOOP;
-END
-$$;
+-- the roles, as sql/migrations/0001_baseline.sql creates them
+{roles}
 
 """
 
 
+# the statement of the baseline that creates the roles the schema grants to
+_ROLES = re.compile(r"^DO \$\$$.*?CREATE ROLE.*?^\$\$;$", re.DOTALL | re.MULTILINE)
+
+
 def document(schema: str) -> str:
-    """The dump with the header that says what it is and how to load it."""
-    roles = sorted(set(re.findall(r"^GRANT .* TO (\w+);$", schema, re.MULTILINE)))
-    return _HEADER.format(roles=", ".join(f"'{r}'" for r in roles)) + schema
+    """The dump with the header that says what it is and how to load it on its own."""
+    baseline = (sql_dir() / "migrations" / "0001_baseline.sql").read_text(encoding="utf-8")
+    roles = _ROLES.search(baseline)
+    if roles is None:
+        raise RuntimeError("sql/migrations/0001_baseline.sql no longer creates the roles in a DO block")
+    return _HEADER.format(roles=roles.group(0)) + schema
 
 
 def dump(url: str, pg_dump: Path) -> str:
