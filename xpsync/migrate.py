@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from yoyo import get_backend, read_migrations
 from yoyo.migrations import Migration, MigrationList, default_migration_table
 
@@ -66,13 +67,16 @@ def yoyo_url(url: str) -> str:
     return url
 
 
+_UNCHANGED = Refresh(False)
+
+
 @dataclass(frozen=True)
 class Result:
     """What one `migrate` did."""
 
     applied: tuple[str, ...]
     adopted: bool = False
-    functions: Refresh = Refresh(False)
+    functions: Refresh = _UNCHANGED
 
     def __str__(self) -> str:
         done = f"applied {len(self.applied)} migration(s)" + (f": {', '.join(self.applied)}" if self.applied else "")
@@ -143,12 +147,13 @@ def _check_transactional(m: Migration) -> None:
 
 def _history(conn: psycopg.Connection) -> tuple[bool, list[str]]:
     """Whether the xp schema exists, and the migration ids yoyo recorded (none without its table)."""
-    has_schema, table = conn.execute(
-        "SELECT to_regnamespace('xp') IS NOT NULL, to_regclass(%s)::text", (default_migration_table,)
+    has_schema, has_records = conn.execute(
+        "SELECT to_regnamespace('xp') IS NOT NULL, to_regclass(%s) IS NOT NULL", (default_migration_table,)
     ).fetchone()  # type: ignore[misc]
-    if table is None:
+    if not has_records:
         return has_schema, []
-    return has_schema, [r[0] for r in conn.execute(f"SELECT migration_id FROM {table}")]  # noqa: S608 - a regclass
+    query = sql.SQL("SELECT migration_id FROM {}").format(sql.Identifier(default_migration_table))
+    return has_schema, [r[0] for r in conn.execute(query)]
 
 
 def _plan(url: str, has_schema: bool, applied_ids: list[str]) -> _Plan:
