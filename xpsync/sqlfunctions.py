@@ -12,7 +12,9 @@ was applied or what the database runs differs from the files:
 - Before the files run, every xp function is marked; `CREATE OR REPLACE`
   clears the mark of each function a file defines. Whatever is still marked
   afterwards is defined by no file any more and is dropped, and so is every
-  trigger on an xp table that no file (re)created in this transaction.
+  trigger on an xp table that no file (re)created: the refresh runs in a
+  subtransaction of its own, so every catalog row it writes carries its xid
+  (a file therefore opens no SAVEPOINT of its own).
 """
 
 from __future__ import annotations
@@ -27,18 +29,18 @@ import psycopg
 
 log = logging.getLogger(__name__)
 
-# What a function no file defines carries until the sweep (CREATE OR REPLACE resets proconfig).
-_MARK = "application_name=xpsync: defined by no file in sql/functions"
+# What a function carries until a file defines it again (CREATE OR REPLACE resets proconfig).
+_MARK_VALUE = "xpsync: defined by no file in sql/functions"
+_MARK = f"application_name={_MARK_VALUE}"
 
-_MARK_ALL = """
+_MARK_ALL = f"""
 DO $$
 DECLARE
     f regprocedure;
 BEGIN
     FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
               WHERE p.pronamespace = 'xp'::regnamespace AND p.prokind IN ('f', 'p') LOOP
-        EXECUTE pg_catalog.format('ALTER ROUTINE %s SET application_name = %L', f,
-                                  'xpsync: defined by no file in sql/functions');
+        EXECUTE pg_catalog.format('ALTER ROUTINE %s SET application_name = %L', f, '{_MARK_VALUE}');
     END LOOP;
 END
 $$
