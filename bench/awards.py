@@ -23,7 +23,8 @@ CREATE OR REPLACE FUNCTION bench.bare(p_uid bigint, p_amount int, p_key text) RE
 LANGUAGE plpgsql AS $$
 DECLARE v bigint;
 BEGIN
-    INSERT INTO xp.ledger (user_id, kind, delta, reason, idempotency_key) VALUES (p_uid, 'xp', p_amount, 'bench', p_key);
+    INSERT INTO xp.ledger (user_id, source, kind, delta, reason, idempotency_key)
+    VALUES (p_uid, 'award', 'xp', p_amount, 'bench', p_key);
     UPDATE xp.users SET xp = xp + p_amount WHERE id = p_uid RETURNING xp INTO v;
     RETURN v;
 END $$;

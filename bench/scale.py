@@ -29,8 +29,8 @@ INSERT INTO xp.users (display_name, rank_floor, rank_ceil)
 SELECT 'person ' || g, 0, 255 FROM generate_series(1, %(people)s) g;
 INSERT INTO xp.accounts (user_id, platform, external_id)
 SELECT g, 'discord', g::text FROM generate_series(1, %(people)s) g;
-INSERT INTO xp.ledger (user_id, account_id, platform, kind, delta, reason, idempotency_key, created_at)
-SELECT 1 + g %% %(people)s, 1 + g %% %(people)s, 'discord', 'xp', 1 + (g * 7919) %% 60, 'bench', 'scale-' || g,
+INSERT INTO xp.ledger (user_id, account_id, platform, source, kind, delta, reason, idempotency_key, created_at)
+SELECT 1 + g %% %(people)s, 1 + g %% %(people)s, 'discord', 'award', 'xp', 1 + (g * 7919) %% 60, 'bench', 'scale-' || g,
        now() - ((g * 104729) %% (60 * 86400)) * interval '1 second'
   FROM generate_series(0::bigint, %(rows)s - 1) g;
 SET session_replication_role = origin;

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg import sql
+
+from xpsync.db import with_database
 
 
 def call(conn: psycopg.Connection, function: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -64,3 +68,19 @@ def assert_consistent(conn: psycopg.Connection) -> None:
         "AND NOT EXISTS (SELECT 1 FROM xp.accounts a WHERE a.user_id = u.id)"
     ).fetchall()
     assert orphans == []
+
+
+@contextmanager
+def scratch_database(root_url: str, name: str) -> Iterator[str]:
+    """An empty database on the server of `root_url` (its URL), dropped afterwards."""
+    def drop() -> None:
+        with psycopg.connect(root_url, autocommit=True) as c:
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    drop()
+    with psycopg.connect(root_url, autocommit=True) as c:
+        c.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
+    try:
+        yield with_database(root_url, name)
+    finally:
+        drop()

@@ -16,7 +16,7 @@ from .embedded import EmbeddedServer
 from .errors import translate
 from .imports import ImportFileError
 from .logs import configure as configure_logging
-from .migrate import migrate
+from .migrate import migrate, require_migrated
 from .settings import ConfigError, Settings
 
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -39,8 +39,7 @@ def envflag(parser: argparse.ArgumentParser, flag: str, env: str, *, kind: type 
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    applied = migrate(database_url(settings))
-    print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "schema is up to date")
+    print(migrate(database_url(settings)))
     return 0
 
 
@@ -80,13 +79,15 @@ def cmd_db_schema(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from listener.main import serve
+    from listener.main import check_token, serve
     from listener.runtime import Options
 
     for name in ("batch_size", "lease_seconds", "poll_seconds", "concurrency"):
         if getattr(args, name) <= 0:
             raise ConfigError(f"--{name.replace('_', '-')} must be positive, not {getattr(args, name)}")
     options = Options(args.batch_size, args.lease_seconds, args.poll_seconds, args.concurrency)
+    check_token(args.target, settings)
+    require_migrated(database_url(settings))
     return asyncio.run(serve(args.target, settings, options))
 
 
@@ -95,6 +96,7 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
 
     # the token is checked before the (slow) client import and before touching the database
     (settings.require_discord_token if args.platform == "discord" else settings.require_telegram_token)()
+    require_migrated(database_url(settings))
     if args.platform == "discord":
         from bots.discord.client import run
     else:
@@ -111,18 +113,18 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from . import reconcile
 
-    return reconcile.run(database_url(settings), dry_run=args.dry_run, user=args.user)
+    return reconcile.run(require_migrated(database_url(settings)), dry_run=args.dry_run, user=args.user)
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from . import stats
 
-    stats.show(stats.fetch(database_url(settings)), as_json=args.json)
+    stats.show(stats.fetch(require_migrated(database_url(settings))), as_json=args.json)
     return 0
 
 
 def cmd_cleanup(args: argparse.Namespace, settings: Settings) -> int:
-    with psycopg.connect(database_url(settings), autocommit=True) as conn:
+    with psycopg.connect(require_migrated(database_url(settings)), autocommit=True) as conn:
         removed = conn.execute("SELECT xp.cleanup(%s::interval)", (args.older_than,)).fetchone()[0]
     print(f"removed {removed} row(s) older than {args.older_than}")
     return 0
@@ -137,15 +139,16 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         rows, source = imports.read_mee6(args.file), f"mee6:{args.guild}"
     else:
         rows, source = imports.read_csv(args.file), "csv"
-    return imports.run(database_url(settings), rows, source=source, dry_run=args.dry_run)
+    return imports.run(require_migrated(database_url(settings)), rows, source=source, dry_run=args.dry_run)
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from . import imports
 
+    url = require_migrated(database_url(settings))
     target = open(args.file, "w", encoding="utf-8", newline="") if args.file else sys.stdout  # noqa: SIM115
     try:
-        for chunk in imports.export_csv(database_url(settings)):
+        for chunk in imports.export_csv(url):
             target.write(chunk)
     finally:
         if args.file:

@@ -127,6 +127,12 @@ def test_imported_xp_counts_for_all_time_not_for_the_period_boards(conn):
     assert conn.execute("SELECT * FROM xp.reconcile_all(true)").fetchall() == []
 
 
+def test_an_award_whose_reason_reads_like_an_import_counts_on_the_period_boards(conn):
+    call(conn, "award_xp", "discord", "1", 40, "import: mee6:g", "k1", "Bot")
+    assert board(conn, "week") == board(conn, "month") == [("Bot", 40)]
+    assert conn.execute("SELECT * FROM xp.reconcile_all(true)").fetchall() == []
+
+
 def test_a_merge_adds_up_this_periods_counters(conn):
     call(conn, "award_xp", "telegram", "t1", 30, "r", "k1", "T")
     call(conn, "award_xp", "discord", "d1", 12, "r", "k2", "D")

@@ -26,10 +26,10 @@ def test_embedded_server_from_migrate_to_stop(tmp_path):
         first = xpsync("migrate", env=env)
         assert first.returncode == 0, first.stderr
         ids = [m.id for m in migrations()]
-        assert first.stdout.strip() == f"applied {len(ids)} migration(s): {', '.join(ids)}"
-        assert ids[0] == "0001_schema" and "schema" not in ids
+        assert first.stdout.strip() == f"applied {len(ids)} migration(s): {', '.join(ids)}; functions: refreshed"
+        assert ids[0] == "0001_baseline" and "schema" not in ids
         again = xpsync("migrate", env=env)
-        assert (again.returncode, again.stdout.strip()) == (0, "schema is up to date")
+        assert (again.returncode, again.stdout.strip()) == (0, "applied 0 migration(s); functions: up to date")
 
         url = xpsync("db", "url", env=env)
         assert url.stdout.startswith("postgresql://postgres@/xpsync?host=")
@@ -53,7 +53,7 @@ def test_embedded_server_from_migrate_to_stop(tmp_path):
 
 def test_migrate_uses_database_url_and_starts_no_server(db_url, tmp_path):
     result = xpsync("migrate", env={"DATABASE_URL": db_url, "XPSYNC_HOME": str(tmp_path)})
-    assert (result.returncode, result.stdout.strip()) == (0, "schema is up to date")
+    assert (result.returncode, result.stdout.strip()) == (0, "applied 0 migration(s); functions: up to date")
     assert not (tmp_path / "pgdata").exists()
 
 
