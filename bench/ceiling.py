@@ -14,7 +14,7 @@ import time
 
 import aiohttp
 
-from listener.notices import render
+from xpsync.listener.notices import render
 
 FIRST_ACCOUNT = 5_000_000  # clear of the accounts the listener runs use
 

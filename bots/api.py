@@ -42,11 +42,14 @@ class Xp:
         return await self._one("SELECT xp.profile(%s, %s)", platform or self.platform, external_id)
 
     async def language(self, external_id: str) -> str | None:
-        """The person's chosen language, or None for an account never seen."""
+        """The person's chosen language, or None for an account never seen (one indexed lookup)."""
         try:
-            return (await self.profile(external_id))["language"]
-        except UnknownAccount:
-            return None
+            return await self._one("SELECT xp.language(%s, %s)", self.platform, external_id)
+        except psycopg.errors.UndefinedFunction:  # a schema from before xp.language: read the profile
+            try:
+                return (await self.profile(external_id))["language"]
+            except UnknownAccount:
+                return None
 
     async def leaderboard(self, period: str = "all", limit: int = 10) -> list[dict[str, Any]]:
         return await self._rows("SELECT * FROM xp.leaderboard(%s, %s)", limit, period)

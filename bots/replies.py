@@ -7,7 +7,7 @@ from typing import Any
 
 from xpsync.errors import XPError
 
-from .texts import period_name, say
+from xpsync.texts import period_name, say
 
 log = logging.getLogger(__name__)
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from xpsync.db import create_pool, database_url
 from xpsync.settings import Settings
 
-from .runtime import Handler, Listener, Options
+from .handler import Handler
+from .runtime import Listener, Options
 
 log = logging.getLogger(__name__)
-TARGETS = ("discord", "telegram")
 
 
-def build_handler(target: str, settings: Settings) -> Handler:
+def build_handler(target: str, settings: Settings) -> Handler[Any]:
     """Only the target's client library is imported (aiogram alone takes seconds to import)."""
     if target == "discord":
         from .discord_roles import DiscordRoles
@@ -24,7 +25,6 @@ def build_handler(target: str, settings: Settings) -> Handler:
     from .telegram_notices import TelegramNotices
 
     return TelegramNotices(settings.require_telegram_token(), settings.telegram_api_base)
-
 
 
 def check_token(target: str, settings: Settings) -> None:
@@ -49,8 +49,9 @@ async def serve(target: str, settings: Settings, options: Options) -> int:
         listener = Listener(pool, url, handler, options=options)
         try:
             await listener.run(stop)
-        except Exception as exc:  # noqa: BLE001 - a dead task: say why, exit non-zero, let systemd restart us
-            for cause in getattr(exc, "exceptions", [exc]):
+        except Exception as exc:  # a dead task: say why, exit non-zero, let systemd restart us
+            causes = exc.exceptions if isinstance(exc, BaseExceptionGroup) else (exc,)
+            for cause in causes:
                 log.error("listener task died: %s: %s", type(cause).__name__, cause, exc_info=cause)
             return 1
         log.info("stopped: %s", dict(listener.stats))

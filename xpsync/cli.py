@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -14,10 +15,11 @@ from . import __version__
 from .db import database_url, masked
 from .embedded import EmbeddedServer
 from .errors import translate
-from .imports import ImportFileError
 from .logs import configure as configure_logging
 from .migrate import migrate
 from .settings import ConfigError, Settings
+from .transfer.rows import ImportFileError
+from .vocabulary import TARGETS
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -80,8 +82,8 @@ def cmd_db_schema(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from listener.main import serve
-    from listener.runtime import Options
+    from .listener.main import serve
+    from .listener.runtime import Options
 
     for name in ("batch_size", "lease_seconds", "poll_seconds", "concurrency"):
         if getattr(args, name) <= 0:
@@ -96,9 +98,9 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
     # the token is checked before the (slow) client import and before touching the database
     (settings.require_discord_token if args.platform == "discord" else settings.require_telegram_token)()
     if args.platform == "discord":
-        from bots.discord.client import run
+        from .bots.discord.client import run
     else:
-        from bots.telegram.app import run
+        from .bots.telegram.app import run
     return asyncio.run(run(settings))
 
 
@@ -129,27 +131,24 @@ def cmd_cleanup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from . import imports
+    from . import transfer
 
     if args.format == "mee6":
         if not args.guild:
             raise ConfigError("import mee6 needs --guild ID (or XPSYNC_GUILD): the guild the leaderboard is from")
-        rows, source = imports.read_mee6(args.file), f"mee6:{args.guild}"
+        rows, source = transfer.read_mee6(args.file), f"mee6:{args.guild}"
     else:
-        rows, source = imports.read_csv(args.file), "csv"
-    return imports.run(database_url(settings), rows, source=source, dry_run=args.dry_run)
+        rows, source = transfer.read_csv(args.file), "csv"
+    return transfer.run(database_url(settings), rows, source=source, dry_run=args.dry_run)
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from . import imports
+    from .transfer import export_csv
 
-    target = open(args.file, "w", encoding="utf-8", newline="") if args.file else sys.stdout  # noqa: SIM115
-    try:
-        for chunk in imports.export_csv(database_url(settings)):
+    with contextlib.ExitStack() as stack:
+        target = stack.enter_context(open(args.file, "w", encoding="utf-8", newline="")) if args.file else sys.stdout
+        for chunk in export_csv(database_url(settings)):
             target.write(chunk)
-    finally:
-        if args.file:
-            target.close()
     return 0
 
 
@@ -171,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("listen", help="deliver events to a platform until SIGTERM (Discord roles, Telegram notices)")
-    p.add_argument("target", choices=("discord", "telegram"))
+    p.add_argument("target", choices=TARGETS)
     envflag(p, "--batch-size", "XPSYNC_BATCH_SIZE", kind=int, default=100, help="deliveries claimed at once")
     envflag(p, "--lease-seconds", "XPSYNC_LEASE_SECONDS", kind=int, default=30, help="how long a claim is ours")
     envflag(p, "--poll-seconds", "XPSYNC_POLL_SECONDS", kind=float, default=2.0, help="poll even without NOTIFY")
@@ -179,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_listen)
 
     p = sub.add_parser("bot", help="run the Discord or Telegram bot until SIGTERM")
-    p.add_argument("platform", choices=("discord", "telegram"))
+    p.add_argument("platform", choices=TARGETS)
     p.set_defaults(func=cmd_bot)
 
     p = sub.add_parser("reconcile", help="move people after threshold changes, then check and fix drift")

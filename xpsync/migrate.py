@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 def migrations_dir() -> Path:
     """sql/ of a checkout (editable install), or the copy shipped inside the package."""
     here = Path(__file__).resolve().parent
-    packaged = here / "migrations"
+    packaged = here / "sql"
     return packaged if packaged.is_dir() else here.parent / "sql"
 
 

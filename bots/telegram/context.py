@@ -9,7 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject
 
 from ..api import Xp
-from ..texts import pick_language
+from xpsync.texts import pick_language
 from .errors import answer, reply_for
 
 

@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 from xpsync.errors import XPError
 
 from ..replies import apology, refusal
-from ..texts import pick_language
+from xpsync.texts import pick_language
 
 
 def reply_for(exc: BaseException, language: str, context: str) -> str:

@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from ..api import Xp
 from ..replies import game_text
-from ..texts import say
+from xpsync.texts import say
 from .context import sender
 
 

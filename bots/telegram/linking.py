@@ -8,7 +8,7 @@ from aiogram.types import Message
 
 from ..api import Xp
 from ..replies import link_text
-from ..texts import say
+from xpsync.texts import say
 from .context import sender
 
 

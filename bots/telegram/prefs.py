@@ -7,7 +7,8 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from ..api import Xp
-from ..texts import LANGUAGES, say
+from xpsync.texts import say
+from xpsync.vocabulary import LANGUAGES
 from .context import sender
 
 

@@ -10,19 +10,22 @@ from types import SimpleNamespace as NS
 import discord
 import pytest
 
-from bots.api import Xp
-from bots.discord.client import XpBot
-from bots.discord.cogs import Chat, Roles, VoiceXp
-from bots.discord.voice_tracker import VoiceTracker
+from xpsync.bots.api import Xp
+from xpsync.bots.discord.client import XpBot
+from xpsync.bots.discord.cogs.chat import Chat
+from xpsync.bots.discord.cogs.roles import Roles
+from xpsync.bots.discord.cogs.voice import VoiceXp
+from xpsync.bots.discord.voice_tracker import VoiceTracker
 from tests.helpers import call, scalar
 from tests.listener.conftest import eventually
+from xpsync.platforms.discord_client import use_api_base
 
 _ids = itertools.count(900)
 
 
 @pytest.fixture
 async def bot(pool, sandbox):
-    discord.http.Route.BASE = sandbox.discord_api_base
+    use_api_base(sandbox.discord_api_base)
     client = XpBot(pool, sync_commands=False)
     await client.login(sandbox.discord.token)  # REST only: /users/@me, the application, then setup_hook
     yield client

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from bots.telegram.app import build_bot, build_dispatcher
+from xpsync.bots.telegram.app import build_dispatcher
+from xpsync.platforms.telegram_client import build_bot
 from tests.helpers import call, scalar
 
 _ids = itertools.count(1)

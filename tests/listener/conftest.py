@@ -6,9 +6,9 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from listener.discord_roles import DiscordRoles
-from listener.runtime import Listener, Options
-from listener.telegram_notices import TelegramNotices
+from xpsync.listener.discord_roles import DiscordRoles
+from xpsync.listener.runtime import Listener, Options
+from xpsync.listener.telegram_notices import TelegramNotices
 from xpsync.db import create_pool
 from xpsync.sandbox import Sandbox
 

@@ -12,8 +12,8 @@ from collections import Counter
 
 import pytest
 
-from listener.main import serve
-from listener.runtime import BATCHES_IN_FLIGHT, Options
+from xpsync.listener.main import serve
+from xpsync.listener.runtime import BATCHES_IN_FLIGHT, Options
 from tests.helpers import call
 from tests.listener.conftest import FAST, eventually, running, statuses, telegram_handler
 from xpsync.sandbox import SandboxThread

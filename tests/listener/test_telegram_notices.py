@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from listener.pace import Pacer
+from xpsync.listener.pace import Pacer
 from tests.helpers import call
 from tests.listener.conftest import eventually, running, statuses, telegram_handler
 

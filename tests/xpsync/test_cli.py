@@ -100,13 +100,14 @@ def test_listen_with_a_rejected_token_says_so_without_showing_it(db_url):
         env = {**box.env(), "DATABASE_URL": db_url, "DISCORD_TOKEN": "wrong-secret-token"}
         result = xpsync("listen", "discord", env=env, timeout=60)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == "xpsync: DISCORD_TOKEN was rejected by Discord: check the token"
+    assert result.stderr.strip().splitlines()[-1] == (
+        "xpsync: DISCORD_TOKEN was rejected by Discord: reset it in the Developer Portal")
     assert "wrong-secret-token" not in result.stderr
 
 
 @pytest.mark.parametrize(("target", "variable", "line"), [
-    ("discord", "DISCORD_TOKEN", "xpsync: DISCORD_TOKEN was rejected by Discord (reset it in the Developer Portal)"),
-    ("telegram", "TELEGRAM_TOKEN", "xpsync: TELEGRAM_TOKEN was rejected by Telegram (check it with @BotFather)"),
+    ("discord", "DISCORD_TOKEN", "xpsync: DISCORD_TOKEN was rejected by Discord: reset it in the Developer Portal"),
+    ("telegram", "TELEGRAM_TOKEN", "xpsync: TELEGRAM_TOKEN was rejected by Telegram: check it with @BotFather"),
 ])
 def test_a_bot_with_a_rejected_token_says_so_without_showing_it(db_url, target, variable, line):
     from xpsync.sandbox import SandboxThread

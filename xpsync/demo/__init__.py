@@ -21,16 +21,17 @@ from pathlib import Path
 
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from listener.discord_roles import DiscordRoles
-from listener.runtime import Listener, Options
-from listener.telegram_notices import TelegramNotices
-
 from ..console import out
 from ..db import create_pool
 from ..embedded import EmbeddedServer
+from ..listener.discord_roles import DiscordRoles
+from ..listener.latency import FirstCallLatency
+from ..listener.runtime import Listener, Options
+from ..listener.telegram_notices import TelegramNotices
 from ..migrate import migrate
 from ..sandbox import Sandbox
 from ..settings import ConfigError, Settings
+from ..vocabulary import TARGETS
 from . import report
 from .activity import Activity
 from .community import people, seed
@@ -106,10 +107,11 @@ async def _demo(url: str, options: DemoOptions) -> int:
             task = progress.add_task("seeding the community", total=None, info="")
             await seed(pool, sandbox, community, rng)
             progress.update(task, description="seeded", total=1, completed=1)
-        for platform in ("discord", "telegram"):
+        for platform in TARGETS:
             sandbox.faults.randomize(platform, FAULT_RATES, seed=options.seed, delay=0.2)
-        discord = DiscordRoles(sandbox.discord.token, sandbox.discord_api_base)
-        telegram = TelegramNotices(sandbox.telegram.token, sandbox.telegram_api_base)
+        latency = {target: FirstCallLatency() for target in TARGETS}
+        discord = DiscordRoles(sandbox.discord.token, sandbox.discord_api_base, on_call=latency["discord"])
+        telegram = TelegramNotices(sandbox.telegram.token, sandbox.telegram_api_base, on_call=latency["telegram"])
         await discord.start()
         await telegram.start()
         fast = Options(batch_size=100, lease_seconds=10, poll_seconds=0.5, concurrency=16)
@@ -139,7 +141,7 @@ async def _demo(url: str, options: DemoOptions) -> int:
         report.show(report.Figures(
             members=options.members, seconds=elapsed, calls=activity.counts, applied=activity.applied,
             events=events, deliveries=deliveries, retried_to_done=retried,
-            latencies={"discord": discord.latencies, "telegram": telegram.latencies},
+            latencies={target: observer.seconds for target, observer in latency.items()},
             role_changes=Counter(c.action for c in sandbox.discord.role_changes),
             messages=len(sandbox.telegram.messages), faults=sandbox.faults.injected,
         ), checks)

@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..console import out, table
 from ..sandbox import Sandbox
+from ..vocabulary import TARGETS
 from .community import GUILD
 
 
@@ -87,7 +88,7 @@ def show(figures: Figures, checks: Checks) -> None:
         ("calls by kind", ", ".join(f"{k} {n}" for k, n in sorted(figures.calls.items()))),
         ("events", ", ".join(f"{k} {n}" for k, n in figures.events.items())),
     ]
-    for target in ("discord", "telegram"):
+    for target in TARGETS:
         statuses = {s: figures.deliveries.get((target, s), 0) for s in ("done", "failed", "dead", "pending")}
         lines.append((f"{target} deliveries", ", ".join(f"{s} {n}" for s, n in statuses.items())))
         lat = figures.latencies.get(target, [])
@@ -104,7 +105,7 @@ def show(figures: Figures, checks: Checks) -> None:
          else f"{len(checks.role_mismatches)} member(s) differ"),
         ("Telegram rank-ups", "every one told" if not checks.unsent else f"{checks.unsent} not told"),
     ]
-    table("xpsync demo", ["", ""], lines)
+    table("xpsync demo", ["", ""], lines, header=False)
     for finding in checks.drift[:10]:
         out.print(f"drift: {finding}")
     for mismatch in checks.role_mismatches[:10]:
