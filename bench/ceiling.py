@@ -32,7 +32,8 @@ async def _discord(session: aiohttp.ClientSession, base: str, token: str, role: 
         await response.read()
 
 
-async def _telegram(session: aiohttp.ClientSession, base: str, token: str, _role: tuple[str, str], account: int) -> None:
+async def _telegram(session: aiohttp.ClientSession, base: str, token: str, _role: tuple[str, str],
+                    account: int) -> None:
     async with session.post(f"{base}/bot{token}/sendMessage",
                             data={"chat_id": str(account), "text": RANK_UP}) as response:
         await response.json()

@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from xpsync.errors import XPError
-
 from xpsync.texts import period_name, say
 
 log = logging.getLogger(__name__)

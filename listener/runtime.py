@@ -111,10 +111,7 @@ class Listener:
     async def _work(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
         backoff = Backoff(0.1, 10.0)
         while not stop.is_set():
-            try:
-                await asyncio.wait_for(wake.wait(), timeout=self.options.poll_seconds)
-            except TimeoutError:
-                pass
+            await sleep_unless(wake, self.options.poll_seconds)  # woken by NOTIFY, or poll anyway
             wake.clear()
             try:
                 await self._take_up_config()
@@ -190,7 +187,7 @@ class Listener:
             async with asyncio.timeout(2), self.pool.connection() as conn:
                 released = await store.release(conn, self.owner, [d.id for d in deliveries])
             log.info("released %d claimed deliveries", released)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - best effort: the leases expire anyway
             log.info("could not release claimed deliveries (%s); their leases will expire", _first_line(exc))
 
     async def _deliver(self, delivery: Delivery, facts: Any) -> tuple[Delivery, str | None] | _Failed:
@@ -204,7 +201,7 @@ class Listener:
                 return _Failed(delivery, exc.reason, retry_after=exc.retry_after)
             except TimeoutError:
                 return _Failed(delivery, f"timed out after {self.options.guard_seconds:g}s")
-            except Exception as exc:  # noqa: BLE001 - any handler failure is a transient delivery failure
+            except Exception as exc:
                 log.exception("delivery %s (%s) failed", delivery.id, delivery.kind)
                 return _Failed(delivery, f"{type(exc).__name__}: {_first_line(exc)}")
             return delivery, ref

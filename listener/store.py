@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg import AsyncConnection, AsyncCursor, sql
+from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
+
+from xpsync.db import fetch_value
 
 from .handler import Delivery
 
@@ -51,34 +53,30 @@ async def claim(conn: Connection, target: str, owner: str, batch_size: int, leas
 
 async def ack(conn: Connection, owner: str, done: list[tuple[Delivery, str | None]]) -> int:
     """Mark delivered what we still hold the lease of (with the platform's reference); return how many."""
-    cur = await conn.execute(
-        "SELECT xp.ack_deliveries(%s, %s, %s, %s)",
+    return int(await fetch_value(
+        conn, "SELECT xp.ack_deliveries(%s, %s, %s, %s)",
         (owner, [d.id for d, _ in done], [d.attempts for d, _ in done], [ref for _, ref in done]),
-    )
-    return int(await _scalar(cur))
+    ))
 
 
 async def fail(conn: Connection, owner: str, delivery: Delivery, reason: str, *, permanent: bool,
                retry_after: float | None, mute: bool) -> str | None:
     """Record a failed attempt; return the delivery's new status (None: the lease was lost)."""
-    cur = await conn.execute(
-        "SELECT xp.fail_delivery(%s, %s, %s, %s, %s, %s, %s)",
+    status = await fetch_value(
+        conn, "SELECT xp.fail_delivery(%s, %s, %s, %s, %s, %s, %s)",
         (delivery.id, owner, delivery.attempts, reason, permanent, retry_after, mute),
     )
-    status = await _scalar(cur)
     return None if status is None else str(status)
 
 
 async def release(conn: Connection, owner: str, ids: list[int]) -> int:
     """Hand claimed deliveries back unprocessed (they are due at once); return how many."""
-    cur = await conn.execute("SELECT xp.release_deliveries(%s, %s)", (owner, ids))
-    return int(await _scalar(cur))
+    return int(await fetch_value(conn, "SELECT xp.release_deliveries(%s, %s)", (owner, ids)))
 
 
 async def rerank_batch(conn: Connection, batch_size: int) -> int:
     """Move up to `batch_size` people out of step with xp.ranks; return how many moved."""
-    cur = await conn.execute("SELECT xp.rerank_batch(%s)", (batch_size,))
-    return int(await _scalar(cur))
+    return int(await fetch_value(conn, "SELECT xp.rerank_batch(%s)", (batch_size,)))
 
 
 async def settings(conn: Connection) -> dict[str, Any]:
@@ -101,9 +99,6 @@ async def recipients(conn: Connection, people: list[int]) -> dict[int, Recipient
     """Each person's private chat, language and notice preference, for a whole batch in one query."""
     cur = await conn.execute(
         "SELECT u.id, r.* FROM unnest(%s::bigint[]) AS u(id), xp.telegram_recipient(u.id) AS r", (people,))
-    return {user_id: Recipient(chat_id, language, notify) for user_id, chat_id, language, notify in await cur.fetchall()}
+    rows = await cur.fetchall()
+    return {user_id: Recipient(chat_id, language, notify) for user_id, chat_id, language, notify in rows}
 
-
-async def _scalar(cur: AsyncCursor[Any]) -> Any:
-    row = await cur.fetchone()
-    return None if row is None else row[0]

@@ -51,7 +51,7 @@ class TelegramNotices:
 
     async def start(self) -> None:
         """Check the token (getMe); a rejected one is a ConfigError naming TELEGRAM_TOKEN."""
-        await check_token(self.bot, timeout=int(self.call_timeout))
+        await check_token(self.bot, request_timeout=int(self.call_timeout))
 
     async def close(self) -> None:
         await self.bot.session.close()

@@ -8,11 +8,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 from . import __version__
-from .db import database_url, masked
+from .db import database_url, first, masked
 from .embedded import EmbeddedServer
 from .errors import translate
 from .logs import configure as configure_logging
@@ -24,20 +25,20 @@ from .vocabulary import TARGETS
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
-def envflag(parser: argparse.ArgumentParser, flag: str, env: str, *, kind: type = str, **kwargs: object) -> None:
+def envflag(parser: argparse.ArgumentParser, flag: str, env: str, *, kind: type = str, default: Any = None,
+            help: str = "") -> None:
     """Add `flag` whose default comes from the environment variable `env`."""
     raw = os.environ.get(env)
     if kind is bool:
-        default = raw is not None and raw.strip().lower() in ("1", "true", "yes", "on")
-        parser.add_argument(flag, action="store_true", default=default, help=f"{kwargs.pop('help', '')} [env {env}]")
+        on = raw is not None and raw.strip().lower() in ("1", "true", "yes", "on")
+        parser.add_argument(flag, action="store_true", default=on, help=f"{help} [env {env}]")
         return
-    default = kwargs.pop("default", None)
     if raw is not None and raw.strip():
         try:
             default = kind(raw)
         except ValueError:
             raise ConfigError(f"{env}={raw!r} is not a valid {kind.__name__}") from None
-    parser.add_argument(flag, type=kind, default=default, help=f"{kwargs.pop('help', '')} [env {env}]", **kwargs)
+    parser.add_argument(flag, type=kind, default=default, help=f"{help} [env {env}]")
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,8 +62,8 @@ def cmd_db_psql(args: argparse.Namespace, settings: Settings) -> int:
     url = database_url(settings)
     psql = EmbeddedServer(settings.home).bin_dir / "psql"
     sys.stdout.flush()
-    os.execv(psql, [str(psql), "--no-psqlrc", "--dbname", url, *args.psql_args])
-    return 0  # not reached
+    # psql takes over this process, with our arguments
+    os.execv(psql, [str(psql), "--no-psqlrc", "--dbname", url, *args.psql_args])  # noqa: S606
 
 
 def cmd_db_stop(args: argparse.Namespace, settings: Settings) -> int:
@@ -125,7 +126,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_cleanup(args: argparse.Namespace, settings: Settings) -> int:
     with psycopg.connect(database_url(settings), autocommit=True) as conn:
-        removed = conn.execute("SELECT xp.cleanup(%s::interval)", (args.older_than,)).fetchone()[0]
+        removed = first(conn.execute("SELECT xp.cleanup(%s::interval)", (args.older_than,)).fetchone())
     print(f"removed {removed} row(s) older than {args.older_than}")
     return 0
 

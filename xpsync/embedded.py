@@ -18,6 +18,8 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 from urllib.parse import quote
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,7 @@ DATABASE = "xpsync"
 SUPERUSER = "postgres"
 
 
-def _pgserver():  # noqa: ANN202 - the module is imported lazily: it touches the filesystem at import
+def _pgserver() -> tuple[ModuleType, ModuleType]:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (systemd services, CI); pgserver copes.
         warnings.simplefilter("ignore")
@@ -48,7 +50,7 @@ class EmbeddedServer:
         _, utils = _pgserver()
         return utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION]
 
-    def _postmaster(self):  # noqa: ANN202
+    def _postmaster(self) -> Any:  # a PostmasterInfo of the wheel, or None
         _, utils = _pgserver()
         info = utils.PostmasterInfo.read_from_pgdata(self.pgdata)
         if info is None or not info.is_running():
@@ -97,20 +99,20 @@ class EmbeddedServer:
         devnull = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
         os.posix_spawn(sys.executable, args, os.environ, file_actions=devnull, setsid=True)
 
-    def _as_owner(self) -> dict[str, object]:
+    def _owner(self) -> str | None:
         # As root the server runs as the 'pgserver' system user that the wheel creates.
         if hasattr(os, "geteuid") and os.geteuid() == 0:
-            return {"user": "pgserver"}
-        return {}
+            return "pgserver"
+        return None
 
     def pg_ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603
+        return subprocess.run(  # noqa: S603 - our own arguments, no shell
             [str(self.bin_dir / "pg_ctl"), "-D", str(self.pgdata), *args],
             capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
-            **self._as_owner(),
+            user=self._owner(),
         )
 
     def stop(self) -> bool:

@@ -39,7 +39,7 @@ class XpBot(commands.Bot):
         self.pool = pool
         self.xp = Xp(pool, "discord")
         self.sync_commands = sync_commands
-        self.tree.on_error = on_app_command_error
+        self.tree.error(on_app_command_error)
 
     async def setup_hook(self) -> None:
         for cog in COGS:

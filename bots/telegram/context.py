@@ -8,8 +8,9 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject
 
-from ..api import Xp
 from xpsync.texts import pick_language
+
+from ..api import Xp
 from .errors import answer, reply_for
 
 

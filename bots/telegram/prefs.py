@@ -6,9 +6,10 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from ..api import Xp
 from xpsync.texts import say
 from xpsync.vocabulary import LANGUAGES
+
+from ..api import Xp
 from .context import sender
 
 

@@ -7,17 +7,16 @@ import asyncio
 import itertools
 from types import SimpleNamespace as NS
 
-import discord
 import pytest
 
+from tests.helpers import call, scalar
+from tests.listener.conftest import eventually
 from xpsync.bots.api import Xp
 from xpsync.bots.discord.client import XpBot
 from xpsync.bots.discord.cogs.chat import Chat
 from xpsync.bots.discord.cogs.roles import Roles
 from xpsync.bots.discord.cogs.voice import VoiceXp
 from xpsync.bots.discord.voice_tracker import VoiceTracker
-from tests.helpers import call, scalar
-from tests.listener.conftest import eventually
 from xpsync.platforms.discord_client import use_api_base
 
 _ids = itertools.count(900)

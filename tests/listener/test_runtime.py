@@ -12,10 +12,10 @@ from collections import Counter
 
 import pytest
 
-from xpsync.listener.main import serve
-from xpsync.listener.runtime import BATCHES_IN_FLIGHT, Options
 from tests.helpers import call
 from tests.listener.conftest import FAST, eventually, running, statuses, telegram_handler
+from xpsync.listener.main import serve
+from xpsync.listener.runtime import BATCHES_IN_FLIGHT, Options
 from xpsync.sandbox import SandboxThread
 from xpsync.settings import Settings
 

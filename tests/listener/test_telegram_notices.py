@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
-from xpsync.listener.pace import Pacer
 from tests.helpers import call
 from tests.listener.conftest import eventually, running, statuses, telegram_handler
+from xpsync.listener.pace import Pacer
 
 
 async def test_a_rank_up_is_told_in_the_persons_language(conn, pool, db_url, sandbox):
@@ -80,7 +81,7 @@ async def test_pacing_keeps_one_message_per_chat_per_interval():
     await asyncio.gather(*(send(chat) for chat in ["a", "a", "a", "b", "b"]))
     for chat in "ab":
         times = [t for c, t in sent if c == chat]
-        assert all(later - earlier >= 0.19 for earlier, later in zip(times, times[1:], strict=False))
+        assert all(later - earlier >= 0.19 for earlier, later in itertools.pairwise(times))
     assert len(sent) == 5
 
 

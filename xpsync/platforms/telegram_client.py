@@ -18,9 +18,9 @@ def build_bot(token: str, api_base: str) -> Bot:
     return Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_base)))
 
 
-async def check_token(bot: Bot, *, timeout: int | None = None) -> User:
+async def check_token(bot: Bot, *, request_timeout: int | None = None) -> User:
     """The bot itself (getMe); a token Telegram refuses (401) is one line naming TELEGRAM_TOKEN."""
     try:
-        return await bot.get_me(request_timeout=timeout)
+        return await bot.get_me(request_timeout=request_timeout)
     except TelegramUnauthorizedError:
         raise ConfigError(REJECTED) from None

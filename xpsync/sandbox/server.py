@@ -81,7 +81,8 @@ class Sandbox:
     async def _arrivals(self, request: web.Request) -> web.Response:
         """Control endpoint (not part of either API), for a sandbox in another process: when the
         first call about each account arrived (Telegram: chat id; Discord: member id)."""
-        platform, first = request.match_info["platform"], {}
+        platform = request.match_info["platform"]
+        first: dict[str, float] = {}
         for call in self.traffic.calls_to(platform):
             account = call.path.split("/members/")[1].split("/")[0] if platform == "discord" else None
             if account is not None:

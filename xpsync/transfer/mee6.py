@@ -24,7 +24,7 @@ class _PositionedDecoder(json.JSONDecoder):
             return obj, end
 
         self.parse_object = parse_object
-        self.scan_once = json.scanner.py_make_scanner(self)
+        self.scan_once = json.scanner.py_make_scanner(self)  # type: ignore[attr-defined]
 
 
 def read_mee6(path: Path) -> list[Row]:

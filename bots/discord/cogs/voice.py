@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import discord
+from discord.channel import VocalGuildChannel
 from discord.ext import commands, tasks
 
 from ...api import Xp
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-VoiceLike = discord.VoiceChannel | discord.StageChannel
+VoiceLike = VocalGuildChannel  # a voice or a stage channel
 
 
 def voices(channel: VoiceLike) -> list[Voice]:
@@ -75,7 +76,7 @@ class VoiceXp(commands.Cog):
         for member_id, session, seconds in self.tracker.due():
             try:
                 await self.send(member_id, session, seconds)
-            except Exception as exc:  # the next round reports the same total again
+            except Exception as exc:  # noqa: BLE001 - the next round reports the same total again
                 log.warning("voice report for %s failed: %s", member_id, exc)
 
     @tasks.loop(seconds=60)
