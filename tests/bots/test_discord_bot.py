@@ -59,6 +59,15 @@ async def test_profile_is_an_embed_with_rank_colour_and_progress(bot, sandbox, c
     assert fields["Accounts"] == "discord"
 
 
+async def test_profile_labels_speak_the_members_language(bot, sandbox, conn):
+    call(conn, "award_xp", "discord", "555", 300, "r", "k1", "Ivan")
+    reply = await slash(bot, sandbox, "profile", locale="ru")
+    fields = {f["name"]: f["value"] for f in reply.data["embeds"][0]["fields"]}
+    assert list(fields) == ["Ранг", "Опыт", "Монеты", "Прогресс", "Место", "Серия", "Достижения", "Аккаунты"]
+    assert (fields["Ранг"], fields["Опыт"]) == ("F II", "300")
+    assert fields["Прогресс"].endswith("до F III: 470 опыта")
+
+
 async def test_link_issues_a_code_telegram_redeems_and_top_shows_one_person(bot, sandbox, conn):
     call(conn, "award_xp", "telegram", "t1", 40, "r", "k1", "Ivan")
     reply = await slash(bot, sandbox, "link")
