@@ -27,14 +27,9 @@ def build_handler(target: str, settings: Settings) -> Handler[Any]:
     return TelegramNotices(settings.require_telegram_token(), settings.telegram_api_base)
 
 
-def check_token(target: str, settings: Settings) -> None:
-    """Fail before touching the database when the platform token is missing."""
-    (settings.require_discord_token if target == "discord" else settings.require_telegram_token)()
-
-
 async def serve(target: str, settings: Settings, options: Options) -> int:
     """Run the listener until SIGTERM/SIGINT (0) or until a task dies (1)."""
-    check_token(target, settings)
+    settings.require_token(target)  # fail before touching the database when the token is missing
     url = database_url(settings)
     # two batches in flight, each holding one connection at a time (LISTEN has its own)
     pool = create_pool(url, max_size=3, name=f"xpsync-listen-{target}")

@@ -97,7 +97,7 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     # the token is checked before the (slow) client import and before touching the database
-    (settings.require_discord_token if args.platform == "discord" else settings.require_telegram_token)()
+    settings.require_token(args.platform)
     if args.platform == "discord":
         from .bots.discord.client import run
     else:

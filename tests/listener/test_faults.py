@@ -1,4 +1,4 @@
-"""SPEC §13 faults: a PostgreSQL restart under load, and listeners killed again and again
+"""design.md §13 faults: a PostgreSQL restart under load, and listeners killed again and again
 while the platforms answer 429, 5xx, slowly or 403 at random. Every delivery ends done or
 failed with its reason; none is lost; the counts are printed."""
 

@@ -1,4 +1,4 @@
-"""SPEC §13: 16 concurrent clients replaying the same 10 000 keys apply each exactly once."""
+"""design.md §13: 16 concurrent clients replaying the same 10 000 keys apply each exactly once."""
 
 from __future__ import annotations
 

@@ -27,21 +27,6 @@ def test_a_csv_without_header_starts_at_line_one(tmp_path):
     assert read_csv(file) == [Row(1, "telegram", "1", 5, 0, None)]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("telegram,1,5\ntelegram,2,-3\n", "line 2: xp -3 is negative"),
-    ("telegram,1,5,true\n", "line 1: coins 'true' is not a whole number"),
-    ("mastodon,1,5\n", "line 1: unknown platform 'mastodon' (expected telegram, discord, website)"),
-    ("telegram,1,5,0,name,extra\n", "line 1: expected platform,external_id,xp[,coins][,display_name], got 6 fields"),
-    ("telegram," + "x" * 201 + ",5\n", "line 1: the account id"),
-])
-def test_the_first_bad_csv_row_is_named_by_its_line(tmp_path, content, message):
-    file = tmp_path / "bad.csv"
-    file.write_text(content, encoding="utf-8")
-    with pytest.raises(ImportFileError) as err:
-        read_csv(file)
-    assert str(err.value).startswith(f"{file} {message}")
-
-
 def test_mee6_pages_become_discord_rows_with_their_lines(tmp_path):
     file = tmp_path / "mee6.json"
     file.write_text('[{"players": [\n  {"id": "1", "xp": 50, "username": "a"},\n  {"id": 2, "xp": "7"}\n]},\n'
@@ -49,17 +34,24 @@ def test_mee6_pages_become_discord_rows_with_their_lines(tmp_path):
     assert read_mee6(file) == [Row(2, "discord", "1", 50, 0, "a"), Row(3, "discord", "2", 7, 0, None)]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ('{"players": [{"id": "1", "xp": 5},\n {"id": "2", "xp": 1.5}]}', "line 2: xp 1.5 is not a whole number"),
-    ('{"players": [{"id": "1", "xp": true}]}', "line 1: xp True is not a whole number"),
-    ('[{"players": []},\n 7]', "line 1: not a MEE6 leaderboard page"),
-    ("\n\n{", "line 3: not valid JSON"),
+@pytest.mark.parametrize(("reader", "content", "message"), [
+    (read_csv, "telegram,1,5\ntelegram,2,-3\n", "line 2: xp -3 is negative"),
+    (read_csv, "telegram,1,5,true\n", "line 1: coins 'true' is not a whole number"),
+    (read_csv, "mastodon,1,5\n", "line 1: unknown platform 'mastodon' (expected telegram, discord, website)"),
+    (read_csv, "telegram,1,5,0,name,extra\n",
+     "line 1: expected platform,external_id,xp[,coins][,display_name], got 6 fields"),
+    (read_csv, "telegram," + "x" * 201 + ",5\n", "line 1: the account id"),
+    (read_mee6, '{"players": [{"id": "1", "xp": 5},\n {"id": "2", "xp": 1.5}]}',
+     "line 2: xp 1.5 is not a whole number"),
+    (read_mee6, '{"players": [{"id": "1", "xp": true}]}', "line 1: xp True is not a whole number"),
+    (read_mee6, '[{"players": []},\n 7]', "line 1: not a MEE6 leaderboard page"),
+    (read_mee6, "\n\n{", "line 3: not valid JSON"),
 ])
-def test_the_first_bad_mee6_player_is_named_by_its_line(tmp_path, content, message):
-    file = tmp_path / "bad.json"
+def test_the_first_bad_row_is_named_by_its_line(tmp_path, reader, content, message):
+    file = tmp_path / "bad"
     file.write_text(content, encoding="utf-8")
     with pytest.raises(ImportFileError) as err:
-        read_mee6(file)
+        reader(file)
     assert str(err.value).startswith(f"{file} {message}")
 
 

@@ -52,8 +52,8 @@ def test_an_installed_wheel_finds_its_migrations_without_the_checkout(wheel, tmp
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
                    check=True, capture_output=True, timeout=300)
-    probe = ("import xpsync, xpsync.migrate as m; "
-             "print(xpsync.__file__); print(m.migrations_dir()); print(len(m.migrations()))")
+    probe = ("import xpsync, xpsync.migrate as m; found = m.migrations(); "
+             "print(xpsync.__file__); print(found[0].path); print(len(found))")
     result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={"PYTHONPATH": str(site)},
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
