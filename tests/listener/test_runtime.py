@@ -91,6 +91,7 @@ def wait_until(predicate, timeout: float) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_and_exits_zero(conn, db_url):
     with SandboxThread() as box:
         proc = listen("telegram", db_url, box)
@@ -105,6 +106,7 @@ def test_sigterm_finishes_and_exits_zero(conn, db_url):
     assert statuses(conn) == {"done": 3}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kills", [1, 3])
 def test_sigkill_mid_batch_loses_nothing(conn, db_url, kills):
     total = 40

@@ -20,6 +20,7 @@ def xpsync(*args: str, env: dict[str, str] | None = None, timeout: float = 120) 
     )
 
 
+@pytest.mark.slow
 def test_embedded_server_from_migrate_to_stop(tmp_path):
     env = {"XPSYNC_HOME": str(tmp_path / "home")}
     try:
@@ -105,6 +106,7 @@ def test_listen_with_a_rejected_token_says_so_without_showing_it(db_url):
     assert "wrong-secret-token" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("target", "variable", "line"), [
     ("discord", "DISCORD_TOKEN", "xpsync: DISCORD_TOKEN was rejected by Discord: reset it in the Developer Portal"),
     ("telegram", "TELEGRAM_TOKEN", "xpsync: TELEGRAM_TOKEN was rejected by Telegram: check it with @BotFather"),

@@ -9,8 +9,12 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.xpsync.test_cli import xpsync
 from xpsync.embedded import EmbeddedServer
+
+pytestmark = pytest.mark.slow  # whole demo runs, each in a process of its own
 
 
 def demo_dirs() -> set[str]:

@@ -9,7 +9,11 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from xpsync.embedded import EmbeddedServer
+
+pytestmark = pytest.mark.slow  # a server per test, and a SIGKILLed owner
 
 OWNER = textwrap.dedent(
     """

@@ -60,7 +60,7 @@ class DemoOptions:
 
 def run(options: DemoOptions, settings: Settings) -> int:
     # the faults are injected on purpose and counted in the summary: no line per retry
-    for name in ("listener.runtime", "discord.http"):
+    for name in (Listener.__module__, "discord.http"):
         logging.getLogger(name).setLevel(logging.ERROR)
     if settings.database_url is not None:
         raise ConfigError("xpsync demo runs on its own embedded PostgreSQL and never touches DATABASE_URL: unset it")
