@@ -62,6 +62,17 @@ def server(request: pytest.FixtureRequest) -> EmbeddedServer:
     return _server
 
 
+@pytest.fixture
+def server_home() -> Iterator[Path]:
+    """An empty directory for an embedded server of the test's own, outside pytest's basetemp: as root
+    the server makes every parent of its data world-readable, while pytest keeps its temporary root
+    private (0700) and tightens it again whenever another pytest session starts on the machine."""
+    home = Path(tempfile.mkdtemp(prefix="xpsync-test-home-"))
+    yield home
+    EmbeddedServer(home).stop()
+    shutil.rmtree(home, ignore_errors=True)
+
+
 def url_for(host: str, port: int | str, user: str, dbname: str) -> str:
     return f"postgresql://{user}@/{dbname}?host={quote(str(host), safe='/')}&port={port}"
 

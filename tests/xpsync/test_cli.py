@@ -21,8 +21,8 @@ def xpsync(*args: str, env: dict[str, str] | None = None, timeout: float = 120) 
 
 
 @pytest.mark.slow
-def test_embedded_server_from_migrate_to_stop(tmp_path):
-    env = {"XPSYNC_HOME": str(tmp_path / "home")}
+def test_embedded_server_from_migrate_to_stop(server_home):
+    env = {"XPSYNC_HOME": str(server_home / "home")}
     try:
         first = xpsync("migrate", env=env)
         assert first.returncode == 0, first.stderr
@@ -46,10 +46,10 @@ def test_embedded_server_from_migrate_to_stop(tmp_path):
 
         stop = xpsync("db", "stop", env=env)
         assert stop.stdout.strip() == "stopped"
-        assert not EmbeddedServer(tmp_path / "home").is_running()
+        assert not EmbeddedServer(server_home / "home").is_running()
         assert xpsync("db", "stop", env=env).stdout.startswith("no embedded server is running")
     finally:
-        EmbeddedServer(tmp_path / "home").stop()
+        EmbeddedServer(server_home / "home").stop()
 
 
 def test_migrate_uses_database_url_and_starts_no_server(db_url, tmp_path):
