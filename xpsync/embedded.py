@@ -10,6 +10,7 @@ SIGKILL included, so no orphaned server is left behind.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import shutil
@@ -71,15 +72,17 @@ class EmbeddedServer:
         """Start the server, or reuse the one already running; return its URL.
 
         With `watch_pid`, a detached watchdog stops the server once that process
-        has exited (and removes `home` too when `delete_on_exit`).
+        has exited (and removes `home` too when `delete_on_exit`). It is there
+        before the server is: an owner killed while initdb or the start is under
+        way leaves nothing behind either.
         """
+        if watch_pid is not None:
+            self._spawn_watchdog(watch_pid, delete_on_exit)
         if not self.is_running():
             pgserver, _ = _pgserver()
             self.home.mkdir(parents=True, exist_ok=True)
             log.info("starting embedded PostgreSQL in %s", self.pgdata)
             pgserver.get_server(self.pgdata, cleanup_mode=None)
-        if watch_pid is not None:
-            self._spawn_watchdog(watch_pid, delete_on_exit)
         self._ensure_database()
         return self.url()
 
@@ -151,15 +154,18 @@ def watch(pid: int, home: Path, delete: bool, interval: float = 0.2) -> None:
     server = EmbeddedServer(home)
     while _alive(pid):
         time.sleep(interval)
-    try:
-        server.stop()
-    finally:
-        # the owner may be removing it at the same moment: retry until it is really gone
-        for _ in range(20) if delete else ():
-            shutil.rmtree(server.home, ignore_errors=True)
-            if not server.home.exists():
-                break
-            time.sleep(0.25)
+    # An initdb or a start that the owner left under way may still be writing, or bring the server
+    # up a moment later; the owner may be removing the directory at the same time. So: stop, remove,
+    # and again, until the server is down and the directory gone (15 s at most).
+    for _ in range(60):
+        with contextlib.suppress(Exception):
+            server.stop()
+        if not delete:
+            return
+        shutil.rmtree(server.home, ignore_errors=True)
+        if not server.home.exists():
+            return
+        time.sleep(0.25)
 
 
 def main(argv: list[str] | None = None) -> None:
