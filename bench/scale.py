@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             timed(conn, "SELECT xp.profile('discord', %s)", (str(rng.randint(1, args.people)),)) for _ in range(50))
         rate, done = drain(url, conn, min(args.deliveries, args.people))
     figures = {"reconcile_s": reconcile, "top_all_ms": top_all * 1000, "top_week_ms": top_week * 1000,
-               "top_month_ms": top_month * 1000, "top_season_ms": top_season * 1000, "profile_ms": profile * 1000, "drain_per_second": rate}
+               "top_month_ms": top_month * 1000, "top_season_ms": top_season * 1000, "profile_ms": profile * 1000,
+               "drain_per_second": rate}
     show(f"scale: {args.people} people, {rows} ledger rows (loaded in {loaded:.0f} s)", [
         ("reconcile_all", f"{reconcile:.1f} s, {drift} finding(s)   (target < 60 s)"),
         ("leaderboard top 10, all time", f"{top_all * 1000:.2f} ms   (target < 5 ms)"),

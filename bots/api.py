@@ -11,7 +11,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from xpsync.errors import UnknownAccount, translate
+from xpsync.errors import translate
 
 
 class Xp:
@@ -42,11 +42,8 @@ class Xp:
         return await self._one("SELECT xp.profile(%s, %s)", platform or self.platform, external_id)
 
     async def language(self, external_id: str) -> str | None:
-        """The person's chosen language, or None for an account never seen."""
-        try:
-            return (await self.profile(external_id))["language"]
-        except UnknownAccount:
-            return None
+        """The person's chosen language, or None for an account never seen (one indexed lookup)."""
+        return await self._one("SELECT xp.language(%s, %s)", self.platform, external_id)
 
     async def leaderboard(self, period: str = "all", limit: int = 10) -> list[dict[str, Any]]:
         return await self._rows("SELECT * FROM xp.leaderboard(%s, %s)", limit, period)

@@ -46,7 +46,7 @@ class MigrationRefused(ConfigError):
 def sql_dir() -> Path:
     """sql/ of a checkout (editable install), or the copy shipped inside the package."""
     here = Path(__file__).resolve().parent
-    packaged = here / "migrations"
+    packaged = here / "sql"
     return packaged if packaged.is_dir() else here.parent / "sql"
 
 

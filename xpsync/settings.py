@@ -104,6 +104,10 @@ class Settings:
     def require_telegram_token(self) -> str:
         return _require(self.telegram_token, "TELEGRAM_TOKEN", "the Telegram bot token from @BotFather")
 
+    def require_token(self, platform: str) -> str:
+        """The token of a chat platform (discord or telegram); missing → a ConfigError naming its variable."""
+        return self.require_discord_token() if platform == "discord" else self.require_telegram_token()
+
 
 def _require(secret: Secret | None, name: str, what: str) -> str:
     if secret is None:

@@ -1,4 +1,4 @@
-"""SPEC §13: every public SQL function under hostile input raises only XP00x errors, never an
+"""design.md §13: every public SQL function under hostile input raises only XP00x errors, never an
 internal error, and never writes part of a call; balances equal ledger sums after every example."""
 
 from __future__ import annotations

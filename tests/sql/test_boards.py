@@ -1,4 +1,4 @@
-"""Seasons and the week/month/season boards (SPEC §2, §3): windows over the ledger kept as
+"""Seasons and the week/month/season boards (design.md §2, §3): windows over the ledger kept as
 per-period counters, at UTC boundaries, with deterministic ties and the asker's place."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Roles and grants (SPEC §5): xp_bot calls the bot functions and touches no table."""
+"""Roles and grants (design.md §5): xp_bot calls the bot functions and touches no table."""
 
 from __future__ import annotations
 
