@@ -17,7 +17,7 @@ from .errors import translate
 from .imports import ImportFileError
 from .logs import configure as configure_logging
 from .migrate import migrate
-from .settings import ConfigError, Settings
+from .settings import ConfigError, Settings, is_true
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -26,7 +26,7 @@ def envflag(parser: argparse.ArgumentParser, flag: str, env: str, *, kind: type 
     """Add `flag` whose default comes from the environment variable `env`."""
     raw = os.environ.get(env)
     if kind is bool:
-        default = raw is not None and raw.strip().lower() in ("1", "true", "yes", "on")
+        default = is_true(raw)
         parser.add_argument(flag, action="store_true", default=default, help=f"{kwargs.pop('help', '')} [env {env}]")
         return
     default = kwargs.pop("default", None)
