@@ -116,14 +116,17 @@ class Service:
         assert argv and argv[0] == INSTALLED_XPSYNC, f"{self.name} runs {argv[:1]}, not {INSTALLED_XPSYNC}"
         return [XPSYNC, *argv[1:]]
 
-    def environment(self, db_url: str | None = None) -> dict[str, str]:
-        """What systemd gives the process; DATABASE_URLs moved to `db_url`'s server and database."""
+    def environment(self, db_url: str | None = None, *, files: bool = True) -> dict[str, str]:
+        """What systemd gives the process; DATABASE_URLs moved to `db_url`'s server and database.
+
+        files=False: as when the environment files are missing (systemd skips a `-` file).
+        """
         env: dict[str, str] = {}
         for assignment in self.settings("Environment"):
             for word in shlex.split(assignment):
                 key, _, value = word.partition("=")
                 env[key] = value
-        for path in self.environment_files():
+        for path in self.environment_files() if files else []:
             assert path.startswith(ETC), f"{self.name} reads {path}, outside {ETC}"
             env.update(read_env_file(DEPLOY / (Path(path).name + ".example")))
         if db_url is not None:
@@ -152,9 +155,12 @@ def moved(url: str, db_url: str) -> str:
             f"&port={query['port'][0]}")
 
 
-def base_env(home: Path) -> dict[str, str]:
-    """The process environment around the unit's own: a PATH, and a home the test owns."""
-    return {"PATH": os.environ["PATH"], "HOME": str(home), "XPSYNC_HOME": str(home / "xpsync")}
+def base_env(tmp: Path) -> dict[str, str]:
+    """The process environment around the unit's own: a PATH, a home the test owns, and an
+    XPSYNC_HOME where no embedded server can ever start (it lies under a regular file)."""
+    blocker = tmp / "not-a-directory"
+    blocker.touch()
+    return {"PATH": os.environ["PATH"], "HOME": str(tmp), "XPSYNC_HOME": str(blocker / "xpsync")}
 
 
 def run(service: Service, env: dict[str, str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
