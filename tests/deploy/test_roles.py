@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.deploy.units import Service, base_env, role_of, run
+from tests.deploy.units import Service, base_env, role_of, run, start
 from tests.helpers import balances_match_ledger, call, scalar
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
@@ -128,7 +128,7 @@ def test_the_discord_listener_unit_claims_and_delivers_as_the_listener_role(conn
                           DISCORD_API_BASE=box.discord_api_base, XPSYNC_POLL_SECONDS="0.2")
         log = tmp_path / "stderr"
         with log.open("w") as stderr:
-            listener = subprocess.Popen(LISTENER.command(), env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+            listener = start(LISTENER, env, stderr)
             try:
                 wait_for(lambda: scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE status <> 'done'") == 0,
                          listener)
@@ -166,7 +166,7 @@ def test_the_telegram_bot_unit_starts_as_the_bot_role(conn, db_url, logins, tmp_
     with SandboxThread() as box, log.open("w") as stderr:
         env = environment(BOT, db_url, tmp_path, TELEGRAM_TOKEN=box.telegram.token,
                           TELEGRAM_API_BASE=box.telegram_api_base)
-        bot = subprocess.Popen(BOT.command(), env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+        bot = start(BOT, env, stderr)
         try:
             wait_for(lambda: "telegram bot @xpsync_sandbox_bot started" in log.read_text(), bot)
             assert sessions_of(conn, "xpsync-bot-telegram") == {role_of(env["DATABASE_URL"])}

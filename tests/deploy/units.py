@@ -15,11 +15,13 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy" / "systemd"
 INSTALLED_XPSYNC = "/opt/xpsync/.venv/bin/xpsync"
 ETC = "/etc/xpsync/"
 # what this checkout's `xpsync` is, standing in for /opt/xpsync/.venv/bin/xpsync
@@ -116,6 +118,10 @@ class Service:
         assert argv and argv[0] == INSTALLED_XPSYNC, f"{self.name} runs {argv[:1]}, not {INSTALLED_XPSYNC}"
         return [XPSYNC, *argv[1:]]
 
+    def confined(self) -> list[str]:
+        """The command under the unit's own system-call confinement (tests/deploy/confine.py)."""
+        return [sys.executable, "-m", "tests.deploy.confine", str(self.path), *self.command()]
+
     def environment(self, db_url: str | None = None, *, files: bool = True) -> dict[str, str]:
         """What systemd gives the process; DATABASE_URLs moved to `db_url`'s server and database.
 
@@ -164,4 +170,12 @@ def base_env(tmp: Path) -> dict[str, str]:
 
 
 def run(service: Service, env: dict[str, str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(service.command(), env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    """The unit's command, confined as the unit asks, to its end."""
+    return subprocess.run(service.confined(), env=env, cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def start(service: Service, env: dict[str, str], log: IO[str]) -> subprocess.Popen[str]:
+    """The unit's command, confined as the unit asks, in the background; its stderr to `log`."""
+    return subprocess.Popen(service.confined(), env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log,
+                            text=True)
