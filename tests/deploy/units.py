@@ -3,7 +3,7 @@
 A unit's command runs with the environment systemd would give it: its `Environment=` lines,
 then the files of its `EnvironmentFile=` lines (read from the `.example` next to the unit),
 with only the database's address swapped for the test's own database (the login role and
-password stay those of the file).
+password stay those of the file), and under the unit's own seccomp settings (confine.py).
 """
 
 from __future__ import annotations
