@@ -466,7 +466,8 @@ END
 $$;
 
 CREATE FUNCTION xp._ranks_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_bad text;
@@ -761,7 +762,8 @@ END
 $$;
 
 CREATE FUNCTION xp._role_mapping_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM xp._queue_resync(NULL, 'the rank role mapping changed');
@@ -770,7 +772,8 @@ END
 $$;
 
 CREATE FUNCTION xp._seasons_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM count(*) FROM xp._reconcile_boards(NULL, false);
@@ -785,7 +788,8 @@ CREATE FUNCTION xp._setting(p_key text) RETURNS jsonb
 $$;
 
 CREATE FUNCTION xp._settings_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM pg_notify('xp_config', 'settings');
@@ -2440,7 +2444,7 @@ REVOKE ALL ON FUNCTION xp._code_hash(code text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb) FROM PUBLIC;
 
-GRANT ALL ON TABLE xp.game_sessions TO xp_admin;
+GRANT SELECT ON TABLE xp.game_sessions TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp._game_view(g xp.game_sessions, p_xp integer, p_applied boolean) FROM PUBLIC;
 
@@ -2612,70 +2616,56 @@ REVOKE ALL ON FUNCTION xp.unlink(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_admin;
 
-GRANT ALL ON TABLE xp.accounts TO xp_admin;
+GRANT SELECT ON TABLE xp.accounts TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.accounts_id_seq TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.achievement_roles TO xp_admin;
 
-GRANT ALL ON TABLE xp.achievement_roles TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.achievements TO xp_admin;
 
-GRANT ALL ON TABLE xp.achievements TO xp_admin;
+GRANT SELECT ON TABLE xp.deliveries TO xp_admin;
 
-GRANT ALL ON TABLE xp.deliveries TO xp_admin;
+GRANT SELECT ON TABLE xp.events TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.deliveries_id_seq TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.guild_settings TO xp_admin;
 
-GRANT ALL ON TABLE xp.events TO xp_admin;
+GRANT SELECT ON TABLE xp.ledger TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.events_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.link_codes TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.game_sessions_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.merges TO xp_admin;
 
-GRANT ALL ON TABLE xp.guild_settings TO xp_admin;
+GRANT SELECT ON TABLE xp.message_log TO xp_admin;
 
-GRANT ALL ON TABLE xp.ledger TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.multipliers TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.ledger_id_seq TO xp_admin;
+GRANT USAGE ON SEQUENCE xp.multipliers_id_seq TO xp_admin;
 
-GRANT ALL ON TABLE xp.link_codes TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.quiz_questions TO xp_admin;
 
-GRANT ALL ON TABLE xp.merges TO xp_admin;
+GRANT USAGE ON SEQUENCE xp.quiz_questions_id_seq TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.merges_id_seq TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.rank_roles TO xp_admin;
 
-GRANT ALL ON TABLE xp.message_log TO xp_admin;
-
-GRANT ALL ON TABLE xp.multipliers TO xp_admin;
-
-GRANT ALL ON SEQUENCE xp.multipliers_id_seq TO xp_admin;
-
-GRANT ALL ON TABLE xp.quiz_questions TO xp_admin;
-
-GRANT ALL ON SEQUENCE xp.quiz_questions_id_seq TO xp_admin;
-
-GRANT ALL ON TABLE xp.rank_roles TO xp_admin;
-
-GRANT ALL ON TABLE xp.ranks TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.ranks TO xp_admin;
 GRANT SELECT ON TABLE xp.ranks TO xp_listener;
 
-GRANT ALL ON TABLE xp.redeem_failures TO xp_admin;
+GRANT SELECT ON TABLE xp.redeem_failures TO xp_admin;
 
-GRANT ALL ON TABLE xp.schema_functions TO xp_admin;
+GRANT SELECT ON TABLE xp.schema_functions TO xp_admin;
 
-GRANT ALL ON TABLE xp.seasons TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.seasons TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.seasons_id_seq TO xp_admin;
+GRANT USAGE ON SEQUENCE xp.seasons_id_seq TO xp_admin;
 
-GRANT ALL ON TABLE xp.settings TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.settings TO xp_admin;
 GRANT SELECT ON TABLE xp.settings TO xp_listener;
 
-GRANT ALL ON TABLE xp.user_achievements TO xp_admin;
+GRANT SELECT ON TABLE xp.user_achievements TO xp_admin;
 
-GRANT ALL ON TABLE xp.users TO xp_admin;
+GRANT SELECT ON TABLE xp.users TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.users_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.voice_sessions TO xp_admin;
 
-GRANT ALL ON TABLE xp.voice_sessions TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.wheel_prizes TO xp_admin;
 
-GRANT ALL ON TABLE xp.wheel_prizes TO xp_admin;
-
-GRANT ALL ON SEQUENCE xp.wheel_prizes_id_seq TO xp_admin;
+GRANT USAGE ON SEQUENCE xp.wheel_prizes_id_seq TO xp_admin;

@@ -8,10 +8,13 @@
 -- Changing a signature or a return type, or removing a function: sql/README.md.
 
 -- --- operator tables that the system reacts to ---------------------------------------------------
+-- A DBA edits these tables from psql as a member of xp_admin, who may call no helper: the
+-- trigger functions run as the owner (SECURITY DEFINER, search_path pinned), so that the change
+-- and what follows from it (notices, resyncs, season counters) happen together or not at all.
 
 -- Ranks must stay a ladder; a change rings xp_config 'ranks' and people follow via xp.rerank_batch.
 CREATE OR REPLACE FUNCTION xp._ranks_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_bad text;
 BEGIN
@@ -33,7 +36,7 @@ CREATE OR REPLACE TRIGGER ranks_changed AFTER INSERT OR UPDATE OR DELETE ON xp.r
     FOR EACH STATEMENT EXECUTE FUNCTION xp._ranks_changed();
 
 CREATE OR REPLACE FUNCTION xp._settings_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM pg_notify('xp_config', 'settings');
     RETURN NULL;
@@ -43,7 +46,7 @@ CREATE OR REPLACE TRIGGER settings_changed AFTER INSERT OR UPDATE OR DELETE OR T
     FOR EACH STATEMENT EXECUTE FUNCTION xp._settings_changed();
 
 CREATE OR REPLACE FUNCTION xp._role_mapping_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM xp._queue_resync(NULL, 'the rank role mapping changed');
     RETURN NULL;
