@@ -1014,6 +1014,7 @@ DECLARE
     a record;
     v_code text;
 BEGIN
+    PERFORM xp._identity_lock();
     SELECT * INTO a FROM xp._account_for(create_link_code.platform, create_link_code.external_id);
     -- one live code per account: a new one retires the old
     UPDATE xp.link_codes c SET expires_at = now()
@@ -1548,8 +1549,8 @@ BEGIN
     IF redeem_link_code.code IS NULL OR length(redeem_link_code.code) = 0 THEN
         RAISE EXCEPTION 'code must not be empty' USING ERRCODE = 'XP002';
     END IF;
-    SELECT * INTO r FROM xp._account_for(redeem_link_code.platform, redeem_link_code.external_id);
     PERFORM xp._identity_lock();
+    SELECT * INTO r FROM xp._account_for(redeem_link_code.platform, redeem_link_code.external_id);
     IF (SELECT a.redeem_locked_until FROM xp.accounts a WHERE a.id = r.acc) > now() THEN
         RAISE EXCEPTION 'account %:% may not redeem link codes until % after too many failed attempts',
             redeem_link_code.platform, redeem_link_code.external_id,

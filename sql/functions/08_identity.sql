@@ -6,7 +6,10 @@
 -- Re-applied by every `xpsync migrate` (CREATE OR REPLACE); a body lives only here.
 -- Changing a signature or a return type, or removing a function: sql/README.md.
 
--- Identity changes (redeem, unlink) are rare and run one at a time.
+-- Identity changes (a new code, redeem, unlink, forget) are rare and run one at a time. Every
+-- caller takes this lock before it locks any account or person row (the order of design.md §5:
+-- identity lock, accounts, persons by id): a redeem that locked its own account first and then
+-- waited here deadlocked with a redeem, a new code or an unlink holding it and moving that account.
 CREATE OR REPLACE FUNCTION xp._identity_lock() RETURNS void
 LANGUAGE sql AS $$
     SELECT pg_advisory_xact_lock(hashtext('xp.identity'))
@@ -108,6 +111,7 @@ DECLARE
     a record;
     v_code text;
 BEGIN
+    PERFORM xp._identity_lock();
     SELECT * INTO a FROM xp._account_for(create_link_code.platform, create_link_code.external_id);
     -- one live code per account: a new one retires the old
     UPDATE xp.link_codes c SET expires_at = now()
@@ -138,8 +142,8 @@ BEGIN
     IF redeem_link_code.code IS NULL OR length(redeem_link_code.code) = 0 THEN
         RAISE EXCEPTION 'code must not be empty' USING ERRCODE = 'XP002';
     END IF;
-    SELECT * INTO r FROM xp._account_for(redeem_link_code.platform, redeem_link_code.external_id);
     PERFORM xp._identity_lock();
+    SELECT * INTO r FROM xp._account_for(redeem_link_code.platform, redeem_link_code.external_id);
     IF (SELECT a.redeem_locked_until FROM xp.accounts a WHERE a.id = r.acc) > now() THEN
         RAISE EXCEPTION 'account %:% may not redeem link codes until % after too many failed attempts',
             redeem_link_code.platform, redeem_link_code.external_id,
