@@ -156,9 +156,9 @@ BEGIN
     INSERT INTO xp.ledger (user_id, account_id, platform, source, kind, delta, reason, idempotency_key, factor,
                            actor, imported_from)
     VALUES (p_uid, p_acc, p_platform, p_source, p_kind, v_delta, p_reason, p_key, p_factor, p_actor, p_imported_from)
-    ON CONFLICT (idempotency_key) DO NOTHING;
+    ON CONFLICT (idempotency_key, source) DO NOTHING;
     IF NOT FOUND THEN
-        RETURN xp._replay(p_uid, p_acc, p_kind, p_amount, p_key);
+        RETURN xp._replay(p_uid, p_acc, p_source, p_kind, p_amount, p_key);
     END IF;
     IF p_kind = 'xp' THEN
         SELECT * INTO p FROM xp._periods();
@@ -681,13 +681,13 @@ CREATE FUNCTION xp._refresh(r xp.award_result) RETURNS xp.award_result
       FROM xp.users u WHERE u.id = r.user_id
 $$;
 
-CREATE FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount integer, p_key text) RETURNS xp.award_result
+CREATE FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_source text, p_kind text, p_amount bigint, p_key text) RETURNS xp.award_result
     LANGUAGE plpgsql
     AS $$
 DECLARE
     l xp.ledger;
 BEGIN
-    SELECT * INTO l FROM xp.ledger WHERE idempotency_key = p_key;
+    SELECT * INTO l FROM xp.ledger WHERE idempotency_key = p_key AND source = p_source;
     IF l.kind <> p_kind
        OR l.delta <> round(p_amount * l.factor)
        OR (p_acc IS NOT NULL AND l.account_id IS DISTINCT FROM p_acc)
@@ -695,7 +695,7 @@ BEGIN
         RAISE EXCEPTION 'idempotency key % was already used for % % to another account or with another amount',
             quote_literal(left(p_key, 60)), l.delta, l.kind USING ERRCODE = 'XP004';
     END IF;
-    RETURN xp._state(l.user_id);
+    RETURN xp._state(p_uid);
 END
 $$;
 
@@ -727,7 +727,7 @@ BEGIN
         INSERT INTO xp.ledger (user_id, source, kind, delta, reason, idempotency_key)
         VALUES (p_uid, 'rank_reward', 'coins', k.reward_coins, 'rank reward: ' || k.name,
                 'rank-reward:' || p_uid || ':' || k.id)
-        ON CONFLICT (idempotency_key) DO NOTHING
+        ON CONFLICT (idempotency_key, source) DO NOTHING
         RETURNING delta INTO v_paid;
         v_reward := v_reward + coalesce(v_paid, 0);
         v_paid := NULL;
@@ -1987,6 +1987,8 @@ CREATE TABLE xp.ledger (
 
 COMMENT ON TABLE xp.ledger IS 'Append-only: every XP and coin change. Rows are re-pointed by merges, never rewritten or deleted.';
 
+COMMENT ON COLUMN xp.ledger.idempotency_key IS 'Applied once within its source: bot keys (source award) and the keys the database makes for itself never meet.';
+
 COMMENT ON COLUMN xp.ledger.source IS 'What wrote the row: award (award_xp/award_coins), daily, message, voice, game, achievement, rank_reward, admin (xp.adjust) or import (xp.import_xp).';
 
 COMMENT ON COLUMN xp.ledger.imported_from IS 'For source = import: the import source (e.g. mee6:GUILD); earlier imports of the same source are summed by it.';
@@ -2278,7 +2280,7 @@ ALTER TABLE ONLY xp.guild_settings
     ADD CONSTRAINT guild_settings_pkey PRIMARY KEY (guild_id);
 
 ALTER TABLE ONLY xp.ledger
-    ADD CONSTRAINT ledger_idempotency_key_key UNIQUE (idempotency_key);
+    ADD CONSTRAINT ledger_idempotency_key_source_key UNIQUE (idempotency_key, source);
 
 ALTER TABLE ONLY xp.ledger
     ADD CONSTRAINT ledger_pkey PRIMARY KEY (id);
@@ -2485,7 +2487,7 @@ REVOKE ALL ON FUNCTION xp._redeem_failed(p_acc bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._refresh(r xp.award_result) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount integer, p_key text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_source text, p_kind text, p_amount bigint, p_key text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._rerank(p_uid bigint, p_old_rank integer) FROM PUBLIC;
 

@@ -36,7 +36,7 @@ BEGIN
         INSERT INTO xp.ledger (user_id, source, kind, delta, reason, idempotency_key)
         VALUES (p_uid, 'rank_reward', 'coins', k.reward_coins, 'rank reward: ' || k.name,
                 'rank-reward:' || p_uid || ':' || k.id)
-        ON CONFLICT (idempotency_key) DO NOTHING
+        ON CONFLICT (idempotency_key, source) DO NOTHING
         RETURNING delta INTO v_paid;
         v_reward := v_reward + coalesce(v_paid, 0);
         v_paid := NULL;
@@ -61,15 +61,18 @@ BEGIN
 END
 $$;
 
--- A key seen before: the same award again is a no-op that returns the current
--- state; the same key for another account, kind or amount is XP004.
-CREATE OR REPLACE FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount int, p_key text)
+-- A key seen before (within the writer's namespace, xp.ledger.source): the same
+-- award again is a no-op that returns the current state of the caller's person
+-- (who may have left the person it was paid to: an unlinked account); the same
+-- key for another account, kind or amount is XP004.
+CREATE OR REPLACE FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_source text, p_kind text, p_amount bigint,
+                                      p_key text)
 RETURNS xp.award_result
 LANGUAGE plpgsql AS $$
 DECLARE
     l xp.ledger;
 BEGIN
-    SELECT * INTO l FROM xp.ledger WHERE idempotency_key = p_key;
+    SELECT * INTO l FROM xp.ledger WHERE idempotency_key = p_key AND source = p_source;
     IF l.kind <> p_kind
        OR l.delta <> round(p_amount * l.factor)
        OR (p_acc IS NOT NULL AND l.account_id IS DISTINCT FROM p_acc)
@@ -77,7 +80,7 @@ BEGIN
         RAISE EXCEPTION 'idempotency key % was already used for % % to another account or with another amount',
             quote_literal(left(p_key, 60)), l.delta, l.kind USING ERRCODE = 'XP004';
     END IF;
-    RETURN xp._state(l.user_id);
+    RETURN xp._state(p_uid);
 END
 $$;
 
@@ -114,9 +117,9 @@ BEGIN
     INSERT INTO xp.ledger (user_id, account_id, platform, source, kind, delta, reason, idempotency_key, factor,
                            actor, imported_from)
     VALUES (p_uid, p_acc, p_platform, p_source, p_kind, v_delta, p_reason, p_key, p_factor, p_actor, p_imported_from)
-    ON CONFLICT (idempotency_key) DO NOTHING;
+    ON CONFLICT (idempotency_key, source) DO NOTHING;
     IF NOT FOUND THEN
-        RETURN xp._replay(p_uid, p_acc, p_kind, p_amount, p_key);
+        RETURN xp._replay(p_uid, p_acc, p_source, p_kind, p_amount, p_key);
     END IF;
     IF p_kind = 'xp' THEN
         SELECT * INTO p FROM xp._periods();
