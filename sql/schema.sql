@@ -194,6 +194,16 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._check_flag(value boolean, what text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '% must be true or false, not NULL', what USING ERRCODE = 'XP002';
+    END IF;
+END
+$$;
+
 CREATE FUNCTION xp._check_platform(platform text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -1076,6 +1086,8 @@ DECLARE
     v_status text;
     v_delay double precision;
 BEGIN
+    PERFORM xp._check_flag(fail_delivery.permanent, 'permanent');
+    PERFORM xp._check_flag(fail_delivery.mute_person, 'mute_person');
     IF fail_delivery.retry_after NOT BETWEEN 0 AND 86400 THEN  -- also NaN and infinity
         RAISE EXCEPTION 'retry_after % is invalid: it must be between 0 and 86400 seconds', fail_delivery.retry_after
             USING ERRCODE = 'XP002';
@@ -1134,7 +1146,13 @@ BEGIN
     DELETE FROM xp.redeem_failures f WHERE f.account_id = ANY (v_accounts);
     DELETE FROM xp.deliveries d WHERE d.user_id = forget_person.user_id AND d.status = 'pending';
     DELETE FROM xp.accounts a WHERE a.user_id = forget_person.user_id;
-    -- the ledger stays (numbers only): balances, boards and audits keep adding up
+    -- the ledger stays (numbers only): balances, boards and audits keep adding up, but no key or
+    -- reason keeps a platform id (message and voice keys hold chat, message and session ids; the
+    -- keys and reasons of bots and admins may hold anything)
+    UPDATE xp.ledger l
+       SET idempotency_key = 'forgotten:' || l.id,
+           reason = CASE WHEN l.source IN ('award', 'admin') THEN 'forgotten' ELSE l.reason END
+     WHERE l.user_id = forget_person.user_id;
     UPDATE xp.users u SET display_name = NULL, notify = false, forgotten_at = now()
      WHERE u.id = forget_person.user_id;
 END
@@ -1282,11 +1300,14 @@ BEGIN
     IF g.status <> 'active' THEN
         RETURN xp._game_view(g, 0, false);  -- an answer after the end (a double tap): nothing more
     END IF;
-    IF play_game.move IS NULL OR play_game.move !~ '^\s*\d{1,3}\s*$' THEN
+    -- ASCII digits between any kind of space (a phone's keyboard may send a no-break space, which
+    -- \s leaves out in some locales, or a zero-width one)
+    IF play_game.move IS NULL
+       OR play_game.move !~ '^[\s\u00a0\u2007\u202f\u200b\ufeff]*[0-9]{1,3}[\s\u00a0\u2007\u202f\u200b\ufeff]*$' THEN
         RAISE EXCEPTION 'move % is not a number', coalesce(quote_literal(left(play_game.move, 40)), 'NULL')
             USING ERRCODE = 'XP002';
     END IF;
-    v_guess := trim(play_game.move)::int;
+    v_guess := substring(play_game.move FROM '[0-9]{1,3}')::int;
     IF g.game = 'guess' THEN
         IF v_guess NOT BETWEEN 1 AND 100 THEN
             RAISE EXCEPTION 'guess % is out of range: the number is between 1 and 100', v_guess USING ERRCODE = 'XP002';
@@ -1407,9 +1428,10 @@ CREATE FUNCTION xp.reconcile_all(dry_run boolean DEFAULT false) RETURNS TABLE(us
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    RETURN QUERY SELECT * FROM xp._reconcile(NULL, coalesce(reconcile_all.dry_run, false));
-    RETURN QUERY SELECT * FROM xp._reconcile_boards(NULL, coalesce(reconcile_all.dry_run, false));
-    RETURN QUERY SELECT * FROM xp._reconcile_achievements(NULL, coalesce(reconcile_all.dry_run, false));
+    PERFORM xp._check_flag(reconcile_all.dry_run, 'dry_run');
+    RETURN QUERY SELECT * FROM xp._reconcile(NULL, reconcile_all.dry_run);
+    RETURN QUERY SELECT * FROM xp._reconcile_boards(NULL, reconcile_all.dry_run);
+    RETURN QUERY SELECT * FROM xp._reconcile_achievements(NULL, reconcile_all.dry_run);
 END
 $$;
 
@@ -1420,13 +1442,14 @@ CREATE FUNCTION xp.reconcile_user(uid bigint, dry_run boolean DEFAULT false) RET
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    PERFORM xp._check_flag(reconcile_user.dry_run, 'dry_run');
     IF NOT EXISTS (SELECT 1 FROM xp.users u WHERE u.id = reconcile_user.uid) THEN
         RAISE EXCEPTION 'unknown person %', coalesce(reconcile_user.uid::text, 'NULL') USING ERRCODE = 'XP001';
     END IF;
-    RETURN QUERY SELECT * FROM xp._reconcile(ARRAY[reconcile_user.uid], coalesce(reconcile_user.dry_run, false));
-    RETURN QUERY SELECT * FROM xp._reconcile_boards(ARRAY[reconcile_user.uid], coalesce(reconcile_user.dry_run, false));
+    RETURN QUERY SELECT * FROM xp._reconcile(ARRAY[reconcile_user.uid], reconcile_user.dry_run);
+    RETURN QUERY SELECT * FROM xp._reconcile_boards(ARRAY[reconcile_user.uid], reconcile_user.dry_run);
     RETURN QUERY SELECT * FROM xp._reconcile_achievements(ARRAY[reconcile_user.uid],
-                                                          coalesce(reconcile_user.dry_run, false));
+                                                          reconcile_user.dry_run);
 END
 $$;
 
@@ -1441,6 +1464,7 @@ DECLARE
     s jsonb;
     v_min int;
     v_max int;
+    v_key text;
     r xp.award_result;
 BEGIN
     IF record_message.length IS NULL OR record_message.length < 0 THEN
@@ -1462,11 +1486,14 @@ BEGIN
        OR (s -> 'message.ignored_chats') ? (record_message.platform || ':' || record_message.chat_id) THEN
         RETURN xp._state(a.uid);
     END IF;
+    v_key := 'msg:' || record_message.platform || ':' || record_message.chat_id || ':' || record_message.message_id;
     UPDATE xp.users u
        SET last_message_at = now(), messages = u.messages + 1
      WHERE u.id = a.uid
        AND (u.last_message_at IS NULL
-            OR u.last_message_at <= now() - make_interval(secs => (s ->> 'message.cooldown_seconds')::int));
+            OR u.last_message_at <= now() - make_interval(secs => (s ->> 'message.cooldown_seconds')::int))
+       -- counted before its id left xp.message_log (cleanup): counted once, ever
+       AND NOT EXISTS (SELECT 1 FROM xp.ledger l WHERE l.idempotency_key = v_key AND l.source = 'message');
     IF NOT FOUND THEN
         RETURN xp._state(a.uid);  -- inside the cooldown, whichever platform the last one came from
     END IF;
@@ -1474,8 +1501,7 @@ BEGIN
     v_max := (s ->> 'message.xp_max')::int;
     r := xp._apply(a.uid, a.acc, record_message.platform, 'message', 'xp',
                    v_min + floor(random() * (v_max - v_min + 1))::int,
-                   'message', 'msg:' || record_message.platform || ':' || record_message.chat_id || ':'
-                              || record_message.message_id,
+                   'message', v_key,
                    xp._multiplier(record_message.platform, record_message.chat_id), NULL,
                    record_message.display_name);
     IF xp._achieve(a.uid, '{messages}') > 0 THEN
@@ -2381,7 +2407,7 @@ CREATE TRIGGER guild_settings_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCA
 
 CREATE TRIGGER ledger_no_delete BEFORE DELETE ON xp.ledger FOR EACH ROW EXECUTE FUNCTION xp._ledger_append_only();
 
-CREATE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger FOR EACH ROW WHEN (((old.id IS DISTINCT FROM new.id) OR (old.account_id IS DISTINCT FROM new.account_id) OR (old.platform IS DISTINCT FROM new.platform) OR (old.kind IS DISTINCT FROM new.kind) OR (old.delta IS DISTINCT FROM new.delta) OR (old.reason IS DISTINCT FROM new.reason) OR (old.idempotency_key IS DISTINCT FROM new.idempotency_key) OR (old.factor IS DISTINCT FROM new.factor) OR (old.actor IS DISTINCT FROM new.actor) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.source IS DISTINCT FROM new.source) OR (old.imported_from IS DISTINCT FROM new.imported_from))) EXECUTE FUNCTION xp._ledger_append_only();
+CREATE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger FOR EACH ROW WHEN (((old.id IS DISTINCT FROM new.id) OR (old.account_id IS DISTINCT FROM new.account_id) OR (old.platform IS DISTINCT FROM new.platform) OR (old.kind IS DISTINCT FROM new.kind) OR (old.delta IS DISTINCT FROM new.delta) OR ((old.reason IS DISTINCT FROM new.reason) AND (new.reason IS DISTINCT FROM 'forgotten'::text)) OR ((old.idempotency_key IS DISTINCT FROM new.idempotency_key) AND (new.idempotency_key IS DISTINCT FROM ('forgotten:'::text || old.id))) OR (old.factor IS DISTINCT FROM new.factor) OR (old.actor IS DISTINCT FROM new.actor) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.source IS DISTINCT FROM new.source) OR (old.imported_from IS DISTINCT FROM new.imported_from))) EXECUTE FUNCTION xp._ledger_append_only();
 
 CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON xp.ledger FOR EACH STATEMENT EXECUTE FUNCTION xp._ledger_append_only();
 
@@ -2438,6 +2464,8 @@ REVOKE ALL ON FUNCTION xp._account_for(p_platform text, p_external_id text, p_di
 REVOKE ALL ON FUNCTION xp._achieve(p_uid bigint, p_criteria text[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text, p_imported_from text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._check_flag(value boolean, what text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._check_platform(platform text) FROM PUBLIC;
 

@@ -163,7 +163,9 @@ LANGUAGE sql STABLE AS $$
       FROM xp.users u WHERE u.id = r.user_id
 $$;
 
--- The ledger is append-only: rows may only be re-pointed to another person (merges).
+-- The ledger is append-only: rows may only be re-pointed to another person (merges), or lose
+-- what identifies a forgotten person (xp.forget_person: the key becomes 'forgotten:' || id, a
+-- reason written by a bot or an admin becomes 'forgotten'); the numbers never change.
 CREATE OR REPLACE FUNCTION xp._ledger_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -173,11 +175,15 @@ END
 $$;
 CREATE OR REPLACE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger
     FOR EACH ROW
-    -- any column but user_id; one OR per column, which a dump reloads as written
+    -- any column but user_id, key and reason, and those two only to their forgotten form;
+    -- one OR per column, which a dump reloads as written
     WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.account_id IS DISTINCT FROM NEW.account_id
           OR OLD.platform IS DISTINCT FROM NEW.platform OR OLD.kind IS DISTINCT FROM NEW.kind
-          OR OLD.delta IS DISTINCT FROM NEW.delta OR OLD.reason IS DISTINCT FROM NEW.reason
-          OR OLD.idempotency_key IS DISTINCT FROM NEW.idempotency_key OR OLD.factor IS DISTINCT FROM NEW.factor
+          OR OLD.delta IS DISTINCT FROM NEW.delta
+          OR (OLD.reason IS DISTINCT FROM NEW.reason AND NEW.reason IS DISTINCT FROM 'forgotten')
+          OR (OLD.idempotency_key IS DISTINCT FROM NEW.idempotency_key
+              AND NEW.idempotency_key IS DISTINCT FROM 'forgotten:' || OLD.id)
+          OR OLD.factor IS DISTINCT FROM NEW.factor
           OR OLD.actor IS DISTINCT FROM NEW.actor OR OLD.created_at IS DISTINCT FROM NEW.created_at
           OR OLD.source IS DISTINCT FROM NEW.source OR OLD.imported_from IS DISTINCT FROM NEW.imported_from)
     EXECUTE FUNCTION xp._ledger_append_only();

@@ -65,6 +65,7 @@ DECLARE
     s jsonb;
     v_min int;
     v_max int;
+    v_key text;
     r xp.award_result;
 BEGIN
     IF record_message.length IS NULL OR record_message.length < 0 THEN
@@ -86,11 +87,14 @@ BEGIN
        OR (s -> 'message.ignored_chats') ? (record_message.platform || ':' || record_message.chat_id) THEN
         RETURN xp._state(a.uid);
     END IF;
+    v_key := 'msg:' || record_message.platform || ':' || record_message.chat_id || ':' || record_message.message_id;
     UPDATE xp.users u
        SET last_message_at = now(), messages = u.messages + 1
      WHERE u.id = a.uid
        AND (u.last_message_at IS NULL
-            OR u.last_message_at <= now() - make_interval(secs => (s ->> 'message.cooldown_seconds')::int));
+            OR u.last_message_at <= now() - make_interval(secs => (s ->> 'message.cooldown_seconds')::int))
+       -- counted before its id left xp.message_log (cleanup): counted once, ever
+       AND NOT EXISTS (SELECT 1 FROM xp.ledger l WHERE l.idempotency_key = v_key AND l.source = 'message');
     IF NOT FOUND THEN
         RETURN xp._state(a.uid);  -- inside the cooldown, whichever platform the last one came from
     END IF;
@@ -98,8 +102,7 @@ BEGIN
     v_max := (s ->> 'message.xp_max')::int;
     r := xp._apply(a.uid, a.acc, record_message.platform, 'message', 'xp',
                    v_min + floor(random() * (v_max - v_min + 1))::int,
-                   'message', 'msg:' || record_message.platform || ':' || record_message.chat_id || ':'
-                              || record_message.message_id,
+                   'message', v_key,
                    xp._multiplier(record_message.platform, record_message.chat_id), NULL,
                    record_message.display_name);
     IF xp._achieve(a.uid, '{messages}') > 0 THEN

@@ -130,11 +130,14 @@ BEGIN
     IF g.status <> 'active' THEN
         RETURN xp._game_view(g, 0, false);  -- an answer after the end (a double tap): nothing more
     END IF;
-    IF play_game.move IS NULL OR play_game.move !~ '^\s*\d{1,3}\s*$' THEN
+    -- ASCII digits between any kind of space (a phone's keyboard may send a no-break space, which
+    -- \s leaves out in some locales, or a zero-width one)
+    IF play_game.move IS NULL
+       OR play_game.move !~ '^[\s\u00a0\u2007\u202f\u200b\ufeff]*[0-9]{1,3}[\s\u00a0\u2007\u202f\u200b\ufeff]*$' THEN
         RAISE EXCEPTION 'move % is not a number', coalesce(quote_literal(left(play_game.move, 40)), 'NULL')
             USING ERRCODE = 'XP002';
     END IF;
-    v_guess := trim(play_game.move)::int;
+    v_guess := substring(play_game.move FROM '[0-9]{1,3}')::int;
     IF g.game = 'guess' THEN
         IF v_guess NOT BETWEEN 1 AND 100 THEN
             RAISE EXCEPTION 'guess % is out of range: the number is between 1 and 100', v_guess USING ERRCODE = 'XP002';

@@ -281,13 +281,14 @@ CREATE OR REPLACE FUNCTION xp.reconcile_user(uid bigint, dry_run boolean DEFAULT
 RETURNS TABLE (user_id bigint, check_name text, expected text, actual text, fixed boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    PERFORM xp._check_flag(reconcile_user.dry_run, 'dry_run');
     IF NOT EXISTS (SELECT 1 FROM xp.users u WHERE u.id = reconcile_user.uid) THEN
         RAISE EXCEPTION 'unknown person %', coalesce(reconcile_user.uid::text, 'NULL') USING ERRCODE = 'XP001';
     END IF;
-    RETURN QUERY SELECT * FROM xp._reconcile(ARRAY[reconcile_user.uid], coalesce(reconcile_user.dry_run, false));
-    RETURN QUERY SELECT * FROM xp._reconcile_boards(ARRAY[reconcile_user.uid], coalesce(reconcile_user.dry_run, false));
+    RETURN QUERY SELECT * FROM xp._reconcile(ARRAY[reconcile_user.uid], reconcile_user.dry_run);
+    RETURN QUERY SELECT * FROM xp._reconcile_boards(ARRAY[reconcile_user.uid], reconcile_user.dry_run);
     RETURN QUERY SELECT * FROM xp._reconcile_achievements(ARRAY[reconcile_user.uid],
-                                                          coalesce(reconcile_user.dry_run, false));
+                                                          reconcile_user.dry_run);
 END
 $$;
 COMMENT ON FUNCTION xp.reconcile_user(bigint, boolean) IS
@@ -297,9 +298,10 @@ CREATE OR REPLACE FUNCTION xp.reconcile_all(dry_run boolean DEFAULT false)
 RETURNS TABLE (user_id bigint, check_name text, expected text, actual text, fixed boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    RETURN QUERY SELECT * FROM xp._reconcile(NULL, coalesce(reconcile_all.dry_run, false));
-    RETURN QUERY SELECT * FROM xp._reconcile_boards(NULL, coalesce(reconcile_all.dry_run, false));
-    RETURN QUERY SELECT * FROM xp._reconcile_achievements(NULL, coalesce(reconcile_all.dry_run, false));
+    PERFORM xp._check_flag(reconcile_all.dry_run, 'dry_run');
+    RETURN QUERY SELECT * FROM xp._reconcile(NULL, reconcile_all.dry_run);
+    RETURN QUERY SELECT * FROM xp._reconcile_boards(NULL, reconcile_all.dry_run);
+    RETURN QUERY SELECT * FROM xp._reconcile_achievements(NULL, reconcile_all.dry_run);
 END
 $$;
 COMMENT ON FUNCTION xp.reconcile_all(boolean) IS
@@ -406,7 +408,13 @@ BEGIN
     DELETE FROM xp.redeem_failures f WHERE f.account_id = ANY (v_accounts);
     DELETE FROM xp.deliveries d WHERE d.user_id = forget_person.user_id AND d.status = 'pending';
     DELETE FROM xp.accounts a WHERE a.user_id = forget_person.user_id;
-    -- the ledger stays (numbers only): balances, boards and audits keep adding up
+    -- the ledger stays (numbers only): balances, boards and audits keep adding up, but no key or
+    -- reason keeps a platform id (message and voice keys hold chat, message and session ids; the
+    -- keys and reasons of bots and admins may hold anything)
+    UPDATE xp.ledger l
+       SET idempotency_key = 'forgotten:' || l.id,
+           reason = CASE WHEN l.source IN ('award', 'admin') THEN 'forgotten' ELSE l.reason END
+     WHERE l.user_id = forget_person.user_id;
     UPDATE xp.users u SET display_name = NULL, notify = false, forgotten_at = now()
      WHERE u.id = forget_person.user_id;
 END

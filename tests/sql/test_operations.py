@@ -103,6 +103,18 @@ def test_reconcile_user_looks_at_one_person_only(conn):
     assert err.value.sqlstate == "XP001"
 
 
+@pytest.mark.parametrize("statement", [
+    "SELECT * FROM xp.reconcile_all(NULL)", "SELECT * FROM xp.reconcile_user(1, NULL)",
+])
+def test_a_null_dry_run_flag_is_xp002_and_fixes_nothing(conn, statement):
+    person(conn, "telegram", "1", 300)
+    conn.execute("UPDATE xp.users SET xp = 1")
+    with pytest.raises(psycopg.Error) as err:
+        conn.execute(statement)
+    assert err.value.sqlstate == "XP002" and "dry_run" in err.value.diag.message_primary
+    assert scalar(conn, "SELECT xp FROM xp.users") == 1
+
+
 # --- operator tables -----------------------------------------------------------------------------
 
 
@@ -197,6 +209,25 @@ def test_forget_person_removes_every_trace_of_identity_but_keeps_the_numbers(con
     assert err.value.sqlstate == "XP001"
     # the platform ids may come back: as new people with nothing
     assert call(conn, "award_xp", "telegram", "t1", 5, "r", "again")["xp"] == 5
+
+
+def test_forget_person_leaves_no_platform_id_in_ledger_keys_or_reasons(conn):
+    conn.execute("UPDATE xp.settings SET value = '0' WHERE key = 'message.cooldown_seconds'")
+    call(conn, "award_xp", "telegram", "123456789", 300, "welcome @ivan_petrov 123456789", "tg:123456789:welcome")
+    call(conn, "record_message", "telegram", "123456789", "-100987654321", "4242", 10)
+    code = scalar(conn, "SELECT xp.create_link_code('telegram', '123456789')")
+    conn.execute("SELECT xp.redeem_link_code('discord', '555000111222333444', %s)", (code,))
+    call(conn, "record_voice", "discord", "555000111222333444", "555000111222333444:2024-01-01T10:00", 120)
+    uid = scalar(conn, "SELECT user_id FROM xp.accounts WHERE platform = 'telegram'")
+    call(conn, "adjust", uid, "coins", 5, "apology to @ivan_petrov", "alice")
+    totals = conn.execute("SELECT kind, sum(delta) AS n FROM xp.ledger GROUP BY 1 ORDER BY 1").fetchall()
+    conn.execute("SELECT xp.forget_person(%s)", (uid,))
+    leaks = conn.execute(
+        "SELECT idempotency_key, reason FROM xp.ledger WHERE idempotency_key ~ '123456789|555000111|987654321|4242'"
+        " OR reason ~ '123456789|ivan|555000111'").fetchall()
+    assert leaks == []
+    assert conn.execute("SELECT kind, sum(delta) AS n FROM xp.ledger GROUP BY 1 ORDER BY 1").fetchall() == totals
+    assert_consistent(conn)
 
 
 @pytest.mark.parametrize("statement", [
