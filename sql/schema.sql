@@ -103,6 +103,8 @@ CREATE FUNCTION xp._achieve(p_uid bigint, p_criteria text[] DEFAULT NULL::text[]
 DECLARE
     d record;
     n int := 0;
+    v_family bigint;
+    v_pays boolean;
 BEGIN
     FOR d IN
         SELECT a.* FROM xp._progress(ARRAY[p_uid]) p
@@ -114,10 +116,14 @@ BEGIN
         INSERT INTO xp.user_achievements (user_id, code) VALUES (p_uid, d.code) ON CONFLICT DO NOTHING;
         CONTINUE WHEN NOT FOUND;
         n := n + 1;
+        v_family := coalesce(v_family, xp._family(p_uid));
+        v_pays := xp._family_pays(v_family, 'achievement:' || d.code);
         PERFORM xp._emit(p_uid, 'achievement_unlocked',
                          jsonb_build_object('code', d.code, 'name', d.name, 'emoji', d.emoji,
                                             'translations', d.translations,
-                                            'reward_xp', d.reward_xp, 'reward_coins', d.reward_coins));
+                                            'reward_xp', CASE WHEN v_pays THEN d.reward_xp ELSE 0 END,
+                                            'reward_coins', CASE WHEN v_pays THEN d.reward_coins ELSE 0 END));
+        CONTINUE WHEN NOT v_pays;
         IF d.reward_xp > 0 THEN
             PERFORM xp._apply(p_uid, NULL, NULL, 'achievement', 'xp', d.reward_xp, 'achievement: ' || d.name,
                               'achievement:' || p_uid || ':' || d.code || ':xp');
@@ -253,6 +259,22 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._family(p_uid bigint) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(u.family, u.id) FROM xp.users u WHERE u.id = p_uid
+$$;
+
+CREATE FUNCTION xp._family_pays(p_family bigint, p_reward text, p_day date DEFAULT NULL::date) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO xp.family_rewards (family, reward, day) VALUES (p_family, p_reward, p_day)
+    ON CONFLICT DO NOTHING;
+    RETURN FOUND;
+END
+$$;
+
 CREATE TABLE xp.game_sessions (
     id bigint NOT NULL,
     account_id bigint NOT NULL,
@@ -336,10 +358,27 @@ DECLARE
     t xp.users;
     p record;
     v_both boolean;
+    v_into_family bigint;
+    v_from_family bigint;
 BEGIN
     UPDATE xp.accounts SET user_id = p_into, linked_at = now() WHERE user_id = p_from;
     UPDATE xp.accounts SET linked_at = now() WHERE user_id = p_into AND linked_at IS NULL;
-    PERFORM 1 FROM xp.users WHERE id IN (p_into, p_from) ORDER BY id FOR UPDATE;
+    -- families change only under the identity lock, which the caller holds
+    v_into_family := xp._family(p_into);
+    v_from_family := xp._family(p_from);
+    PERFORM 1 FROM xp.users
+     WHERE id IN (p_into, p_from)
+        OR (v_from_family <> v_into_family AND (id = v_from_family OR family = v_from_family)
+            AND coalesce(family, id) = v_from_family)
+     ORDER BY id FOR UPDATE;
+    IF v_from_family <> v_into_family THEN
+        UPDATE xp.users SET family = v_into_family
+         WHERE (id = v_from_family OR family = v_from_family) AND coalesce(family, id) = v_from_family;
+        INSERT INTO xp.family_rewards (family, reward, day, paid_at)
+        SELECT v_into_family, r.reward, r.day, r.paid_at FROM xp.family_rewards r WHERE r.family = v_from_family
+        ON CONFLICT DO NOTHING;
+        DELETE FROM xp.family_rewards r WHERE r.family = v_from_family;
+    END IF;
     SELECT * INTO f FROM xp.users WHERE id = p_from;
     SELECT * INTO t FROM xp.users WHERE id = p_into;
     SELECT * INTO p FROM xp._periods();
@@ -716,6 +755,7 @@ DECLARE
     v_xp bigint;
     v_coins bigint;
     v_rewarded int;
+    v_family bigint;
     v_new int;
     v_floor bigint;
     v_ceil bigint;
@@ -724,7 +764,8 @@ DECLARE
     k record;
     v_result xp.award_result;
 BEGIN
-    SELECT u.xp, u.rewarded_rank INTO v_xp, v_rewarded FROM xp.users u WHERE u.id = p_uid;
+    SELECT u.xp, u.rewarded_rank, coalesce(u.family, u.id) INTO v_xp, v_rewarded, v_family
+      FROM xp.users u WHERE u.id = p_uid;
     SELECT r.id, r.min_xp, (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
       INTO v_new, v_floor, v_ceil
       FROM xp.ranks r
@@ -732,8 +773,9 @@ BEGIN
      ORDER BY r.min_xp DESC
      LIMIT 1;
     FOR k IN SELECT r.id, r.name, r.reward_coins FROM xp.ranks r
-              WHERE r.id > v_rewarded AND r.id <= v_new AND r.reward_coins > 0
+              WHERE r.id > v_rewarded AND r.id <= v_new AND r.min_xp > 0
               ORDER BY r.id LOOP
+        CONTINUE WHEN NOT xp._family_pays(v_family, 'rank:' || k.id) OR k.reward_coins = 0;
         INSERT INTO xp.ledger (user_id, source, kind, delta, reason, idempotency_key)
         VALUES (p_uid, 'rank_reward', 'coins', k.reward_coins, 'rank reward: ' || k.name,
                 'rank-reward:' || p_uid || ':' || k.id)
@@ -905,23 +947,26 @@ DECLARE
     v_today date := (now() AT TIME ZONE 'UTC')::date;
     v_next timestamptz := (((now() AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC');
     v_streak int;
+    v_last date;
+    v_family bigint;
     v_xp int;
     v_coins int;
     v_factor numeric;
     r xp.award_result;
 BEGIN
     SELECT * INTO a FROM xp._account_for(claim_daily.platform, claim_daily.external_id, claim_daily.display_name);
-    -- the claim belongs to the person, so it binds every account they hold today
-    UPDATE xp.users u
-       SET streak = CASE WHEN u.last_daily = v_today - 1 THEN u.streak + 1 ELSE 1 END,
-           last_daily = v_today
-     WHERE u.id = a.uid AND (u.last_daily IS NULL OR u.last_daily < v_today)
-    RETURNING u.streak INTO v_streak;
-    IF NOT FOUND THEN
+    -- the claim belongs to the person's family (everyone who ever shared an account with them),
+    -- so it binds every account any of them holds today
+    SELECT u.last_daily, coalesce(u.family, u.id) INTO v_last, v_family FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
+    IF coalesce(v_last >= v_today, false) OR NOT xp._family_pays(v_family, 'daily', v_today) THEN
         r := xp._state(a.uid);
         RETURN ROW(r.user_id, r.xp, r.coins, r.old_rank, r.new_rank, false, 0, false,
                    (SELECT u.streak FROM xp.users u WHERE u.id = a.uid), 0, 0, v_next)::xp.daily_result;
     END IF;
+    UPDATE xp.users u
+       SET streak = CASE WHEN u.last_daily = v_today - 1 THEN u.streak + 1 ELSE 1 END, last_daily = v_today
+     WHERE u.id = a.uid
+    RETURNING u.streak INTO v_streak;
     v_xp := xp._setting('daily.xp')::int;
     v_coins := xp._setting('daily.coins')::int
              + xp._setting('daily.streak_bonus_coins')::int
@@ -1010,11 +1055,15 @@ BEGIN
     v_total := v_total + v_rows;
     DELETE FROM xp.link_codes c WHERE c.expires_at < v_cutoff;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_total := v_total + v_rows;
+    -- a day's claim or spin long over can never be claimed again; what is paid once ever stays
+    DELETE FROM xp.family_rewards r WHERE r.day < (v_cutoff AT TIME ZONE 'UTC')::date - 1;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
     RETURN v_total + v_rows;
 END
 $$;
 
-COMMENT ON FUNCTION xp.cleanup(older_than interval) IS 'Remove finished deliveries (and old message ids, failed redeems, expired codes) older than older_than.';
+COMMENT ON FUNCTION xp.cleanup(older_than interval) IS 'Remove finished deliveries (and old message ids, failed redeems, expired codes, days long over) older than older_than.';
 
 CREATE FUNCTION xp.create_link_code(platform text, external_id text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1735,13 +1784,15 @@ DECLARE
     v_today date := (now() AT TIME ZONE 'UTC')::date;
     v_prize xp.wheel_prizes;
     v_lang text;
+    v_family bigint;
 BEGIN
     IF start_game.game IS NULL OR start_game.game NOT IN ('guess', 'quiz', 'spin') THEN
         RAISE EXCEPTION 'unknown game %: expected guess, quiz or spin',
             coalesce(quote_literal(left(start_game.game, 40)), 'NULL') USING ERRCODE = 'XP002';
     END IF;
     SELECT * INTO a FROM xp._account_for(start_game.platform, start_game.external_id);
-    PERFORM 1 FROM xp.users u WHERE u.id = a.uid FOR UPDATE;  -- one start at a time per person
+    -- one start at a time per person (the row lock also keeps its family still)
+    SELECT coalesce(u.family, u.id) INTO v_family FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
     IF start_game.game = 'guess' THEN
         -- an unfinished game goes on rather than starting over with a fresh set of tries
         SELECT * INTO g FROM xp.game_sessions s
@@ -1768,13 +1819,21 @@ BEGIN
         END IF;
         RETURN xp._game_view(g, 0, false);
     END IF;
-    -- the wheel: once per UTC day for the person (any of their accounts) and for the account
-    SELECT s.* INTO g FROM xp.game_sessions s JOIN xp.accounts c ON c.id = s.account_id
-     WHERE (c.user_id = a.uid OR s.account_id = a.acc) AND s.game = 'spin'
-       AND s.created_at >= (v_today::timestamp AT TIME ZONE 'UTC')
-     ORDER BY s.id LIMIT 1;
-    IF FOUND THEN
-        RETURN xp._game_view(g, 0, false);
+    -- the wheel: once per UTC day for the person's family (everyone who ever shared an account
+    -- with them); a second spin shows the day's spin of the person's accounts, or the family's
+    IF NOT xp._family_pays(v_family, 'spin', v_today) THEN
+        SELECT s.* INTO g FROM xp.game_sessions s JOIN xp.accounts c ON c.id = s.account_id
+          JOIN xp.users u ON u.id = c.user_id
+         WHERE (u.id = a.uid OR ((u.id = v_family OR u.family = v_family) AND coalesce(u.family, u.id) = v_family))
+           AND s.game = 'spin'
+           AND s.created_at >= (v_today::timestamp AT TIME ZONE 'UTC')
+         ORDER BY (u.id = a.uid) DESC, s.id LIMIT 1;
+        IF FOUND THEN
+            RETURN xp._game_view(g, 0, false);
+        END IF;
+        RETURN jsonb_build_object('session_id', NULL, 'game', 'spin', 'status', 'done', 'xp_awarded', 0,
+                                  'applied', false,
+                                  'next_spin_at', (v_today + 1)::timestamp AT TIME ZONE 'UTC');
     END IF;
     SELECT p.* INTO v_prize
       FROM (SELECT w.*, sum(w.weight) OVER (ORDER BY w.id) AS upto, sum(w.weight) OVER () AS total
@@ -1858,9 +1917,11 @@ BEGIN
     -- the account moves first (waiting for writes in flight through it), then the person is locked
     UPDATE xp.accounts c SET user_id = v_new, linked_at = NULL WHERE c.id = a.acc;
     SELECT * INTO p FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
-    -- starting over with nothing must not open a second daily claim or rank reward
+    -- starting over with nothing, in the person's family: what it was paid stays paid (a rank
+    -- reward, an achievement, the day's claim and spin), for both sides, whoever earns it next
     UPDATE xp.users u
-       SET rewarded_rank = greatest(u.rewarded_rank, p.rewarded_rank),
+       SET family = coalesce(p.family, p.id),
+           rewarded_rank = greatest(u.rewarded_rank, p.rewarded_rank),
            last_daily = p.last_daily,
            last_message_at = p.last_message_at,
            language = p.language,
@@ -1974,6 +2035,15 @@ ALTER TABLE xp.events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+CREATE TABLE xp.family_rewards (
+    family bigint NOT NULL,
+    reward text NOT NULL,
+    day date,
+    paid_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE xp.family_rewards IS 'The once-only rewards each family has been paid: rank:ID, achievement:CODE (once ever), daily and spin (once a day).';
 
 ALTER TABLE xp.game_sessions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.game_sessions_id_seq
@@ -2229,11 +2299,14 @@ CREATE TABLE xp.users (
     month_xp bigint DEFAULT 0 NOT NULL,
     season_id integer,
     season_xp bigint DEFAULT 0 NOT NULL,
+    family bigint,
     CONSTRAINT users_coins_check CHECK ((coins >= 0)),
     CONSTRAINT users_xp_check CHECK ((xp >= 0))
 );
 
 COMMENT ON TABLE xp.users IS 'People. xp and coins are a cache of the ledger sums (xp.reconcile_* proves it); rank is derived from xp.';
+
+COMMENT ON COLUMN xp.users.family IS 'The family (persons that ever shared an account) whose once-only rewards this person shares; NULL: its own id.';
 
 ALTER TABLE xp.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.users_id_seq
@@ -2298,6 +2371,9 @@ ALTER TABLE ONLY xp.deliveries
 
 ALTER TABLE ONLY xp.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.family_rewards
+    ADD CONSTRAINT family_rewards_once UNIQUE NULLS NOT DISTINCT (family, reward, day);
 
 ALTER TABLE ONLY xp.game_sessions
     ADD CONSTRAINT game_sessions_pkey PRIMARY KEY (id);
@@ -2375,6 +2451,8 @@ CREATE INDEX deliveries_due ON xp.deliveries USING btree (target, run_at) WHERE 
 
 CREATE INDEX deliveries_event ON xp.deliveries USING btree (event_id);
 
+CREATE INDEX family_rewards_day ON xp.family_rewards USING btree (day) WHERE (day IS NOT NULL);
+
 CREATE INDEX game_sessions_account ON xp.game_sessions USING btree (account_id, game, created_at);
 
 CREATE INDEX ledger_time ON xp.ledger USING brin (created_at);
@@ -2392,6 +2470,8 @@ CREATE INDEX multipliers_live ON xp.multipliers USING btree (ends_at);
 CREATE INDEX redeem_failures_account ON xp.redeem_failures USING btree (account_id, created_at);
 
 CREATE INDEX users_board ON xp.users USING btree (xp DESC, id) WHERE ((xp > 0) AND (forgotten_at IS NULL));
+
+CREATE INDEX users_family ON xp.users USING btree (family) WHERE (family IS NOT NULL);
 
 CREATE INDEX users_month ON xp.users USING btree (month_of, month_xp DESC, id) WHERE ((month_xp > 0) AND (forgotten_at IS NULL));
 
@@ -2474,6 +2554,10 @@ REVOKE ALL ON FUNCTION xp._check_text(value text, what text, max_length integer)
 REVOKE ALL ON FUNCTION xp._code_hash(code text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._family(p_uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._family_pays(p_family bigint, p_reward text, p_day date) FROM PUBLIC;
 
 GRANT SELECT ON TABLE xp.game_sessions TO xp_admin;
 
@@ -2656,6 +2740,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.achievements TO xp_admin;
 GRANT SELECT ON TABLE xp.deliveries TO xp_admin;
 
 GRANT SELECT ON TABLE xp.events TO xp_admin;
+
+GRANT SELECT ON TABLE xp.family_rewards TO xp_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.guild_settings TO xp_admin;
 

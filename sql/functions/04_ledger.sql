@@ -7,14 +7,17 @@
 -- Changing a signature or a return type, or removing a function: sql/README.md.
 
 -- Derive the rank from XP after a threshold was crossed: move the rank and its
--- bounds, pay the rewards of ranks never rewarded before, emit the change, and
--- unlock the rank achievements it earned.
+-- bounds, pay the rewards of ranks never rewarded before (to the person, whose
+-- high-water mark says which it passed, and to its family: xp._family_pays),
+-- emit the change, and unlock the rank achievements it earned. The caller holds
+-- the person's row lock.
 CREATE OR REPLACE FUNCTION xp._rerank(p_uid bigint, p_old_rank int) RETURNS xp.award_result
 LANGUAGE plpgsql AS $$
 DECLARE
     v_xp bigint;
     v_coins bigint;
     v_rewarded int;
+    v_family bigint;
     v_new int;
     v_floor bigint;
     v_ceil bigint;
@@ -23,7 +26,8 @@ DECLARE
     k record;
     v_result xp.award_result;
 BEGIN
-    SELECT u.xp, u.rewarded_rank INTO v_xp, v_rewarded FROM xp.users u WHERE u.id = p_uid;
+    SELECT u.xp, u.rewarded_rank, coalesce(u.family, u.id) INTO v_xp, v_rewarded, v_family
+      FROM xp.users u WHERE u.id = p_uid;
     SELECT r.id, r.min_xp, (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
       INTO v_new, v_floor, v_ceil
       FROM xp.ranks r
@@ -31,8 +35,9 @@ BEGIN
      ORDER BY r.min_xp DESC
      LIMIT 1;
     FOR k IN SELECT r.id, r.name, r.reward_coins FROM xp.ranks r
-              WHERE r.id > v_rewarded AND r.id <= v_new AND r.reward_coins > 0
+              WHERE r.id > v_rewarded AND r.id <= v_new AND r.min_xp > 0
               ORDER BY r.id LOOP
+        CONTINUE WHEN NOT xp._family_pays(v_family, 'rank:' || k.id) OR k.reward_coins = 0;
         INSERT INTO xp.ledger (user_id, source, kind, delta, reason, idempotency_key)
         VALUES (p_uid, 'rank_reward', 'coins', k.reward_coins, 'rank reward: ' || k.name,
                 'rank-reward:' || p_uid || ':' || k.id)

@@ -13,23 +13,26 @@ DECLARE
     v_today date := (now() AT TIME ZONE 'UTC')::date;
     v_next timestamptz := (((now() AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC');
     v_streak int;
+    v_last date;
+    v_family bigint;
     v_xp int;
     v_coins int;
     v_factor numeric;
     r xp.award_result;
 BEGIN
     SELECT * INTO a FROM xp._account_for(claim_daily.platform, claim_daily.external_id, claim_daily.display_name);
-    -- the claim belongs to the person, so it binds every account they hold today
-    UPDATE xp.users u
-       SET streak = CASE WHEN u.last_daily = v_today - 1 THEN u.streak + 1 ELSE 1 END,
-           last_daily = v_today
-     WHERE u.id = a.uid AND (u.last_daily IS NULL OR u.last_daily < v_today)
-    RETURNING u.streak INTO v_streak;
-    IF NOT FOUND THEN
+    -- the claim belongs to the person's family (everyone who ever shared an account with them),
+    -- so it binds every account any of them holds today
+    SELECT u.last_daily, coalesce(u.family, u.id) INTO v_last, v_family FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
+    IF coalesce(v_last >= v_today, false) OR NOT xp._family_pays(v_family, 'daily', v_today) THEN
         r := xp._state(a.uid);
         RETURN ROW(r.user_id, r.xp, r.coins, r.old_rank, r.new_rank, false, 0, false,
                    (SELECT u.streak FROM xp.users u WHERE u.id = a.uid), 0, 0, v_next)::xp.daily_result;
     END IF;
+    UPDATE xp.users u
+       SET streak = CASE WHEN u.last_daily = v_today - 1 THEN u.streak + 1 ELSE 1 END, last_daily = v_today
+     WHERE u.id = a.uid
+    RETURNING u.streak INTO v_streak;
     v_xp := xp._setting('daily.xp')::int;
     v_coins := xp._setting('daily.coins')::int
              + xp._setting('daily.streak_bonus_coins')::int

@@ -359,11 +359,15 @@ BEGIN
     v_total := v_total + v_rows;
     DELETE FROM xp.link_codes c WHERE c.expires_at < v_cutoff;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_total := v_total + v_rows;
+    -- a day's claim or spin long over can never be claimed again; what is paid once ever stays
+    DELETE FROM xp.family_rewards r WHERE r.day < (v_cutoff AT TIME ZONE 'UTC')::date - 1;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
     RETURN v_total + v_rows;
 END
 $$;
 COMMENT ON FUNCTION xp.cleanup(interval) IS
-    'Remove finished deliveries (and old message ids, failed redeems, expired codes) older than older_than.';
+    'Remove finished deliveries (and old message ids, failed redeems, expired codes, days long over) older than older_than.';
 
 -- --- admin changes, privacy deletion, imports ----------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from tests.clock import pass_days
 from tests.helpers import assert_consistent, balances_match_ledger, call, ledger_rows, scalar
 
 
@@ -52,6 +53,7 @@ def test_a_missing_rank_reward_is_paid_through_the_ledger(conn):
     conn.execute("ALTER TABLE xp.ledger DISABLE TRIGGER ledger_no_delete")
     conn.execute("DELETE FROM xp.ledger WHERE reason LIKE 'rank reward%%'")  # set-up: the payment went missing
     conn.execute("ALTER TABLE xp.ledger ENABLE TRIGGER ledger_no_delete")
+    conn.execute("DELETE FROM xp.family_rewards WHERE reward LIKE 'rank:%%'")  # and its record
     conn.execute("UPDATE xp.users SET coins = 0")
     assert [f[1] for f in findings(conn)] == ["rank_rewards"]
     assert scalar(conn, "SELECT coins FROM xp.users") == 50
@@ -264,6 +266,17 @@ def test_cleanup_removes_only_old_finished_deliveries_and_idempotency_windows(co
     with pytest.raises(psycopg.Error) as err:
         conn.execute("SELECT xp.cleanup('-1 day')")
     assert err.value.sqlstate == "XP002"
+
+
+def test_cleanup_forgets_days_long_over_but_never_what_is_paid_once_ever(conn):
+    call(conn, "claim_daily", "telegram", "1")
+    call(conn, "award_xp", "telegram", "1", 300, "r", "k1")
+    pass_days(conn, 40)
+    assert scalar(conn, "SELECT xp.cleanup()") == 1
+    assert [r["reward"] for r in conn.execute("SELECT reward FROM xp.family_rewards ORDER BY 1")] == ["rank:2"]
+    assert call(conn, "claim_daily", "telegram", "1")["applied"]
+    assert call(conn, "award_xp", "telegram", "1", -300, "r", "k2")["new_rank"] == 1
+    assert call(conn, "award_xp", "telegram", "1", 300, "r", "k3")["reward_coins"] == 0
 
 
 def test_stats_tell_the_health_of_the_system(conn):
