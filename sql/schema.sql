@@ -200,6 +200,63 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._balance_drift(uids bigint[]) RETURNS TABLE(uid bigint, xp bigint, coins bigint, want_xp bigint, want_coins bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH sums AS (
+        SELECT l.user_id,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0) AS xp,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0) AS coins
+          FROM xp.ledger l
+         WHERE uids IS NULL OR l.user_id = ANY (uids)
+         GROUP BY l.user_id)
+    SELECT u.id, u.xp, u.coins, coalesce(s.xp, 0)::bigint, coalesce(s.coins, 0)::bigint
+      FROM xp.users u
+      LEFT JOIN sums s ON s.user_id = u.id
+     WHERE (uids IS NULL OR u.id = ANY (uids))
+       AND (u.xp <> coalesce(s.xp, 0) OR u.coins <> coalesce(s.coins, 0))
+$$;
+
+CREATE FUNCTION xp._board_drift(uids bigint[]) RETURNS TABLE(uid bigint, week date, month date, season integer, week_xp bigint, month_xp bigint, season_xp bigint, want_week bigint, want_month bigint, want_season bigint)
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    p record;
+    v_week timestamptz;
+    v_month timestamptz;
+    v_season timestamptz;
+BEGIN
+    SELECT * INTO p FROM xp._periods();
+    v_week := p.week::timestamp AT TIME ZONE 'UTC';
+    v_month := p.month::timestamp AT TIME ZONE 'UTC';
+    v_season := (SELECT s.starts_on::timestamp AT TIME ZONE 'UTC' FROM xp.seasons s WHERE s.id = p.season);
+    RETURN QUERY
+        WITH sums AS (
+            SELECT l.user_id,
+                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_week), 0) AS week_xp,
+                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_month), 0) AS month_xp,
+                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_season), 0) AS season_xp
+              FROM xp.ledger l
+             WHERE l.kind = 'xp' AND l.created_at >= least(v_week, v_month, coalesce(v_season, v_week))
+               AND l.source <> 'import' AND (uids IS NULL OR l.user_id = ANY (uids))
+             GROUP BY l.user_id),
+        cached AS (
+            SELECT u.id,
+                   CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END AS week_xp,
+                   CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END AS month_xp,
+                   CASE WHEN u.season_id = p.season THEN u.season_xp ELSE 0 END AS season_xp,
+                   coalesce(s.week_xp, 0)::bigint AS want_week, coalesce(s.month_xp, 0)::bigint AS want_month,
+                   CASE WHEN p.season IS NULL THEN 0 ELSE coalesce(s.season_xp, 0) END::bigint AS want_season
+              FROM xp.users u
+              LEFT JOIN sums s ON s.user_id = u.id
+             WHERE uids IS NULL OR u.id = ANY (uids))
+        SELECT c.id, p.week, p.month, p.season, c.week_xp, c.month_xp, c.season_xp,
+               c.want_week, c.want_month, c.want_season
+          FROM cached c
+         WHERE (c.week_xp, c.month_xp, c.season_xp) IS DISTINCT FROM (c.want_week, c.want_month, c.want_season);
+END
+$$;
+
 CREATE FUNCTION xp._check_flag(value boolean, what text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -272,6 +329,49 @@ BEGIN
     INSERT INTO xp.family_rewards (family, reward, day) VALUES (p_family, p_reward, p_day)
     ON CONFLICT DO NOTHING;
     RETURN FOUND;
+END
+$$;
+
+CREATE FUNCTION xp._fix_balances(uids bigint[]) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean, error text)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM xp._lock_persons(ARRAY(SELECT d.uid FROM xp._balance_drift(uids) d));
+    RETURN QUERY
+        WITH drift AS (SELECT d.*, d.want_xp >= 0 AND d.want_coins >= 0 AS fixable FROM xp._balance_drift(uids) d),
+        fix AS (
+            UPDATE xp.users u SET xp = d.want_xp, coins = d.want_coins
+              FROM drift d
+             WHERE u.id = d.uid AND d.fixable
+            RETURNING u.id)
+        SELECT d.uid, b.check_name, b.want::text, b.have::text, d.fixable,
+               CASE WHEN NOT d.fixable THEN 'the ledger sums below zero: correct it with xp.adjust' END
+          FROM drift d
+         CROSS JOIN LATERAL (VALUES ('balance_xp', d.want_xp, d.xp), ('balance_coins', d.want_coins, d.coins))
+               AS b (check_name, want, have)
+         WHERE b.want <> b.have;
+END
+$$;
+
+CREATE FUNCTION xp._fix_boards(uids bigint[]) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean, error text)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM xp._lock_persons(ARRAY(SELECT d.uid FROM xp._board_drift(uids) d));
+    RETURN QUERY
+        WITH drift AS (SELECT * FROM xp._board_drift(uids)),
+        fix AS (
+            UPDATE xp.users u
+               SET week_of = d.week, week_xp = d.want_week, month_of = d.month, month_xp = d.want_month,
+                   season_id = d.season, season_xp = d.want_season
+              FROM drift d
+             WHERE u.id = d.uid
+            RETURNING u.id)
+        SELECT d.uid, 'board_' || b.board, b.want::text, b.have::text, true, NULL::text
+          FROM drift d
+         CROSS JOIN LATERAL (VALUES ('week', d.want_week, d.week_xp), ('month', d.want_month, d.month_xp),
+                                    ('season', d.want_season, d.season_xp)) AS b (board, want, have)
+         WHERE b.want <> b.have;
 END
 $$;
 
@@ -350,6 +450,12 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._lock_persons(uids bigint[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT count(*) FROM (SELECT 1 FROM xp.users u WHERE u.id = ANY (uids) ORDER BY u.id FOR UPDATE) AS locked
+$$;
+
 CREATE FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigint) RETURNS void
     LANGUAGE plpgsql
     AS $$
@@ -420,6 +526,16 @@ BEGIN
                      jsonb_build_object('from_user', p_from, 'by_account', p_by_account));
     PERFORM xp._achieve(p_into);
 END
+$$;
+
+CREATE FUNCTION xp._missing_achievements(uids bigint[]) RETURNS TABLE(uid bigint, codes text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT p.uid, string_agg(a.code, ', ' ORDER BY a.code)
+      FROM xp._progress(uids) p
+      JOIN xp.achievements a ON a.criterion = p.criterion AND a.threshold <= p.value
+     WHERE NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = p.uid AND x.code = a.code)
+     GROUP BY p.uid
 $$;
 
 CREATE FUNCTION xp._multiplier(p_platform text DEFAULT NULL::text, p_chat_id text DEFAULT NULL::text) RETURNS numeric
@@ -540,79 +656,110 @@ CREATE FUNCTION xp._reconcile(uids bigint[], dry_run boolean) RETURNS TABLE(user
     LANGUAGE plpgsql
     AS $$
 DECLARE
+    v_found jsonb;
+BEGIN
+    IF dry_run THEN
+        BEGIN
+            SELECT coalesce(jsonb_agg(to_jsonb(f)), '[]') INTO v_found FROM xp._reconcile_run(uids) f;
+            -- XP999 never leaves this block: it only undoes what the run did
+            RAISE EXCEPTION 'dry run' USING ERRCODE = 'XP999';
+        EXCEPTION WHEN SQLSTATE 'XP999' THEN
+            NULL;
+        END;
+        RETURN QUERY
+            SELECT f.user_id, f.check_name, f.expected, f.actual, false
+              FROM jsonb_to_recordset(v_found) AS f (user_id bigint, check_name text, expected text, actual text);
+        RETURN;
+    END IF;
+    RETURN QUERY
+        WITH found AS (SELECT * FROM xp._reconcile_run(uids)),
+        logged AS (
+            INSERT INTO xp.reconcile_log (user_id, check_name, expected, actual, fixed, error)
+            SELECT f.user_id, f.check_name, f.expected, f.actual, f.fixed, f.error FROM found f)
+        SELECT f.user_id, f.check_name, f.expected, f.actual, f.fixed FROM found f;
+END
+$$;
+
+CREATE FUNCTION xp._reconcile_run(uids bigint[]) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean, error text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_drifted bigint[];
+    v_uid bigint;
     r record;
     v_stuck interval := make_interval(mins => xp._setting('reconcile.stuck_minutes')::int);
     v_resync bigint[];
 BEGIN
-    -- 1. balances are a cache of the ledger sums: the ledger wins
-    RETURN QUERY
-        WITH sums AS (
-            SELECT l.user_id AS uid,
-                   coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0) AS xp,
-                   coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0) AS coins
-              FROM xp.ledger l
-             WHERE uids IS NULL OR l.user_id = ANY (uids)
-             GROUP BY l.user_id),
-        drift AS (
-            SELECT u.id, u.xp AS cached_xp, u.coins AS cached_coins,
-                   coalesce(s.xp, 0) AS xp, coalesce(s.coins, 0) AS coins
-              FROM xp.users u
-              LEFT JOIN sums s ON s.uid = u.id
-             WHERE (uids IS NULL OR u.id = ANY (uids))
-               AND (u.xp <> coalesce(s.xp, 0) OR u.coins <> coalesce(s.coins, 0))),
-        fix AS (
-            UPDATE xp.users u SET xp = d.xp, coins = d.coins
-              FROM drift d
-             WHERE u.id = d.id AND NOT dry_run
-            RETURNING u.id)
-        SELECT d.id, 'balance_xp', d.xp::text, d.cached_xp::text, NOT dry_run FROM drift d WHERE d.xp <> d.cached_xp
-        UNION ALL
-        SELECT d.id, 'balance_coins', d.coins::text, d.cached_coins::text, NOT dry_run
-          FROM drift d WHERE d.coins <> d.cached_coins;
+    SELECT array_agg(DISTINCT d.uid ORDER BY d.uid) INTO v_drifted
+      FROM (SELECT b.uid FROM xp._balance_drift(uids) b
+            UNION ALL SELECT b.uid FROM xp._board_drift(uids) b
+            UNION ALL SELECT o.uid FROM xp._out_of_step(uids) o
+            UNION ALL SELECT m.uid FROM xp._missing_achievements(uids) m) AS d;
+    PERFORM xp._lock_persons(v_drifted);
 
+    -- 1. balances are a cache of the ledger sums: the ledger wins
+    RETURN QUERY SELECT * FROM xp._fix_balances(v_drifted);
     -- 2. ranks are derived from XP, with every reward of a rank reached paid
-    FOR r IN SELECT * FROM xp._out_of_step(uids) LOOP
-        user_id := r.uid;
-        IF r.rank_id <> r.want THEN
-            check_name := 'rank'; expected := r.want::text; actual := r.rank_id::text;
-        ELSIF r.rewarded_rank < r.want THEN
-            check_name := 'rank_rewards'; expected := 'paid up to rank ' || r.want;
-            actual := 'paid up to rank ' || r.rewarded_rank;
-        ELSE
-            check_name := 'rank_bounds'; expected := 'bounds of rank ' || r.want; actual := 'stale bounds';
-        END IF;
-        fixed := NOT dry_run;
-        IF NOT dry_run THEN
-            PERFORM xp._rerank(r.uid, r.rank_id);
-        END IF;
+    FOREACH v_uid IN ARRAY coalesce(v_drifted, '{}') LOOP
+        FOR r IN SELECT * FROM xp._out_of_step(ARRAY[v_uid]) LOOP
+            user_id := r.uid;
+            IF r.rank_id <> r.want THEN
+                check_name := 'rank'; expected := r.want::text; actual := r.rank_id::text;
+            ELSIF r.rewarded_rank < r.want THEN
+                check_name := 'rank_rewards'; expected := 'paid up to rank ' || r.want;
+                actual := 'paid up to rank ' || r.rewarded_rank;
+            ELSE
+                check_name := 'rank_bounds'; expected := 'bounds of rank ' || r.want; actual := 'stale bounds';
+            END IF;
+            BEGIN
+                PERFORM xp._rerank(r.uid, r.rank_id);
+                fixed := true; error := NULL;
+            EXCEPTION WHEN OTHERS THEN
+                fixed := false; error := SQLERRM;
+            END;
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+    -- 3. this period's boards follow the ledger
+    RETURN QUERY SELECT * FROM xp._fix_boards(v_drifted);
+    -- 4. achievements whose criterion holds are unlocked, with their rewards
+    FOR r IN SELECT * FROM xp._missing_achievements(v_drifted) m ORDER BY m.uid LOOP
+        user_id := r.uid; check_name := 'achievements'; expected := 'unlocked: ' || r.codes; actual := 'locked';
+        BEGIN
+            PERFORM xp._achieve(r.uid);
+            fixed := true; error := NULL;
+        EXCEPTION WHEN OTHERS THEN
+            fixed := false; error := SQLERRM;
+        END;
         RETURN NEXT;
     END LOOP;
 
-    -- 3. deliveries nobody has drained for a while (no listener running, or one that died holding a lease)
+    -- 5. deliveries nobody has drained for a while (no listener running, or one that died holding
+    -- a lease); one a listener is working on right now (its row locked) is left to it
     RETURN QUERY
         WITH stuck AS (
             SELECT d.id, d.user_id AS uid, d.target, d.lease_owner, now() - d.run_at AS late
               FROM xp.deliveries d
              WHERE d.status = 'pending' AND d.run_at < now() - v_stuck
-               AND (uids IS NULL OR d.user_id = ANY (uids))),
+               AND (uids IS NULL OR d.user_id = ANY (uids))
+             ORDER BY d.id
+               FOR UPDATE SKIP LOCKED),
         fix AS (
             UPDATE xp.deliveries d SET lease_owner = NULL, run_at = now()
               FROM stuck s
-             WHERE d.id = s.id AND NOT dry_run
+             WHERE d.id = s.id
             RETURNING d.target)
         SELECT s.uid, 'stuck_delivery', s.target || ' delivery ' || s.id || ' delivered',
                'due ' || date_trunc('second', s.late) || ' ago'
                    || coalesce(', lease held by ' || s.lease_owner, ', never claimed'),
-               NOT dry_run
+               true, NULL::text
           FROM stuck s;
-    IF NOT dry_run THEN
-        PERFORM pg_notify('xp_' || t.target, '')
-           FROM (SELECT DISTINCT d.target FROM xp.deliveries d
-                  WHERE d.status = 'pending' AND d.run_at <= now()) AS t;
-    END IF;
+    PERFORM pg_notify('xp_' || t.target, '')
+       FROM (SELECT DISTINCT d.target FROM xp.deliveries d
+              WHERE d.status = 'pending' AND d.run_at <= now()) AS t;
 
-    -- 4. Discord roles that were never applied for the current rank (imports, dead letters)
-    SELECT array_agg(u.id) INTO v_resync
+    -- 6. Discord roles that were never applied for the current rank (imports, dead letters)
+    SELECT array_agg(u.id ORDER BY u.id) INTO v_resync
       FROM xp.users u
      WHERE (uids IS NULL OR u.id = ANY (uids))
        AND EXISTS (SELECT 1 FROM xp.accounts a WHERE a.user_id = u.id AND a.platform = 'discord')
@@ -623,86 +770,11 @@ BEGIN
                         WHERE d.user_id = u.id AND d.target = 'discord' AND d.status = 'pending');
     RETURN QUERY
         SELECT u.id, 'discord_roles', 'roles of rank ' || u.rank_id,
-               coalesce('roles of rank ' || u.roles_rank, 'never applied'), NOT dry_run
-          FROM xp.users u WHERE u.id = ANY (v_resync);
-    IF NOT dry_run AND v_resync IS NOT NULL THEN
+               coalesce('roles of rank ' || u.roles_rank, 'never applied'), true, NULL::text
+          FROM xp.users u WHERE u.id = ANY (v_resync) ORDER BY u.id;
+    IF v_resync IS NOT NULL THEN
         PERFORM xp._queue_resync(v_resync, 'reconcile');
     END IF;
-END
-$$;
-
-CREATE FUNCTION xp._reconcile_achievements(uids bigint[], dry_run boolean) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN
-        SELECT p.uid, string_agg(a.code, ', ' ORDER BY a.code) AS codes
-          FROM xp._progress(uids) p
-          JOIN xp.achievements a ON a.criterion = p.criterion AND a.threshold <= p.value
-         WHERE NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = p.uid AND x.code = a.code)
-         GROUP BY p.uid
-         ORDER BY p.uid
-    LOOP
-        IF NOT dry_run THEN
-            PERFORM xp._achieve(r.uid);
-        END IF;
-        RETURN QUERY SELECT r.uid, 'achievements', 'unlocked: ' || r.codes, 'locked', NOT dry_run;
-    END LOOP;
-END
-$$;
-
-CREATE FUNCTION xp._reconcile_boards(uids bigint[], dry_run boolean) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    p record;
-    v_week timestamptz;
-    v_month timestamptz;
-    v_season timestamptz;
-    v_since timestamptz;
-BEGIN
-    SELECT * INTO p FROM xp._periods();
-    v_week := p.week::timestamp AT TIME ZONE 'UTC';
-    v_month := p.month::timestamp AT TIME ZONE 'UTC';
-    v_season := (SELECT s.starts_on::timestamp AT TIME ZONE 'UTC' FROM xp.seasons s WHERE s.id = p.season);
-    v_since := least(v_week, v_month, coalesce(v_season, v_week));
-    RETURN QUERY
-        WITH sums AS (
-            SELECT l.user_id AS uid,
-                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_week), 0) AS week_xp,
-                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_month), 0) AS month_xp,
-                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_season), 0) AS season_xp
-              FROM xp.ledger l
-             WHERE l.kind = 'xp' AND l.created_at >= v_since AND l.source <> 'import'
-               AND (uids IS NULL OR l.user_id = ANY (uids))
-             GROUP BY l.user_id),
-        cached AS (
-            SELECT u.id,
-                   CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END AS week_xp,
-                   CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END AS month_xp,
-                   CASE WHEN u.season_id = p.season THEN u.season_xp ELSE 0 END AS season_xp,
-                   coalesce(s.week_xp, 0) AS want_week, coalesce(s.month_xp, 0) AS want_month,
-                   CASE WHEN p.season IS NULL THEN 0 ELSE coalesce(s.season_xp, 0) END AS want_season
-              FROM xp.users u
-              LEFT JOIN sums s ON s.uid = u.id
-             WHERE uids IS NULL OR u.id = ANY (uids)),
-        drift AS (
-            SELECT c.* FROM cached c
-             WHERE (c.week_xp, c.month_xp, c.season_xp) IS DISTINCT FROM (c.want_week, c.want_month, c.want_season)),
-        fix AS (
-            UPDATE xp.users u
-               SET week_of = p.week, week_xp = d.want_week, month_of = p.month, month_xp = d.want_month,
-                   season_id = p.season, season_xp = d.want_season
-              FROM drift d
-             WHERE u.id = d.id AND NOT dry_run
-            RETURNING u.id)
-        SELECT d.id, 'board_' || b.board, b.want::text, b.have::text, NOT dry_run
-          FROM drift d
-         CROSS JOIN LATERAL (VALUES ('week', d.want_week, d.week_xp), ('month', d.want_month, d.month_xp),
-                                    ('season', d.want_season, d.season_xp)) AS b (board, want, have)
-         WHERE b.want <> b.have;
 END
 $$;
 
@@ -828,7 +900,7 @@ CREATE FUNCTION xp._seasons_changed() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM count(*) FROM xp._reconcile_boards(NULL, false);
+    PERFORM count(*) FROM xp._fix_boards(NULL);
     RETURN NULL;
 END
 $$;
@@ -1479,12 +1551,10 @@ CREATE FUNCTION xp.reconcile_all(dry_run boolean DEFAULT false) RETURNS TABLE(us
 BEGIN
     PERFORM xp._check_flag(reconcile_all.dry_run, 'dry_run');
     RETURN QUERY SELECT * FROM xp._reconcile(NULL, reconcile_all.dry_run);
-    RETURN QUERY SELECT * FROM xp._reconcile_boards(NULL, reconcile_all.dry_run);
-    RETURN QUERY SELECT * FROM xp._reconcile_achievements(NULL, reconcile_all.dry_run);
 END
 $$;
 
-COMMENT ON FUNCTION xp.reconcile_all(dry_run boolean) IS 'Check everyone, set-based, and fix what drifted unless dry_run; one row per finding.';
+COMMENT ON FUNCTION xp.reconcile_all(dry_run boolean) IS 'Check everyone, set-based, and fix what drifted (safe while the system runs; logged in xp.reconcile_log) unless dry_run.';
 
 CREATE FUNCTION xp.reconcile_user(uid bigint, dry_run boolean DEFAULT false) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1496,9 +1566,6 @@ BEGIN
         RAISE EXCEPTION 'unknown person %', coalesce(reconcile_user.uid::text, 'NULL') USING ERRCODE = 'XP001';
     END IF;
     RETURN QUERY SELECT * FROM xp._reconcile(ARRAY[reconcile_user.uid], reconcile_user.dry_run);
-    RETURN QUERY SELECT * FROM xp._reconcile_boards(ARRAY[reconcile_user.uid], reconcile_user.dry_run);
-    RETURN QUERY SELECT * FROM xp._reconcile_achievements(ARRAY[reconcile_user.uid],
-                                                          reconcile_user.dry_run);
 END
 $$;
 
@@ -2218,6 +2285,29 @@ CREATE TABLE xp.ranks (
 
 COMMENT ON TABLE xp.ranks IS 'Operator table: rank thresholds; rank ids ascend with min_xp and the lowest rank starts at 0 XP.';
 
+CREATE TABLE xp.reconcile_log (
+    id bigint NOT NULL,
+    run_at timestamp with time zone DEFAULT now() NOT NULL,
+    run_by text DEFAULT SESSION_USER NOT NULL,
+    user_id bigint,
+    check_name text NOT NULL,
+    expected text,
+    actual text,
+    fixed boolean NOT NULL,
+    error text
+);
+
+COMMENT ON TABLE xp.reconcile_log IS 'Every finding of every reconcile that was not a dry run: what was expected and found, whether it was fixed, and why not.';
+
+ALTER TABLE xp.reconcile_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.reconcile_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE xp.redeem_failures (
     account_id bigint NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL
@@ -2420,6 +2510,9 @@ ALTER TABLE ONLY xp.ranks
 ALTER TABLE ONLY xp.ranks
     ADD CONSTRAINT ranks_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY xp.reconcile_log
+    ADD CONSTRAINT reconcile_log_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY xp.schema_functions
     ADD CONSTRAINT schema_functions_pkey PRIMARY KEY (only_row);
 
@@ -2466,6 +2559,10 @@ CREATE INDEX link_codes_account ON xp.link_codes USING btree (account_id);
 CREATE INDEX message_log_time ON xp.message_log USING brin (created_at);
 
 CREATE INDEX multipliers_live ON xp.multipliers USING btree (ends_at);
+
+CREATE INDEX reconcile_log_time ON xp.reconcile_log USING brin (run_at);
+
+CREATE INDEX reconcile_log_user ON xp.reconcile_log USING btree (user_id);
 
 CREATE INDEX redeem_failures_account ON xp.redeem_failures USING btree (account_id, created_at);
 
@@ -2545,6 +2642,10 @@ REVOKE ALL ON FUNCTION xp._achieve(p_uid bigint, p_criteria text[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text, p_imported_from text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._balance_drift(uids bigint[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._board_drift(uids bigint[]) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._check_flag(value boolean, what text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._check_platform(platform text) FROM PUBLIC;
@@ -2559,6 +2660,10 @@ REVOKE ALL ON FUNCTION xp._family(p_uid bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._family_pays(p_family bigint, p_reward text, p_day date) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._fix_balances(uids bigint[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._fix_boards(uids bigint[]) FROM PUBLIC;
+
 GRANT SELECT ON TABLE xp.game_sessions TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp._game_view(g xp.game_sessions, p_xp integer, p_applied boolean) FROM PUBLIC;
@@ -2571,7 +2676,11 @@ REVOKE ALL ON FUNCTION xp._known_account(p_platform text, p_external_id text, OU
 
 REVOKE ALL ON FUNCTION xp._ledger_append_only() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._lock_persons(uids bigint[]) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._missing_achievements(uids bigint[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._multiplier(p_platform text, p_chat_id text) FROM PUBLIC;
 
@@ -2591,9 +2700,7 @@ REVOKE ALL ON FUNCTION xp._ranks_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._reconcile(uids bigint[], dry_run boolean) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._reconcile_achievements(uids bigint[], dry_run boolean) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION xp._reconcile_boards(uids bigint[], dry_run boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._reconcile_run(uids bigint[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._redeem_failed(p_acc bigint) FROM PUBLIC;
 
@@ -2765,6 +2872,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.rank_roles TO xp_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.ranks TO xp_admin;
 GRANT SELECT ON TABLE xp.ranks TO xp_listener;
+
+GRANT SELECT ON TABLE xp.reconcile_log TO xp_admin;
 
 GRANT SELECT ON TABLE xp.redeem_failures TO xp_admin;
 
