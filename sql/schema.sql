@@ -137,7 +137,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric DEFAULT 1, p_actor text DEFAULT NULL::text, p_display_name text DEFAULT NULL::text, p_imported_from text DEFAULT NULL::text) RETURNS xp.award_result
+CREATE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount bigint, p_reason text, p_key text, p_factor numeric DEFAULT 1, p_actor text DEFAULT NULL::text, p_display_name text DEFAULT NULL::text, p_imported_from text DEFAULT NULL::text) RETURNS xp.award_result
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -149,7 +149,9 @@ DECLARE
     v_crossed boolean := false;
     p record;
 BEGIN
-    IF p_amount IS NULL OR p_amount = 0 OR p_amount NOT BETWEEN -1000000 AND 1000000 THEN
+    IF p_amount IS NULL OR p_amount = 0
+       OR (p_amount NOT BETWEEN -1000000 AND 1000000
+           AND (p_source <> 'import' OR p_amount NOT BETWEEN -2000000000 AND 2000000000)) THEN
         RAISE EXCEPTION 'amount % is out of range: it must be non-zero and at most 1000000 in magnitude',
             coalesce(p_amount::text, 'NULL') USING ERRCODE = 'XP002';
     END IF;
@@ -577,6 +579,12 @@ CREATE FUNCTION xp._out_of_step(uids bigint[], lim integer DEFAULT NULL::integer
             OR u.rewarded_rank < l.id)
      ORDER BY u.id
      LIMIT lim
+$$;
+
+CREATE FUNCTION xp._own_source() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 'xpsync:' || i.id FROM xp.instance i
 $$;
 
 CREATE FUNCTION xp._periods(p_at timestamp with time zone DEFAULT now(), OUT week date, OUT month date, OUT season integer) RETURNS record
@@ -1198,6 +1206,44 @@ $$;
 
 COMMENT ON FUNCTION xp.discord_role_plan(uid bigint) IS 'Listener: per guild, the managed Discord roles (rank and achievement) a person should hold now and all roles xpsync manages there.';
 
+CREATE FUNCTION xp.export_accounts() RETURNS TABLE(platform text, external_id text, xp bigint, coins bigint, display_name text, source text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH acc AS (
+        SELECT a.id, a.user_id, a.platform, a.external_id, a.display_name,
+               a.id = min(a.id) OVER (PARTITION BY a.user_id) AS oldest
+          FROM xp.accounts a JOIN xp.users u ON u.id = a.user_id
+         WHERE u.forgotten_at IS NULL),
+    own AS (
+        SELECT l.user_id,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0)::bigint AS xp,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0)::bigint AS coins
+          FROM xp.ledger l
+         WHERE l.source NOT IN ('import', 'rank_reward')
+         GROUP BY l.user_id),
+    imported AS (
+        SELECT l.account_id, l.imported_from,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0)::bigint AS xp,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0)::bigint AS coins
+          FROM xp.ledger l
+         WHERE l.source = 'import'
+         GROUP BY l.account_id, l.imported_from)
+    SELECT e.platform, e.external_id, e.xp, e.coins, e.display_name, e.source
+      FROM (SELECT a.user_id, a.id, 0 AS own_last, a.platform, a.external_id, i.xp, i.coins, a.display_name,
+                   i.imported_from AS source
+              FROM imported i JOIN acc a ON a.id = i.account_id
+             WHERE (i.xp, i.coins) <> (0, 0)
+            UNION ALL
+            SELECT a.user_id, a.id, 1, a.platform, a.external_id,
+                   CASE WHEN a.oldest THEN coalesce(o.xp, 0) ELSE 0 END,
+                   CASE WHEN a.oldest THEN coalesce(o.coins, 0) ELSE 0 END, a.display_name, xp._own_source()
+              FROM acc a LEFT JOIN own o ON o.user_id = a.user_id) AS e
+     ORDER BY e.user_id, e.own_last, e.id, e.source
+$$;
+
+COMMENT ON FUNCTION xp.export_accounts() IS 'Admin: every account with what it holds from each import source and from this database, in the rows xp.import_xp reads back.';
+
 CREATE FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean DEFAULT false, retry_after double precision DEFAULT NULL::double precision, mute_person boolean DEFAULT false) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1288,33 +1334,44 @@ CREATE FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins b
 DECLARE
     a record;
     k record;
+    u record;
     r xp.award_result;
+    v_have bigint;
+    v_rows bigint;
     v_delta bigint;
-    v_step int;
-    v_n int;
+    v_floor bigint := CASE WHEN import_xp.source LIKE 'xpsync:%' THEN -1000000000 ELSE 0 END;
 BEGIN
     PERFORM xp._check_text(import_xp.source, 'source', 60);
-    IF import_xp.xp IS NULL OR import_xp.xp < 0 OR coalesce(import_xp.coins, 0) < 0 THEN
-        RAISE EXCEPTION 'xp % and coins % must be 0 or more', coalesce(import_xp.xp::text, 'NULL'), import_xp.coins
-            USING ERRCODE = 'XP002';
+    IF import_xp.xp IS NULL OR import_xp.xp NOT BETWEEN v_floor AND 1000000000
+       OR coalesce(import_xp.coins, 0) NOT BETWEEN v_floor AND 1000000000 THEN
+        RAISE EXCEPTION 'xp % and coins % must be between % and 1000000000',
+            coalesce(import_xp.xp::text, 'NULL'), import_xp.coins, v_floor USING ERRCODE = 'XP002';
+    END IF;
+    IF import_xp.source = xp._own_source() THEN
+        -- this database's own export: everything in it is here already
+        PERFORM xp._check_platform(import_xp.platform);
+        SELECT c.user_id INTO a FROM xp.accounts c
+         WHERE c.platform = import_xp.platform AND c.external_id = import_xp.external_id;
+        RETURN coalesce(xp._state(a.user_id), ROW(NULL, 0, 0, 1, 1, false, 0, false)::xp.award_result);
     END IF;
     SELECT * INTO a FROM xp._account_for(import_xp.platform, import_xp.external_id, import_xp.display_name);
+    -- accounts, then persons (design.md §5): awards through the account go on meanwhile
+    PERFORM 1 FROM xp.accounts c WHERE c.id = a.acc FOR NO KEY UPDATE;
+    SELECT x.xp, x.coins INTO u FROM xp.users x WHERE x.id = a.uid FOR UPDATE;
     r := xp._state(a.uid);
     FOR k IN SELECT * FROM (VALUES ('xp', import_xp.xp), ('coins', coalesce(import_xp.coins, 0))) AS t (kind, total)
     LOOP
-        v_delta := k.total - coalesce((SELECT sum(l.delta) FROM xp.ledger l
-                                        WHERE l.user_id = a.uid AND l.account_id = a.acc AND l.kind = k.kind
-                                          AND l.source = 'import' AND l.imported_from = import_xp.source), 0);
-        v_n := 0;
-        WHILE v_delta <> 0 LOOP  -- in steps the ledger accepts
-            v_step := sign(v_delta) * least(abs(v_delta), 1000000);
-            v_n := v_n + 1;
-            r := xp._apply(a.uid, a.acc, import_xp.platform, 'import', k.kind, v_step,
-                           'import: ' || import_xp.source,
-                           'import:' || import_xp.source || ':' || a.acc || ':' || k.kind || ':' || k.total || ':' || v_n,
-                           1, NULL, import_xp.display_name, import_xp.source);
-            v_delta := v_delta - v_step;
-        END LOOP;
+        SELECT coalesce(sum(l.delta), 0), count(*) INTO v_have, v_rows
+          FROM xp.ledger l
+         WHERE l.account_id = a.acc AND l.source = 'import' AND l.imported_from = import_xp.source
+           AND l.kind = k.kind;
+        v_delta := greatest(k.total - v_have,
+                            -(SELECT CASE k.kind WHEN 'xp' THEN x.xp ELSE x.coins END FROM xp.users x
+                               WHERE x.id = a.uid));
+        CONTINUE WHEN v_delta = 0;
+        r := xp._apply(a.uid, a.acc, import_xp.platform, 'import', k.kind, v_delta, 'import: ' || import_xp.source,
+                       'import:' || import_xp.source || ':' || a.acc || ':' || k.kind || ':' || (v_rows + 1),
+                       1, NULL, import_xp.display_name, import_xp.source);
     END LOOP;
     RETURN r;
 END
@@ -2129,6 +2186,15 @@ CREATE TABLE xp.guild_settings (
 
 COMMENT ON TABLE xp.guild_settings IS 'Operator table: replace = only the role of the highest rank reached; stack = the roles of every rank reached.';
 
+CREATE TABLE xp.instance (
+    only_row boolean DEFAULT true NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT instance_only_row_check CHECK (only_row)
+);
+
+COMMENT ON TABLE xp.instance IS 'This database''s name: its exports say they come from xpsync:<id>, which it never imports into itself.';
+
 CREATE TABLE xp.ledger (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
@@ -2471,6 +2537,9 @@ ALTER TABLE ONLY xp.game_sessions
 ALTER TABLE ONLY xp.guild_settings
     ADD CONSTRAINT guild_settings_pkey PRIMARY KEY (guild_id);
 
+ALTER TABLE ONLY xp.instance
+    ADD CONSTRAINT instance_pkey PRIMARY KEY (only_row);
+
 ALTER TABLE ONLY xp.ledger
     ADD CONSTRAINT ledger_idempotency_key_source_key UNIQUE (idempotency_key, source);
 
@@ -2547,6 +2616,8 @@ CREATE INDEX deliveries_event ON xp.deliveries USING btree (event_id);
 CREATE INDEX family_rewards_day ON xp.family_rewards USING btree (day) WHERE (day IS NOT NULL);
 
 CREATE INDEX game_sessions_account ON xp.game_sessions USING btree (account_id, game, created_at);
+
+CREATE INDEX ledger_imports ON xp.ledger USING btree (account_id, imported_from) WHERE (source = 'import'::text);
 
 CREATE INDEX ledger_time ON xp.ledger USING brin (created_at);
 
@@ -2640,7 +2711,7 @@ REVOKE ALL ON FUNCTION xp._account_for(p_platform text, p_external_id text, p_di
 
 REVOKE ALL ON FUNCTION xp._achieve(p_uid bigint, p_criteria text[]) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text, p_imported_from text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount bigint, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text, p_imported_from text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._balance_drift(uids bigint[]) FROM PUBLIC;
 
@@ -2689,6 +2760,8 @@ REVOKE ALL ON FUNCTION xp._new_code() FROM PUBLIC;
 REVOKE ALL ON FUNCTION xp._new_person(p_display_name text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._out_of_step(uids bigint[], lim integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._own_source() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._periods(p_at timestamp with time zone, OUT week date, OUT month date, OUT season integer) FROM PUBLIC;
 
@@ -2755,6 +2828,9 @@ GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp
 REVOKE ALL ON FUNCTION xp.discord_role_plan(uid bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_listener;
 GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.export_accounts() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.export_accounts() TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) TO xp_listener;
@@ -2851,6 +2927,8 @@ GRANT SELECT ON TABLE xp.events TO xp_admin;
 GRANT SELECT ON TABLE xp.family_rewards TO xp_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.guild_settings TO xp_admin;
+
+GRANT SELECT ON TABLE xp.instance TO xp_admin;
 
 GRANT SELECT ON TABLE xp.ledger TO xp_admin;
 

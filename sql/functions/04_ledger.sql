@@ -93,9 +93,10 @@ $$;
 -- balance (never below zero) and, for XP, the current week/month/season
 -- counters in the same update; rerank only when a threshold was crossed.
 -- p_source says what writes the row (xp.ledger.source); imported XP counts
--- for all time, not for the period boards.
+-- for all time, not for the period boards, and an import's difference may be
+-- larger than an award (xp.import_xp checks its totals).
 CREATE OR REPLACE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text,
-                                     p_amount int, p_reason text, p_key text, p_factor numeric DEFAULT 1,
+                                     p_amount bigint, p_reason text, p_key text, p_factor numeric DEFAULT 1,
                                      p_actor text DEFAULT NULL, p_display_name text DEFAULT NULL,
                                      p_imported_from text DEFAULT NULL)
 RETURNS xp.award_result
@@ -109,7 +110,9 @@ DECLARE
     v_crossed boolean := false;
     p record;
 BEGIN
-    IF p_amount IS NULL OR p_amount = 0 OR p_amount NOT BETWEEN -1000000 AND 1000000 THEN
+    IF p_amount IS NULL OR p_amount = 0
+       OR (p_amount NOT BETWEEN -1000000 AND 1000000
+           AND (p_source <> 'import' OR p_amount NOT BETWEEN -2000000000 AND 2000000000)) THEN
         RAISE EXCEPTION 'amount % is out of range: it must be non-zero and at most 1000000 in magnitude',
             coalesce(p_amount::text, 'NULL') USING ERRCODE = 'XP002';
     END IF;

@@ -507,9 +507,18 @@ $$;
 COMMENT ON FUNCTION xp.forget_person(bigint) IS
     'Admin: privacy deletion: remove every account and name of a person on all platforms; the ledger keeps numbers only.';
 
--- Import a balance from another system: award only the difference from what
--- earlier imports of the same source gave this account, so importing the same
--- file twice changes nothing and a newer export adds only the gain.
+-- The source this database's own exports carry (xp.export_accounts); it never imports it into itself.
+CREATE OR REPLACE FUNCTION xp._own_source() RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT 'xpsync:' || i.id FROM xp.instance i
+$$;
+
+-- Set an account's imported totals from a source: the file says what the account holds from it,
+-- so the difference from the account's import rows so far (wherever they are: an account that
+-- left a person left them with it) is applied, up or down; a lower total takes back at most what
+-- the account's person holds. One account's imports take turns (its row lock); a total beyond
+-- 1 000 000 000 is refused. Negative totals come only from an xpsync export (what was spent
+-- there), and this database's own export changes nothing here.
 CREATE OR REPLACE FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text,
                              display_name text DEFAULT NULL)
 RETURNS xp.award_result
@@ -517,36 +526,90 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     a record;
     k record;
+    u record;
     r xp.award_result;
+    v_have bigint;
+    v_rows bigint;
     v_delta bigint;
-    v_step int;
-    v_n int;
+    v_floor bigint := CASE WHEN import_xp.source LIKE 'xpsync:%' THEN -1000000000 ELSE 0 END;
 BEGIN
     PERFORM xp._check_text(import_xp.source, 'source', 60);
-    IF import_xp.xp IS NULL OR import_xp.xp < 0 OR coalesce(import_xp.coins, 0) < 0 THEN
-        RAISE EXCEPTION 'xp % and coins % must be 0 or more', coalesce(import_xp.xp::text, 'NULL'), import_xp.coins
-            USING ERRCODE = 'XP002';
+    IF import_xp.xp IS NULL OR import_xp.xp NOT BETWEEN v_floor AND 1000000000
+       OR coalesce(import_xp.coins, 0) NOT BETWEEN v_floor AND 1000000000 THEN
+        RAISE EXCEPTION 'xp % and coins % must be between % and 1000000000',
+            coalesce(import_xp.xp::text, 'NULL'), import_xp.coins, v_floor USING ERRCODE = 'XP002';
+    END IF;
+    IF import_xp.source = xp._own_source() THEN
+        -- this database's own export: everything in it is here already
+        PERFORM xp._check_platform(import_xp.platform);
+        SELECT c.user_id INTO a FROM xp.accounts c
+         WHERE c.platform = import_xp.platform AND c.external_id = import_xp.external_id;
+        RETURN coalesce(xp._state(a.user_id), ROW(NULL, 0, 0, 1, 1, false, 0, false)::xp.award_result);
     END IF;
     SELECT * INTO a FROM xp._account_for(import_xp.platform, import_xp.external_id, import_xp.display_name);
+    -- accounts, then persons (design.md §5): awards through the account go on meanwhile
+    PERFORM 1 FROM xp.accounts c WHERE c.id = a.acc FOR NO KEY UPDATE;
+    SELECT x.xp, x.coins INTO u FROM xp.users x WHERE x.id = a.uid FOR UPDATE;
     r := xp._state(a.uid);
     FOR k IN SELECT * FROM (VALUES ('xp', import_xp.xp), ('coins', coalesce(import_xp.coins, 0))) AS t (kind, total)
     LOOP
-        v_delta := k.total - coalesce((SELECT sum(l.delta) FROM xp.ledger l
-                                        WHERE l.user_id = a.uid AND l.account_id = a.acc AND l.kind = k.kind
-                                          AND l.source = 'import' AND l.imported_from = import_xp.source), 0);
-        v_n := 0;
-        WHILE v_delta <> 0 LOOP  -- in steps the ledger accepts
-            v_step := sign(v_delta) * least(abs(v_delta), 1000000);
-            v_n := v_n + 1;
-            r := xp._apply(a.uid, a.acc, import_xp.platform, 'import', k.kind, v_step,
-                           'import: ' || import_xp.source,
-                           'import:' || import_xp.source || ':' || a.acc || ':' || k.kind || ':' || k.total || ':' || v_n,
-                           1, NULL, import_xp.display_name, import_xp.source);
-            v_delta := v_delta - v_step;
-        END LOOP;
+        SELECT coalesce(sum(l.delta), 0), count(*) INTO v_have, v_rows
+          FROM xp.ledger l
+         WHERE l.account_id = a.acc AND l.source = 'import' AND l.imported_from = import_xp.source
+           AND l.kind = k.kind;
+        v_delta := greatest(k.total - v_have,
+                            -(SELECT CASE k.kind WHEN 'xp' THEN x.xp ELSE x.coins END FROM xp.users x
+                               WHERE x.id = a.uid));
+        CONTINUE WHEN v_delta = 0;
+        r := xp._apply(a.uid, a.acc, import_xp.platform, 'import', k.kind, v_delta, 'import: ' || import_xp.source,
+                       'import:' || import_xp.source || ':' || a.acc || ':' || k.kind || ':' || (v_rows + 1),
+                       1, NULL, import_xp.display_name, import_xp.source);
     END LOOP;
     RETURN r;
 END
 $$;
 COMMENT ON FUNCTION xp.import_xp(text, text, bigint, bigint, text, text) IS
     'Admin: set an account''s imported XP and coins from a source (e.g. mee6:GUILD), applying only the difference.';
+
+-- Every account, with what it holds from each source, in the shape xp.import_xp reads back: one row
+-- per import source the account has rows from (its imported total, as an import sees it), and one
+-- with this database's own source (xpsync:<id>) holding what was earned here, on the person's
+-- oldest account (the person's other accounts hold 0 there). What was earned here leaves out the
+-- rank rewards, which the importing database pays itself as the imported XP crosses its
+-- thresholds; it may be negative (spent here). A person's rows come together, own row last.
+CREATE OR REPLACE FUNCTION xp.export_accounts()
+RETURNS TABLE (platform text, external_id text, xp bigint, coins bigint, display_name text, source text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    WITH acc AS (
+        SELECT a.id, a.user_id, a.platform, a.external_id, a.display_name,
+               a.id = min(a.id) OVER (PARTITION BY a.user_id) AS oldest
+          FROM xp.accounts a JOIN xp.users u ON u.id = a.user_id
+         WHERE u.forgotten_at IS NULL),
+    own AS (
+        SELECT l.user_id,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0)::bigint AS xp,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0)::bigint AS coins
+          FROM xp.ledger l
+         WHERE l.source NOT IN ('import', 'rank_reward')
+         GROUP BY l.user_id),
+    imported AS (
+        SELECT l.account_id, l.imported_from,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0)::bigint AS xp,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0)::bigint AS coins
+          FROM xp.ledger l
+         WHERE l.source = 'import'
+         GROUP BY l.account_id, l.imported_from)
+    SELECT e.platform, e.external_id, e.xp, e.coins, e.display_name, e.source
+      FROM (SELECT a.user_id, a.id, 0 AS own_last, a.platform, a.external_id, i.xp, i.coins, a.display_name,
+                   i.imported_from AS source
+              FROM imported i JOIN acc a ON a.id = i.account_id
+             WHERE (i.xp, i.coins) <> (0, 0)
+            UNION ALL
+            SELECT a.user_id, a.id, 1, a.platform, a.external_id,
+                   CASE WHEN a.oldest THEN coalesce(o.xp, 0) ELSE 0 END,
+                   CASE WHEN a.oldest THEN coalesce(o.coins, 0) ELSE 0 END, a.display_name, xp._own_source()
+              FROM acc a LEFT JOIN own o ON o.user_id = a.user_id) AS e
+     ORDER BY e.user_id, e.own_last, e.id, e.source
+$$;
+COMMENT ON FUNCTION xp.export_accounts() IS
+    'Admin: every account with what it holds from each import source and from this database, in the rows xp.import_xp reads back.';

@@ -75,6 +75,7 @@ GRANT EXECUTE ON FUNCTION xp.rerank_batch(int),
                           xp.adjust(bigint, text, int, text, text),
                           xp.forget_person(bigint),
                           xp.import_xp(text, text, bigint, bigint, text, text),
+                          xp.export_accounts(),
                           xp.resync_roles(bigint)
     TO xp_admin;
 GRANT EXECUTE ON FUNCTION xp.rerank_batch(int) TO xp_listener;

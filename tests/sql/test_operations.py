@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import psycopg
 import pytest
 
@@ -319,7 +321,47 @@ def test_an_award_whose_reason_reads_like_an_import_is_not_taken_for_one(conn):
         {"source": "import", "imported_from": "mee6:g1", "xp": 5000}]
 
 
-def test_import_of_more_than_the_per_row_limit_is_split(conn):
+def test_an_import_sets_the_total_from_its_source_down_as_well_as_up(conn):
+    for total in (5000, 6000, 5000, 6000, 0, 5000):
+        row = call(conn, "import_xp", "discord", "1", total, 0, "mee6:g1")
+        assert row["xp"] == total
+    assert scalar(conn, "SELECT sum(delta) FROM xp.ledger WHERE source = 'import'") == 5000
+    assert_consistent(conn)
+
+
+def test_a_lower_total_takes_back_at_most_what_the_person_holds(conn):
+    call(conn, "import_xp", "discord", "1", 5000, 0, "mee6:g1")
+    call(conn, "award_xp", "discord", "1", -4800, "penalty", "p1")
+    assert call(conn, "import_xp", "discord", "1", 100, 0, "mee6:g1")["xp"] == 0
+    assert call(conn, "import_xp", "discord", "1", 100, 0, "mee6:g1")["applied"] is False  # and again: no error
+    # it holds 4800 from the source now (5000, less the 200 it could give back): a total above that adds
+    assert call(conn, "import_xp", "discord", "1", 300, 0, "mee6:g1")["applied"] is False
+    assert call(conn, "import_xp", "discord", "1", 6000, 0, "mee6:g1")["xp"] == 1200
+    assert_consistent(conn)
+
+
+def test_a_big_total_is_one_ledger_row(conn):
     row = call(conn, "import_xp", "discord", "whale", 2_500_000, 0, "mee6:g1")
     assert row["xp"] == 2_500_000 and row["new_rank"] == 20
-    assert scalar(conn, "SELECT count(*) FROM xp.ledger WHERE kind = 'xp'") == 3
+    assert scalar(conn, "SELECT count(*) FROM xp.ledger WHERE kind = 'xp'") == 1
+
+
+@pytest.mark.parametrize("args", [(2**62, 0), (0, 10**12), (1_000_000_001, 0)])
+def test_an_over_large_total_is_xp002_at_once(conn, args):
+    with pytest.raises(psycopg.Error) as err:
+        call(conn, "import_xp", "discord", "whale", *args, "mee6:g1")
+    assert err.value.sqlstate == "XP002" and "1000000000" in err.value.diag.message_primary
+    assert ledger_rows(conn) == 0 and scalar(conn, "SELECT count(*) FROM xp.accounts") == 0
+
+
+def test_concurrent_imports_of_one_account_set_one_total(conn, connect):
+    conns = [connect() for _ in range(6)]
+
+    def load(i):
+        for total in (1000, 3000, 2000):
+            call(conns[i], "import_xp", "discord", "1", total + i, 0, "mee6:g1")
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(load, range(6)))
+    assert 2000 <= scalar(conn, "SELECT xp FROM xp.users") <= 2005
+    assert_consistent(conn)
