@@ -175,3 +175,15 @@ def test_an_imported_total_is_not_paid_again_after_an_unlink(conn):
     link(conn)
     assert scalar(conn, "SELECT sum(delta) FROM xp.ledger WHERE source = 'import'") == 5000
     assert_consistent(conn)
+
+
+def test_claims_on_days_one_after_another_by_two_families_that_then_meet(conn):
+    """Found by the state machine (the test clock then failed to move such days)."""
+    for who in (("telegram", "t1"), ("discord", "d1"), ("telegram", "t1")):
+        assert call(conn, "claim_daily", *who)["applied"]
+        pass_days(conn)
+    link(conn)
+    pass_days(conn)
+    assert call(conn, "claim_daily", "discord", "d1")["applied"]
+    assert call(conn, "claim_daily", "telegram", "t1")["applied"] is False
+    assert_consistent(conn)
