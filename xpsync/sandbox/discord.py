@@ -95,6 +95,7 @@ class DiscordApi:
         reason = unquote(request.headers.get("X-Audit-Log-Reason", ""))
         state = self.state
         body: dict[str, Any] | None
+        changed = False
         with state.lock:
             roles = state.members.get(guild, {}).get(member)
             if roles is None:
@@ -105,9 +106,12 @@ class DiscordApi:
                 status, body = 403, {"message": "Missing Permissions", "code": 50013}
             else:
                 action = "add" if request.method == "PUT" else "remove"
+                changed = (role in roles) != (action == "add")
                 (roles.add if action == "add" else roles.discard)(role)
                 state.role_changes.append(RoleChange(time.time(), guild, member, role, action, reason))
                 status, body = 204, None
+        if status == 204 and changed:
+            state.roles_changed(guild, member)  # Discord sends GUILD_MEMBER_UPDATE for every change
         self.traffic.record("discord", request, status)
         return _bucketed(status, body, bucket="member-role")
 
