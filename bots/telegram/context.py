@@ -38,6 +38,18 @@ class LanguageMiddleware(BaseMiddleware):
             return None
 
 
+# Telegram's service account: the sender shown for channel posts forwarded into a linked discussion group
+SERVICE_USER = 777000
+
+
+def own_words(message: Message) -> bool:
+    """A member speaking for themselves: not a bot, not Telegram's service account, not a message sent
+    on behalf of a chat (an anonymous admin, a channel) nor a channel post forwarded automatically."""
+    user = message.from_user
+    return (user is not None and not user.is_bot and user.id != SERVICE_USER and message.sender_chat is None
+            and not message.is_automatic_forward)
+
+
 def sender(event: Any) -> tuple[str, str]:
     """The external id and display name of whoever sent a message or pressed a button."""
     user = event.from_user

@@ -148,3 +148,33 @@ async def test_an_unexpected_error_is_logged_and_answered_with_an_apology(ivan, 
     reply = await ivan.send("/daily")
     assert reply.text == "😵 Something went wrong on our side. Please try again in a moment."
     assert any("unexpected error in telegram update" in r.message for r in caplog.records)
+
+
+async def test_only_a_members_own_words_count_not_channel_posts_or_messages_on_behalf_of_a_chat(telegram, sandbox,
+                                                                                                  conn):
+    dp, bot = telegram
+    group = {"id": -1002, "type": "supergroup", "title": "Discussion"}
+    channel = {"id": -1003, "type": "channel", "title": "News"}
+
+    async def feed(kind, message):
+        n = next(_ids)
+        await dp.feed_raw_update(bot, {"update_id": n, kind: {"message_id": n, "date": int(time.time()), **message}})
+
+    words = "a long enough message to count"
+    # a channel post forwarded into its discussion group: Telegram's service user 777000, the channel as sender
+    await feed("message", {"chat": group, "text": words, "is_automatic_forward": True, "sender_chat": channel,
+                           "from": {"id": 777000, "is_bot": False, "first_name": "Telegram"}})
+    # an anonymous admin (on behalf of the group) and a member posting as the channel
+    await feed("message", {"chat": group, "text": words, "sender_chat": group,
+                           "from": {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                                    "username": "GroupAnonymousBot"}})
+    await feed("message", {"chat": group, "text": words, "sender_chat": channel,
+                           "from": {"id": 136817688, "is_bot": True, "first_name": "Channel",
+                                    "username": "Channel_Bot"}})
+    await feed("channel_post", {"chat": channel, "text": words, "sender_chat": channel})  # the post itself
+    assert scalar(conn, "SELECT count(*) FROM xp.message_log") == 0
+    assert scalar(conn, "SELECT count(*) FROM xp.accounts") == 0  # nobody was even created
+    await feed("message", {"chat": group, "text": words,
+                           "from": {"id": 9, "is_bot": False, "first_name": "Olga"}})
+    assert scalar(conn, "SELECT count(*) FROM xp.message_log") == 1
+    assert scalar(conn, "SELECT external_id FROM xp.accounts") == "9"
