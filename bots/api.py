@@ -42,8 +42,13 @@ class Xp:
         return await self._one("SELECT xp.profile(%s, %s)", platform or self.platform, external_id)
 
     async def language(self, external_id: str) -> str | None:
-        """The person's chosen language, or None for an account never seen (one indexed lookup)."""
+        """The language to speak to the person in (chosen, else their app's), or None for an account never
+        seen (one indexed lookup)."""
         return await self._one("SELECT xp.language(%s, %s)", self.platform, external_id)
+
+    async def set_client_language(self, external_id: str, language: str) -> str:
+        """Record the language the account's app reports; returns the language to speak to the person in."""
+        return await self._one("SELECT xp.set_client_language(%s, %s, %s)", self.platform, external_id, language)
 
     async def leaderboard(self, period: str = "all", limit: int = 10) -> list[dict[str, Any]]:
         return await self._rows("SELECT * FROM xp.leaderboard(%s, %s)", limit, period)

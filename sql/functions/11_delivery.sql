@@ -176,13 +176,13 @@ COMMENT ON FUNCTION xp.discord_role_plan(bigint) IS
 CREATE OR REPLACE FUNCTION xp.telegram_recipient(uid bigint)
 RETURNS TABLE (chat_id text, language text, notify boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT a.external_id, u.language, u.notify
+    SELECT a.external_id, xp._speaks(u.language, a.client_language), u.notify
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'telegram'
      WHERE u.id = uid
 $$;
 COMMENT ON FUNCTION xp.telegram_recipient(bigint) IS
-    'Listener: the private chat, language and notice preference of a person''s Telegram account.';
+    'Listener: the private chat, language (chosen, else the app''s) and notice preference of a person''s Telegram account.';
 
 CREATE OR REPLACE FUNCTION xp.request_resync(platform text, external_id text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

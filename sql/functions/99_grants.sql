@@ -39,6 +39,7 @@ GRANT EXECUTE ON FUNCTION xp.award_xp(text, text, int, text, text, text),
                           xp.set_notify(text, text, boolean),
                           xp.set_language(text, text, text),
                           xp.language(text, text),
+                          xp.set_client_language(text, text, text),
                           xp.start_game(text, text, text),
                           xp.play_game(text, text, bigint, text)
     TO xp_bot, xp_admin;
