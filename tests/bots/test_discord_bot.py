@@ -97,6 +97,38 @@ async def test_sync_queues_a_role_resync(bot, sandbox, conn):
     assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord' AND status = 'pending'") == 1
 
 
+async def test_a_slow_database_is_deferred_within_the_deadline_and_answered_when_it_returns(bot, sandbox, conn,
+                                                                                           connect):
+    call(conn, "award_xp", "discord", "555", 40, "r", "k1", "Ivan")
+    blocker = connect()  # the database is slow: every read of people waits for this transaction
+    blocker.execute("BEGIN")
+    blocker.execute("LOCK TABLE xp.users, xp.accounts IN ACCESS EXCLUSIVE MODE")
+    board = await slash(bot, sandbox, "top")
+    synced = await slash(bot, sandbox, "sync")
+    # both deferred while their calls still wait (sync privately: only the member will see its answer)
+    assert (board.type, synced.type, synced.data.get("flags")) == (5, 5, 64)
+    assert sandbox.followups.sent == []
+    blocker.execute("COMMIT")
+    answers = await eventually(lambda: len(sandbox.followups.sent) == 2 and {
+        f.token: f.data for f in sandbox.followups.sent})
+    assert answers[f"tok{board.interaction_id}"]["content"] == "🏆 Top — all time\n1. Ivan — 40 XP"
+    assert answers[f"tok{synced.interaction_id}"]["content"].startswith("🔄")
+    quick = await slash(bot, sandbox, "top")  # a quick database: answered at once, in one request
+    assert quick.type == 4 and len(sandbox.followups.sent) == 2
+
+
+async def test_a_refusal_after_a_deferral_is_the_follow_up(bot, sandbox, conn, connect):
+    call(conn, "award_xp", "discord", "555", 1, "r", "k1")
+    blocker = connect()
+    blocker.execute("BEGIN")
+    blocker.execute("LOCK TABLE xp.accounts IN ACCESS EXCLUSIVE MODE")
+    deferred = await slash(bot, sandbox, "unlink")
+    assert (deferred.type, deferred.data.get("flags")) == (5, 64)
+    blocker.execute("COMMIT")
+    follow = await eventually(lambda: sandbox.followups.to(f"tok{deferred.interaction_id}"))
+    assert follow[0].data["content"] == "This is your only account: there is nothing to unlink it from."
+
+
 # --- events ---------------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from xpsync.vocabulary import Period
 
 from ...api import Xp
 from ...replies import board_text
+from ..answers import in_time, reply
 from ..errors import language_of
 
 if TYPE_CHECKING:
@@ -56,13 +57,13 @@ class Profile(commands.Cog):
     @app_commands.command(name="profile", description="Rank, XP, coins and progress (yours or a member's)")
     async def profile(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
         who = member or interaction.user
-        p = await self.xp.profile(str(who.id))
-        await interaction.response.send_message(embed=profile_embed(p, language_of(interaction)))
+        p = await in_time(interaction, self.xp.profile(str(who.id)))
+        await reply(interaction, embed=profile_embed(p, language_of(interaction)))
 
     @app_commands.command(name="top", description="The leaderboard")
     async def top(self, interaction: discord.Interaction, period: Period = "all") -> None:
-        rows = await self.xp.leaderboard(period)
-        await interaction.response.send_message(board_text(rows, period, language_of(interaction)))
+        rows = await in_time(interaction, self.xp.leaderboard(period))
+        await reply(interaction, board_text(rows, period, language_of(interaction)))
 
 
 async def setup(bot: XpBot) -> None:

@@ -14,6 +14,7 @@ from discord.ext import commands
 from xpsync.texts import say
 
 from ...api import Xp
+from ..answers import in_time, reply
 from ..errors import language_of
 
 if TYPE_CHECKING:
@@ -26,8 +27,8 @@ class Roles(commands.Cog):
 
     @app_commands.command(name="sync", description="Put your rank roles right")
     async def sync(self, interaction: discord.Interaction) -> None:
-        await self.xp.request_resync(str(interaction.user.id))
-        await interaction.response.send_message(say(language_of(interaction), "sync_done"), ephemeral=True)
+        await in_time(interaction, self.xp.request_resync(str(interaction.user.id)), ephemeral=True)
+        await reply(interaction, say(language_of(interaction), "sync_done"), ephemeral=True)
 
     @commands.Cog.listener()
     async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
