@@ -77,6 +77,12 @@ class Xp:
     async def request_resync(self, external_id: str) -> int:
         return await self._one("SELECT xp.request_resync(%s, %s)", self.platform, external_id)
 
+    async def discord_roles_changed(self, guild_id: str, member_id: str, added: list[str],
+                                    removed: list[str]) -> int:
+        """A member's roles changed; a resync is queued only when a managed role drifted from the plan."""
+        return await self._one("SELECT xp.discord_roles_changed(%s, %s, %s, %s)", guild_id, member_id, added,
+                               removed)
+
     async def set_notify(self, external_id: str, enabled: bool) -> bool:
         return await self._one("SELECT xp.set_notify(%s, %s, %s)", self.platform, external_id, enabled)
 

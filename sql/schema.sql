@@ -1072,6 +1072,40 @@ $$;
 
 COMMENT ON FUNCTION xp.discord_role_plan(uid bigint) IS 'Listener: per guild, the managed Discord roles (rank and achievement) a person should hold now and all roles xpsync manages there.';
 
+CREATE FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_uid bigint;
+    v_desired text[];
+    v_managed text[];
+BEGIN
+    PERFORM xp._check_text(discord_roles_changed.guild_id, 'guild_id');
+    PERFORM xp._check_text(discord_roles_changed.member_id, 'member_id');
+    SELECT a.user_id INTO v_uid FROM xp.accounts a
+     WHERE a.platform = 'discord' AND a.external_id = discord_roles_changed.member_id;
+    IF NOT FOUND THEN
+        RETURN 0;  -- never seen: there are no roles to put right
+    END IF;
+    SELECT p.desired, p.managed INTO v_desired, v_managed
+      FROM xp.discord_role_plan(v_uid) p
+     WHERE p.guild_id = discord_roles_changed.guild_id;
+    IF NOT FOUND THEN
+        RETURN 0;  -- xpsync manages no role in that guild
+    END IF;
+    IF EXISTS (SELECT 1 FROM unnest(discord_roles_changed.added) AS r(id)
+                WHERE r.id = ANY (v_managed) AND r.id <> ALL (v_desired))
+       OR discord_roles_changed.removed && v_desired THEN
+        RETURN xp._queue_resync(ARRAY[v_uid],
+                                'managed roles changed by hand in guild ' || discord_roles_changed.guild_id);
+    END IF;
+    RETURN 0;
+END
+$$;
+
+COMMENT ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) IS 'Bots: a Discord member''s roles changed (added, removed); queues a role resync only when a managed role moved away from what the person should hold; returns deliveries queued.';
+
 CREATE FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean DEFAULT false, retry_after double precision DEFAULT NULL::double precision, mute_person boolean DEFAULT false) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2569,6 +2603,10 @@ GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp
 REVOKE ALL ON FUNCTION xp.discord_role_plan(uid bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_listener;
 GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) TO xp_bot;
+GRANT ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) TO xp_listener;

@@ -150,15 +150,30 @@ async def test_messages_count_but_bots_dms_and_commands_do_not(pool, conn):
     assert scalar(conn, "SELECT messages FROM xp.users") == 1
 
 
-async def test_a_role_changed_by_hand_or_a_join_asks_for_a_resync(pool, conn):
+@pytest.mark.parametrize(("before", "after", "queued"), [
+    ([5, 9], [5, 9], 0),  # a nickname change: no role changed
+    ([5], [], 1),  # the rank role the member should hold, taken away by hand
+    ([5], [5, 6], 1),  # another rank's role, given by hand
+    ([], [5], 0),  # the role they should hold, given (the listener at work)
+    ([5, 6], [5], 0),  # a role they should not hold, taken away (the listener at work)
+    ([5], [5, 9], 0),  # a role xpsync does not manage
+])
+async def test_a_role_change_asks_for_a_resync_only_when_it_drifts_from_the_plan(pool, conn, before, after, queued):
+    conn.execute("INSERT INTO xp.rank_roles VALUES ('77', 1, '5'), ('77', 2, '6')")
+    call(conn, "award_xp", "discord", "1", 1, "r", "k1")  # rank 1: should hold role 5 in guild 77
+    conn.execute("DELETE FROM xp.deliveries")
+    await Roles(Xp(pool, "discord")).on_member_update(member(1, roles=before), member(1, roles=after))
+    assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord'") == queued
+
+
+async def test_drift_elsewhere_or_of_strangers_asks_for_nothing_and_a_join_asks_for_a_resync(pool, conn):
+    conn.execute("INSERT INTO xp.rank_roles VALUES ('78', 1, '5')")  # guild 77 maps no role
     call(conn, "award_xp", "discord", "1", 1, "r", "k1")
     conn.execute("DELETE FROM xp.deliveries")
     roles = Roles(Xp(pool, "discord"))
-    await roles.on_member_update(member(1, roles=[5]), member(1, roles=[5]))  # a nickname change: nothing
-    assert scalar(conn, "SELECT count(*) FROM xp.deliveries") == 0
     await roles.on_member_update(member(1, roles=[5]), member(1, roles=[]))
-    assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord'") == 1
-    conn.execute("DELETE FROM xp.deliveries")
+    await roles.on_member_update(member(2, roles=[5]), member(2, roles=[]))  # never seen
+    assert scalar(conn, "SELECT count(*) FROM xp.deliveries") == 0
     await roles.on_member_join(member(1))
     assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord'") == 1
 

@@ -10,7 +10,8 @@ import yarl
 from discord.gateway import DiscordWebSocket
 
 from tests.bots.test_discord_bot import Clock, voice_xp
-from tests.listener.conftest import eventually
+from tests.helpers import call, scalar
+from tests.listener.conftest import discord_handler, eventually, running, statuses
 from xpsync.bots.discord.client import XpBot
 from xpsync.bots.discord.voice_tracker import VoiceTracker
 from xpsync.platforms.discord_client import use_api_base
@@ -89,3 +90,42 @@ async def test_voice_of_members_who_left_while_the_gateway_was_away_ends_at_the_
     clock.now = 7320
     await cog.report()
     assert voice_xp(conn, "1") == 6  # alone: still nothing
+
+
+def resyncs(conn) -> int:
+    return scalar(conn, "SELECT count(*) FROM xp.events WHERE kind = 'roles_resync'")
+
+
+async def test_the_listeners_own_role_changes_ask_for_nothing_and_drift_by_hand_is_put_back(online, sandbox, conn,
+                                                                                             pool, db_url):
+    conn.execute("INSERT INTO xp.rank_roles VALUES ('77', 2, '202'), ('77', 3, '203')")
+    sandbox.discord.add_guild("77", ["202", "203", "900"])
+    sandbox.discord.add_member("77", "555", ["900"])  # 900: a role xpsync does not manage
+    sandbox.gateway.add_guild("77", [])
+    call(conn, "award_xp", "discord", "555", 300, "r", "k1")  # rank 2
+    await online.connect()
+    guild = online.bot.get_guild(77)
+
+    async def roles_are(*wanted: str) -> None:
+        """The member holds these roles, the bot has heard of every change, and every delivery is done."""
+        await eventually(lambda: sandbox.discord.roles_of("77", "555") == set(wanted))
+        await eventually(lambda: {str(r.id) for r in guild.get_member(555).roles} == {"77", *wanted})
+        await settled("on_member_update")
+        await eventually(lambda: statuses(conn, "discord").keys() <= {"done"})
+
+    async with running(pool, db_url, await discord_handler(sandbox)):
+        await roles_are("202", "900")  # the listener's +202 came back as a member update
+        call(conn, "award_xp", "discord", "555", 500, "r", "k2")  # rank 3: +203, then -202, two updates
+        await roles_are("203", "900")
+        assert resyncs(conn) == 0  # changes towards the plan ask for nothing
+        sandbox.discord.set_roles("77", "555", ["203"])  # a moderator takes away an unmanaged role
+        await roles_are("203")
+        assert resyncs(conn) == 0
+        sandbox.discord.set_roles("77", "555", [])  # ... and the rank role: drift
+        await roles_are("203")  # put back
+        assert resyncs(conn) == 1
+        sandbox.discord.set_roles("77", "555", ["202", "203"])  # a managed role nobody should hold
+        await roles_are("203")  # taken away again
+        assert resyncs(conn) == 2
+    granted = [c for c in sandbox.discord.role_changes if c.role_id == "203" and c.action == "add"]
+    assert len(granted) == 2  # the first grant and the one put back: no resync storm
