@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg import sql
 
 
@@ -64,3 +65,11 @@ def assert_consistent(conn: psycopg.Connection) -> None:
         "AND NOT EXISTS (SELECT 1 FROM xp.accounts a WHERE a.user_id = u.id)"
     ).fetchall()
     assert orphans == []
+
+
+def raises(sqlstate: str, conn: psycopg.Connection, query: str, *args: Any) -> str:
+    """Run `query`, expect the database to refuse it with `sqlstate`; return the message."""
+    with pytest.raises(psycopg.Error) as err:
+        conn.execute(query, args)
+    assert err.value.sqlstate == sqlstate
+    return err.value.diag.message_primary
