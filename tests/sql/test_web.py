@@ -160,10 +160,12 @@ def test_link_accounts_merges_as_a_link_code_does_and_a_dry_run_writes_nothing(c
     call(conn, "award_xp", "discord", "d", 300, "r", "k1")
     call(conn, "award_xp", "telegram", "t", 500, "r", "k2")
     rows, people_before = ledger_rows(conn), scalar(conn, "SELECT count(*) FROM xp.users")
+    events = scalar(conn, "SELECT count(*) FROM xp.events")
     preview = scalar(conn, "SELECT xp.link_accounts('discord', 'd', 'telegram', 't', true)")
     assert preview["xp"] >= 800 and preview["platforms"] == ["discord", "telegram"]
     assert ledger_rows(conn) == rows and scalar(conn, "SELECT count(*) FROM xp.users") == people_before
-    assert scalar(conn, "SELECT count(*) FROM xp.events") == 0
+    assert scalar(conn, "SELECT count(*) FROM xp.events") == events
+    assert scalar(conn, "SELECT count(*) FROM xp.link_codes") == 0
     done = scalar(conn, "SELECT xp.link_accounts('discord', 'd', 'telegram', 't')")
     assert done["xp"] == preview["xp"] and done["coins"] == preview["coins"]
     assert scalar(conn, "SELECT count(*) FROM xp.users") == people_before - 1
