@@ -108,7 +108,7 @@ class Settings:
         home = _optional(env, "XPSYNC_HOME")
         discord_token = _optional(env, "DISCORD_TOKEN")
         telegram_token = _optional(env, "TELEGRAM_TOKEN")
-        host, port = _bind(_optional(env, "XPSYNC_WEB_BIND") or DEFAULT_WEB_BIND)
+        host, port = parse_bind(_optional(env, "XPSYNC_WEB_BIND") or DEFAULT_WEB_BIND)
         public_url = (_optional(env, "XPSYNC_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/")
         if urlsplit(public_url).scheme not in ("http", "https") or not urlsplit(public_url).netloc:
             raise ConfigError(f"XPSYNC_PUBLIC_URL must be an http(s) URL such as https://xp.example.org, "
@@ -156,7 +156,7 @@ class Settings:
         return self.telegram_bot_username is not None and self.telegram_token is not None
 
 
-def _bind(value: str) -> tuple[str, int]:
+def parse_bind(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"XPSYNC_WEB_BIND must be HOST:PORT such as 127.0.0.1:8080, not {value!r}")

@@ -19,9 +19,11 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from .faults import Fault, Faults
+from .oauth import OAuthApp
 from .state import Call, DiscordState, InteractionReply, RoleChange, TelegramState
 
 DISCORD_PREFIX = "/discord/api/v10"
+DISCORD_PAGES = "/discord"
 TELEGRAM_PREFIX = "/telegram"
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
@@ -43,6 +45,7 @@ class Sandbox:
         self.discord = DiscordState(discord_token)
         self.telegram = TelegramState(telegram_token)
         self.faults = Faults()
+        self.oauth = OAuthApp()
         self.calls: list[Call] = []
         self._calls_lock = threading.Lock()
         self._runner: web.AppRunner | None = None
@@ -67,6 +70,9 @@ class Sandbox:
             "DISCORD_TOKEN": self.discord.token,
             "TELEGRAM_API_BASE": self.telegram_api_base,
             "TELEGRAM_TOKEN": self.telegram.token,
+            "DISCORD_CLIENT_ID": self.oauth.client_id,
+            "DISCORD_CLIENT_SECRET": self.oauth.client_secret,
+            "DISCORD_OAUTH_URL": self.url + DISCORD_PAGES + "/oauth2/authorize",
         }
 
     def calls_to(self, platform: str, method: str | None = None) -> list[Call]:
@@ -76,6 +82,7 @@ class Sandbox:
     async def start(self, port: int = 0) -> None:
         app = web.Application()
         app.router.add_get(DISCORD_PREFIX + "/users/@me", self._discord_me)
+        self.oauth.routes(app.router, DISCORD_PREFIX, DISCORD_PAGES)
         app.router.add_get(DISCORD_PREFIX + "/guilds/{guild}/members/{member}", self._discord_member)
         app.router.add_route("PUT", DISCORD_PREFIX + "/guilds/{guild}/members/{member}/roles/{role}",
                              self._discord_role)
@@ -117,6 +124,8 @@ class Sandbox:
         return request.headers.get("Authorization") == f"Bot {self.discord.token}"
 
     async def _discord_me(self, request: web.Request) -> web.Response:
+        if (member := self.oauth.bearer(request)) is not None:  # a member signed in through OAuth2
+            return reply(200, self.oauth.me(member))
         if not self._discord_authorized(request):
             return reply(401, {"message": "401: Unauthorized", "code": 0})
         return reply(200, _user("1000", "xpsync-sandbox", bot=True))
