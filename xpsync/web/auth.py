@@ -55,7 +55,8 @@ async def discord_start(request: Request) -> Response:
     language(request)
     _limited(request)
     state = secrets.token_urlsafe(24)
-    request.session["oauth"] = {"state": state, "next": safe_next(request.query_params.get("next")),
+    target = request.query_params.get("next")
+    request.session["oauth"] = {"state": state, "next": safe_next(target) if target else None,
                                 "at": int(time.time())}
     return RedirectResponse(oauth.authorize(state), status_code=303)
 
