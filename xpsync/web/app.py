@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import psycopg
 import swagger_ui_bundle
@@ -110,8 +111,11 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(SignInNeeded)
     async def sign_in_needed(request: Request, exc: SignInNeeded) -> Response:
         language(request)
-        return page(request, "sign_in.html", status=401, notice="members_only", next=request.url.path,
-                    bot_username=None, telegram_auth_url=None)
+        settings = request.app.state.settings
+        suffix = "?" + urlencode({"next": request.url.path})
+        return page(request, "sign_in.html", status=401, notice="members_only", suffix=suffix,
+                    bot_username=settings.telegram_bot_username,
+                    telegram_auth_url=f"{settings.public_url}/auth/telegram{suffix}")
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

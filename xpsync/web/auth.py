@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form
 from starlette.requests import Request
@@ -42,9 +43,10 @@ def _check_csrf(request: Request, token: str) -> None:
 async def sign_in_page(request: Request, member: Visitor) -> HTMLResponse:
     request.state.csp = CSP_SIGN_IN
     settings = request.app.state.settings
-    target = safe_next(request.query_params.get("next"))
-    return page(request, "sign_in.html", next=target, bot_username=settings.telegram_bot_username,
-                telegram_auth_url=f"{settings.public_url}/auth/telegram?next={target}")
+    asked = request.query_params.get("next")
+    suffix = "?" + urlencode({"next": safe_next(asked)}) if asked else ""
+    return page(request, "sign_in.html", suffix=suffix, bot_username=settings.telegram_bot_username,
+                telegram_auth_url=f"{settings.public_url}/auth/telegram{suffix}")
 
 
 @router.get("/auth/discord")
