@@ -8,12 +8,13 @@ import hmac
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2 as httpx
 import pytest
 from starlette.testclient import TestClient
 
+from xpsync.db import as_role
 from xpsync.sandbox import Sandbox
 from xpsync.sandbox.server import SandboxThread
 from xpsync.settings import Settings
@@ -25,7 +26,7 @@ BOT_USERNAME = "xpsync_sandbox_bot"
 
 def as_web(db_url: str) -> str:
     """The test database's URL, every session acting as role xp_web."""
-    return db_url + "&options=" + quote("-c role=xp_web")
+    return as_role(db_url, "xp_web")
 
 
 @pytest.fixture

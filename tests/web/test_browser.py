@@ -15,8 +15,9 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.helpers import call, scalar
-from tests.web.browser import chromium, free_port, web_server
+from tests.web.browser import chromium
 from tests.web.conftest import as_web, telegram_login, web_settings
+from xpsync.web.serve import free_port, in_thread
 
 NAMES = ["Аня Смирнова", "Ben <b>bold</b>", "Chloé", "Dmitri", "Eve", "Фёдор", "Gus", "Hana", "Ivo", "Jun"]
 
@@ -28,7 +29,7 @@ def site(db_url, sandbox, conn):
         call(conn, "award_xp", platform, str(1000 + i), 3000 - 250 * i, "seed", f"seed{i}", name)
     port = free_port()
     settings = web_settings(sandbox, XPSYNC_WEB_BIND=f"127.0.0.1:{port}", XPSYNC_PUBLIC_URL=f"http://127.0.0.1:{port}")
-    with web_server(settings, as_web(db_url)) as url:
+    with in_thread(settings, as_web(db_url)) as url:
         yield url
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
 from tests.xpsync.test_cli import xpsync
 from xpsync.embedded import EmbeddedServer
@@ -22,13 +24,15 @@ def test_a_small_demo_runs_to_a_summary_with_no_drift():
     result = xpsync("demo", "--members", "20", "--seconds", "3", timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     for line in ("reconcile_all", "no drift", "every managed role as the database says", "every one told",
-                 "discord commit→call", "Discord role changes", "faults injected"):
+                 "discord commit→call", "Discord role changes", "faults injected",
+                 "The board, live while the demo runs: http://127.0.0.1:"):
         assert line in result.stdout, line
     assert demo_dirs() == before  # its server and data are gone
 
 
 def test_keep_leaves_the_database_up_for_psql(tmp_path):
     before = demo_dirs()
+    pids: list[int] = []
     result = xpsync("demo", "--members", "10", "--seconds", "1", "--keep", timeout=300)
     kept = sorted(demo_dirs() - before)
     try:
@@ -37,7 +41,14 @@ def test_keep_leaves_the_database_up_for_psql(tmp_path):
         assert f"XPSYNC_HOME={kept[0]} xpsync db psql" in result.stdout
         psql = xpsync("db", "psql", "-At", "-c", "select count(*) > 0 from xp.users", env={"XPSYNC_HOME": kept[0]})
         assert psql.stdout.strip() == "t"
+        web = re.search(r"The web is still running at (http://127\.0\.0\.1:\d+/) \(process (\d+)\)", result.stdout)
+        assert web, result.stdout
+        pids.append(int(web.group(2)))
+        with urllib.request.urlopen(web.group(1)) as board:
+            assert board.status == 200 and b"<table class=\"board\">" in board.read()
     finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGTERM)
         for home in kept:
             EmbeddedServer(home).stop()
             subprocess.run(["rm", "-rf", home], check=False)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import uvicorn
@@ -13,10 +19,9 @@ from .app import create_app
 log = logging.getLogger(__name__)
 
 
-def server(settings: Settings, database_url: str, *, host: str | None = None, port: int | None = None) -> uvicorn.Server:
-    app = create_app(settings, database_url)
+def server(settings: Settings, database_url: str, *, pool_size: int = 8) -> uvicorn.Server:
     config = uvicorn.Config(
-        app, host=host or settings.web_host, port=settings.web_port if port is None else port,
+        create_app(settings, database_url, pool_size=pool_size), host=settings.web_host, port=settings.web_port,
         # no access log: query strings carry sign-in data (and, for the admin panel, tokens)
         access_log=False, log_config=None, proxy_headers=True, server_header=False,
         timeout_graceful_shutdown=10,
@@ -30,6 +35,33 @@ def run(settings: Settings, database_url: str) -> int:
     web = server(settings, database_url)
     web.run()
     return 0 if web.started else 1
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def in_thread(settings: Settings, database_url: str, *, pool_size: int = 4) -> Iterator[str]:
+    """The web on a thread and event loop of its own (the demo, browser tests); yields its public URL.
+    Off the main thread uvicorn leaves the process's signal handlers alone."""
+    web = server(settings, database_url, pool_size=pool_size)
+    thread = threading.Thread(target=lambda: asyncio.run(web.serve()), name="xpsync-web", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not web.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            web.should_exit = True
+            raise RuntimeError("the web server did not start")
+        time.sleep(0.05)
+    try:
+        yield settings.public_url
+    finally:
+        web.should_exit = True
+        thread.join(20)
 
 
 def create_api_key(url: str, name: str) -> str:
