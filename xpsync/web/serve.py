@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
 import threading
 import time
@@ -19,6 +20,23 @@ from .app import create_app
 log = logging.getLogger(__name__)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, but a SIGTERM or SIGINT ends it with exit 0 once requests in flight are done
+    (uvicorn re-raises the signal after shutting down, which systemd would count as a failure)."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def server(settings: Settings, database_url: str, *, pool_size: int = 8) -> uvicorn.Server:
     config = uvicorn.Config(
         create_app(settings, database_url, pool_size=pool_size), host=settings.web_host, port=settings.web_port,
@@ -26,7 +44,7 @@ def server(settings: Settings, database_url: str, *, pool_size: int = 8) -> uvic
         access_log=False, log_config=None, proxy_headers=True, server_header=False,
         timeout_graceful_shutdown=10,
     )
-    return uvicorn.Server(config)
+    return _Server(config)
 
 
 def run(settings: Settings, database_url: str) -> int:
