@@ -122,6 +122,9 @@ DECLARE
     b record;
     m record;
     v_like text;
+    v_found bigint;
+    v_hash text := current_setting('enable_hashjoin');
+    v_merge text := current_setting('enable_mergejoin');
 BEGIN
     IF leaderboard.lim IS NULL OR leaderboard.lim NOT BETWEEN 1 AND 100 THEN
         RAISE EXCEPTION 'lim % is invalid: it must be between 1 and 100', coalesce(leaderboard.lim::text, 'NULL')
@@ -139,13 +142,34 @@ BEGIN
     IF leaderboard.name_prefix IS NOT NULL THEN
         PERFORM xp._check_text(leaderboard.name_prefix, 'name_prefix', 100);
         v_like := replace(replace(replace(lower(leaderboard.name_prefix), '\', '\\'), '%', '\%'), '_', '\_') || '%';
+        -- few matches: read them through the name index, then sort; many: walk the board and keep
+        -- the matches, which come often enough to fill a page soon (the planner cannot tell which)
+        EXECUTE 'SELECT count(*) FROM (SELECT 1 FROM xp.accounts a'
+                '  WHERE lower(a.display_name) LIKE $1 AND a.display_name IS NOT NULL LIMIT 5001) AS s'
+           INTO v_found USING v_like;
+        IF v_found > 5000 THEN
+            -- walk the board in order (the LIMIT keeps the planner from turning it around) and test each
+            -- entry's names; a hash or merge join would read every matching account first
+            PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);
+        END IF;
         RETURN QUERY EXECUTE format(
-            'SELECT xp._place($3, o.%1$I, o.id), o.id, o.display_name, o.%1$I, o.rank_id'
-            '  FROM xp.users o'
-            ' WHERE %2$s AND o.id IN (SELECT a.user_id FROM xp.accounts a'
-            '                          WHERE lower(a.display_name) LIKE $4 AND a.display_name IS NOT NULL)'
-            ' ORDER BY o.%1$I DESC, o.id LIMIT $1 OFFSET $2', b.score, b.filter)
+            CASE WHEN v_found <= 5000 THEN
+                'WITH found AS MATERIALIZED (SELECT DISTINCT a.user_id FROM xp.accounts a'
+                '                             WHERE lower(a.display_name) LIKE $4 AND a.display_name IS NOT NULL)'
+                'SELECT xp._place($3, o.%1$I, o.id), o.id, o.display_name, o.%1$I, o.rank_id'
+                '  FROM found f JOIN xp.users o ON o.id = f.user_id'
+                ' WHERE %2$s ORDER BY o.%1$I DESC, o.id LIMIT $1 OFFSET $2'
+            ELSE
+                'SELECT xp._place($3, o.%1$I, o.id), o.id, o.display_name, o.%1$I, o.rank_id'
+                '  FROM (SELECT * FROM xp.users o WHERE %2$s ORDER BY o.%1$I DESC, o.id LIMIT 1000000000) AS o'
+                ' WHERE EXISTS (SELECT 1 FROM xp.accounts a WHERE a.user_id = o.id'
+                '                  AND lower(a.display_name) LIKE $4 AND a.display_name IS NOT NULL)'
+                ' ORDER BY o.%1$I DESC, o.id LIMIT $1 OFFSET $2'
+            END, b.score, b.filter)
             USING leaderboard.lim, leaderboard.skip, leaderboard.period, v_like;
+        IF v_found > 5000 THEN
+            PERFORM set_config('enable_hashjoin', v_hash, true), set_config('enable_mergejoin', v_merge, true);
+        END IF;
         RETURN;
     END IF;
     -- a deep page starts from the board mark just before it rather than walking every entry ahead;

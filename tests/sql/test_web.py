@@ -207,3 +207,24 @@ def test_web_settings_and_the_rank_ladder(conn):
     assert scalar(conn, "SELECT xp.web_settings()") == {"web.visibility": "public"}
     ladder = conn.execute("SELECT * FROM xp.rank_ladder()").fetchall()
     assert [r["min_xp"] for r in ladder][:3] == [0, 255, 770] and ladder[-1]["name"] == "S II"
+
+
+def test_a_search_matching_thousands_walks_the_board_and_finds_the_same_people(conn):
+    # more than 5 000 matching names take the other path: the board in order, each entry's names tested
+    conn.execute("SELECT count(xp.award_xp('discord', g::text, 1 + (g * 37) % 500, 'r', 'k' || g, 'many ' || g)) "
+                 "FROM generate_series(1, 5100) g")
+    conn.execute("SELECT count(xp.award_xp('discord', 'f' || g, 1 + g, 'r', 'f' || g, 'few ' || g)) "
+                 "FROM generate_series(1, 30) g")
+    expected = conn.execute(
+        "SELECT place, user_id, display_name, xp, rank_id FROM xp.leaderboard(100, 'all', 0) "
+        "WHERE display_name LIKE 'many %'").fetchall()
+    whole = {r["user_id"]: r["place"] for r in conn.execute(
+        "SELECT id AS user_id, row_number() OVER (ORDER BY xp DESC, id) AS place FROM xp.users WHERE xp > 0")}
+    found = board(conn, lim=20, prefix="MANY")
+    assert [r["user_id"] for r in found] == [r["user_id"] for r in expected[:20]]
+    assert all(r["place"] == whole[r["user_id"]] for r in found)
+    assert [r["user_id"] for r in board(conn, lim=5, skip=20, prefix="many")] == [
+        r["user_id"] for r in expected[20:25]]
+    assert len(board(conn, lim=100, prefix="few")) == 30
+    # the join settings the walk needs do not leak into the caller's session
+    assert scalar(conn, "SELECT current_setting('enable_hashjoin')") == "on"

@@ -48,4 +48,6 @@ async def board(request: Request, calls: Calls, viewer: Viewer) -> HTMLResponse:
         "size": None if query or no_season else await calls.board_size(period),
     }
     template = "board_rows.html" if request.headers.get("hx-request") == "true" else "board.html"
-    return page(request, template, **context)
+    response = page(request, template, **context)
+    response.headers["Vary"] = "HX-Request, Accept-Language, Cookie"  # the rows alone for htmx
+    return response
