@@ -123,6 +123,9 @@ DECLARE
     m record;
     v_like text;
     v_found bigint;
+    v_skip bigint;
+    v_id bigint;
+    v_score bigint;
     v_hash text := current_setting('enable_hashjoin');
     v_merge text := current_setting('enable_mergejoin');
 BEGIN
@@ -180,14 +183,39 @@ BEGIN
      ORDER BY k.place DESC
      LIMIT 1;
     IF NOT FOUND THEN
-        SELECT 1::bigint AS place, NULL::bigint AS xp, NULL::bigint AS user_id INTO m;
+        RETURN QUERY EXECUTE format(
+            'SELECT row_number() OVER (ORDER BY o.%1$I DESC, o.id), o.id, o.display_name, o.%1$I, o.rank_id'
+            '  FROM xp.users o WHERE %2$s ORDER BY o.%1$I DESC, o.id LIMIT $1 OFFSET $2', b.score, b.filter)
+            USING leaderboard.lim, leaderboard.skip;
+        RETURN;
     END IF;
+    -- the key of the page's first entry, `v_skip` entries on from the mark (index-only scans): first in
+    -- the mark's tie group, then below it
+    v_skip := leaderboard.skip + 1 - m.place;
+    EXECUTE format('SELECT o.id FROM xp.users o WHERE %2$s AND o.%1$I = $1 AND o.id >= $2 ORDER BY o.id OFFSET $3 LIMIT 1',
+                   b.score, b.filter)
+       INTO v_id USING m.xp, m.user_id, v_skip;
+    v_score := m.xp;
+    IF v_id IS NULL THEN
+        EXECUTE format('SELECT count(*) FROM xp.users o WHERE %2$s AND o.%1$I = $1 AND o.id >= $2', b.score, b.filter)
+           INTO v_found USING m.xp, m.user_id;
+        EXECUTE format('SELECT o.%1$I, o.id FROM xp.users o WHERE %2$s AND o.%1$I < $1 ORDER BY o.%1$I DESC, o.id '
+                       'OFFSET $2 LIMIT 1', b.score, b.filter)
+           INTO v_score, v_id USING m.xp, v_skip - v_found;
+        IF v_id IS NULL THEN
+            RETURN;  -- past the end
+        END IF;
+    END IF;
+    -- from that key on: the rest of its tie group, then what comes below, each bounded by the page
     RETURN QUERY EXECUTE format(
-        'SELECT $2 + row_number() OVER (ORDER BY o.%1$I DESC, o.id), o.id, o.display_name, o.%1$I, o.rank_id'
-        '  FROM xp.users o'
-        ' WHERE %2$s AND ($4::bigint IS NULL OR (o.%1$I <= $4 AND (o.%1$I < $4 OR o.id >= $5)))'
-        ' ORDER BY o.%1$I DESC, o.id LIMIT $1 OFFSET $3', b.score, b.filter)
-        USING leaderboard.lim, m.place - 1, leaderboard.skip + 1 - m.place, m.xp, m.user_id;
+        'SELECT $3 + row_number() OVER (ORDER BY p.score DESC, p.id), p.id, p.display_name, p.score, p.rank_id'
+        '  FROM ((SELECT o.%1$I AS score, o.id, o.display_name, o.rank_id FROM xp.users o'
+        '          WHERE %2$s AND o.%1$I = $1 AND o.id >= $2 ORDER BY o.id LIMIT $4)'
+        '        UNION ALL'
+        '        (SELECT o.%1$I, o.id, o.display_name, o.rank_id FROM xp.users o'
+        '          WHERE %2$s AND o.%1$I < $1 ORDER BY o.%1$I DESC, o.id LIMIT $4)) AS p'
+        ' ORDER BY p.score DESC, p.id LIMIT $4', b.score, b.filter)
+        USING v_score, v_id, leaderboard.skip::bigint, leaderboard.lim;
 END
 $$;
 COMMENT ON FUNCTION xp.leaderboard(int, text, int, text) IS
