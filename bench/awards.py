@@ -1,4 +1,4 @@
-"""xp.award_xp against the bare procedure SPEC §12 names, on the same server with the same clients.
+"""xp.award_xp against the bare procedure design.md §12 names, on the same server with the same clients.
 
     python -m bench.awards [--clients 16] [--seconds 8] [--rounds 2] [--people 20000]
 
@@ -18,12 +18,13 @@ from .common import bench_database, median, pgbench, show
 
 BARE = """
 CREATE SCHEMA IF NOT EXISTS bench;
--- only what SPEC §12 names: insert a ledger row, update a balance
+-- only what design.md §12 names: insert a ledger row, update a balance
 CREATE OR REPLACE FUNCTION bench.bare(p_uid bigint, p_amount int, p_key text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE v bigint;
 BEGIN
-    INSERT INTO xp.ledger (user_id, kind, delta, reason, idempotency_key) VALUES (p_uid, 'xp', p_amount, 'bench', p_key);
+    INSERT INTO xp.ledger (user_id, source, kind, delta, reason, idempotency_key)
+    VALUES (p_uid, 'award', 'xp', p_amount, 'bench', p_key);
     UPDATE xp.users SET xp = xp + p_amount WHERE id = p_uid RETURNING xp INTO v;
     RETURN v;
 END $$;
@@ -57,7 +58,7 @@ def prepare(url: str, people: int) -> None:
         conn.execute("VACUUM ANALYZE xp.users, xp.accounts, xp.ledger")
 
 
-def measure(server, url: str, *, clients: int, seconds: float, rounds: int, people: int, hot: bool) -> dict:  # noqa: ANN001
+def measure(server, url: str, *, clients: int, seconds: float, rounds: int, people: int, hot: bool) -> dict:
     rates: dict[str, list[float]] = {name: [] for name in SCRIPTS}
     for _ in range(rounds):  # interleaved, so that drift in the machine hits every variant alike
         for name, call in SCRIPTS.items():

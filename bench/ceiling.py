@@ -14,7 +14,7 @@ import time
 
 import aiohttp
 
-from listener.notices import render
+from xpsync.listener.notices import render
 
 FIRST_ACCOUNT = 5_000_000  # clear of the accounts the listener runs use
 
@@ -32,7 +32,8 @@ async def _discord(session: aiohttp.ClientSession, base: str, token: str, role: 
         await response.read()
 
 
-async def _telegram(session: aiohttp.ClientSession, base: str, token: str, _role: tuple[str, str], account: int) -> None:
+async def _telegram(session: aiohttp.ClientSession, base: str, token: str, _role: tuple[str, str],
+                    account: int) -> None:
     async with session.post(f"{base}/bot{token}/sendMessage",
                             data={"chat_id": str(account), "text": RANK_UP}) as response:
         await response.json()

@@ -49,7 +49,7 @@ def pgbench(server: EmbeddedServer | None, url: str, script: str, *, clients: in
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
     try:
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [str(binary), "-n", "-c", str(clients), "-j", str(min(jobs, clients)), "-T", str(max(1, round(seconds))),
              "-f", f.name, url], capture_output=True, text=True, check=False)
     finally:

@@ -29,8 +29,8 @@ INSERT INTO xp.users (display_name, rank_floor, rank_ceil)
 SELECT 'person ' || g, 0, 255 FROM generate_series(1, %(people)s) g;
 INSERT INTO xp.accounts (user_id, platform, external_id)
 SELECT g, 'discord', g::text FROM generate_series(1, %(people)s) g;
-INSERT INTO xp.ledger (user_id, account_id, platform, kind, delta, reason, idempotency_key, created_at)
-SELECT 1 + g %% %(people)s, 1 + g %% %(people)s, 'discord', 'xp', 1 + (g * 7919) %% 60, 'bench', 'scale-' || g,
+INSERT INTO xp.ledger (user_id, account_id, platform, source, kind, delta, reason, idempotency_key, created_at)
+SELECT 1 + g %% %(people)s, 1 + g %% %(people)s, 'discord', 'award', 'xp', 1 + (g * 7919) %% 60, 'bench', 'scale-' || g,
        now() - ((g * 104729) %% (60 * 86400)) * interval '1 second'
   FROM generate_series(0::bigint, %(rows)s - 1) g;
 SET session_replication_role = origin;
@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             timed(conn, "SELECT xp.profile('discord', %s)", (str(rng.randint(1, args.people)),)) for _ in range(50))
         rate, done = drain(url, conn, min(args.deliveries, args.people))
     figures = {"reconcile_s": reconcile, "top_all_ms": top_all * 1000, "top_week_ms": top_week * 1000,
-               "top_month_ms": top_month * 1000, "top_season_ms": top_season * 1000, "profile_ms": profile * 1000, "drain_per_second": rate}
+               "top_month_ms": top_month * 1000, "top_season_ms": top_season * 1000, "profile_ms": profile * 1000,
+               "drain_per_second": rate}
     show(f"scale: {args.people} people, {rows} ledger rows (loaded in {loaded:.0f} s)", [
         ("reconcile_all", f"{reconcile:.1f} s, {drift} finding(s)   (target < 60 s)"),
         ("leaderboard top 10, all time", f"{top_all * 1000:.2f} ms   (target < 5 ms)"),

@@ -40,8 +40,8 @@ INSERT INTO xp.users (display_name, rank_floor, rank_ceil)
 SELECT 'member ' || g, 0, 255 FROM generate_series(1, %(people)s) g;
 INSERT INTO xp.accounts (user_id, platform, external_id, display_name)
 SELECT g, 'discord', g::text, 'member ' || g FROM generate_series(1, %(people)s) g;
-INSERT INTO xp.ledger (user_id, account_id, platform, kind, delta, reason, idempotency_key, created_at)
-SELECT 1 + g %% %(people)s, 1 + g %% %(people)s, 'discord', 'xp', 1 + (g * 7919) %% 60, 'bench', 'web-' || g,
+INSERT INTO xp.ledger (user_id, account_id, platform, source, kind, delta, reason, idempotency_key, created_at)
+SELECT 1 + g %% %(people)s, 1 + g %% %(people)s, 'discord', 'award', 'xp', 1 + (g * 7919) %% 60, 'bench', 'web-' || g,
        now() - ((g * 104729) %% (60 * 86400)) * interval '1 second'
   FROM generate_series(0::bigint, %(rows)s - 1) g;
 SET session_replication_role = origin;
@@ -49,11 +49,12 @@ ALTER TABLE xp.seasons DISABLE TRIGGER seasons_changed;
 INSERT INTO xp.seasons (name, starts_on, ends_on)
 VALUES ('bench', (now() AT TIME ZONE 'UTC')::date - 30, (now() AT TIME ZONE 'UTC')::date + 30);
 ALTER TABLE xp.seasons ENABLE TRIGGER seasons_changed;
-WITH p AS (SELECT * FROM xp._periods()),
+WITH p AS (SELECT *, week::timestamp AT TIME ZONE 'UTC' AS w0, month::timestamp AT TIME ZONE 'UTC' AS m0,
+                  (SELECT starts_on FROM xp.seasons)::timestamp AT TIME ZONE 'UTC' AS s0 FROM xp._periods()),
      s AS (SELECT l.user_id, sum(l.delta) AS xp,
-                  coalesce(sum(l.delta) FILTER (WHERE l.created_at >= (SELECT week FROM p)::timestamp AT TIME ZONE 'UTC'), 0) AS w,
-                  coalesce(sum(l.delta) FILTER (WHERE l.created_at >= (SELECT month FROM p)::timestamp AT TIME ZONE 'UTC'), 0) AS m,
-                  coalesce(sum(l.delta) FILTER (WHERE l.created_at >= (SELECT starts_on FROM xp.seasons)::timestamp AT TIME ZONE 'UTC'), 0) AS s
+                  coalesce(sum(l.delta) FILTER (WHERE l.created_at >= (SELECT w0 FROM p)), 0) AS w,
+                  coalesce(sum(l.delta) FILTER (WHERE l.created_at >= (SELECT m0 FROM p)), 0) AS m,
+                  coalesce(sum(l.delta) FILTER (WHERE l.created_at >= (SELECT s0 FROM p)), 0) AS s
              FROM xp.ledger l GROUP BY l.user_id)
 UPDATE xp.users u SET xp = s.xp, week_of = p.week, week_xp = s.w, month_of = p.month, month_xp = s.m,
                       season_id = p.season, season_xp = s.s
@@ -66,19 +67,21 @@ UPDATE xp.users u SET rank_id = l.id, rank_floor = l.lo, rank_ceil = l.hi, rewar
 # what xp.profile did for places before the board marks: count everyone ahead on each board
 COUNTED_PLACES = """
 SELECT 1 + (SELECT count(*) FROM xp.users o WHERE o.xp > u.xp AND o.forgotten_at IS NULL AND NOT o.hidden)
-         + (SELECT count(*) FROM xp.users o WHERE o.xp = u.xp AND o.id < u.id AND o.forgotten_at IS NULL AND NOT o.hidden),
+         + (SELECT count(*) FROM xp.users o WHERE o.xp = u.xp AND o.id < u.id
+                                             AND o.forgotten_at IS NULL AND NOT o.hidden),
        1 + (SELECT count(*) FROM xp.users o WHERE o.week_of = u.week_of AND o.week_xp > u.week_xp AND o.week_xp > 0
                                              AND o.forgotten_at IS NULL AND NOT o.hidden)
          + (SELECT count(*) FROM xp.users o WHERE o.week_of = u.week_of AND o.week_xp = u.week_xp AND o.week_xp > 0
                                              AND o.id < u.id AND o.forgotten_at IS NULL AND NOT o.hidden),
-       1 + (SELECT count(*) FROM xp.users o WHERE o.month_of = u.month_of AND o.month_xp > u.month_xp AND o.month_xp > 0
-                                             AND o.forgotten_at IS NULL AND NOT o.hidden)
+       1 + (SELECT count(*) FROM xp.users o WHERE o.month_of = u.month_of AND o.month_xp > u.month_xp
+                                             AND o.month_xp > 0 AND o.forgotten_at IS NULL AND NOT o.hidden)
          + (SELECT count(*) FROM xp.users o WHERE o.month_of = u.month_of AND o.month_xp = u.month_xp AND o.month_xp > 0
                                              AND o.id < u.id AND o.forgotten_at IS NULL AND NOT o.hidden),
        1 + (SELECT count(*) FROM xp.users o WHERE o.season_id = u.season_id AND o.season_xp > u.season_xp
                                              AND o.season_xp > 0 AND o.forgotten_at IS NULL AND NOT o.hidden)
          + (SELECT count(*) FROM xp.users o WHERE o.season_id = u.season_id AND o.season_xp = u.season_xp
-                                             AND o.season_xp > 0 AND o.id < u.id AND o.forgotten_at IS NULL AND NOT o.hidden)
+                                             AND o.season_xp > 0 AND o.id < u.id
+                                             AND o.forgotten_at IS NULL AND NOT o.hidden)
   FROM xp.users u JOIN xp.accounts a ON a.user_id = u.id WHERE a.platform = 'discord' AND a.external_id = %s
 """
 
@@ -134,7 +137,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         ])
         uids = [int(p) for p in people]  # person n holds the Discord account n
         port = free_port()
-        settings = Settings.from_env({"XPSYNC_WEB_SECRET": secrets.token_hex(16), "XPSYNC_WEB_BIND": f"127.0.0.1:{port}"})
+        settings = Settings.from_env({"XPSYNC_WEB_SECRET": secrets.token_hex(16),
+                                      "XPSYNC_WEB_BIND": f"127.0.0.1:{port}"})
         with in_thread(settings, as_role(url, "xp_web"), pool_size=4) as site, \
                 httpx2.Client(base_url=site, timeout=60) as http:
             def get(path: str) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from xpsync.calls import Calls
-from xpsync.errors import UnknownAccount
 
 
 class Xp(Calls):
@@ -24,11 +23,8 @@ class Xp(Calls):
         return await self._one("SELECT xp.profile(%s, %s)", platform or self.platform, external_id)
 
     async def language(self, external_id: str) -> str | None:
-        """The person's chosen language, or None for an account never seen."""
-        try:
-            return (await self.profile(external_id))["language"]
-        except UnknownAccount:
-            return None
+        """The person's chosen language, or None for an account never seen (one indexed lookup)."""
+        return await self._one("SELECT xp.language(%s, %s)", self.platform, external_id)
 
     async def leaderboard(self, period: str = "all", limit: int = 10) -> list[dict[str, Any]]:
         return await self._rows("SELECT * FROM xp.leaderboard(%s, %s)", limit, period)

@@ -6,8 +6,7 @@ import logging
 from typing import Any
 
 from xpsync.errors import XPError
-
-from .texts import period_name, say
+from xpsync.texts import period_name, say
 
 log = logging.getLogger(__name__)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 
 
@@ -21,9 +22,7 @@ class Backoff:
         self.attempt = 0
 
 
-async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    """Sleep up to `seconds`, returning early once `stop` is set."""
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
+async def sleep_unless(event: asyncio.Event, seconds: float) -> None:
+    """Sleep up to `seconds`, returning early once `event` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout=seconds)

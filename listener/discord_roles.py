@@ -17,11 +17,13 @@ from typing import Any, TypeVar
 import aiohttp
 import discord
 import psycopg
-from discord.http import HTTPClient, Route
+from discord.http import HTTPClient
 
-from xpsync.settings import ConfigError
+from xpsync.platforms.discord_client import rest_client
 
-from .outcome import Delivery, Permanent, Retry, first_call_latency
+from . import store
+from .handler import CallObserver, Delivery, Permanent, Retry
+from .store import RolePlan
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,54 +34,48 @@ UNKNOWN_MEMBER = 10007
 class DiscordRoles:
     target = "discord"
 
-    def __init__(self, token: str, api_base: str, *, call_timeout: float = 10.0) -> None:
+    def __init__(self, token: str, api_base: str, *, call_timeout: float = 10.0,
+                 on_call: CallObserver | None = None) -> None:
         self.token = token
-        self.api_base = api_base.rstrip("/")
+        self.api_base = api_base
         self.call_timeout = call_timeout
+        self.on_call = on_call
         self.stats: Counter[str] = Counter()
-        self.latencies: list[float] = []
         self.http: HTTPClient | None = None
 
     async def start(self) -> None:
-        """Log in with the bot token (discord.py checks it against /users/@me)."""
-        Route.BASE = self.api_base
-        self.http = HTTPClient(asyncio.get_running_loop())
-        try:
-            await self.http.static_login(self.token)
-        except discord.LoginFailure:
-            raise ConfigError("DISCORD_TOKEN was rejected by Discord: check the token") from None
+        """Log in with the bot token; a rejected one is a ConfigError naming DISCORD_TOKEN."""
+        self.http = await rest_client(self.token, self.api_base)
 
     async def close(self) -> None:
         if self.http is not None:
             await self.http.close()
 
-    async def lookup(self, conn: psycopg.AsyncConnection, people: list[int]) -> dict[int, list[tuple]]:
-        """Each person's role plan, one row per guild, for a whole batch in one query."""
-        cur = await conn.execute(
-            "SELECT u.id, p.* FROM unnest(%s::bigint[]) AS u(id), xp.discord_role_plan(u.id) AS p", (people,))
-        plans: dict[int, list[tuple]] = {}
-        for user_id, *row in await cur.fetchall():
-            plans.setdefault(user_id, []).append(tuple(row))
-        return plans
+    def configure(self, settings: dict[str, Any]) -> None:
+        """No live setting changes how roles are applied (discord.py paces the calls itself)."""
 
-    async def handle(self, delivery: Delivery, plan: list[tuple] | None) -> str | None:
-        if plan:
-            first_call_latency(delivery, self.latencies)
-        for guild_id, member_id, desired, managed in plan or ():
-            await self._converge(guild_id, member_id, set(desired), set(managed))
+    async def lookup(self, conn: psycopg.AsyncConnection[Any], people: list[int]) -> dict[int, list[RolePlan]]:
+        return await store.role_plans(conn, people)
+
+    async def handle(self, delivery: Delivery, plans: list[RolePlan] | None) -> str | None:
+        if plans and self.on_call is not None:
+            self.on_call(delivery)
+        for plan in plans or ():
+            await self._converge(plan)
         return None
 
-    async def _converge(self, guild_id: str, member_id: str, desired: set[str], managed: set[str]) -> None:
-        assert self.http is not None
+    async def _converge(self, plan: RolePlan) -> None:
+        assert self.http is not None, "start() first"
+        guild_id, member_id = plan.guild_id, plan.member_id
         member = await self._call(self.http.get_member(guild_id, member_id), guild_id)
         if member is None:
             return  # not a member of that guild: nothing to do
         current = set(member["roles"])
-        for role in sorted(desired - current):
+        for role in sorted(plan.desired - current):
             if await self._call(self.http.add_role(guild_id, member_id, role, reason=REASON), guild_id) is None:
                 return
             self.stats["roles_added"] += 1
-        for role in sorted((current & managed) - desired):
+        for role in sorted((current & plan.managed) - plan.desired):
             if await self._call(self.http.remove_role(guild_id, member_id, role, reason=REASON), guild_id) is None:
                 return
             self.stats["roles_removed"] += 1

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from xpsync.db import create_pool, database_url
 from xpsync.settings import Settings
 
-from .runtime import Handler, Listener, Options
+from .handler import Handler
+from .runtime import Listener, Options
 
 log = logging.getLogger(__name__)
-TARGETS = ("discord", "telegram")
 
 
-def build_handler(target: str, settings: Settings) -> Handler:
+def build_handler(target: str, settings: Settings) -> Handler[Any]:
     """Only the target's client library is imported (aiogram alone takes seconds to import)."""
     if target == "discord":
         from .discord_roles import DiscordRoles
@@ -26,15 +27,9 @@ def build_handler(target: str, settings: Settings) -> Handler:
     return TelegramNotices(settings.require_telegram_token(), settings.telegram_api_base)
 
 
-
-def check_token(target: str, settings: Settings) -> None:
-    """Fail before touching the database when the platform token is missing."""
-    (settings.require_discord_token if target == "discord" else settings.require_telegram_token)()
-
-
 async def serve(target: str, settings: Settings, options: Options) -> int:
     """Run the listener until SIGTERM/SIGINT (0) or until a task dies (1)."""
-    check_token(target, settings)
+    settings.require_token(target)  # fail before touching the database when the token is missing
     url = database_url(settings)
     # two batches in flight, each holding one connection at a time (LISTEN has its own)
     pool = create_pool(url, max_size=3, name=f"xpsync-listen-{target}")
@@ -49,8 +44,9 @@ async def serve(target: str, settings: Settings, options: Options) -> int:
         listener = Listener(pool, url, handler, options=options)
         try:
             await listener.run(stop)
-        except Exception as exc:  # noqa: BLE001 - a dead task: say why, exit non-zero, let systemd restart us
-            for cause in getattr(exc, "exceptions", [exc]):
+        except Exception as exc:  # a dead task: say why, exit non-zero, let systemd restart us
+            causes = exc.exceptions if isinstance(exc, BaseExceptionGroup) else (exc,)
+            for cause in causes:
                 log.error("listener task died: %s: %s", type(cause).__name__, cause, exc_info=cause)
             return 1
         log.info("stopped: %s", dict(listener.stats))

@@ -20,34 +20,19 @@ import socket
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import psycopg
-from psycopg import sql
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from xpsync.db import recover
 
+from . import store
 from .backoff import Backoff, sleep_unless
-from .outcome import Delivery, Permanent, Retry
+from .handler import Delivery, Handler, Permanent, Retry
 
 log = logging.getLogger(__name__)
 BATCHES_IN_FLIGHT = 2  # one is claimed and looked up while the other's last platform calls finish
-
-
-class Handler(Protocol):
-    target: str
-
-    async def lookup(self, conn: psycopg.AsyncConnection, people: list[int]) -> dict[int, Any]:
-        """What handle() needs to know about the people of a claimed batch, read in one query."""
-
-    async def handle(self, delivery: Delivery, facts: Any) -> str | None:
-        """Make the platform reflect the delivery, given the lookup's facts about its person (None when
-        nothing was found); return a reference to store (a message id) or None."""
-
-    def configure(self, settings: dict[str, Any]) -> None:
-        """Take up live settings (xp.settings), at start and whenever they change."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +62,7 @@ class Listener:
         self,
         pool: AsyncConnectionPool,
         url: str,
-        handler: Handler,
+        handler: Handler[Any],
         *,
         options: Options = Options(),
         owner: str | None = None,
@@ -104,12 +89,11 @@ class Listener:
 
     async def _listen(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
         backoff = Backoff(0.1, 10.0)
-        channels = [sql.SQL("LISTEN {}").format(sql.Identifier(c)) for c in (f"xp_{self.target}", "xp_config")]
+        channels = [f"xp_{self.target}", "xp_config"]
         while not stop.is_set():
             try:
                 async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
-                    for channel in channels:
-                        await conn.execute(channel)
+                    await store.listen(conn, channels)
                     backoff.reset()
                     self._config.update(("settings", "ranks"))  # whatever changed while we were away
                     wake.set()
@@ -127,10 +111,7 @@ class Listener:
     async def _work(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
         backoff = Backoff(0.1, 10.0)
         while not stop.is_set():
-            try:
-                await asyncio.wait_for(wake.wait(), timeout=self.options.poll_seconds)
-            except TimeoutError:
-                pass
+            await sleep_unless(wake, self.options.poll_seconds)  # woken by NOTIFY, or poll anyway
             wake.clear()
             try:
                 await self._take_up_config()
@@ -148,11 +129,8 @@ class Listener:
         try:
             if "settings" in pending:
                 async with self.pool.connection() as conn:
-                    cur = await conn.execute("SELECT key, value FROM xp.settings")
-                    self.settings = dict(await cur.fetchall())
-                configure = getattr(self.handler, "configure", None)
-                if configure is not None:
-                    configure(self.settings)
+                    self.settings = await store.settings(conn)
+                self.handler.configure(self.settings)
             if "ranks" in pending:
                 moved = await self.rerank()
                 if moved:
@@ -166,8 +144,7 @@ class Listener:
         moved = 0
         while True:
             async with self.pool.connection() as conn:
-                cur = await conn.execute("SELECT xp.rerank_batch(%s)", (batch_size,))
-                n = (await cur.fetchone())[0]
+                n = await store.rerank_batch(conn, batch_size)
             moved += n
             if n == 0:
                 return moved
@@ -190,19 +167,28 @@ class Listener:
     async def drain_once(self) -> int:
         """Claim one batch, deliver it, record the outcomes; return how many were claimed."""
         async with self.pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(
-                "SELECT * FROM xp.claim_deliveries(%s, %s, %s, %s)",
-                (self.target, self.owner, self.options.batch_size, self.options.lease_seconds),
-            )
-            rows = await cur.fetchall()
-            if not rows:
+            deliveries = await store.claim(conn, self.target, self.owner, self.options.batch_size,
+                                           self.options.lease_seconds)
+            if not deliveries:
                 return 0
-            deliveries = [Delivery(**row) for row in rows]
             facts = await self.handler.lookup(conn, sorted({d.user_id for d in deliveries}))
-        outcomes = await asyncio.gather(*(self._deliver(d, facts.get(d.user_id)) for d in deliveries))
+        try:
+            outcomes = await asyncio.gather(*(self._deliver(d, facts.get(d.user_id)) for d in deliveries))
+        except asyncio.CancelledError:
+            await self._release(deliveries)
+            raise
         await self._record(outcomes)
-        return len(rows)
+        return len(deliveries)
+
+    async def _release(self, deliveries: list[Delivery]) -> None:
+        """Cancelled mid-batch (a sibling task died): hand the claims back rather than let the leases run
+        out. Best effort: what is not released is reclaimed when its lease expires."""
+        try:
+            async with asyncio.timeout(2), self.pool.connection() as conn:
+                released = await store.release(conn, self.owner, [d.id for d in deliveries])
+            log.info("released %d claimed deliveries", released)
+        except Exception as exc:  # noqa: BLE001 - best effort: the leases expire anyway
+            log.info("could not release claimed deliveries (%s); their leases will expire", _first_line(exc))
 
     async def _deliver(self, delivery: Delivery, facts: Any) -> tuple[Delivery, str | None] | _Failed:
         async with self._slots:
@@ -215,7 +201,7 @@ class Listener:
                 return _Failed(delivery, exc.reason, retry_after=exc.retry_after)
             except TimeoutError:
                 return _Failed(delivery, f"timed out after {self.options.guard_seconds:g}s")
-            except Exception as exc:  # noqa: BLE001 - any handler failure is a transient delivery failure
+            except Exception as exc:
                 log.exception("delivery %s (%s) failed", delivery.id, delivery.kind)
                 return _Failed(delivery, f"{type(exc).__name__}: {_first_line(exc)}")
             return delivery, ref
@@ -225,19 +211,12 @@ class Listener:
         failed = [o for o in outcomes if isinstance(o, _Failed)]
         async with self.pool.connection() as conn:
             if done:
-                cur = await conn.execute(
-                    "SELECT xp.ack_deliveries(%s, %s, %s, %s)",
-                    (self.owner, [d.id for d, _ in done], [d.attempts for d, _ in done], [r for _, r in done]),
-                )
-                acked = (await cur.fetchone())[0]
+                acked = await store.ack(conn, self.owner, done)
                 self.stats["done"] += acked
                 self.stats["lost_leases"] += len(done) - acked
             for f in failed:
-                cur = await conn.execute(
-                    "SELECT xp.fail_delivery(%s, %s, %s, %s, %s, %s, %s)",
-                    (f.delivery.id, self.owner, f.delivery.attempts, f.reason, f.permanent, f.retry_after, f.mute),
-                )
-                status = (await cur.fetchone())[0]
+                status = await store.fail(conn, self.owner, f.delivery, f.reason, permanent=f.permanent,
+                                          retry_after=f.retry_after, mute=f.mute)
                 self.stats["retried" if status == "pending" else status or "lost_leases"] += 1
                 log.log(logging.WARNING if f.permanent or status == "dead" else logging.INFO,
                         "delivery %s to %s %s: %s", f.delivery.id, self.target, status, f.reason)

@@ -12,25 +12,21 @@ import logging
 from collections import Counter
 from typing import Any
 
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
+import psycopg
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
-    TelegramNetworkError,
     TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
 )
-import psycopg
 
-from xpsync.settings import ConfigError
+from xpsync.platforms.telegram_client import build_bot, check_token
 
+from . import store
+from .handler import CallObserver, Delivery, Permanent, Retry
 from .notices import render
-from .outcome import Delivery, Permanent, Retry, first_call_latency
 from .pace import Pacer
+from .store import Recipient
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +41,17 @@ class TelegramNotices:
         *,
         pacer: Pacer | None = None,
         call_timeout: float = 10.0,
+        on_call: CallObserver | None = None,
     ) -> None:
         self.pacer = pacer or Pacer()
         self.call_timeout = call_timeout
+        self.on_call = on_call
         self.stats: Counter[str] = Counter()
-        self.latencies: list[float] = []
-        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
-        self.bot = Bot(token, session=session)
+        self.bot = build_bot(token, api_base)
 
     async def start(self) -> None:
-        """Check the token (getMe)."""
-        try:
-            await self.bot.get_me(request_timeout=int(self.call_timeout))
-        except TelegramUnauthorizedError:
-            raise ConfigError("TELEGRAM_TOKEN was rejected by Telegram: check the token") from None
+        """Check the token (getMe); a rejected one is a ConfigError naming TELEGRAM_TOKEN."""
+        await check_token(self.bot, request_timeout=int(self.call_timeout))
 
     async def close(self) -> None:
         await self.bot.session.close()
@@ -70,34 +63,29 @@ class TelegramNotices:
         if per_second > 0 and per_chat >= 0:
             self.pacer.configure(per_second, per_chat)
 
-    async def lookup(self, conn: psycopg.AsyncConnection, people: list[int]) -> dict[int, tuple[str, str, bool]]:
-        """Each person's private chat, language and notice preference, for a whole batch in one query."""
-        cur = await conn.execute(
-            "SELECT u.id, r.* FROM unnest(%s::bigint[]) AS u(id), xp.telegram_recipient(u.id) AS r", (people,))
-        return {user_id: (chat_id, language, notify) for user_id, chat_id, language, notify in await cur.fetchall()}
+    async def lookup(self, conn: psycopg.AsyncConnection[Any], people: list[int]) -> dict[int, Recipient]:
+        return await store.recipients(conn, people)
 
-    async def handle(self, delivery: Delivery, recipient: tuple[str, str, bool] | None) -> str | None:
+    async def handle(self, delivery: Delivery, recipient: Recipient | None) -> str | None:
         if delivery.sent_ref is not None:
             return delivery.sent_ref  # sent before the ack was lost: never send twice
-        if recipient is None:
+        if recipient is None or not recipient.notify:
             return None
-        chat_id, language, notify = recipient
-        text = render(delivery.kind, delivery.payload, language)
-        if text is None or not notify:
+        text = render(delivery.kind, delivery.payload, recipient.language)
+        if text is None:
             return None
-        await self.pacer.wait(chat_id)
-        first_call_latency(delivery, self.latencies)
+        await self.pacer.wait(recipient.chat_id)
+        if self.on_call is not None:
+            self.on_call(delivery)
         try:
-            message = await self.bot.send_message(chat_id, text, request_timeout=int(self.call_timeout))
+            message = await self.bot.send_message(recipient.chat_id, text, request_timeout=int(self.call_timeout))
         except TelegramRetryAfter as exc:
             raise Retry("telegram 429", retry_after=float(exc.retry_after)) from None
         except TelegramForbiddenError as exc:
             raise Permanent(f"telegram 403: {exc.message}", mute=True) from None
         except TelegramBadRequest as exc:
             raise Permanent(f"telegram 400: {exc.message}") from None
-        except (TelegramServerError, TelegramNetworkError) as exc:
-            raise Retry(f"telegram: {exc.message}") from None
-        except TelegramAPIError as exc:
+        except TelegramAPIError as exc:  # 5xx, network errors and anything else the API says: try again
             raise Retry(f"telegram: {exc.message}") from None
         self.stats["messages"] += 1
         return str(message.message_id)

@@ -3,44 +3,46 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 from . import __version__
-from .db import database_url, masked
+from .db import database_url, first, masked
 from .embedded import EmbeddedServer
 from .errors import translate
-from .imports import ImportFileError
 from .logs import configure as configure_logging
-from .migrate import migrate
+from .migrate import migrate, require_migrated
 from .settings import ConfigError, Settings
+from .transfer.rows import ImportFileError
+from .vocabulary import TARGETS
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
-def envflag(parser: argparse.ArgumentParser, flag: str, env: str, *, kind: type = str, **kwargs: object) -> None:
+def envflag(parser: argparse.ArgumentParser, flag: str, env: str, *, kind: type = str, default: Any = None,
+            help: str = "") -> None:
     """Add `flag` whose default comes from the environment variable `env`."""
     raw = os.environ.get(env)
     if kind is bool:
-        default = raw is not None and raw.strip().lower() in ("1", "true", "yes", "on")
-        parser.add_argument(flag, action="store_true", default=default, help=f"{kwargs.pop('help', '')} [env {env}]")
+        on = raw is not None and raw.strip().lower() in ("1", "true", "yes", "on")
+        parser.add_argument(flag, action="store_true", default=on, help=f"{help} [env {env}]")
         return
-    default = kwargs.pop("default", None)
     if raw is not None and raw.strip():
         try:
             default = kind(raw)
         except ValueError:
             raise ConfigError(f"{env}={raw!r} is not a valid {kind.__name__}") from None
-    parser.add_argument(flag, type=kind, default=default, help=f"{kwargs.pop('help', '')} [env {env}]", **kwargs)
+    parser.add_argument(flag, type=kind, default=default, help=f"{help} [env {env}]")
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    applied = migrate(database_url(settings))
-    print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "schema is up to date")
+    print(migrate(database_url(settings)))
     return 0
 
 
@@ -59,8 +61,8 @@ def cmd_db_psql(args: argparse.Namespace, settings: Settings) -> int:
     url = database_url(settings)
     psql = EmbeddedServer(settings.home).bin_dir / "psql"
     sys.stdout.flush()
-    os.execv(psql, [str(psql), "--no-psqlrc", "--dbname", url, *args.psql_args])
-    return 0  # not reached
+    # psql takes over this process, with our arguments
+    os.execv(psql, [str(psql), "--no-psqlrc", "--dbname", url, *args.psql_args])  # noqa: S606
 
 
 def cmd_db_stop(args: argparse.Namespace, settings: Settings) -> int:
@@ -80,13 +82,15 @@ def cmd_db_schema(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from listener.main import serve
-    from listener.runtime import Options
+    from .listener.main import serve
+    from .listener.runtime import Options
 
     for name in ("batch_size", "lease_seconds", "poll_seconds", "concurrency"):
         if getattr(args, name) <= 0:
             raise ConfigError(f"--{name.replace('_', '-')} must be positive, not {getattr(args, name)}")
     options = Options(args.batch_size, args.lease_seconds, args.poll_seconds, args.concurrency)
+    settings.require_token(args.target)
+    require_migrated(database_url(settings))
     return asyncio.run(serve(args.target, settings, options))
 
 
@@ -94,11 +98,12 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     # the token is checked before the (slow) client import and before touching the database
-    (settings.require_discord_token if args.platform == "discord" else settings.require_telegram_token)()
+    settings.require_token(args.platform)
+    require_migrated(database_url(settings))
     if args.platform == "discord":
-        from bots.discord.client import run
+        from .bots.discord.client import run
     else:
-        from bots.telegram.app import run
+        from .bots.telegram.app import run
     return asyncio.run(run(settings))
 
 
@@ -131,45 +136,43 @@ def cmd_web_api_key(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from . import reconcile
 
-    return reconcile.run(database_url(settings), dry_run=args.dry_run, user=args.user)
+    return reconcile.run(require_migrated(database_url(settings)), dry_run=args.dry_run, user=args.user)
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from . import stats
 
-    stats.show(stats.fetch(database_url(settings)), as_json=args.json)
+    stats.show(stats.fetch(require_migrated(database_url(settings))), as_json=args.json)
     return 0
 
 
 def cmd_cleanup(args: argparse.Namespace, settings: Settings) -> int:
-    with psycopg.connect(database_url(settings), autocommit=True) as conn:
-        removed = conn.execute("SELECT xp.cleanup(%s::interval)", (args.older_than,)).fetchone()[0]
+    with psycopg.connect(require_migrated(database_url(settings)), autocommit=True) as conn:
+        removed = first(conn.execute("SELECT xp.cleanup(%s::interval)", (args.older_than,)).fetchone())
     print(f"removed {removed} row(s) older than {args.older_than}")
     return 0
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from . import imports
+    from . import transfer
 
     if args.format == "mee6":
         if not args.guild:
             raise ConfigError("import mee6 needs --guild ID (or XPSYNC_GUILD): the guild the leaderboard is from")
-        rows, source = imports.read_mee6(args.file), f"mee6:{args.guild}"
+        rows, source = transfer.read_mee6(args.file), f"mee6:{args.guild}"
     else:
-        rows, source = imports.read_csv(args.file), "csv"
-    return imports.run(database_url(settings), rows, source=source, dry_run=args.dry_run)
+        rows, source = transfer.read_csv(args.file), "csv"
+    return transfer.run(require_migrated(database_url(settings)), rows, source=source, dry_run=args.dry_run)
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from . import imports
+    from .transfer import export_csv
 
-    target = open(args.file, "w", encoding="utf-8", newline="") if args.file else sys.stdout  # noqa: SIM115
-    try:
-        for chunk in imports.export_csv(database_url(settings)):
+    url = require_migrated(database_url(settings))
+    with contextlib.ExitStack() as stack:
+        target = stack.enter_context(open(args.file, "w", encoding="utf-8", newline="")) if args.file else sys.stdout
+        for chunk in export_csv(url):
             target.write(chunk)
-    finally:
-        if args.file:
-            target.close()
     return 0
 
 
@@ -191,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("listen", help="deliver events to a platform until SIGTERM (Discord roles, Telegram notices)")
-    p.add_argument("target", choices=("discord", "telegram"))
+    p.add_argument("target", choices=TARGETS)
     envflag(p, "--batch-size", "XPSYNC_BATCH_SIZE", kind=int, default=100, help="deliveries claimed at once")
     envflag(p, "--lease-seconds", "XPSYNC_LEASE_SECONDS", kind=int, default=30, help="how long a claim is ours")
     envflag(p, "--poll-seconds", "XPSYNC_POLL_SECONDS", kind=float, default=2.0, help="poll even without NOTIFY")
@@ -199,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_listen)
 
     p = sub.add_parser("bot", help="run the Discord or Telegram bot until SIGTERM")
-    p.add_argument("platform", choices=("discord", "telegram"))
+    p.add_argument("platform", choices=TARGETS)
     p.set_defaults(func=cmd_bot)
 
     p = sub.add_parser("web", help="serve the public board, profiles and JSON API until SIGTERM")

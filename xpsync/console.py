@@ -10,8 +10,9 @@ from rich.table import Table
 out = Console(highlight=False, soft_wrap=True)
 
 
-def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    t = Table(title=title, title_justify="left")
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], *, header: bool = True) -> None:
+    """Print a table; `header=False` for a list of (name, value) lines whose columns need no names."""
+    t = Table(title=title, title_justify="left", show_header=header)
     for column in columns:
         t.add_column(column)
     for row in rows:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from .embedded import EmbeddedServer
@@ -38,6 +41,19 @@ def masked(url: str) -> str:
         return url
     netloc = parts.netloc.replace(":" + parts.password + "@", ":********@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def first(row: Sequence[Any] | None) -> Any:
+    """The first column of the row a query must return (an aggregate, a function's result)."""
+    if row is None:
+        raise LookupError("the query returned no row")
+    return row[0]
+
+
+async def fetch_value(conn: AsyncConnection[Any], query: str, params: Sequence[Any] = ()) -> Any:
+    """The one value a query returns (a count, a function's result)."""
+    cur = await conn.execute(query, params)
+    return first(await cur.fetchone())
 
 
 def create_pool(url: str, *, min_size: int = 1, max_size: int = 8, name: str = "xpsync") -> AsyncConnectionPool:

@@ -10,6 +10,7 @@ SIGKILL included, so no orphaned server is left behind.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import shutil
@@ -18,6 +19,8 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 from urllib.parse import quote
 
 log = logging.getLogger(__name__)
@@ -26,7 +29,7 @@ DATABASE = "xpsync"
 SUPERUSER = "postgres"
 
 
-def _pgserver():  # noqa: ANN202 - the module is imported lazily: it touches the filesystem at import
+def _pgserver() -> tuple[ModuleType, ModuleType]:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (systemd services, CI); pgserver copes.
         warnings.simplefilter("ignore")
@@ -48,7 +51,7 @@ class EmbeddedServer:
         _, utils = _pgserver()
         return utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION]
 
-    def _postmaster(self):  # noqa: ANN202
+    def _postmaster(self) -> Any:  # a PostmasterInfo of the wheel, or None
         _, utils = _pgserver()
         info = utils.PostmasterInfo.read_from_pgdata(self.pgdata)
         if info is None or not info.is_running():
@@ -69,15 +72,17 @@ class EmbeddedServer:
         """Start the server, or reuse the one already running; return its URL.
 
         With `watch_pid`, a detached watchdog stops the server once that process
-        has exited (and removes `home` too when `delete_on_exit`).
+        has exited (and removes `home` too when `delete_on_exit`). It is there
+        before the server is: an owner killed while initdb or the start is under
+        way leaves nothing behind either.
         """
+        if watch_pid is not None:
+            self._spawn_watchdog(watch_pid, delete_on_exit)
         if not self.is_running():
             pgserver, _ = _pgserver()
             self.home.mkdir(parents=True, exist_ok=True)
             log.info("starting embedded PostgreSQL in %s", self.pgdata)
             pgserver.get_server(self.pgdata, cleanup_mode=None)
-        if watch_pid is not None:
-            self._spawn_watchdog(watch_pid, delete_on_exit)
         self._ensure_database()
         return self.url()
 
@@ -97,20 +102,20 @@ class EmbeddedServer:
         devnull = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
         os.posix_spawn(sys.executable, args, os.environ, file_actions=devnull, setsid=True)
 
-    def _as_owner(self) -> dict[str, object]:
+    def _owner(self) -> str | None:
         # As root the server runs as the 'pgserver' system user that the wheel creates.
         if hasattr(os, "geteuid") and os.geteuid() == 0:
-            return {"user": "pgserver"}
-        return {}
+            return "pgserver"
+        return None
 
     def pg_ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603
+        return subprocess.run(  # noqa: S603 - our own arguments, no shell
             [str(self.bin_dir / "pg_ctl"), "-D", str(self.pgdata), *args],
             capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
-            **self._as_owner(),
+            user=self._owner(),
         )
 
     def stop(self) -> bool:
@@ -149,15 +154,18 @@ def watch(pid: int, home: Path, delete: bool, interval: float = 0.2) -> None:
     server = EmbeddedServer(home)
     while _alive(pid):
         time.sleep(interval)
-    try:
-        server.stop()
-    finally:
-        # the owner may be removing it at the same moment: retry until it is really gone
-        for _ in range(20) if delete else ():
-            shutil.rmtree(server.home, ignore_errors=True)
-            if not server.home.exists():
-                break
-            time.sleep(0.25)
+    # An initdb or a start that the owner left under way may still be writing, or bring the server
+    # up a moment later; the owner may be removing the directory at the same time. So: stop, remove,
+    # and again, until the server is down and the directory gone (15 s at most).
+    for _ in range(60):
+        with contextlib.suppress(Exception):
+            server.stop()
+        if not delete:
+            return
+        shutil.rmtree(server.home, ignore_errors=True)
+        if not server.home.exists():
+            return
+        time.sleep(0.25)
 
 
 def main(argv: list[str] | None = None) -> None:

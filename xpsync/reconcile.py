@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 
 from .console import out, table
+from .db import first
 
 
-def rerank(conn: psycopg.Connection, batch_size: int = 1000) -> int:
+def rerank(conn: psycopg.Connection[Any], batch_size: int = 1000) -> int:
     """Everyone out of step with xp.ranks, in short transactions."""
     moved = 0
-    while n := conn.execute("SELECT xp.rerank_batch(%s)", (batch_size,)).fetchone()[0]:
+    while n := first(conn.execute("SELECT xp.rerank_batch(%s)", (batch_size,)).fetchone()):
         moved += n
     return moved
 

@@ -141,6 +141,10 @@ class Settings:
     def require_telegram_token(self) -> str:
         return _require(self.telegram_token, "TELEGRAM_TOKEN", "the Telegram bot token from @BotFather")
 
+    def require_token(self, platform: str) -> str:
+        """The token of a chat platform (discord or telegram); missing → a ConfigError naming its variable."""
+        return self.require_discord_token() if platform == "discord" else self.require_telegram_token()
+
     def require_web_secret(self) -> str:
         return _require(self.web_secret, "XPSYNC_WEB_SECRET",
                         "a long random string that signs web sessions (e.g. `openssl rand -hex 32`)")

@@ -8,11 +8,13 @@ from typing import Any
 import psycopg
 
 from .console import table
+from .db import first
 
 
 def fetch(url: str) -> dict[str, Any]:
     with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute("SELECT xp.stats()").fetchone()[0]
+        stats: dict[str, Any] = first(conn.execute("SELECT xp.stats()").fetchone())
+        return stats
 
 
 def show(stats: dict[str, Any], *, as_json: bool) -> None:

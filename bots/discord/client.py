@@ -11,10 +11,10 @@ from discord.ext import commands
 from psycopg_pool import AsyncConnectionPool
 
 from xpsync.db import create_pool, database_url
+from xpsync.platforms.discord_client import token_checked, use_api_base
 from xpsync.settings import ConfigError, Settings
 
 from ..api import Xp
-from .cogs import Chat, Linking, Profile, Roles, VoiceXp
 from .errors import on_app_command_error
 
 log = logging.getLogger(__name__)
@@ -29,24 +29,28 @@ def intents() -> discord.Intents:
     return wanted
 
 
+# one extension per cog, each file's setup() adds it (cogs/<name>.py)
+COGS = ("linking", "profile", "roles", "chat", "voice")
+
+
 class XpBot(commands.Bot):
     def __init__(self, pool: AsyncConnectionPool, *, sync_commands: bool = True) -> None:
         super().__init__(command_prefix=commands.when_mentioned, intents=intents())
         self.pool = pool
         self.xp = Xp(pool, "discord")
         self.sync_commands = sync_commands
-        self.tree.on_error = on_app_command_error
+        self.tree.error(on_app_command_error)
 
     async def setup_hook(self) -> None:
-        for cog in (Linking(self.xp), Profile(self.xp), Roles(self.xp), Chat(self.xp), VoiceXp(self.xp, bot=self)):
-            await self.add_cog(cog)
+        for cog in COGS:
+            await self.load_extension(f"{__package__}.cogs.{cog}")
         if self.sync_commands:
             await self.tree.sync()
 
 
 async def run(settings: Settings) -> int:
     token = settings.require_discord_token()
-    discord.http.Route.BASE = settings.discord_api_base
+    use_api_base(settings.discord_api_base)
     pool = create_pool(database_url(settings), max_size=8, name="xpsync-bot-discord")
     await pool.open(wait=True, timeout=30)
     try:
@@ -55,9 +59,8 @@ async def run(settings: Settings) -> int:
             for sig in (signal.SIGTERM, signal.SIGINT):  # close the gateway; cogs report voice time on unload
                 loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
             try:
-                await bot.start(token)
-            except discord.LoginFailure as exc:
-                raise ConfigError("DISCORD_TOKEN was rejected by Discord (reset it in the Developer Portal)") from exc
+                with token_checked():
+                    await bot.start(token)
             except discord.PrivilegedIntentsRequired as exc:
                 raise ConfigError("enable the Server Members and Message Content intents of the bot in the "
                                   "Discord Developer Portal") from exc

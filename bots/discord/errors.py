@@ -7,9 +7,9 @@ import discord
 from discord import app_commands
 
 from xpsync.errors import XPError
+from xpsync.texts import pick_language
 
 from ..replies import apology, refusal
-from ..texts import pick_language
 
 
 def language_of(interaction: discord.Interaction) -> str:

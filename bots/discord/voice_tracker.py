@@ -1,6 +1,6 @@
 """Eligible voice time per member, from voice-state snapshots (no discord.py types: easy to reason about).
 
-Eligible (SPEC §2): not self/server muted or deafened, not alone (bots do not
+Eligible (design.md §2): not self/server muted or deafened, not alone (bots do not
 count), not in the guild's AFK channel. A session runs from joining a guild's
 voice to leaving it (moving between channels keeps it); its id carries its
 start, so a restarted bot opens new sessions instead of re-counting old ones.

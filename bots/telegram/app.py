@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram import Dispatcher
 from psycopg_pool import AsyncConnectionPool
 
 from xpsync.db import create_pool, database_url
-from xpsync.settings import ConfigError, Settings
+from xpsync.platforms.telegram_client import build_bot, check_token
+from xpsync.settings import Settings
 
 from ..api import Xp
-from . import account, chat, errors, games, linking, prefs
+from . import chat, daily, errors, games, linking, prefs, profile, start, top
 from .context import LanguageMiddleware
 
 log = logging.getLogger(__name__)
@@ -26,12 +24,9 @@ def build_dispatcher(pool: AsyncConnectionPool) -> Dispatcher:
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(LanguageMiddleware())
     dp.errors.register(errors.on_error)  # the root's error handler sees every router's errors
-    dp.include_routers(account.router(), linking.router(), prefs.router(), games.router(), chat.router())
+    dp.include_routers(start.router(), profile.router(), top.router(), daily.router(), linking.router(),
+                       prefs.router(), games.router(), chat.router())
     return dp
-
-
-def build_bot(token: str, api_base: str) -> Bot:
-    return Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_base)))
 
 
 async def run(settings: Settings) -> int:
@@ -40,10 +35,7 @@ async def run(settings: Settings) -> int:
     await pool.open(wait=True, timeout=30)
     bot = build_bot(token, settings.telegram_api_base)
     try:
-        try:
-            me = await bot.get_me()
-        except TelegramUnauthorizedError as exc:
-            raise ConfigError("TELEGRAM_TOKEN was rejected by Telegram (check it with @BotFather)") from exc
+        me = await check_token(bot)
         log.info("telegram bot @%s started", me.username)
         await build_dispatcher(pool).start_polling(bot, handle_signals=True)
         return 0

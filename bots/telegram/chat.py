@@ -6,6 +6,7 @@ from aiogram import F, Router
 from aiogram.types import Message
 
 from ..api import Xp
+from .context import sender
 
 GROUPS = {"group", "supergroup"}
 
@@ -14,8 +15,8 @@ async def group_message(message: Message, xp: Xp) -> None:
     text = message.text or message.caption or ""
     if text.startswith("/"):
         return  # a command (for this bot or another) is not conversation
-    await xp.record_message(str(message.from_user.id), str(message.chat.id), str(message.message_id), len(text),
-                            message.from_user.full_name)
+    who, name = sender(message)
+    await xp.record_message(who, str(message.chat.id), str(message.message_id), len(text), name)
 
 
 def router() -> Router:

@@ -8,8 +8,9 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject
 
+from xpsync.texts import pick_language
+
 from ..api import Xp
-from ..texts import pick_language
 from .errors import answer, reply_for
 
 

@@ -12,9 +12,9 @@ from typing import Any
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from xpsync.errors import XPError
+from xpsync.texts import pick_language
 
 from ..replies import apology, refusal
-from ..texts import pick_language
 
 
 def reply_for(exc: BaseException, language: str, context: str) -> str:

@@ -12,9 +12,10 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from xpsync.texts import say
+
 from ..api import Xp
 from ..replies import game_text
-from ..texts import say
 from .context import sender
 
 
@@ -53,24 +54,34 @@ async def games(message: Message, lang: str) -> None:
     await message.answer(say(lang, "games"), reply_markup=menu(lang))
 
 
+def pressed(callback: CallbackQuery) -> tuple[Message | None, list[str]]:
+    """The message a button belongs to (None once Telegram no longer shows it to us) and the button's data."""
+    message = callback.message if isinstance(callback.message, Message) else None
+    return message, (callback.data or "").split(":")
+
+
 async def start_game(callback: CallbackQuery, xp: Xp, lang: str) -> None:
     who, _ = sender(callback)
-    g = await xp.start_game(who, callback.data.split(":", 1)[1])
-    await callback.message.answer(game_text(g, lang), reply_markup=answers(g))
+    message, (_, game) = pressed(callback)
+    g = await xp.start_game(who, game)
+    if message is not None:
+        await message.answer(game_text(g, lang), reply_markup=answers(g))
     await callback.answer()
 
 
 async def pick_decade(callback: CallbackQuery) -> None:
-    _, session, decade = callback.data.split(":")
-    await callback.message.edit_reply_markup(reply_markup=numbers(int(session), int(decade)))
+    message, (_, session, decade) = pressed(callback)
+    if message is not None:
+        await message.edit_reply_markup(reply_markup=numbers(int(session), int(decade)))
     await callback.answer()
 
 
 async def answer(callback: CallbackQuery, xp: Xp, lang: str) -> None:
     who, _ = sender(callback)
-    _, session, move = callback.data.split(":")
+    message, (_, session, move) = pressed(callback)
     g = await xp.play_game(who, int(session), move)
-    await callback.message.answer(game_text(g, lang), reply_markup=answers(g) if g["applied"] else None)
+    if message is not None:
+        await message.answer(game_text(g, lang), reply_markup=answers(g) if g["applied"] else None)
     await callback.answer()
 
 

@@ -6,9 +6,10 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from xpsync.texts import say
+
 from ..api import Xp
 from ..replies import link_text
-from ..texts import say
 from .context import sender
 
 

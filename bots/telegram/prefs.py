@@ -6,8 +6,10 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from xpsync.texts import say
+from xpsync.vocabulary import LANGUAGES
+
 from ..api import Xp
-from ..texts import LANGUAGES, say
 from .context import sender
 
 

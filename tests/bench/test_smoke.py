@@ -3,7 +3,11 @@ wall time is measured in bench/, never judged in a test."""
 
 from __future__ import annotations
 
+import pytest
+
 from bench import awards, delivery, scale, web
+
+pytestmark = pytest.mark.slow  # every benchmark, at a tiny size
 
 
 def test_awards_bench_runs_and_reports_every_variant():

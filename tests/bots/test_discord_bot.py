@@ -7,22 +7,24 @@ import asyncio
 import itertools
 from types import SimpleNamespace as NS
 
-import discord
 import pytest
 
-from bots.api import Xp
-from bots.discord.client import XpBot
-from bots.discord.cogs import Chat, Roles, VoiceXp
-from bots.discord.voice_tracker import VoiceTracker
 from tests.helpers import call, scalar
 from tests.listener.conftest import eventually
+from xpsync.bots.api import Xp
+from xpsync.bots.discord.client import XpBot
+from xpsync.bots.discord.cogs.chat import Chat
+from xpsync.bots.discord.cogs.roles import Roles
+from xpsync.bots.discord.cogs.voice import VoiceXp
+from xpsync.bots.discord.voice_tracker import VoiceTracker
+from xpsync.platforms.discord_client import use_api_base
 
 _ids = itertools.count(900)
 
 
 @pytest.fixture
 async def bot(pool, sandbox):
-    discord.http.Route.BASE = sandbox.discord_api_base
+    use_api_base(sandbox.discord_api_base)
     client = XpBot(pool, sync_commands=False)
     await client.login(sandbox.discord.token)  # REST only: /users/@me, the application, then setup_hook
     yield client
@@ -55,6 +57,15 @@ async def test_profile_is_an_embed_with_rank_colour_and_progress(bot, sandbox, c
     assert (fields["Rank"], fields["XP"], fields["Coins"]) == ("F II", "300", "50")
     assert fields["Progress"].endswith("470 XP to F III") and fields["Progress"].startswith("░")
     assert fields["Accounts"] == "discord"
+
+
+async def test_profile_labels_speak_the_members_language(bot, sandbox, conn):
+    call(conn, "award_xp", "discord", "555", 300, "r", "k1", "Ivan")
+    reply = await slash(bot, sandbox, "profile", locale="ru")
+    fields = {f["name"]: f["value"] for f in reply.data["embeds"][0]["fields"]}
+    assert list(fields) == ["Ранг", "Опыт", "Монеты", "Прогресс", "Место", "Серия", "Достижения", "Аккаунты"]
+    assert (fields["Ранг"], fields["Опыт"]) == ("F II", "300")
+    assert fields["Прогресс"].endswith("до F III: 470 опыта")
 
 
 async def test_link_issues_a_code_telegram_redeems_and_top_shows_one_person(bot, sandbox, conn):

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from bots.telegram.app import build_bot, build_dispatcher
 from tests.helpers import call, scalar
+from xpsync.bots.telegram.app import build_dispatcher
+from xpsync.platforms.telegram_client import build_bot
 
 _ids = itertools.count(1)
 
@@ -104,8 +105,8 @@ async def test_a_guess_game_played_to_the_end_pays_once_even_if_the_last_tap_com
     n = scalar(conn, "SELECT (state ->> 'secret')::int FROM xp.game_sessions")
     decade = (n - 1) // 10 * 10
     await ivan.press(f"gd:{session}:{decade}")
-    assert [b["callback_data"] for row in sandbox.telegram.edits[-1][2]["inline_keyboard"] for b in row][0] == \
-        f"gn:{session}:{decade + 1}"
+    keyboard = sandbox.telegram.edits[-1][2]["inline_keyboard"]
+    assert next(b["callback_data"] for row in keyboard for b in row) == f"gn:{session}:{decade + 1}"
     if n > 1:
         wrong = await ivan.press(f"gn:{session}:{n - 1}")
         assert wrong.text == f"🔢 I am thinking of a number from 1 to 100. Tries left: 6. It is higher than {n - 1}."

@@ -6,10 +6,10 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from listener.discord_roles import DiscordRoles
-from listener.runtime import Listener, Options
-from listener.telegram_notices import TelegramNotices
 from xpsync.db import create_pool
+from xpsync.listener.discord_roles import DiscordRoles
+from xpsync.listener.runtime import Listener, Options
+from xpsync.listener.telegram_notices import TelegramNotices
 from xpsync.sandbox import Sandbox
 
 FAST = Options(batch_size=50, lease_seconds=5, poll_seconds=0.2, concurrency=16)

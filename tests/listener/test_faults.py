@@ -1,4 +1,4 @@
-"""SPEC §13 faults: a PostgreSQL restart under load, and listeners killed again and again
+"""design.md §13 faults: a PostgreSQL restart under load, and listeners killed again and again
 while the platforms answer 429, 5xx, slowly or 403 at random. Every delivery ends done or
 failed with its reason; none is lost; the counts are printed."""
 
@@ -9,12 +9,15 @@ import time
 from collections import Counter
 
 import psycopg
+import pytest
 from psycopg.rows import dict_row
 
 from tests.helpers import assert_consistent
 from tests.listener.conftest import eventually, running, telegram_handler
 from tests.listener.test_runtime import listen, wait_until
 from xpsync.sandbox import SandboxThread
+
+pytestmark = pytest.mark.slow  # listener processes killed again and again, a server restarted
 
 
 async def award_until_done(url: str, external_id: str, key: str) -> None:

@@ -12,10 +12,10 @@ from collections import Counter
 
 import pytest
 
-from listener.main import serve
-from listener.runtime import BATCHES_IN_FLIGHT, Options
 from tests.helpers import call
 from tests.listener.conftest import FAST, eventually, running, statuses, telegram_handler
+from xpsync.listener.main import serve
+from xpsync.listener.runtime import BATCHES_IN_FLIGHT, Listener, Options
 from xpsync.sandbox import SandboxThread
 from xpsync.settings import Settings
 
@@ -71,6 +71,44 @@ async def test_a_dead_task_makes_the_process_exit_non_zero(conn, db_url, sandbox
     assert code == 1
 
 
+class Stuck:
+    """A handler whose platform call never returns."""
+
+    target = "telegram"
+
+    def __init__(self) -> None:
+        self.calling = asyncio.Event()
+
+    async def start(self) -> None: ...
+
+    def configure(self, settings) -> None: ...
+
+    async def lookup(self, conn, people) -> dict:
+        return {}
+
+    async def handle(self, delivery, facts) -> str | None:
+        self.calling.set()
+        await asyncio.Event().wait()
+        return None
+
+    async def close(self) -> None: ...
+
+
+async def test_a_listener_cancelled_mid_batch_hands_its_claims_back(conn, pool, db_url):
+    rank_up_many(conn, 3)
+    handler = Stuck()
+    task = asyncio.create_task(Listener(pool, db_url, handler, options=FAST, owner="stuck").run(asyncio.Event()))
+    await asyncio.wait_for(handler.calling.wait(), 10)
+    held = conn.execute("SELECT count(*) AS n FROM xp.deliveries WHERE lease_owner = 'stuck'").fetchone()["n"]
+    assert held == 3
+    task.cancel()  # as when a sibling task dies and its TaskGroup cancels the rest
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    rows = conn.execute("SELECT lease_owner, attempts, status FROM xp.deliveries").fetchall()
+    # due again at once for another instance, the interrupted attempt not counted (not left to a 5 s lease)
+    assert rows == [{"lease_owner": None, "attempts": 0, "status": "pending"}] * 3
+
+
 # --- as a process ---------------------------------------------------------------------------------
 
 
@@ -91,6 +129,7 @@ def wait_until(predicate, timeout: float) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_and_exits_zero(conn, db_url):
     with SandboxThread() as box:
         proc = listen("telegram", db_url, box)
@@ -105,6 +144,7 @@ def test_sigterm_finishes_and_exits_zero(conn, db_url):
     assert statuses(conn) == {"done": 3}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kills", [1, 3])
 def test_sigkill_mid_batch_loses_nothing(conn, db_url, kills):
     total = 40

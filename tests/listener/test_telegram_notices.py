@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
-from listener.pace import Pacer
 from tests.helpers import call
 from tests.listener.conftest import eventually, running, statuses, telegram_handler
 
@@ -67,28 +65,6 @@ async def test_429_waits_retry_after_without_counting_an_attempt(conn, pool, db_
     # the 429 was not counted: one attempt for the 502, one for the success
     assert conn.execute("SELECT attempts FROM xp.deliveries").fetchone()["attempts"] == 2
     assert len(sandbox.telegram.messages) == 1
-
-
-async def test_pacing_keeps_one_message_per_chat_per_interval():
-    pacer = Pacer(per_second=1000, per_chat_seconds=0.2)
-    sent: list[tuple[str, float]] = []
-
-    async def send(chat):
-        await pacer.wait(chat)
-        sent.append((chat, time.monotonic()))
-
-    await asyncio.gather(*(send(chat) for chat in ["a", "a", "a", "b", "b"]))
-    for chat in "ab":
-        times = [t for c, t in sent if c == chat]
-        assert all(later - earlier >= 0.19 for earlier, later in zip(times, times[1:], strict=False))
-    assert len(sent) == 5
-
-
-async def test_pacing_keeps_the_overall_rate():
-    pacer = Pacer(per_second=50, per_chat_seconds=0)
-    started = time.monotonic()
-    await asyncio.gather(*(pacer.wait(str(i)) for i in range(26)))
-    assert time.monotonic() - started >= 0.49  # 26 sends at 50/s span at least 25 gaps of 20 ms
 
 
 async def test_a_chat_telegram_does_not_know_fails_for_good(conn, pool, db_url, sandbox):

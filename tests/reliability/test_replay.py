@@ -1,4 +1,4 @@
-"""SPEC §13: 16 concurrent clients replaying the same 10 000 keys apply each exactly once."""
+"""design.md §13: 16 concurrent clients replaying the same 10 000 keys apply each exactly once."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.helpers import assert_consistent, ledger_rows, scalar
+
+pytestmark = pytest.mark.slow  # 16 clients x 10 000 keys
 
 CLIENTS = 16
 KEYS = 10_000

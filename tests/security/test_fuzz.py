@@ -1,4 +1,4 @@
-"""SPEC §13: every public SQL function under hostile input raises only XP00x errors, never an
+"""design.md §13: every public SQL function under hostile input raises only XP00x errors, never an
 internal error, and never writes part of a call; balances equal ledger sums after every example."""
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ CALLS = {
                    [PLATFORM, ID, st.one_of(st.sampled_from(["guess", "quiz", "spin"]), MAYBE_NULL_TEXT)]),
     "play_game": ("SELECT xp.play_game(%s, %s, %s::bigint, %s)",
                   [PLATFORM, ID, PERSON, st.one_of(st.sampled_from(["1", "50", "100", "0", " 7 "]), MAYBE_NULL_TEXT)]),
+    "language": ("SELECT xp.language(%s, %s)", [PLATFORM, ID]),
     "set_language": ("SELECT xp.set_language(%s, %s, %s)",
                      [PLATFORM, ID, st.one_of(st.sampled_from(["en", "ru", "RU", "de"]), MAYBE_NULL_TEXT)]),
     "adjust": ("SELECT * FROM xp.adjust(%s::bigint, %s, %s::int, %s, %s)",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 
+import pytest
+
 from tests.helpers import call
 from tests.listener.test_runtime import listen, wait_until
 from xpsync.sandbox import Sandbox, SandboxThread
@@ -13,6 +15,7 @@ DISCORD_TOKEN = "MTIz.very-secret-discord-token.xyz"
 PASSWORD = "db-secret-password-77"
 
 
+@pytest.mark.slow
 def test_listeners_never_log_a_secret(conn, db_url):
     conn.execute("INSERT INTO xp.rank_roles VALUES ('g1', 2, 'r2')")
     conn.execute("UPDATE xp.settings SET value = '0.05' WHERE key = 'delivery.backoff_base_seconds'")

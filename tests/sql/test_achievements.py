@@ -1,4 +1,4 @@
-"""Achievements (SPEC §2): unlocked in SQL when the criterion holds, once per person, with rewards,
+"""Achievements (design.md §2): unlocked in SQL when the criterion holds, once per person, with rewards,
 events for both platforms, Discord roles, united by merges and backfilled by reconcile."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Seasons and the week/month/season boards (SPEC §2, §3): windows over the ledger kept as
+"""Seasons and the week/month/season boards (design.md §2, §3): windows over the ledger kept as
 per-period counters, at UTC boundaries, with deterministic ties and the asker's place."""
 
 from __future__ import annotations
@@ -124,6 +124,12 @@ def test_imported_xp_counts_for_all_time_not_for_the_period_boards(conn):
     call(conn, "award_xp", "discord", "2", 10, "r", "k", "Active")
     assert board(conn, "all") == [("Imported", 5000), ("Active", 10)]
     assert board(conn, "week") == board(conn, "month") == [("Active", 10)]
+    assert conn.execute("SELECT * FROM xp.reconcile_all(true)").fetchall() == []
+
+
+def test_an_award_whose_reason_reads_like_an_import_counts_on_the_period_boards(conn):
+    call(conn, "award_xp", "discord", "1", 40, "import: mee6:g", "k1", "Bot")
+    assert board(conn, "week") == board(conn, "month") == [("Bot", 40)]
     assert conn.execute("SELECT * FROM xp.reconcile_all(true)").fetchall() == []
 
 

@@ -1,4 +1,4 @@
-"""The delivery protocol of SPEC §6 at the SQL level: leases, SKIP LOCKED, acks, retries."""
+"""The delivery protocol of design.md §6 at the SQL level: leases, SKIP LOCKED, acks, retries."""
 
 from __future__ import annotations
 

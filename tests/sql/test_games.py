@@ -1,4 +1,4 @@
-"""The mini-games (SPEC §2): scored in the database, state kept there, one reward per session."""
+"""The mini-games (design.md §2): scored in the database, state kept there, one reward per session."""
 
 from __future__ import annotations
 

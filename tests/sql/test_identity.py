@@ -1,4 +1,4 @@
-"""Linking (codes, redeem, lock-out, merges) and unlinking (SPEC §2, §3)."""
+"""Linking (codes, redeem, lock-out, merges) and unlinking (design.md §2, §3)."""
 
 from __future__ import annotations
 

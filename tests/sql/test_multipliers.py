@@ -1,4 +1,4 @@
-"""Timed XP multipliers (SPEC §2): global or per chat, edges of their window, overlapping ones
+"""Timed XP multipliers (design.md §2): global or per chat, edges of their window, overlapping ones
 multiply up to the cap, and the factor recorded on the ledger row."""
 
 from __future__ import annotations

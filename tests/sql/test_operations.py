@@ -265,6 +265,16 @@ def test_import_applies_only_the_difference_from_earlier_imports(conn):
     assert_consistent(conn)
 
 
+def test_an_award_whose_reason_reads_like_an_import_is_not_taken_for_one(conn):
+    call(conn, "award_xp", "discord", "1", 100, "import: mee6:g1", "bot-key")
+    row = call(conn, "import_xp", "discord", "1", 5000, 0, "mee6:g1")
+    assert row["xp"] == 5100
+    assert conn.execute("SELECT source, imported_from, sum(delta)::int AS xp FROM xp.ledger WHERE kind = 'xp' "
+                        "GROUP BY 1, 2 ORDER BY 1").fetchall() == [
+        {"source": "award", "imported_from": None, "xp": 100},
+        {"source": "import", "imported_from": "mee6:g1", "xp": 5000}]
+
+
 def test_import_of_more_than_the_per_row_limit_is_split(conn):
     row = call(conn, "import_xp", "discord", "whale", 2_500_000, 0, "mee6:g1")
     assert row["xp"] == 2_500_000 and row["new_rank"] == 20

@@ -1,4 +1,4 @@
-"""Notice preferences members set from a bot: xp.set_notify and xp.set_language."""
+"""Notice preferences members set from a bot: xp.set_notify, xp.set_language, and xp.language to read it."""
 
 from __future__ import annotations
 
@@ -32,11 +32,29 @@ def test_preferences_belong_to_the_person_across_platforms(conn):
     assert recipient(conn)["language"] == "ru"
 
 
+def language(conn, platform, external_id):
+    return scalar(conn, "SELECT xp.language(%s, %s)", platform, external_id)
+
+
+def test_language_reads_the_persons_choice_and_creates_no_one(conn):
+    assert language(conn, "telegram", "1") is None  # never seen
+    assert scalar(conn, "SELECT count(*) FROM xp.users") == 0
+    call(conn, "award_xp", "telegram", "1", 5, "r", "k")
+    assert language(conn, "telegram", "1") == "en"
+    conn.execute("SELECT xp.set_language('telegram', '1', 'ru')")
+    code = scalar(conn, "SELECT xp.create_link_code('telegram', '1')")
+    conn.execute("SELECT xp.redeem_link_code('discord', 'd', %s)", (code,))
+    assert language(conn, "telegram", "1") == language(conn, "discord", "d") == "ru"  # the person's, on both
+    conn.execute("SET ROLE xp_bot")
+    assert language(conn, "discord", "d") == "ru"
+
+
 @pytest.mark.parametrize(("query", "needle"), [
     ("SELECT xp.set_language('telegram', '1', 'de')", "'de' is not offered: expected one of en, ru"),
     ("SELECT xp.set_language('telegram', '1', NULL)", "NULL is not offered"),
     ("SELECT xp.set_notify('telegram', '1', NULL)", "enabled must be true or false"),
     ("SELECT xp.set_notify('irc', '1', true)", "unknown platform 'irc'"),
+    ("SELECT xp.language('irc', '1')", "unknown platform 'irc'"),
 ])
 def test_bad_preferences_are_xp002_and_change_nothing(conn, query, needle):
     with pytest.raises(psycopg.Error) as err:

@@ -1,4 +1,4 @@
-"""Roles and grants (SPEC §5): xp_bot calls the bot functions and touches no table."""
+"""Roles and grants (design.md §5): xp_bot calls the bot functions and touches no table."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.helpers import call
 BOT_FUNCTIONS = {
     "award_xp", "award_coins", "claim_daily", "record_message", "record_voice", "profile", "leaderboard",
     "create_link_code", "redeem_link_code", "unlink", "request_resync", "set_notify", "set_language",
-    "start_game", "play_game", "set_privacy",
+    "start_game", "play_game", "language", "set_privacy",
 }
 WEB_FUNCTIONS = {
     "leaderboard", "profile", "set_privacy", "public_profile", "account_person", "board_size", "rank_ladder",
@@ -68,7 +68,7 @@ def test_bot_role_calls_the_bot_functions(conn):
 def test_bot_role_cannot_call_internal_helpers(conn):
     conn.execute("SET ROLE xp_bot")
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        conn.execute("SELECT xp._apply(1, 1, 'telegram', 'xp', 1000000, 'r', 'k')")
+        conn.execute("SELECT xp._apply(1, 1, 'telegram', 'award', 'xp', 1000000, 'r', 'k')")
 
 
 def test_no_function_is_executable_by_public(conn):

@@ -3,9 +3,6 @@ with the sandbox standing in for Discord's OAuth2."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -14,6 +11,7 @@ import httpx2 as httpx
 import pytest
 from starlette.testclient import TestClient
 
+from tests.helpers import telegram_login
 from xpsync.db import as_role
 from xpsync.sandbox import Sandbox
 from xpsync.sandbox.server import SandboxThread
@@ -60,15 +58,6 @@ def make_client(db_url: str, sandbox: Sandbox) -> Iterator[Any]:
 @pytest.fixture
 def client(make_client: Any) -> TestClient:
     return make_client()
-
-
-def telegram_login(token: str, user_id: str, first_name: str = "Tg", auth_date: int | None = None,
-                   **fields: str) -> dict[str, str]:
-    """What the Login Widget puts in its redirect, signed as Telegram signs it."""
-    data = {"id": user_id, "first_name": first_name, "auth_date": str(auth_date or int(time.time())), **fields}
-    check = "\n".join(f"{k}={data[k]}" for k in sorted(data))
-    data["hash"] = hmac.new(hashlib.sha256(token.encode()).digest(), check.encode(), hashlib.sha256).hexdigest()
-    return data
 
 
 def sign_in_telegram(client: TestClient, sandbox: Sandbox, user_id: str, name: str = "Tg") -> httpx.Response:

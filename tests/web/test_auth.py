@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.helpers import call, scalar
-from tests.web.conftest import csrf_of, query_of, sign_in_discord, sign_in_telegram, telegram_login
+from tests.helpers import call, scalar, telegram_login
+from tests.web.conftest import csrf_of, query_of, sign_in_discord, sign_in_telegram
 
 
 def person_of(conn, platform, external_id):

@@ -14,10 +14,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.helpers import call, scalar
+from tests.helpers import call, scalar, telegram_login
 from tests.web.browser import chromium
-from tests.web.conftest import as_web, telegram_login, web_settings
+from tests.web.conftest import as_web, web_settings
 from xpsync.web.serve import free_port, in_thread
+
+pytestmark = pytest.mark.slow  # a real browser and a web server
 
 NAMES = ["Аня Смирнова", "Ben <b>bold</b>", "Chloé", "Dmitri", "Eve", "Фёдор", "Gus", "Hana", "Ivo", "Jun"]
 

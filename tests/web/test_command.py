@@ -8,10 +8,14 @@ import sys
 import time
 import urllib.request
 
+import pytest
+
 from tests.helpers import scalar
 from tests.web.conftest import WEB_SECRET, as_web
 from tests.xpsync.test_cli import xpsync
 from xpsync.web.serve import free_port
+
+pytestmark = pytest.mark.slow  # xpsync web as a process
 
 
 def test_without_the_session_secret_the_web_exits_2_naming_it(db_url):

@@ -20,16 +20,17 @@ def xpsync(*args: str, env: dict[str, str] | None = None, timeout: float = 120) 
     )
 
 
-def test_embedded_server_from_migrate_to_stop(tmp_path):
-    env = {"XPSYNC_HOME": str(tmp_path / "home")}
+@pytest.mark.slow
+def test_embedded_server_from_migrate_to_stop(server_home):
+    env = {"XPSYNC_HOME": str(server_home / "home")}
     try:
         first = xpsync("migrate", env=env)
         assert first.returncode == 0, first.stderr
         ids = [m.id for m in migrations()]
-        assert first.stdout.strip() == f"applied {len(ids)} migration(s): {', '.join(ids)}"
-        assert ids[0] == "0001_schema" and "schema" not in ids
+        assert first.stdout.strip() == f"applied {len(ids)} migration(s): {', '.join(ids)}; functions: refreshed"
+        assert ids[0] == "0001_baseline" and "schema" not in ids
         again = xpsync("migrate", env=env)
-        assert (again.returncode, again.stdout.strip()) == (0, "schema is up to date")
+        assert (again.returncode, again.stdout.strip()) == (0, "applied 0 migration(s); functions: up to date")
 
         url = xpsync("db", "url", env=env)
         assert url.stdout.startswith("postgresql://postgres@/xpsync?host=")
@@ -45,15 +46,15 @@ def test_embedded_server_from_migrate_to_stop(tmp_path):
 
         stop = xpsync("db", "stop", env=env)
         assert stop.stdout.strip() == "stopped"
-        assert not EmbeddedServer(tmp_path / "home").is_running()
+        assert not EmbeddedServer(server_home / "home").is_running()
         assert xpsync("db", "stop", env=env).stdout.startswith("no embedded server is running")
     finally:
-        EmbeddedServer(tmp_path / "home").stop()
+        EmbeddedServer(server_home / "home").stop()
 
 
 def test_migrate_uses_database_url_and_starts_no_server(db_url, tmp_path):
     result = xpsync("migrate", env={"DATABASE_URL": db_url, "XPSYNC_HOME": str(tmp_path)})
-    assert (result.returncode, result.stdout.strip()) == (0, "schema is up to date")
+    assert (result.returncode, result.stdout.strip()) == (0, "applied 0 migration(s); functions: up to date")
     assert not (tmp_path / "pgdata").exists()
 
 
@@ -100,13 +101,15 @@ def test_listen_with_a_rejected_token_says_so_without_showing_it(db_url):
         env = {**box.env(), "DATABASE_URL": db_url, "DISCORD_TOKEN": "wrong-secret-token"}
         result = xpsync("listen", "discord", env=env, timeout=60)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == "xpsync: DISCORD_TOKEN was rejected by Discord: check the token"
+    assert result.stderr.strip().splitlines()[-1] == (
+        "xpsync: DISCORD_TOKEN was rejected by Discord: reset it in the Developer Portal")
     assert "wrong-secret-token" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("target", "variable", "line"), [
-    ("discord", "DISCORD_TOKEN", "xpsync: DISCORD_TOKEN was rejected by Discord (reset it in the Developer Portal)"),
-    ("telegram", "TELEGRAM_TOKEN", "xpsync: TELEGRAM_TOKEN was rejected by Telegram (check it with @BotFather)"),
+    ("discord", "DISCORD_TOKEN", "xpsync: DISCORD_TOKEN was rejected by Discord: reset it in the Developer Portal"),
+    ("telegram", "TELEGRAM_TOKEN", "xpsync: TELEGRAM_TOKEN was rejected by Telegram: check it with @BotFather"),
 ])
 def test_a_bot_with_a_rejected_token_says_so_without_showing_it(db_url, target, variable, line):
     from xpsync.sandbox import SandboxThread

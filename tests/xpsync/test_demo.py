@@ -2,39 +2,54 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from tests.xpsync.test_cli import xpsync
 from xpsync.embedded import EmbeddedServer
 
-
-def demo_dirs() -> set[str]:
-    return set(glob.glob("/tmp/xpsync-demo-*"))
+pytestmark = pytest.mark.slow  # whole demo runs, each in a process of its own
 
 
-def test_a_small_demo_runs_to_a_summary_with_no_drift():
-    before = demo_dirs()
-    result = xpsync("demo", "--members", "20", "--seconds", "3", timeout=300)
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """The temporary directory (TMPDIR) of the demos a test runs: theirs alone, so that demos other
+    runs on the machine start meanwhile are not taken for them."""
+    path = Path(tempfile.mkdtemp(prefix="xpsync-test-tmp-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def demo_dirs(scratch: Path) -> set[str]:
+    return {str(p) for p in scratch.glob("xpsync-demo-*")}
+
+
+def test_a_small_demo_runs_to_a_summary_with_no_drift(scratch):
+    result = xpsync("demo", "--members", "20", "--seconds", "3", env={"TMPDIR": str(scratch)}, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     for line in ("reconcile_all", "no drift", "every managed role as the database says", "every one told",
                  "discord commit→call", "Discord role changes", "faults injected",
                  "The board, live while the demo runs: http://127.0.0.1:"):
         assert line in result.stdout, line
-    assert demo_dirs() == before  # its server and data are gone
+    assert demo_dirs(scratch) == set()  # its server and data are gone
 
 
-def test_keep_leaves_the_database_up_for_psql(tmp_path):
-    before = demo_dirs()
+def test_keep_leaves_the_database_up_for_psql(scratch):
     pids: list[int] = []
-    result = xpsync("demo", "--members", "10", "--seconds", "1", "--keep", timeout=300)
-    kept = sorted(demo_dirs() - before)
+    result = xpsync("demo", "--members", "10", "--seconds", "1", "--keep", env={"TMPDIR": str(scratch)},
+                    timeout=300)
+    kept = sorted(demo_dirs(scratch))
     try:
         assert result.returncode == 0, result.stdout + result.stderr
         assert len(kept) == 1
@@ -44,7 +59,7 @@ def test_keep_leaves_the_database_up_for_psql(tmp_path):
         web = re.search(r"The web is still running at (http://127\.0\.0\.1:\d+/) \(process (\d+)\)", result.stdout)
         assert web, result.stdout
         pids.append(int(web.group(2)))
-        with urllib.request.urlopen(web.group(1)) as board:
+        with urllib.request.urlopen(web.group(1)) as board:  # noqa: S310 - the demo's loopback http URL
             assert board.status == 200 and b"<table class=\"board\">" in board.read()
     finally:
         for pid in pids:
@@ -61,23 +76,25 @@ def test_the_demo_never_touches_database_url(db_url):
         "xpsync: xpsync demo runs on its own embedded PostgreSQL and never touches DATABASE_URL: unset it")
 
 
-def test_a_terminated_demo_leaves_no_server_behind():
-    before = demo_dirs()
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root")}
+@pytest.mark.parametrize("moment", ["while its server starts", "while its members are at work"])
+def test_a_terminated_demo_leaves_no_server_behind(scratch, moment):
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "TMPDIR": str(scratch)}
     proc = subprocess.Popen([sys.executable, "-m", "xpsync", "demo", "--members", "20", "--seconds", "30"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    started = "pgdata/PG_VERSION" if moment == "while its server starts" else "pgdata/postmaster.pid"
     try:
         deadline = time.monotonic() + 60
-        while not any(os.path.exists(f"{d}/pgdata/postmaster.pid") for d in demo_dirs() - before):
-            assert time.monotonic() < deadline, "the demo never started its server"
-            time.sleep(0.2)
-        time.sleep(2)
+        while not any(os.path.exists(f"{d}/{started}") for d in demo_dirs(scratch)):
+            assert time.monotonic() < deadline, f"the demo never got to {started}"
+            time.sleep(0.05)
+        if moment == "while its members are at work":
+            time.sleep(2)
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
     finally:
         proc.kill()
         proc.communicate()
     deadline = time.monotonic() + 30
-    while demo_dirs() - before and time.monotonic() < deadline:
+    while demo_dirs(scratch) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert demo_dirs() == before
+    assert demo_dirs(scratch) == set()

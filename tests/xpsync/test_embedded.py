@@ -9,7 +9,11 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from xpsync.embedded import EmbeddedServer
+
+pytestmark = pytest.mark.slow  # a server per test, and a SIGKILLed owner
 
 OWNER = textwrap.dedent(
     """
@@ -32,8 +36,8 @@ def wait_for(predicate, timeout: float) -> bool:
     return predicate()
 
 
-def test_a_killed_owner_leaves_no_server_and_no_data(tmp_path):
-    home = tmp_path / "owned"
+def test_a_killed_owner_leaves_no_server_and_no_data(server_home):
+    home = server_home / "owned"
     owner = subprocess.Popen([sys.executable, "-c", OWNER, str(home)], stdout=subprocess.PIPE, text=True)
     try:
         assert owner.stdout.readline().strip() == "ready"

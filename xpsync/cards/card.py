@@ -5,12 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {"xp": "XP", "place": "Place", "to_next": "{remaining} XP to {next}", "top": "Top rank reached",
-           "coins": "coins"},
-    "ru": {"xp": "опыт", "place": "Место", "to_next": "до {next}: {remaining} опыта", "top": "Высший ранг",
-           "coins": "монет"},
-}
+from ..texts import say
+from ..vocabulary import DEFAULT_LANGUAGE, LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -37,7 +33,7 @@ class Card:
             xp=int(profile["xp"]), coins=int(profile["coins"]), floor=int(rank["min_xp"]),
             ceiling=int(upcoming["min_xp"]) if upcoming else None,
             next_name=upcoming["name"] if upcoming else None,
-            place=profile.get("place"), language=language if language in LABELS else "en",
+            place=profile.get("place"), language=language if language in LANGUAGES else DEFAULT_LANGUAGE,
         )
 
     @property
@@ -48,7 +44,7 @@ class Card:
         return min(1.0, max(0.0, (self.xp - self.floor) / (self.ceiling - self.floor)))
 
     def label(self, key: str, **values: object) -> str:
-        return LABELS[self.language][key].format(**values)
+        return say(self.language, "card_" + key, **values)
 
     @property
     def progress_text(self) -> str:

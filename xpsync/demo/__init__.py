@@ -24,22 +24,24 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from psycopg_pool import AsyncConnectionPool
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from listener.discord_roles import DiscordRoles
-from listener.runtime import Listener, Options
-from listener.telegram_notices import TelegramNotices
-
 from ..console import out
-from ..db import as_role, create_pool
+from ..db import as_role, create_pool, fetch_value
 from ..embedded import EmbeddedServer
+from ..listener.discord_roles import DiscordRoles
+from ..listener.latency import FirstCallLatency
+from ..listener.runtime import Listener, Options
+from ..listener.telegram_notices import TelegramNotices
 from ..migrate import migrate
 from ..sandbox import Sandbox
 from ..settings import ConfigError, Settings
+from ..vocabulary import TARGETS
 from ..web.serve import free_port, in_thread
 from . import report
 from .activity import Activity
-from .community import people, seed
+from .community import Community, people, seed
 
 # The demo's own knobs, set with ordinary UPDATEs of xp.settings: a short message
 # cooldown so that a few seconds show activity, quick retries, and a Telegram pace
@@ -64,7 +66,7 @@ class DemoOptions:
 
 def run(options: DemoOptions, settings: Settings) -> int:
     # the faults are injected on purpose and counted in the summary: no line per retry
-    for name in ("listener.runtime", "discord.http"):
+    for name in (Listener.__module__, "discord.http"):
         logging.getLogger(name).setLevel(logging.ERROR)
     if settings.database_url is not None:
         raise ConfigError("xpsync demo runs on its own embedded PostgreSQL and never touches DATABASE_URL: unset it")
@@ -106,12 +108,12 @@ def _keep_web(url: str, port: int, home: Path) -> int:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/"),
            "DATABASE_URL": as_role(url, "xp_web"), **_web_env(port)}
     with open(home / "web.log", "ab") as log_file:
-        web = subprocess.Popen([sys.executable, "-m", "xpsync", "web"], env=env, stdin=subprocess.DEVNULL,  # noqa: S603
+        web = subprocess.Popen([sys.executable, "-m", "xpsync", "web"], env=env, stdin=subprocess.DEVNULL,
                                stdout=log_file, stderr=log_file, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and web.poll() is None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310 - loopback
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
                 break
         except OSError:
             time.sleep(0.2)
@@ -121,7 +123,9 @@ def _keep_web(url: str, port: int, home: Path) -> int:
 async def _demo(url: str, options: DemoOptions, port: int) -> int:
     rng = random.Random(options.seed)
     # SIGTERM cancels the demo wherever it is; every finally below still runs
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+    demo = asyncio.current_task()
+    assert demo is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, demo.cancel)
     sandbox = Sandbox()
     await sandbox.start()
 
@@ -143,10 +147,11 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
             task = progress.add_task("seeding the community", total=None, info="")
             await seed(pool, sandbox, community, rng)
             progress.update(task, description="seeded", total=1, completed=1)
-        for platform in ("discord", "telegram"):
+        for platform in TARGETS:
             sandbox.faults.randomize(platform, FAULT_RATES, seed=options.seed, delay=0.2)
-        discord = DiscordRoles(sandbox.discord.token, sandbox.discord_api_base)
-        telegram = TelegramNotices(sandbox.telegram.token, sandbox.telegram_api_base)
+        latency = {target: FirstCallLatency() for target in TARGETS}
+        discord = DiscordRoles(sandbox.discord.token, sandbox.discord_api_base, on_call=latency["discord"])
+        telegram = TelegramNotices(sandbox.telegram.token, sandbox.telegram_api_base, on_call=latency["telegram"])
         await discord.start()
         await telegram.start()
         fast = Options(batch_size=100, lease_seconds=10, poll_seconds=0.5, concurrency=16)
@@ -168,7 +173,7 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
             await director
             task = progress.add_task("delivering what is left", total=None, info="")
             sandbox.faults.clear()
-            await _drained(pool, timeout=60)
+            await _drained(pool, within=60)
         stop.set()
         await asyncio.gather(*running)
         events, deliveries, retried = await report.gather(pool)
@@ -176,7 +181,7 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
         report.show(report.Figures(
             members=options.members, seconds=elapsed, calls=activity.counts, applied=activity.applied,
             events=events, deliveries=deliveries, retried_to_done=retried,
-            latencies={"discord": discord.latencies, "telegram": telegram.latencies},
+            latencies={target: observer.seconds for target, observer in latency.items()},
             role_changes=Counter(c.action for c in sandbox.discord.role_changes),
             messages=len(sandbox.telegram.messages), faults=sandbox.faults.injected,
         ), checks)
@@ -190,7 +195,7 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
         await sandbox.stop()
 
 
-async def _direct(pool, community, rng: random.Random, seconds: float) -> None:  # noqa: ANN001
+async def _direct(pool: AsyncConnectionPool, community: Community, rng: random.Random, seconds: float) -> None:
     """What the operators do meanwhile: lower the thresholds, then hand out event prizes."""
     await asyncio.sleep(seconds * 0.5)
     async with pool.connection() as conn:
@@ -200,18 +205,17 @@ async def _direct(pool, community, rng: random.Random, seconds: float) -> None: 
         winners = rng.sample(community.members, max(1, len(community.members) // 10))
         for member in winners:
             platform, external_id = member.accounts[0]
-            uid = (await (await conn.execute("SELECT user_id FROM xp.accounts WHERE platform = %s "
-                                             "AND external_id = %s", (platform, external_id))).fetchone())[0]
+            uid = await fetch_value(conn, "SELECT user_id FROM xp.accounts WHERE platform = %s AND external_id = %s",
+                                    (platform, external_id))
             await conn.execute("SELECT xp.adjust(%s, 'xp', 2500, 'season finale prize', 'demo-host')", (uid,))
 
 
-async def _drained(pool, timeout: float) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
+async def _drained(pool: AsyncConnectionPool, within: float) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         async with pool.connection() as conn:
-            pending = (await (await conn.execute(
-                "SELECT count(*) FROM xp.deliveries WHERE status = 'pending'")).fetchone())[0]
-            moving = (await (await conn.execute("SELECT count(*) FROM xp._out_of_step(NULL, 1)")).fetchone())[0]
+            pending = await fetch_value(conn, "SELECT count(*) FROM xp.deliveries WHERE status = 'pending'")
+            moving = await fetch_value(conn, "SELECT count(*) FROM xp._out_of_step(NULL, 1)")
         if pending == 0 and moving == 0:
             return
         await asyncio.sleep(0.2)

@@ -6,11 +6,15 @@ import asyncio
 import random
 import time
 from collections import Counter
+from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from ..db import first
 from .community import Community, Member
+
+Connection = psycopg.AsyncConnection[Any]
 
 # what a member does next, and how often
 ACTIONS = (("message", 50), ("voice", 15), ("game", 15), ("daily", 8), ("shop", 7), ("link", 5))
@@ -49,48 +53,48 @@ class Activity:
                 self.counts[action] += 1
                 self.applied += int(bool(applied))
 
-    async def _award(self, conn: psycopg.AsyncConnection, query: str, params: tuple) -> bool:
-        row = await (await conn.execute(query, params)).fetchone()
-        return bool(row[-1])
+    async def _award(self, conn: Connection, query: str, params: tuple[Any, ...]) -> bool:
+        cur = await conn.execute(query, params)
+        return bool(first(await cur.fetchone()))
 
     def _account(self, member: Member) -> tuple[str, str]:
         return self.rng.choice(member.accounts)
 
-    async def message(self, conn, member: Member, step: int) -> bool:  # noqa: ANN001
+    async def message(self, conn: Connection, member: Member, step: int) -> bool:
         platform, external_id = self._account(member)
         return await self._award(conn, "SELECT applied FROM xp.record_message(%s, %s, %s, %s, %s, %s)",
                                  (platform, external_id, "lounge", str(step), self.rng.randint(1, 200), member.name))
 
-    async def voice(self, conn, member: Member, step: int) -> bool:  # noqa: ANN001
+    async def voice(self, conn: Connection, member: Member, step: int) -> bool:
         if member.discord is None:
             return await self.message(conn, member, step)
         session = f"vc-{member.discord}-{step // 50}"
         return await self._award(conn, "SELECT applied FROM xp.record_voice('discord', %s, %s, %s)",
                                  (member.discord, session, self.rng.randint(60, 1800)))
 
-    async def game(self, conn, member: Member, step: int) -> bool:  # noqa: ANN001
+    async def game(self, conn: Connection, member: Member, step: int) -> bool:
         platform, external_id = self._account(member)
         prize = self.rng.choice((50, 20, 20, 35))  # guess-the-number win, quiz answers, a wheel spin
         return await self._award(conn, "SELECT applied FROM xp.award_xp(%s, %s, %s, 'game won', %s)",
                                  (platform, external_id, prize, f"game:{step}"))
 
-    async def daily(self, conn, member: Member, step: int) -> bool:  # noqa: ANN001
+    async def daily(self, conn: Connection, member: Member, step: int) -> bool:
         platform, external_id = self._account(member)
         return await self._award(conn, "SELECT applied FROM xp.claim_daily(%s, %s, %s)",
                                  (platform, external_id, member.name))
 
-    async def shop(self, conn, member: Member, step: int) -> bool:  # noqa: ANN001
+    async def shop(self, conn: Connection, member: Member, step: int) -> bool:
         platform, external_id = self._account(member)
         return await self._award(conn, "SELECT applied FROM xp.award_coins(%s, %s, %s, 'shop: sticker', %s)",
                                  (platform, external_id, -self.rng.choice((10, 25, 60)), f"shop:{step}"))
 
-    async def link(self, conn, member: Member, step: int) -> bool:  # noqa: ANN001
+    async def link(self, conn: Connection, member: Member, step: int) -> bool:
         if not self.community.to_link:
             return await self.game(conn, member, step)
         pair = self.community.to_link.pop()
-        code = (await (await conn.execute("SELECT xp.create_link_code('telegram', %s)",
-                                          (pair.telegram,))).fetchone())[0]
-        person = (await (await conn.execute("SELECT xp.redeem_link_code('discord', %s, %s)",
-                                            (pair.discord, code.lower()))).fetchone())[0]
+        cur = await conn.execute("SELECT xp.create_link_code('telegram', %s)", (pair.telegram,))
+        code = first(await cur.fetchone())
+        cur = await conn.execute("SELECT xp.redeem_link_code('discord', %s, %s)", (pair.discord, code.lower()))
+        person = first(await cur.fetchone())
         self.counts["merged"] += int(person is not None)
         return person is not None

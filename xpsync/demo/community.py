@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from psycopg_pool import AsyncConnectionPool
 
+from ..db import first
 from ..sandbox import Sandbox
 
 GUILD = "900000000000000001"
@@ -60,8 +61,8 @@ async def seed(pool: AsyncConnectionPool, sandbox: Sandbox, community: Community
         # people already linked before the demo starts: one person each
         linked = [m for m in community.members if m.telegram and m.discord and m not in community.to_link]
         for member in linked:
-            code = (await (await conn.execute("SELECT xp.create_link_code('telegram', %s)",
-                                              (member.telegram,))).fetchone())[0]
+            cur = await conn.execute("SELECT xp.create_link_code('telegram', %s)", (member.telegram,))
+            code = first(await cur.fetchone())
             await conn.execute("SELECT xp.redeem_link_code('discord', %s, %s)", (member.discord, code))
         for member in community.members:
             if member.discord:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
 from ..console import out, table
+from ..db import fetch_value
 from ..sandbox import Sandbox
+from ..vocabulary import TARGETS
 from .community import GUILD
 
 
 @dataclass
 class Checks:
-    drift: list[tuple] = field(default_factory=list)  # reconcile_all findings
+    drift: list[tuple[Any, ...]] = field(default_factory=list)  # reconcile_all findings
     role_mismatches: list[str] = field(default_factory=list)  # Discord roles that disagree with the database
     unsent: int = 0  # rank-ups owed a Telegram message that has none
 
@@ -31,11 +34,11 @@ async def check(pool: AsyncConnectionPool, sandbox: Sandbox) -> Checks:
         plans = await (await conn.execute(
             "SELECT p.member_id, p.desired, p.managed FROM xp.accounts a, xp.discord_role_plan(a.user_id) p "
             "WHERE a.platform = 'discord' AND p.guild_id = %s", (GUILD,))).fetchall()
-        result.unsent = (await (await conn.execute(
+        result.unsent = await fetch_value(conn,
             "SELECT count(*) FROM xp.deliveries d JOIN xp.events e ON e.id = d.event_id "
             "WHERE d.target = 'telegram' AND e.kind = 'rank_changed' "
             "AND (e.payload ->> 'new_rank')::int > (e.payload ->> 'old_rank')::int "
-            "AND (d.status <> 'done' OR d.sent_ref IS NULL)")).fetchone())[0]
+            "AND (d.status <> 'done' OR d.sent_ref IS NULL)")
     for member_id, desired, managed in plans:
         held = sandbox.discord.roles_of(GUILD, member_id) & set(managed)
         if held != set(desired):
@@ -70,11 +73,10 @@ class Figures:
 
 async def gather(pool: AsyncConnectionPool) -> tuple[dict[str, int], dict[tuple[str, str], int], int]:
     async with pool.connection() as conn:
-        events = dict(await (await conn.execute(
+        events: dict[str, int] = dict(await (await conn.execute(
             "SELECT kind, count(*) FROM xp.events GROUP BY 1 ORDER BY 1")).fetchall())
         rows = await (await conn.execute("SELECT target, status, count(*) FROM xp.deliveries GROUP BY 1, 2")).fetchall()
-        retried = (await (await conn.execute(
-            "SELECT count(*) FROM xp.deliveries WHERE status = 'done' AND attempts > 1")).fetchone())[0]
+        retried = await fetch_value(conn, "SELECT count(*) FROM xp.deliveries WHERE status = 'done' AND attempts > 1")
     return events, {(t, s): n for t, s, n in rows}, retried
 
 
@@ -87,7 +89,7 @@ def show(figures: Figures, checks: Checks) -> None:
         ("calls by kind", ", ".join(f"{k} {n}" for k, n in sorted(figures.calls.items()))),
         ("events", ", ".join(f"{k} {n}" for k, n in figures.events.items())),
     ]
-    for target in ("discord", "telegram"):
+    for target in TARGETS:
         statuses = {s: figures.deliveries.get((target, s), 0) for s in ("done", "failed", "dead", "pending")}
         lines.append((f"{target} deliveries", ", ".join(f"{s} {n}" for s, n in statuses.items())))
         lat = figures.latencies.get(target, [])
@@ -104,7 +106,7 @@ def show(figures: Figures, checks: Checks) -> None:
          else f"{len(checks.role_mismatches)} member(s) differ"),
         ("Telegram rank-ups", "every one told" if not checks.unsent else f"{checks.unsent} not told"),
     ]
-    table("xpsync demo", ["", ""], lines)
+    table("xpsync demo", ["", ""], lines, header=False)
     for finding in checks.drift[:10]:
         out.print(f"drift: {finding}")
     for mismatch in checks.role_mismatches[:10]:

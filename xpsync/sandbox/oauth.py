@@ -31,7 +31,7 @@ class OAuthUser:
 @dataclass
 class OAuthApp:
     client_id: str = "1234567890"
-    client_secret: str = "sandbox-oauth-secret"
+    client_secret: str = "sandbox-oauth-secret"  # noqa: S105 - the fake platform's made-up secret
     user: OAuthUser = field(default_factory=lambda: OAuthUser("300000000000000001", "sandbox-member"))
     deny: bool = False
     codes: dict[str, tuple[OAuthUser, str, float]] = field(default_factory=dict)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,13 +56,13 @@ class DiscordState:
     interaction_replies: list[InteractionReply] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add_guild(self, guild_id: str, roles: list[str], *, forbidden: list[str] = ()) -> None:
+    def add_guild(self, guild_id: str, roles: Iterable[str], *, forbidden: Iterable[str] = ()) -> None:
         with self.lock:
             self.guild_roles[guild_id] = set(roles)
             self.forbidden_roles[guild_id] = set(forbidden)
             self.members.setdefault(guild_id, {})
 
-    def add_member(self, guild_id: str, member_id: str, roles: list[str] = ()) -> None:
+    def add_member(self, guild_id: str, member_id: str, roles: Iterable[str] = ()) -> None:
         with self.lock:
             self.members.setdefault(guild_id, {})[member_id] = set(roles)
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from ..errors import InvalidArgument
+from ..vocabulary import PLATFORMS
 from .deps import Calls, get_visitor
 from .members import Member
 from .security import CSP_DOCS
@@ -148,7 +149,7 @@ async def leaderboard(calls: Calls, who: Client,
             summary="The public part of a person's profile")
 async def person(platform: str, external_id: str, calls: Calls, who: Client) -> dict[str, Any]:
     """By one of their accounts (platform discord or telegram); 404 for someone unknown or hidden."""
-    if platform not in ("discord", "telegram", "website"):
+    if platform not in PLATFORMS:
         raise ApiError(400, f"unknown platform {platform[:40]!r}: expected discord, telegram or website")
     if not 1 <= len(external_id) <= 200:
         raise ApiError(400, "external_id must be 1 to 200 characters")

@@ -27,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 from .. import __version__
 from ..db import create_pool
 from ..settings import Settings
+from ..texts import say
 from . import api, auth, board, health, people, ranks
 from .deps import PageError, SignInNeeded, language
 from .discord_oauth import DiscordOAuth
@@ -34,7 +35,6 @@ from .limits import RateLimit
 from .render import error_page, page
 from .security import SecurityHeaders
 from .sqlapi import WebCalls
-from .texts import say
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,11 @@ def create_app(settings: Settings, database_url: str, *, pool_size: int = 8) -> 
     app.state.settings = settings
     app.state.api_limit = RateLimit(api.LIMIT_PER_MINUTE)
     app.state.sign_in_limit = RateLimit(10)
-    app.state.discord_oauth = DiscordOAuth(
-        settings.discord_client_id, settings.discord_client_secret.reveal(), settings.discord_oauth_url,
-        settings.discord_api_base, settings.public_url + "/auth/discord/callback",
-    ) if settings.discord_sign_in else None  # type: ignore[union-attr,arg-type]
+    app.state.discord_oauth = None
+    if settings.discord_client_id is not None and settings.discord_client_secret is not None:
+        app.state.discord_oauth = DiscordOAuth(
+            settings.discord_client_id, settings.discord_client_secret.reveal(), settings.discord_oauth_url,
+            settings.discord_api_base, settings.public_url + "/auth/discord/callback")
     for module in (board, people, ranks, auth, health, api):
         app.include_router(module.router)
     app.include_router(api.docs)
@@ -113,7 +114,7 @@ def _handlers(app: FastAPI) -> None:
         language(request)
         settings = request.app.state.settings
         suffix = "?" + urlencode({"next": request.url.path})
-        return page(request, "sign_in.html", status=401, notice="members_only", suffix=suffix,
+        return page(request, "sign_in.html", status=401, notice="web_members_only", suffix=suffix,
                     bot_username=settings.telegram_bot_username,
                     telegram_auth_url=f"{settings.public_url}/auth/telegram{suffix}")
 
@@ -124,8 +125,8 @@ def _handlers(app: FastAPI) -> None:
             return JSONResponse({"error": message}, status_code=exc.status_code)
         lang = language(request)
         if exc.status_code == 404:
-            return error_page(request, 404, say(lang, "not_found"), say(lang, "not_found_text"))
-        return error_page(request, exc.status_code, say(lang, "bad_request"), str(exc.detail))
+            return error_page(request, 404, say(lang, "web_not_found"), say(lang, "web_not_found_text"))
+        return error_page(request, exc.status_code, say(lang, "web_bad_request"), str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -133,7 +134,7 @@ def _handlers(app: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"error": problems}, status_code=400)
         lang = language(request)
-        return error_page(request, 400, say(lang, "bad_request"), problems)
+        return error_page(request, 400, say(lang, "web_bad_request"), problems)
 
     @app.exception_handler(Exception)
     async def failed(request: Request, exc: Exception) -> Response:
@@ -145,4 +146,4 @@ def _handlers(app: FastAPI) -> None:
             return JSONResponse({"error": "the service is unavailable" if unavailable else "internal error"},
                                 status_code=status)
         lang = language(request)
-        return error_page(request, status, say(lang, "error"), say(lang, "error_text"))
+        return error_page(request, status, say(lang, "web_error"), say(lang, "web_error_text"))

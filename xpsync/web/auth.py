@@ -31,12 +31,12 @@ def _limited(request: Request) -> None:
     """At most 10 sign-in attempts a minute per address."""
     wait = request.app.state.sign_in_limit.hit(request.client.host if request.client else "?")
     if wait:
-        raise PageError(429, "bad_request", "too_many", seconds=wait)
+        raise PageError(429, "web_bad_request", "web_too_many", seconds=wait)
 
 
 def _check_csrf(request: Request, token: str) -> None:
     if not csrf_ok(request.session, token):
-        raise PageError(403, "bad_request", "expired_state")
+        raise PageError(403, "web_bad_request", "web_expired_state")
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -53,7 +53,7 @@ async def sign_in_page(request: Request, member: Visitor) -> HTMLResponse:
 async def discord_start(request: Request) -> Response:
     oauth = request.app.state.discord_oauth
     if oauth is None:
-        raise PageError(404, "not_found", "not_found_text")
+        raise PageError(404, "web_not_found", "web_not_found_text")
     language(request)
     _limited(request)
     state = secrets.token_urlsafe(24)
@@ -67,7 +67,7 @@ async def discord_start(request: Request) -> Response:
 async def discord_callback(request: Request, calls: Calls) -> Response:
     oauth = request.app.state.discord_oauth
     if oauth is None:
-        raise PageError(404, "not_found", "not_found_text")
+        raise PageError(404, "web_not_found", "web_not_found_text")
     language(request)
     _limited(request)
     started = request.session.pop("oauth", None)
@@ -75,14 +75,14 @@ async def discord_callback(request: Request, calls: Calls) -> Response:
     if (not isinstance(started, dict) or not isinstance(started.get("state"), str)
             or not secrets.compare_digest(started["state"], state)
             or time.time() - int(started.get("at", 0)) > STATE_SECONDS):
-        raise PageError(400, "bad_request", "expired_state")
+        raise PageError(400, "web_bad_request", "web_expired_state")
     if not code:
-        raise PageError(400, "bad_request", "bad_login")
+        raise PageError(400, "web_bad_request", "web_bad_login")
     try:
         user = await oauth.user(code)
     except OAuthFailed as exc:
         log.warning("Discord sign-in failed: %s", exc)
-        raise PageError(400, "bad_request", "bad_login") from None
+        raise PageError(400, "web_bad_request", "web_bad_login") from None
     request.session["guilds"] = list(user.managed_guilds)
     return await _signed_in(request, calls, Account("discord", user.id, user.name), started.get("next"))
 
@@ -91,14 +91,14 @@ async def discord_callback(request: Request, calls: Calls) -> Response:
 async def telegram_callback(request: Request, calls: Calls) -> Response:
     settings = request.app.state.settings
     if not settings.telegram_sign_in:
-        raise PageError(404, "not_found", "not_found_text")
+        raise PageError(404, "web_not_found", "web_not_found_text")
     language(request)
     _limited(request)
     try:
         fields = verify(request.query_params, settings.require_telegram_token())
     except LoginRefused as exc:
         log.info("Telegram sign-in refused: %s", exc)
-        raise PageError(400, "bad_request", "bad_login") from None
+        raise PageError(400, "web_bad_request", "web_bad_login") from None
     account = Account("telegram", fields["id"], display_name(fields))
     return await _signed_in(request, calls, account, request.query_params.get("next"))
 
@@ -123,17 +123,17 @@ def _pending(request: Request) -> Account:
     if (not isinstance(value, list) or len(value) != 4 or not isinstance(value[3], int)
             or time.time() - value[3] > STATE_SECONDS):
         request.session.pop("pending_link", None)
-        raise PageError(400, "bad_request", "expired_state")
+        raise PageError(400, "web_bad_request", "web_expired_state")
     account = Account.from_session(value[:3])
     if account is None:
-        raise PageError(400, "bad_request", "expired_state")
+        raise PageError(400, "web_bad_request", "web_expired_state")
     return account
 
 
 @router.get("/link", response_class=HTMLResponse)
 async def link_page(request: Request, calls: Calls, member: Visitor) -> HTMLResponse:
     if member is None:
-        raise PageError(403, "bad_request", "expired_state")
+        raise PageError(403, "web_bad_request", "web_expired_state")
     other = _pending(request)
     theirs_id = await calls.account_person(*other.key)
     mine = await calls.public_profile(member.user_id, member.user_id)
@@ -152,15 +152,15 @@ async def link_page(request: Request, calls: Calls, member: Visitor) -> HTMLResp
 async def link_confirm(request: Request, calls: Calls, member: Visitor, csrf: str = Form("")) -> Response:
     _check_csrf(request, csrf)
     if member is None:
-        raise PageError(403, "bad_request", "expired_state")
+        raise PageError(403, "web_bad_request", "web_expired_state")
     other = _pending(request)
     try:
         merged = await calls.link(member.account.key, other.key, dry_run=False)
     except (LinkConflict, RedeemLocked, UnknownAccount) as exc:
         request.session.pop("pending_link", None)
-        raise PageError(409, "bad_request", "link_refused", detail=exc.message) from None
+        raise PageError(409, "web_bad_request", "web_link_refused", detail=exc.message) from None
     request.session.pop("pending_link", None)
-    request.session["flash"] = "linked"
+    request.session["flash"] = "web_linked"
     return RedirectResponse(f"/u/{merged['user_id']}", status_code=303)
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from ..errors import InvalidArgument
+from ..vocabulary import PERIODS
 from .deps import Calls, PageError, Viewer
 from .render import page
 
 router = APIRouter(include_in_schema=False)
 
-PERIODS = ("all", "season", "month", "week")
 PER_PAGE = 50
 MAX_SKIP = 100_000_000  # what xp.leaderboard accepts; further pages are past the end anyway
 
@@ -21,7 +23,7 @@ def page_number(raw: str | None) -> int:
     if raw is None or raw == "":
         return 1
     if not raw.isdigit() or int(raw) < 1 or len(raw) > 12:
-        raise PageError(400, "bad_request", "bad_page")
+        raise PageError(400, "web_bad_request", "web_bad_page")
     return int(raw)
 
 
@@ -29,7 +31,7 @@ def page_number(raw: str | None) -> int:
 async def board(request: Request, calls: Calls, viewer: Viewer) -> HTMLResponse:
     period = request.query_params.get("period") or "all"
     if period not in PERIODS:
-        raise PageError(400, "bad_request", "bad_period")
+        raise PageError(400, "web_bad_request", "web_bad_period")
     number = page_number(request.query_params.get("page"))
     query = (request.query_params.get("q") or "").strip()[:100]
     skip = (number - 1) * PER_PAGE
@@ -42,7 +44,7 @@ async def board(request: Request, calls: Calls, viewer: Viewer) -> HTMLResponse:
                 raise
             no_season = True
     ranks = await calls.ranks_by_id()
-    context = {
+    context: dict[str, Any] = {
         "period": period, "periods": PERIODS, "page_number": number, "query": query,
         "rows": rows[:PER_PAGE], "has_next": len(rows) > PER_PAGE, "ranks": ranks, "no_season": no_season,
         "size": None if query or no_season else await calls.board_size(period),

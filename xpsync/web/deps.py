@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import Request
 
+from ..vocabulary import LANGUAGES
+from .language import pick
 from .members import Member, signed_in
 from .sqlapi import WebCalls
-from .texts import LANGUAGES, pick
 
 
 class PageError(Exception):
@@ -58,7 +59,7 @@ async def get_viewer(request: Request, calls: Calls, member: Visitor) -> Member 
     """A visitor allowed to see the board, profiles and cards under web.visibility."""
     visibility = await calls.visibility()
     if visibility == "off":
-        raise PageError(403, "site", "site_off")
+        raise PageError(403, "web_site", "web_site_off")
     if visibility == "members" and member is None:
         raise SignInNeeded
     return member

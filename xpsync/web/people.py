@@ -22,14 +22,14 @@ CHART_WIDTH, CHART_HEIGHT = 300, 60
 def user_id_of(raw: str) -> int:
     """A person id from the path; anything else is a 404, not an error."""
     if not raw.isdigit() or len(raw) > 18:
-        raise PageError(404, "not_found", "not_found_text")
+        raise PageError(404, "web_not_found", "web_not_found_text")
     return int(raw)
 
 
 async def visible_profile(calls: Calls, raw: str, viewer_id: int | None) -> dict[str, Any]:
     profile = await calls.public_profile(user_id_of(raw), viewer_id)
     if profile is None:
-        raise PageError(404, "not_found", "not_found_text")
+        raise PageError(404, "web_not_found", "web_not_found_text")
     return profile
 
 
@@ -72,8 +72,8 @@ async def card(request: Request, user_id: str, calls: Calls, viewer: Viewer) -> 
 async def privacy(request: Request, calls: Calls, member: Visitor, hidden: str = Form(""),
                   csrf: str = Form("")) -> Response:
     if member is None:
-        raise PageError(403, "bad_request", "sign_in_title")
+        raise PageError(403, "web_bad_request", "web_sign_in_title")
     if not csrf_ok(request.session, csrf):
-        raise PageError(403, "bad_request", "expired_state")
+        raise PageError(403, "web_bad_request", "web_expired_state")
     await calls.set_privacy(*member.account.key, hidden == "on")
     return RedirectResponse(f"/u/{member.user_id}", status_code=303)

@@ -10,9 +10,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from ..texts import say
 from .members import PLATFORM_NAMES
 from .security import csrf_token
-from .texts import say
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 TEMPLATES.env.filters["number"] = lambda n: f"{n:,}".replace(",", " ") if isinstance(n, int) else "—"

@@ -1,10 +1,9 @@
--- 0012_web_functions: why: what the website calls (the board with paging and
--- search, public profiles, the rank ladder, privacy, sign-in and linking by
--- signing in, API keys) and places counted in bounded time from board marks.
--- xp.profile and xp.leaderboard are restated here with those places and with
--- hidden people left out.
-
--- --- boards ----------------------------------------------------------------------------------------
+-- 10_reads: what bots and the web show members and let them choose: the boards
+-- (index scans over per-period counters, paged and searched), places counted
+-- from board marks in bounded time, the profile with rank, progress and places,
+-- and the notice and language preferences.
+-- Re-applied by every `xpsync migrate` (CREATE OR REPLACE); a body lives only here.
+-- Changing a signature or a return type, or removing a function: sql/README.md.
 
 -- What a board ranks and who is on it: the score column, the condition a person
 -- on it meets (the predicate of its partial index) and the key of its period.
@@ -237,15 +236,6 @@ END
 $$;
 COMMENT ON FUNCTION xp.board_size(text) IS 'How many people are on a board now (0 for the season board without a season).';
 
-CREATE OR REPLACE FUNCTION xp.rank_ladder()
-RETURNS TABLE (id int, name text, tier text, stars int, min_xp bigint, color text, emoji text, reward_coins int)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT r.id, r.name, r.tier, r.stars, r.min_xp, r.color, r.emoji, r.reward_coins FROM xp.ranks r ORDER BY r.min_xp
-$$;
-COMMENT ON FUNCTION xp.rank_ladder() IS 'The ranks from the lowest up: name, tier, stars, XP needed, color, emoji, reward.';
-
--- --- people ----------------------------------------------------------------------------------------
-
 -- What anyone may see of a person (never an external id, language or notice settings).
 CREATE OR REPLACE FUNCTION xp._person_view(u xp.users) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
@@ -319,172 +309,61 @@ BEGIN
         'notify', u.notify);
 END
 $$;
+COMMENT ON FUNCTION xp.profile(text, text) IS
+    'Everything a bot shows about the person behind an account, as jsonb; XP001 for an account never seen.';
 
-CREATE OR REPLACE FUNCTION xp.public_profile(uid bigint, viewer bigint DEFAULT NULL) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    u xp.users;
-    v_today date := (now() AT TIME ZONE 'UTC')::date;
-BEGIN
-    SELECT * INTO u FROM xp.users x WHERE x.id = public_profile.uid;
-    IF NOT FOUND OR u.forgotten_at IS NOT NULL OR (u.hidden AND u.id IS DISTINCT FROM public_profile.viewer) THEN
-        RETURN NULL;
-    END IF;
-    RETURN xp._person_view(u) || jsonb_build_object(
-        -- XP gained on each of the last 30 UTC days, oldest first
-        'activity', (SELECT jsonb_agg(jsonb_build_object('day', d.day, 'xp', coalesce(g.xp, 0)) ORDER BY d.day)
-                       FROM (SELECT (v_today - n) AS day FROM generate_series(0, 29) AS n) AS d
-                       LEFT JOIN (SELECT (l.created_at AT TIME ZONE 'UTC')::date AS day, sum(l.delta) AS xp
-                                    FROM xp.ledger l
-                                   WHERE l.user_id = u.id AND l.kind = 'xp'
-                                     AND l.created_at >= (v_today - 29)::timestamp AT TIME ZONE 'UTC'
-                                   GROUP BY 1) AS g ON g.day = d.day));
-END
-$$;
-COMMENT ON FUNCTION xp.public_profile(bigint, bigint) IS
-    'The public part of a person''s profile with places and 30 days of activity; NULL when unknown, forgotten, or hidden from anyone but viewer.';
-
-CREATE OR REPLACE FUNCTION xp.account_person(platform text, external_id text) RETURNS bigint
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    PERFORM xp._check_platform(account_person.platform);
-    RETURN (SELECT a.user_id FROM xp.accounts a
-             WHERE a.platform = account_person.platform AND a.external_id = account_person.external_id);
-END
-$$;
-COMMENT ON FUNCTION xp.account_person(text, text) IS 'The person id an account belongs to now, or NULL for an account never seen.';
-
-CREATE OR REPLACE FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) RETURNS boolean
+CREATE OR REPLACE FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     a record;
 BEGIN
-    IF set_privacy.hidden IS NULL THEN
-        RAISE EXCEPTION 'hidden must be true or false' USING ERRCODE = 'XP002';
+    IF set_notify.enabled IS NULL THEN
+        RAISE EXCEPTION 'enabled must be true or false' USING ERRCODE = 'XP002';
     END IF;
-    SELECT * INTO a FROM xp._account_for(set_privacy.platform, set_privacy.external_id);
-    UPDATE xp.users u SET hidden = set_privacy.hidden WHERE u.id = a.uid;
-    RETURN set_privacy.hidden;
+    SELECT * INTO a FROM xp._account_for(set_notify.platform, set_notify.external_id);
+    UPDATE xp.users u SET notify = set_notify.enabled WHERE u.id = a.uid;
+    RETURN set_notify.enabled;
 END
 $$;
-COMMENT ON FUNCTION xp.set_privacy(text, text, boolean) IS
-    'Hide the person behind an account from every public board, profile and card (true), or show them again (false).';
+COMMENT ON FUNCTION xp.set_notify(text, text, boolean) IS
+    'Bots: turn the person''s Telegram notices (rank-ups, achievements) on or off.';
 
--- Privacy is the person's choice, whichever account made it: a person who gains
--- an account from a hidden person (a merge) and an account that leaves a hidden
--- person (an unlink) stay hidden.
-CREATE OR REPLACE FUNCTION xp._privacy_follows() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE xp.users u SET hidden = true
-     WHERE u.id = NEW.user_id AND NOT u.hidden
-       AND EXISTS (SELECT 1 FROM xp.users o WHERE o.id = OLD.user_id AND o.hidden);
-    RETURN NULL;
-END
-$$;
-DROP TRIGGER IF EXISTS privacy_follows ON xp.accounts;
-CREATE TRIGGER privacy_follows AFTER UPDATE OF user_id ON xp.accounts
-    FOR EACH ROW WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id) EXECUTE FUNCTION xp._privacy_follows();
-
--- --- sign-in and linking ---------------------------------------------------------------------------
-
-CREATE OR REPLACE FUNCTION xp.web_sign_in(platform text, external_id text, display_name text DEFAULT NULL)
-RETURNS bigint
+CREATE OR REPLACE FUNCTION xp.set_language(platform text, external_id text, language text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     a record;
+    v_lang text := lower(set_language.language);
 BEGIN
-    IF web_sign_in.platform IS NULL OR web_sign_in.platform NOT IN ('discord', 'telegram') THEN
-        RAISE EXCEPTION 'cannot sign in with %: expected discord or telegram',
-            coalesce(quote_literal(left(web_sign_in.platform, 40)), 'NULL') USING ERRCODE = 'XP002';
-    END IF;
-    SELECT * INTO a FROM xp._account_for(web_sign_in.platform, web_sign_in.external_id, web_sign_in.display_name);
-    UPDATE xp.users u SET display_name = web_sign_in.display_name
-     WHERE u.id = a.uid AND u.display_name IS NULL AND web_sign_in.display_name IS NOT NULL;
-    RETURN a.uid;
-END
-$$;
-COMMENT ON FUNCTION xp.web_sign_in(text, text, text) IS
-    'Web: a member signed in with a verified Discord or Telegram account; returns their person id (first sight creates one).';
-
-CREATE OR REPLACE FUNCTION xp.link_accounts(platform text, external_id text, other_platform text,
-                                            other_external_id text, dry_run boolean DEFAULT false)
-RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_uid bigint;
-    v jsonb;
-BEGIN
-    PERFORM xp._known_account(link_accounts.platform, link_accounts.external_id);
-    BEGIN
-        -- exactly a link code issued by one account and redeemed by the other: the same
-        -- merge, rewards and refusals (XP006) as /link
-        v_uid := xp.redeem_link_code(link_accounts.other_platform, link_accounts.other_external_id,
-                                     xp.create_link_code(link_accounts.platform, link_accounts.external_id));
-        v := xp._person_view((SELECT u FROM xp.users u WHERE u.id = v_uid));
-        IF coalesce(link_accounts.dry_run, false) THEN
-            RAISE EXCEPTION 'dry run' USING ERRCODE = 'XP099';
-        END IF;
-    EXCEPTION WHEN SQLSTATE 'XP099' THEN
-        NULL;  -- a preview: everything the link did is rolled back, what it made is returned
-    END;
-    RETURN v;
-END
-$$;
-COMMENT ON FUNCTION xp.link_accounts(text, text, text, text, boolean) IS
-    'Web: link two verified accounts as /link does (merging progress, XP006 refusals); dry_run previews the merged person and writes nothing.';
-
--- --- API keys and settings -------------------------------------------------------------------------
-
-CREATE OR REPLACE FUNCTION xp.create_api_key(name text) RETURNS text
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_key text := 'xpk_' || encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'hex');
-BEGIN
-    PERFORM xp._check_text(create_api_key.name, 'name', 100);
-    INSERT INTO xp.api_keys (name, key_hash) VALUES (create_api_key.name, sha256(convert_to(v_key, 'UTF8')))
-    ON CONFLICT ON CONSTRAINT api_keys_name_key DO NOTHING;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'an API key named % exists already', quote_literal(create_api_key.name)
+    IF v_lang IS NULL OR NOT (xp._setting('notices.languages') ? v_lang) THEN
+        RAISE EXCEPTION 'language % is not offered: expected one of %',
+            coalesce(quote_literal(left(set_language.language, 40)), 'NULL'),
+            (SELECT string_agg(l, ', ') FROM jsonb_array_elements_text(xp._setting('notices.languages')) AS l)
             USING ERRCODE = 'XP002';
     END IF;
-    RETURN v_key;
+    SELECT * INTO a FROM xp._account_for(set_language.platform, set_language.external_id);
+    UPDATE xp.users u SET language = v_lang WHERE u.id = a.uid;
+    RETURN v_lang;
 END
 $$;
-COMMENT ON FUNCTION xp.create_api_key(text) IS 'Admin: make an API key for the web''s JSON API; the key is returned once and kept only as a hash.';
+COMMENT ON FUNCTION xp.set_language(text, text, text) IS
+    'Bots: the language of the person''s notices and bot replies (one of the notices.languages setting).';
 
-CREATE OR REPLACE FUNCTION xp.revoke_api_key(name text) RETURNS boolean
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    WITH gone AS (UPDATE xp.api_keys k SET revoked_at = now()
-                   WHERE k.name = revoke_api_key.name AND k.revoked_at IS NULL RETURNING 1)
-    SELECT EXISTS (SELECT 1 FROM gone)
+-- What a bot needs on every update, without reading the whole profile: one
+-- index lookup, and no person is created for an account never seen.
+CREATE OR REPLACE FUNCTION xp.language(platform text, external_id text) RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_lang text;
+BEGIN
+    SELECT u.language INTO v_lang
+      FROM xp.accounts a
+      JOIN xp.users u ON u.id = a.user_id
+     WHERE a.platform = language.platform AND a.external_id = language.external_id;
+    IF NOT FOUND THEN
+        PERFORM xp._check_platform(language.platform);  -- an unknown platform is an error, not "never seen"
+    END IF;
+    RETURN v_lang;
+END
 $$;
-COMMENT ON FUNCTION xp.revoke_api_key(text) IS 'Admin: revoke the API key of that name; false when there is none in use.';
-
-CREATE OR REPLACE FUNCTION xp.api_key_name(key text) RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT k.name FROM xp.api_keys k
-     WHERE k.key_hash = sha256(convert_to(coalesce(api_key_name.key, ''), 'UTF8')) AND k.revoked_at IS NULL
-$$;
-COMMENT ON FUNCTION xp.api_key_name(text) IS 'Web: the name of a valid API key, or NULL for an unknown or revoked one.';
-
-CREATE OR REPLACE FUNCTION xp.web_settings() RETURNS jsonb
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(jsonb_object_agg(s.key, s.value), '{}') FROM xp.settings s WHERE s.key LIKE 'web.%'
-$$;
-COMMENT ON FUNCTION xp.web_settings() IS 'Web: the web.* settings (web.visibility) as one jsonb object.';
-
--- --- grants ----------------------------------------------------------------------------------------
-
-REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA xp FROM PUBLIC;
-
-GRANT EXECUTE ON FUNCTION xp.leaderboard(int, text, int, text), xp.profile(text, text),
-                          xp.set_privacy(text, text, boolean)
-    TO xp_bot, xp_web, xp_admin;
-GRANT EXECUTE ON FUNCTION xp.public_profile(bigint, bigint), xp.account_person(text, text), xp.board_size(text),
-                          xp.rank_ladder(), xp.web_settings(), xp.web_sign_in(text, text, text),
-                          xp.link_accounts(text, text, text, text, boolean), xp.api_key_name(text),
-                          xp.refresh_places(boolean)
-    TO xp_web, xp_admin;
-GRANT EXECUTE ON FUNCTION xp.create_api_key(text), xp.revoke_api_key(text) TO xp_admin;
-GRANT SELECT ON xp.board_marks, xp.board_marks_taken, xp.api_keys TO xp_admin;
+COMMENT ON FUNCTION xp.language(text, text) IS
+    'Bots: the language the person behind an account chose for notices and replies; NULL for an account never seen.';

@@ -1,4 +1,4 @@
--- 0001_schema: why: the xp schema with the three NOLOGIN roles of SPEC §5 and
+-- 0001_schema: why: the xp schema with the three NOLOGIN roles of design.md §5 and
 -- the tables of the ledger core: people, their platform accounts, the
 -- append-only ledger, ranks and settings (operator tables), the per-message and
 -- per-voice-session idempotency records, and the outbox (events, deliveries)

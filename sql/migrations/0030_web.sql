@@ -1,4 +1,4 @@
--- 0011_web: why: the community's website (public board, profiles, JSON API,
+-- 0030_web: why: the community's website (public board, profiles, JSON API,
 -- sign-in). A NOLOGIN role `xp_web` for the web's login (functions only, no
 -- table); a privacy choice per person that every public board honours (so the
 -- board indexes leave hidden people out); board marks, every Nth place of each
@@ -14,7 +14,6 @@ BEGIN
     END IF;
 END
 $$;
-GRANT USAGE ON SCHEMA xp TO xp_web;
 
 INSERT INTO xp.settings (key, value, description) VALUES
     ('web.visibility', '"public"',
@@ -75,5 +74,6 @@ CREATE TABLE xp.api_keys (
 );
 COMMENT ON TABLE xp.api_keys IS 'API keys of the web''s JSON API, as SHA-256 hashes; made by xp.create_api_key.';
 
--- xp.leaderboard gains trailing arguments (paging, search): the old signature goes
+-- xp.leaderboard gains trailing arguments (paging, search) with defaults, which the old form
+-- would also match: the old signature goes (sql/functions/10_reads.sql has the new one)
 DROP FUNCTION IF EXISTS xp.leaderboard(int, text);

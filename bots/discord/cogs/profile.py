@@ -1,0 +1,69 @@
+"""/profile [member] and /top [period]: a member's card and the leaderboards."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from xpsync.texts import say
+from xpsync.vocabulary import Period
+
+from ...api import Xp
+from ...replies import board_text
+from ..errors import language_of
+
+if TYPE_CHECKING:
+    from ..client import XpBot
+
+
+def progress_bar(xp: int, floor: int, ceiling: int, width: int = 10) -> str:
+    """`width` cells, filled for the share of the way from this rank's floor to the next rank's."""
+    filled = width * (xp - floor) // (ceiling - floor)
+    return "█" * filled + "░" * (width - filled)
+
+
+def profile_embed(p: dict[str, Any], lang: str) -> discord.Embed:
+    """A profile (as xp.profile returns it) as an embed, labelled in the member's language."""
+    rank = p["rank"]
+    embed = discord.Embed(title=f"{rank['emoji']} {p.get('display_name') or '—'}",
+                          colour=discord.Colour(int(rank["color"].lstrip("#"), 16)))
+    embed.add_field(name=say(lang, "label_rank"), value=rank["name"])
+    embed.add_field(name=say(lang, "label_xp"), value=str(p["xp"]))
+    embed.add_field(name=say(lang, "label_coins"), value=str(p["coins"]))
+    nxt = p.get("next_rank")
+    if nxt:
+        bar = progress_bar(p["xp"], rank["min_xp"], nxt["min_xp"])
+        progress = f"{bar} {say(lang, 'progress', remaining=nxt['xp_remaining'], next=nxt['name'])}"
+    else:
+        progress = say(lang, "top_rank")
+    embed.add_field(name=say(lang, "label_progress"), value=progress, inline=False)
+    embed.add_field(name=say(lang, "label_place"), value=f"#{p['place']}" if p.get("place") else "—")
+    embed.add_field(name=say(lang, "label_streak"), value=str(p["streak"]))
+    embed.add_field(name=say(lang, "label_achievements"),
+                    value=" ".join(a["emoji"] for a in p["achievements"]) or "—")
+    embed.add_field(name=say(lang, "label_accounts"), value=", ".join(a["platform"] for a in p["accounts"]),
+                    inline=False)
+    return embed
+
+
+class Profile(commands.Cog):
+    def __init__(self, xp: Xp) -> None:
+        self.xp = xp
+
+    @app_commands.command(name="profile", description="Rank, XP, coins and progress (yours or a member's)")
+    async def profile(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+        who = member or interaction.user
+        p = await self.xp.profile(str(who.id))
+        await interaction.response.send_message(embed=profile_embed(p, language_of(interaction)))
+
+    @app_commands.command(name="top", description="The leaderboard")
+    async def top(self, interaction: discord.Interaction, period: Period = "all") -> None:
+        rows = await self.xp.leaderboard(period)
+        await interaction.response.send_message(board_text(rows, period, language_of(interaction)))
+
+
+async def setup(bot: XpBot) -> None:
+    await bot.add_cog(Profile(bot.xp))

@@ -1,0 +1,104 @@
+"""Every SQL statement the listener runs, one function each (as bots/api.py is for the bots).
+
+Claim, ack, fail and release follow the delivery protocol (docs/design.md,
+"Delivery"); the lookups read what a handler needs for a whole claimed batch
+in one query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+from psycopg.rows import dict_row
+
+from xpsync.db import fetch_value
+
+from .handler import Delivery
+
+Connection = AsyncConnection[Any]
+
+
+@dataclass(frozen=True)
+class RolePlan:
+    """One guild's roles for a person: what they should hold of the roles xpsync manages there."""
+
+    guild_id: str
+    member_id: str
+    desired: frozenset[str]
+    managed: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where and how a person is told on Telegram."""
+
+    chat_id: str
+    language: str
+    notify: bool
+
+
+async def listen(conn: Connection, channels: list[str]) -> None:
+    """LISTEN on each channel (the doorbells: xp_<target>, xp_config), on an autocommit connection."""
+    for channel in channels:
+        await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+
+
+async def claim(conn: Connection, target: str, owner: str, batch_size: int, lease_seconds: int) -> list[Delivery]:
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute("SELECT * FROM xp.claim_deliveries(%s, %s, %s, %s)", (target, owner, batch_size, lease_seconds))
+    return [Delivery(**row) for row in await cur.fetchall()]
+
+
+async def ack(conn: Connection, owner: str, done: list[tuple[Delivery, str | None]]) -> int:
+    """Mark delivered what we still hold the lease of (with the platform's reference); return how many."""
+    return int(await fetch_value(
+        conn, "SELECT xp.ack_deliveries(%s, %s, %s, %s)",
+        (owner, [d.id for d, _ in done], [d.attempts for d, _ in done], [ref for _, ref in done]),
+    ))
+
+
+async def fail(conn: Connection, owner: str, delivery: Delivery, reason: str, *, permanent: bool,
+               retry_after: float | None, mute: bool) -> str | None:
+    """Record a failed attempt; return the delivery's new status (None: the lease was lost)."""
+    status = await fetch_value(
+        conn, "SELECT xp.fail_delivery(%s, %s, %s, %s, %s, %s, %s)",
+        (delivery.id, owner, delivery.attempts, reason, permanent, retry_after, mute),
+    )
+    return None if status is None else str(status)
+
+
+async def release(conn: Connection, owner: str, ids: list[int]) -> int:
+    """Hand claimed deliveries back unprocessed (they are due at once); return how many."""
+    return int(await fetch_value(conn, "SELECT xp.release_deliveries(%s, %s)", (owner, ids)))
+
+
+async def rerank_batch(conn: Connection, batch_size: int) -> int:
+    """Move up to `batch_size` people out of step with xp.ranks; return how many moved."""
+    return int(await fetch_value(conn, "SELECT xp.rerank_batch(%s)", (batch_size,)))
+
+
+async def settings(conn: Connection) -> dict[str, Any]:
+    """The live settings (xp.settings) as key → JSON value."""
+    cur = await conn.execute("SELECT key, value FROM xp.settings")
+    return {key: value for key, value in await cur.fetchall()}
+
+
+async def role_plans(conn: Connection, people: list[int]) -> dict[int, list[RolePlan]]:
+    """Each person's role plan, one per mapped guild, for a whole batch in one query."""
+    cur = await conn.execute(
+        "SELECT u.id, p.* FROM unnest(%s::bigint[]) AS u(id), xp.discord_role_plan(u.id) AS p", (people,))
+    plans: dict[int, list[RolePlan]] = {}
+    for user_id, guild_id, member_id, desired, managed in await cur.fetchall():
+        plans.setdefault(user_id, []).append(RolePlan(guild_id, member_id, frozenset(desired), frozenset(managed)))
+    return plans
+
+
+async def recipients(conn: Connection, people: list[int]) -> dict[int, Recipient]:
+    """Each person's private chat, language and notice preference, for a whole batch in one query."""
+    cur = await conn.execute(
+        "SELECT u.id, r.* FROM unnest(%s::bigint[]) AS u(id), xp.telegram_recipient(u.id) AS r", (people,))
+    rows = await cur.fetchall()
+    return {user_id: Recipient(chat_id, language, notify) for user_id, chat_id, language, notify in rows}
+

@@ -1,0 +1,44 @@
+"""The vocabulary Python defines once is the one the database checks."""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+import pytest
+
+from xpsync.vocabulary import DEFAULT_LANGUAGE, LANGUAGES, PERIODS, PLATFORMS, TARGETS
+
+
+def allowed(conn, table: str, column: str) -> set[str]:
+    """The values a CHECK constraint on `column` of `table` allows (column = ANY (ARRAY[...]))."""
+    rows = conn.execute(
+        "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = 'c' AND pg_get_constraintdef(oid) ~ %s",
+        (table, rf"^CHECK \(\(\(?{column} = ANY"),
+    ).fetchall()
+    assert len(rows) == 1, rows
+    return set(re.findall(r"'([^']*)'::text", rows[0]["def"]))
+
+
+def test_platforms_and_targets_are_the_ones_the_tables_allow(conn):
+    assert allowed(conn, "xp.accounts", "platform") == set(PLATFORMS)
+    assert allowed(conn, "xp.deliveries", "target") == set(TARGETS)
+
+
+def test_languages_are_the_ones_the_database_offers(conn):
+    offered = conn.execute("SELECT value FROM xp.settings WHERE key = 'notices.languages'").fetchone()["value"]
+    assert offered == list(LANGUAGES)
+    default = conn.execute("SELECT column_default FROM information_schema.columns "
+                           "WHERE table_schema = 'xp' AND table_name = 'users' AND column_name = 'language'"
+                           ).fetchone()["column_default"]
+    assert default.startswith(f"'{DEFAULT_LANGUAGE}'")
+
+
+def test_periods_are_the_ones_the_leaderboard_accepts(conn):
+    conn.execute("INSERT INTO xp.seasons (name, starts_on, ends_on) VALUES ('s', current_date - 1, current_date + 1)")
+    for period in PERIODS:
+        conn.execute("SELECT * FROM xp.leaderboard(10, %s)", (period,))
+    with pytest.raises(psycopg.Error) as err:
+        conn.execute("SELECT * FROM xp.leaderboard(10, 'year')")
+    assert err.value.sqlstate == "XP002"

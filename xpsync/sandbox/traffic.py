@@ -1,0 +1,64 @@
+"""What both fake platforms share: JSON answers, the record of every call, and fault injection."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from .faults import Fault, Faults
+from .state import Call
+
+
+def reply(status: int, data: Any = None, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON answer whose Content-Type is exactly `application/json`, as discord.py requires."""
+    if data is None:
+        return web.Response(status=status, headers=headers)
+    return web.Response(
+        status=status,
+        body=json.dumps(data).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+async def form_of(request: web.Request) -> dict[str, Any]:
+    """The parameters of a Bot API call, sent as a form or as JSON."""
+    if request.content_type == "application/json":
+        return dict(await request.json())
+    return dict(await request.post())
+
+
+class Traffic:
+    """Every call the fake platforms answered (thread-safe), and the faults they are to suffer."""
+
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+
+    def record(self, platform: str, request: web.Request, status: int) -> None:
+        with self._lock:
+            self.calls.append(Call(time.time(), platform, request.method, request.path, status))
+
+    def calls_to(self, platform: str, method: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.platform == platform and (method is None or c.method == method)]
+
+    async def fault(self, platform: str, request: web.Request,
+                    respond: Callable[[Fault], web.Response]) -> web.Response | None:
+        """The fault this request suffers, answered the platform's way (`respond`); None: answer normally
+        (after a delay for a slow one)."""
+        fault = self.faults.next(platform)
+        if fault is None:
+            return None
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+            return None
+        response = respond(fault)
+        self.record(platform, request, response.status)
+        return response
