@@ -56,6 +56,9 @@ class Xp(Calls):
     async def set_notify(self, external_id: str, enabled: bool) -> bool:
         return await self._one("SELECT xp.set_notify(%s, %s, %s)", self.platform, external_id, enabled)
 
+    async def set_privacy(self, external_id: str, hidden: bool) -> bool:
+        return await self._one("SELECT xp.set_privacy(%s, %s, %s)", self.platform, external_id, hidden)
+
     async def set_language(self, external_id: str, language: str) -> str:
         return await self._one("SELECT xp.set_language(%s, %s, %s)", self.platform, external_id, language)
 

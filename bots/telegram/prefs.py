@@ -1,4 +1,4 @@
-"""/notify on|off and /lang en|ru."""
+"""/notify on|off, /lang en|ru and /privacy on|off."""
 
 from __future__ import annotations
 
@@ -33,9 +33,20 @@ async def language(message: Message, command: CommandObject, xp: Xp, lang: str) 
     await message.answer(say(chosen, "lang_done"))
 
 
+async def privacy(message: Message, command: CommandObject, xp: Xp, lang: str) -> None:
+    choice = (command.args or "").strip().lower()
+    if choice not in ("on", "off"):
+        await message.answer(say(lang, "privacy_usage"))
+        return
+    who, _ = sender(message)
+    hidden = await xp.set_privacy(who, choice == "on")
+    await message.answer(say(lang, "privacy_on" if hidden else "privacy_off"))
+
+
 def router() -> Router:
     """A fresh router (a router belongs to one dispatcher)."""
     r = Router(name="prefs")
     r.message.register(notify, Command("notify"))
+    r.message.register(privacy, Command("privacy"))
     r.message.register(language, Command("lang"))
     return r

@@ -53,6 +53,10 @@ TEXTS: dict[str, str] = {
     "XP006": "These accounts cannot be linked: {detail}",
     "XP007": "This is your only account: there is nothing to unlink it from.",
     "oops": "😵 Something went wrong on our side. Please try again in a moment.",
+    "privacy_on": "🙈 You are hidden: you are on no public board, and others see no profile or card of yours.",
+    "privacy_off": "👀 You are shown on the public boards again.",
+    "privacy_usage": "Use /privacy on (hide me) or /privacy off (show me).",
+    "privacy_other": "This member chose privacy.",
     # the profile card's labels (Discord embed)
     "label_rank": "Rank",
     "label_xp": "XP",
