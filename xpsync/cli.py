@@ -18,7 +18,7 @@ from .embedded import EmbeddedServer
 from .errors import translate
 from .logs import configure as configure_logging
 from .migrate import migrate, require_migrated
-from .settings import ConfigError, Settings
+from .settings import ConfigError, Settings, is_true
 from .transfer.rows import ImportFileError
 from .vocabulary import TARGETS
 
@@ -30,8 +30,7 @@ def envflag(parser: argparse.ArgumentParser, flag: str, env: str, *, kind: type 
     """Add `flag` whose default comes from the environment variable `env`."""
     raw = os.environ.get(env)
     if kind is bool:
-        on = raw is not None and raw.strip().lower() in ("1", "true", "yes", "on")
-        parser.add_argument(flag, action="store_true", default=on, help=f"{help} [env {env}]")
+        parser.add_argument(flag, action="store_true", default=is_true(raw), help=f"{help} [env {env}]")
         return
     if raw is not None and raw.strip():
         try:

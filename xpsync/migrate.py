@@ -156,6 +156,10 @@ def _history(conn: psycopg.Connection) -> tuple[bool, list[str]]:
     return has_schema, [r[0] for r in conn.execute(query)]
 
 
+def _has_schema(conn: psycopg.Connection) -> bool:
+    return bool(conn.execute("SELECT to_regnamespace('xp') IS NOT NULL").fetchone()[0])  # type: ignore[index]
+
+
 def _plan(url: str, has_schema: bool, applied_ids: list[str]) -> _Plan:
     """What to do with a database of this history, or MigrationRefused."""
     ours = [m.id for m in migrations()]
@@ -190,12 +194,19 @@ def _plan(url: str, has_schema: bool, applied_ids: list[str]) -> _Plan:
 
 
 def require_migrated(url: str) -> str:
-    """`url` when its database is migrated up to this xpsync; otherwise MigrationRefused, one line."""
+    """`url` when its database is migrated up to this xpsync; otherwise MigrationRefused, one line.
+
+    A login role of least privilege (a bot's, a listener's) may not read yoyo's records: for it the
+    check is that the xp schema exists."""
     with psycopg.connect(url, autocommit=True) as conn:
-        has_schema, applied = _history(conn)
-    missing = [m.id for m in migrations() if m.id not in applied]
+        readable = conn.execute(
+            "SELECT to_regclass(%s) IS NULL OR has_table_privilege(to_regclass(%s), 'SELECT')",
+            (default_migration_table, default_migration_table),
+        ).fetchone()[0]  # type: ignore[index]
+        has_schema, applied = _history(conn) if readable else (_has_schema(conn), None)
     if not has_schema:
         raise MigrationRefused(f"the database at {masked(url)} is not migrated: run `xpsync migrate`")
+    missing = [] if applied is None else [m.id for m in migrations() if m.id not in applied]
     if missing:
         raise MigrationRefused(
             f"the database at {masked(url)} is not migrated up to this xpsync ({', '.join(missing)} pending): "

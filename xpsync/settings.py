@@ -17,6 +17,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Every variable the project reads; tests clear these so the host cannot leak in.
 ENV_VARS = (
     "DATABASE_URL",
+    "XPSYNC_REQUIRE_DATABASE_URL",
     "XPSYNC_HOME",
     "XPSYNC_LOG_LEVEL",
     "DISCORD_TOKEN",
@@ -74,6 +75,11 @@ def default_home(is_root: bool | None = None) -> Path:
     return Path.home() / ".local" / "share" / "xpsync"
 
 
+def is_true(raw: str | None) -> bool:
+    """How every on/off variable is read: 1, true, yes or on (any case) is on."""
+    return raw is not None and raw.strip().lower() in ("1", "true", "yes", "on")
+
+
 def _optional(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -105,6 +111,10 @@ class Settings:
         if level not in LOG_LEVELS:
             raise ConfigError(f"XPSYNC_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
         url = _optional(env, "DATABASE_URL")
+        if url is None and is_true(env.get("XPSYNC_REQUIRE_DATABASE_URL")):
+            # the systemd units set this: a hardened service cannot run the embedded server
+            raise ConfigError("DATABASE_URL is not set: a service needs the URL of its PostgreSQL login role "
+                              "(the embedded server is for the demo and development)")
         home = _optional(env, "XPSYNC_HOME")
         discord_token = _optional(env, "DISCORD_TOKEN")
         telegram_token = _optional(env, "TELEGRAM_TOKEN")
