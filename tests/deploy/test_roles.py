@@ -190,7 +190,7 @@ def test_the_web_unit_serves_pages_and_cards_as_the_web_role_under_its_confineme
                       XPSYNC_WEB_BIND=f"127.0.0.1:{port}", XPSYNC_PUBLIC_URL=f"http://127.0.0.1:{port}")
 
     def get(path: str) -> tuple[int, bytes]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:  # noqa: S310 - loopback
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
             return r.status, r.read()
 
     def answers() -> bool:
