@@ -120,7 +120,7 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
 
     settings.require_web_secret()
     host, port = parse_bind(args.bind)
-    return run(replace(settings, web_host=host, web_port=port), database_url(settings))
+    return run(replace(settings, web_host=host, web_port=port), require_migrated(database_url(settings)))
 
 
 def cmd_web_api_key(args: argparse.Namespace, settings: Settings) -> int:

@@ -32,6 +32,23 @@ def test_a_malformed_bind_is_one_line(db_url):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_login_outside_xp_web_or_a_database_without_the_web_is_one_line(db_url, conn, server):
+    as_bot = db_url + "&options=" + "-c%20role%3Dxp_bot"
+    env = {"XPSYNC_WEB_SECRET": WEB_SECRET}
+    result = xpsync("web", env={**env, "DATABASE_URL": as_bot})
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "is not in xp_web" in result.stderr
+    empty = server.url("postgres")  # a database nobody migrated
+    result = xpsync("web", env={**env, "DATABASE_URL": empty})
+    assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1
+    assert "is not migrated: run `xpsync migrate`" in result.stderr
+    # a database an older xpsync migrated: the schema, but not the web's functions
+    conn.execute("DROP FUNCTION xp.web_settings()")
+    result = xpsync("web", env={**env, "DATABASE_URL": as_web(db_url)})
+    assert result.returncode != 0 and result.stderr.strip().splitlines() == [
+        f"xpsync: the database at {as_web(db_url)} has no web functions yet: run `xpsync migrate`"]
+
+
 def test_api_keys_are_printed_once_and_work(db_url, conn):
     made = xpsync("web", "api-key", "create", "giveaway-bot", env={"DATABASE_URL": db_url})
     assert made.returncode == 0, made.stderr

@@ -14,7 +14,9 @@ from contextlib import contextmanager
 import psycopg
 import uvicorn
 
-from ..settings import Settings
+from ..db import masked
+from ..migrate import MigrationRefused
+from ..settings import ConfigError, Settings
 from .app import create_app
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,22 @@ def server(settings: Settings, database_url: str, *, pool_size: int = 8) -> uvic
     return _Server(config)
 
 
+def check_login(url: str) -> None:
+    """The web's functions are there and this login may call them; else one line saying what to do."""
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SELECT xp.web_settings()")
+    except psycopg.errors.UndefinedFunction:
+        raise MigrationRefused(f"the database at {masked(url)} has no web functions yet: "
+                               "run `xpsync migrate`") from None
+    except psycopg.errors.InsufficientPrivilege:
+        raise ConfigError(f"DATABASE_URL ({masked(url)}) logs in as a role that is not in xp_web: "
+                          "the web needs a login role IN ROLE xp_web (docs/web.md)") from None
+
+
 def run(settings: Settings, database_url: str) -> int:
     settings.require_web_secret()  # one line naming XPSYNC_WEB_SECRET, before anything else
+    check_login(database_url)
     log.info("serving the web on %s:%s (public URL %s)", settings.web_host, settings.web_port, settings.public_url)
     web = server(settings, database_url)
     web.run()
