@@ -7,6 +7,7 @@ Permissions).
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 from urllib.parse import unquote
@@ -14,8 +15,9 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from .faults import Fault
-from .state import DiscordState, InteractionReply, RoleChange
-from .traffic import Traffic, reply
+from .oauth import OAuthApp
+from .state import DiscordState, InteractionReply, RoleChange, Upload
+from .traffic import Traffic, form_of, reply
 
 PREFIX = "/discord/api/v10"
 
@@ -28,9 +30,10 @@ UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
 
 
 class DiscordApi:
-    def __init__(self, state: DiscordState, traffic: Traffic) -> None:
+    def __init__(self, state: DiscordState, traffic: Traffic, oauth: OAuthApp | None = None) -> None:
         self.state = state
         self.traffic = traffic
+        self.oauth = oauth
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(PREFIX + "/users/@me", self.me)
@@ -44,6 +47,8 @@ class DiscordApi:
         return request.headers.get("Authorization") == f"Bot {self.state.token}"
 
     async def me(self, request: web.Request) -> web.Response:
+        if self.oauth is not None and (member := self.oauth.bearer(request)) is not None:
+            return reply(200, self.oauth.me(member))  # a member signed in through OAuth2
         if not self._authorized(request):
             return reply(401, UNAUTHORIZED)
         return reply(200, _user("1000", "xpsync-sandbox", bot=True))
@@ -56,12 +61,25 @@ class DiscordApi:
                            "owner": _user("1", "owner"), "flags": 0})
 
     async def interaction(self, request: web.Request) -> web.Response:
-        """An interaction's answer (slash command replies): recorded for the tests to read."""
-        body = await request.json()
+        """An interaction's answer (slash command replies): recorded for the tests to read. With
+        attachments it comes as multipart, as Discord takes it: `payload_json` and `files[n]`."""
+        files: tuple[Upload, ...] = ()
+        if request.content_type == "multipart/form-data":
+            form = await form_of(request)
+            if not isinstance(form.get("payload_json"), str):
+                return reply(400, {"message": "Invalid Form Body", "code": 50035})
+            body = json.loads(form["payload_json"])
+            files = tuple(v for k, v in sorted(form.items()) if k.startswith("files[") and isinstance(v, Upload))
+            named = {a.get("filename") for a in (body.get("data") or {}).get("attachments", [])}
+            if {f.filename for f in files} - named:
+                return reply(400, {"message": "Invalid Form Body: an attachment is not named in payload_json",
+                                   "code": 50035})
+        else:
+            body = await request.json()
         interaction_id = request.match_info["id"]
         with self.state.lock:
             self.state.interaction_replies.append(
-                InteractionReply(interaction_id, int(body.get("type", 0)), body.get("data") or {}))
+                InteractionReply(interaction_id, int(body.get("type", 0)), body.get("data") or {}, files))
         self.traffic.record("discord", request, 200)
         return _bucketed(200, {"interaction": {"id": interaction_id, "type": 2}}, bucket="interactions")
 

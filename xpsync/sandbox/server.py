@@ -16,10 +16,12 @@ from aiohttp import web
 
 from . import discord, telegram
 from .faults import Faults
+from .oauth import OAuthApp
 from .state import Call, DiscordState, TelegramState
 from .traffic import Traffic, reply
 
 DISCORD_PREFIX = discord.PREFIX
+DISCORD_PAGES = "/discord"
 TELEGRAM_PREFIX = telegram.PREFIX
 
 
@@ -31,6 +33,7 @@ class Sandbox:
         self.telegram = TelegramState(telegram_token)
         self.faults = Faults()
         self.traffic = Traffic(self.faults)
+        self.oauth = OAuthApp()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -57,6 +60,9 @@ class Sandbox:
             "DISCORD_TOKEN": self.discord.token,
             "TELEGRAM_API_BASE": self.telegram_api_base,
             "TELEGRAM_TOKEN": self.telegram.token,
+            "DISCORD_CLIENT_ID": self.oauth.client_id,
+            "DISCORD_CLIENT_SECRET": self.oauth.client_secret,
+            "DISCORD_OAUTH_URL": self.url + DISCORD_PAGES + "/oauth2/authorize",
         }
 
     def calls_to(self, platform: str, method: str | None = None) -> list[Call]:
@@ -64,7 +70,8 @@ class Sandbox:
 
     async def start(self, port: int = 0) -> None:
         app = web.Application()
-        discord.DiscordApi(self.discord, self.traffic).add_routes(app)
+        discord.DiscordApi(self.discord, self.traffic, self.oauth).add_routes(app)
+        self.oauth.routes(app.router, DISCORD_PREFIX, DISCORD_PAGES)
         telegram.TelegramApi(self.telegram, self.traffic).add_routes(app)
         app.router.add_get("/_sandbox/{platform}/arrivals", self._arrivals)
         self._runner = web.AppRunner(app, access_log=None)
