@@ -7,36 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from xpsync.errors import translate
+from xpsync.calls import Calls
 
 
-class Xp:
+class Xp(Calls):
     """Async calls of the xp.* functions a bot is granted."""
 
     def __init__(self, pool: AsyncConnectionPool, platform: str) -> None:
-        self.pool = pool
+        super().__init__(pool)
         self.platform = platform
-
-    async def _rows(self, query: str, *args: Any) -> list[dict[str, Any]]:
-        try:
-            async with self.pool.connection() as conn:
-                cur = conn.cursor(row_factory=dict_row)
-                await cur.execute(query, args)
-                return await cur.fetchall()
-        except psycopg.Error as exc:
-            domain = translate(exc)
-            if domain is None:
-                raise
-            raise domain from exc
-
-    async def _one(self, query: str, *args: Any) -> Any:
-        rows = await self._rows(query, *args)
-        row = rows[0]
-        return next(iter(row.values())) if len(row) == 1 else row
 
     async def profile(self, external_id: str, platform: str | None = None) -> dict[str, Any]:
         return await self._one("SELECT xp.profile(%s, %s)", platform or self.platform, external_id)
@@ -85,6 +66,9 @@ class Xp:
 
     async def set_notify(self, external_id: str, enabled: bool) -> bool:
         return await self._one("SELECT xp.set_notify(%s, %s, %s)", self.platform, external_id, enabled)
+
+    async def set_privacy(self, external_id: str, hidden: bool) -> bool:
+        return await self._one("SELECT xp.set_privacy(%s, %s, %s)", self.platform, external_id, hidden)
 
     async def set_language(self, external_id: str, language: str) -> str:
         return await self._one("SELECT xp.set_language(%s, %s, %s)", self.platform, external_id, language)

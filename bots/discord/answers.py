@@ -35,9 +35,10 @@ async def in_time(interaction: discord.Interaction, call: Awaitable[T], *, ephem
 
 
 async def reply(interaction: discord.Interaction, content: str | None = None, *, embed: discord.Embed | None = None,
-                ephemeral: bool = False) -> None:
+                file: discord.File | None = None, ephemeral: bool = False) -> None:
     """The command's answer: the response itself, or the follow-up of a deferred one."""
-    given: dict[str, Any] = {k: v for k, v in (("content", content), ("embed", embed)) if v is not None}
+    given: dict[str, Any] = {k: v for k, v in (("content", content), ("embed", embed), ("file", file))
+                             if v is not None}
     if interaction.response.is_done():
         await interaction.followup.send(ephemeral=ephemeral, **given)
     else:

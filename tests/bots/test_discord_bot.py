@@ -31,7 +31,7 @@ async def bot(pool, sandbox):
     await client.close()
 
 
-async def slash(bot, sandbox, name, options=(), user_id="555", locale="en-US"):
+async def slash(bot, sandbox, name, options=(), user_id="555", locale="en-US", resolved=None):
     n = str(next(_ids))
     before = len(sandbox.discord.interaction_replies)
     bot._connection.parse_interaction_create({
@@ -42,7 +42,8 @@ async def slash(bot, sandbox, name, options=(), user_id="555", locale="en-US"):
         "member": {"user": {"id": user_id, "username": "ivan", "discriminator": "0", "global_name": "Ivan",
                             "avatar": None}, "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
                    "deaf": False, "mute": False, "permissions": "0", "flags": 0},
-        "data": {"id": "1", "name": name, "type": 1, "options": [dict(o) for o in options]},
+        "data": {"id": "1", "name": name, "type": 1, "options": [dict(o) for o in options],
+                 **({"resolved": resolved} if resolved else {})},
     })
     await eventually(lambda: len(sandbox.discord.interaction_replies) > before)
     return sandbox.discord.interaction_replies[-1]
@@ -57,6 +58,38 @@ async def test_profile_is_an_embed_with_rank_colour_and_progress(bot, sandbox, c
     assert (fields["Rank"], fields["XP"], fields["Coins"]) == ("F II", "300", "50")
     assert fields["Progress"].endswith("470 XP to F III") and fields["Progress"].startswith("░")
     assert fields["Accounts"] == "discord"
+
+
+async def test_profile_carries_the_rank_card_as_the_embeds_image(bot, sandbox, conn):
+    from xpsync.cards import Card, card_png
+
+    call(conn, "award_xp", "discord", "555", 300, "r", "k1", "Ivan")
+    reply = await slash(bot, sandbox, "profile")
+    assert reply.data["embeds"][0]["image"]["url"] == "attachment://card.png"
+    assert [(f.filename, f.data[:4]) for f in reply.files] == [("card.png", b"\x89PNG")]
+    profile = scalar(conn, "SELECT xp.profile('discord', '555')")
+    assert reply.files[0].data == card_png(Card.from_profile(profile, "en"))
+
+
+async def test_privacy_hides_a_member_from_the_boards_and_from_others_profiles(bot, sandbox, conn):
+    call(conn, "award_xp", "discord", "555", 300, "r", "k1", "Ivan")
+    reply = await slash(bot, sandbox, "privacy", options=[{"name": "state", "type": 3, "value": "on"}])
+    assert reply.data["content"].startswith("🙈 You are hidden") and reply.data["flags"] == 64  # ephemeral
+    assert scalar(conn, "SELECT hidden FROM xp.users") is True
+    assert (await slash(bot, sandbox, "top")).data["content"].endswith("Nobody is on this board yet.")
+    # another member asking for Ivan's profile
+    ivan = {"id": "555", "username": "ivan", "discriminator": "0", "global_name": "Ivan", "avatar": None}
+    other = await slash(bot, sandbox, "profile", user_id="556",
+                        options=[{"name": "member", "type": 6, "value": "555"}],
+                        resolved={"users": {"555": ivan}, "members": {"555": {
+                            "roles": [], "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False,
+                            "permissions": "0", "flags": 0}}})
+    assert other.data["content"] == "This member chose privacy." and not other.files
+    # Ivan still sees his own
+    assert (await slash(bot, sandbox, "profile")).files
+    reply = await slash(bot, sandbox, "privacy", options=[{"name": "state", "type": 3, "value": "off"}])
+    assert reply.data["content"] == "👀 You are shown on the public boards again."
+    assert "Ivan" in (await slash(bot, sandbox, "top")).data["content"]
 
 
 async def test_profile_labels_speak_the_members_language(bot, sandbox, conn):

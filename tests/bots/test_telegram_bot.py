@@ -61,9 +61,34 @@ async def test_start_daily_and_profile_come_from_the_database(ivan, conn):
     first = await ivan.send("/daily")
     assert first.text == "🎁 +100 XP and +50 coins. Streak: 1 days."
     assert (await ivan.send("/daily")).text.startswith("⏳ Already claimed today. Come back at ")
-    profile = (await ivan.send("/profile")).text
+    sent = await ivan.send("/profile")
+    profile = sent.text  # the photo's caption
     assert "rank F I" in profile and "XP 100 · coins 50" in profile and "155 XP to F II" in profile
+    assert sent.photo is not None and sent.photo[:8] == b"\x89PNG\r\n\x1a\n"  # the rank card
     assert scalar(conn, "SELECT count(*) FROM xp.ledger WHERE reason = 'daily reward'") == 2
+
+
+async def test_the_profile_photo_is_the_rank_card_the_web_shows(ivan, conn):
+    from xpsync.cards import Card, card_png
+
+    await ivan.send("/daily")
+    sent = await ivan.send("/profile")
+    profile = scalar(conn, "SELECT xp.profile('telegram', '100')")
+    assert sent.photo == card_png(Card.from_profile(profile, "en"))
+    assert sent.photo != card_png(Card.from_profile(profile, "ru"))  # the card speaks the member's language
+
+
+async def test_privacy_hides_the_person_from_the_boards_and_back(ivan, conn):
+    call(conn, "award_xp", "telegram", "7", 300, "r", "k7", "Anna")
+    await ivan.send("/daily")
+    assert "Ivan" in (await ivan.send("/top")).text
+    assert (await ivan.send("/privacy on")).text.startswith("🙈 You are hidden")
+    assert scalar(conn, "SELECT hidden FROM xp.users u JOIN xp.accounts a ON a.user_id = u.id "
+                        "WHERE a.external_id = '100'") is True
+    assert (await ivan.send("/top")).text == "🏆 Top — all time\n1. Anna — 300 XP"
+    assert (await ivan.send("/privacy maybe")).text == "Use /privacy on (hide me) or /privacy off (show me)."
+    assert (await ivan.send("/privacy off")).text == "👀 You are shown on the public boards again."
+    assert "Ivan" in (await ivan.send("/top")).text
 
 
 async def test_top_shows_the_board_of_the_period_asked(ivan, conn):

@@ -27,6 +27,7 @@ ID = st.one_of(st.sampled_from(["42", "43", "7"]), st.text(min_size=1, max_size=
 AMOUNT = st.one_of(st.integers(-400, 400), st.integers(-1_000_000, 1_000_000), MAYBE_NULL_INT)
 WORDS = st.one_of(st.text(min_size=1, max_size=40).filter(lambda t: "\x00" not in t), MAYBE_NULL_TEXT)
 PERSON = st.one_of(st.sampled_from([1, 2, 3]), MAYBE_NULL_BIGINT)
+PERIOD = st.one_of(st.sampled_from(["all", "week", "month", "season"]), MAYBE_NULL_TEXT)
 
 CALLS = {
     "award_xp": ("SELECT * FROM xp.award_xp(%s, %s, %s::int, %s, %s, %s)",
@@ -40,9 +41,22 @@ CALLS = {
     "redeem_link_code": ("SELECT xp.redeem_link_code(%s, %s, %s)", [PLATFORM, ID, WORDS]),
     "unlink": ("SELECT xp.unlink(%s, %s)", [PLATFORM, ID]),
     "profile": ("SELECT xp.profile(%s, %s)", [PLATFORM, ID]),
-    "leaderboard": ("SELECT * FROM xp.leaderboard(%s::int, %s)",
-                    [st.one_of(st.integers(0, 101), MAYBE_NULL_INT),
-                     st.one_of(st.sampled_from(["all", "week", "month", "season"]), MAYBE_NULL_TEXT)]),
+    "leaderboard": ("SELECT * FROM xp.leaderboard(%s::int, %s, %s::int, %s)",
+                    [st.one_of(st.integers(0, 101), MAYBE_NULL_INT), PERIOD,
+                     st.one_of(st.integers(-1, 200), MAYBE_NULL_INT), MAYBE_NULL_TEXT]),
+    "board_size": ("SELECT xp.board_size(%s)", [PERIOD]),
+    "rank_ladder": ("SELECT * FROM xp.rank_ladder()", []),
+    "set_privacy": ("SELECT xp.set_privacy(%s, %s, %s)", [PLATFORM, ID, st.one_of(st.none(), st.booleans())]),
+    "public_profile": ("SELECT xp.public_profile(%s::bigint, %s::bigint)", [PERSON, PERSON]),
+    "account_person": ("SELECT xp.account_person(%s, %s)", [PLATFORM, ID]),
+    "web_settings": ("SELECT xp.web_settings()", []),
+    "web_sign_in": ("SELECT xp.web_sign_in(%s, %s, %s)", [PLATFORM, ID, MAYBE_NULL_TEXT]),
+    "link_accounts": ("SELECT xp.link_accounts(%s, %s, %s, %s, %s)",
+                      [PLATFORM, ID, PLATFORM, ID, st.one_of(st.none(), st.booleans())]),
+    "create_api_key": ("SELECT xp.create_api_key(%s)", [WORDS]),
+    "revoke_api_key": ("SELECT xp.revoke_api_key(%s)", [WORDS]),
+    "api_key_name": ("SELECT xp.api_key_name(%s)", [MAYBE_NULL_TEXT]),
+    "refresh_places": ("SELECT xp.refresh_places(%s)", [st.one_of(st.none(), st.booleans())]),
     "request_resync": ("SELECT xp.request_resync(%s, %s)", [PLATFORM, ID]),
     "discord_roles_changed": ("SELECT xp.discord_roles_changed(%s, %s, %s::text[], %s::text[])",
                               [st.one_of(st.sampled_from(["g1", "77"]), MAYBE_NULL_TEXT), ID,

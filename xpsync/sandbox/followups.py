@@ -1,7 +1,7 @@
 """Interaction follow-ups: the messages a bot sends through the interaction's webhook after deferring.
 
 `POST /webhooks/{application_id}/{token}` as Discord answers it (the created
-message), recorded for the tests to read.
+message), JSON or multipart with files, recorded for the tests to read.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .traffic import Traffic, reply
+from .discord import INVALID_FORM, UNNAMED_ATTACHMENT, unnamed
+from .state import Upload
+from .traffic import Traffic, message_payload, reply
 
 PREFIX = "/discord/api/v10"
 
@@ -23,6 +25,7 @@ class FollowUp:
     at: float
     token: str
     data: dict[str, Any]
+    files: tuple[Upload, ...] = ()  # attachments (multipart: payload_json and files[n])
 
 
 @dataclass
@@ -41,11 +44,14 @@ class FollowUps:
 
     async def follow_up(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
-        body = await request.json()
+        body, files = await message_payload(request)
+        if body is None or unnamed(files, body.get("attachments", [])):
+            self.traffic.record("discord", request, 400)
+            return reply(400, INVALID_FORM if body is None else UNNAMED_ATTACHMENT)
         with self.lock:
             self._ids += 1
             message_id = str(self._ids)
-            self.sent.append(FollowUp(time.time(), token, body))
+            self.sent.append(FollowUp(time.time(), token, body, files))
         self.traffic.record("discord", request, 200)
         return reply(200, {
             "id": message_id, "type": 0, "channel_id": "88", "content": body.get("content") or "",

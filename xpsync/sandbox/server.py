@@ -19,10 +19,12 @@ from .faults import Faults
 from .followups import FollowUps
 from .gateway import PATH as GATEWAY_PATH
 from .gateway import Gateway
+from .oauth import OAuthApp
 from .state import Call, DiscordState, TelegramState
 from .traffic import Traffic, reply
 
 DISCORD_PREFIX = discord.PREFIX
+DISCORD_PAGES = "/discord"
 TELEGRAM_PREFIX = telegram.PREFIX
 
 
@@ -36,6 +38,7 @@ class Sandbox:
         self.traffic = Traffic(self.faults)
         self.gateway = Gateway(self.discord)
         self.followups = FollowUps(self.traffic)
+        self.oauth = OAuthApp()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -62,6 +65,9 @@ class Sandbox:
             "DISCORD_TOKEN": self.discord.token,
             "TELEGRAM_API_BASE": self.telegram_api_base,
             "TELEGRAM_TOKEN": self.telegram.token,
+            "DISCORD_CLIENT_ID": self.oauth.client_id,
+            "DISCORD_CLIENT_SECRET": self.oauth.client_secret,
+            "DISCORD_OAUTH_URL": self.url + DISCORD_PAGES + "/oauth2/authorize",
         }
 
     def calls_to(self, platform: str, method: str | None = None) -> list[Call]:
@@ -69,7 +75,8 @@ class Sandbox:
 
     async def start(self, port: int = 0) -> None:
         app = web.Application()
-        discord.DiscordApi(self.discord, self.traffic).add_routes(app)
+        discord.DiscordApi(self.discord, self.traffic, self.oauth).add_routes(app)
+        self.oauth.routes(app.router, DISCORD_PREFIX, DISCORD_PAGES)
         telegram.TelegramApi(self.telegram, self.traffic).add_routes(app)
         self.followups.add_routes(app)
         self.gateway.add_routes(app)

@@ -33,8 +33,18 @@ class SentMessage:
     at: float
     chat_id: str
     message_id: int
-    text: str
+    text: str  # for a photo, its caption
     reply_markup: Any = None
+    photo: bytes | None = None  # sendPhoto: the uploaded image
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with a multipart request."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,7 @@ class InteractionReply:
     interaction_id: str
     type: int
     data: dict[str, Any]
+    files: tuple[Upload, ...] = ()  # attachments (multipart: payload_json and files[n])
 
 
 @dataclass
@@ -97,10 +108,10 @@ class TelegramState:
         with self.lock:
             self.edits.append((chat_id, message_id, reply_markup))
 
-    def record(self, chat_id: str, text: str, reply_markup: Any = None) -> SentMessage:
+    def record(self, chat_id: str, text: str, reply_markup: Any = None, photo: bytes | None = None) -> SentMessage:
         with self.lock:
             self._next_id += 1
-            sent = SentMessage(time.time(), chat_id, self._next_id, text, reply_markup)
+            sent = SentMessage(time.time(), chat_id, self._next_id, text, reply_markup, photo)
             self.messages.append(sent)
             return sent
 
