@@ -138,16 +138,20 @@ async def test_a_slow_database_is_deferred_within_the_deadline_and_answered_when
     blocker.execute("LOCK TABLE xp.users, xp.accounts IN ACCESS EXCLUSIVE MODE")
     board = await slash(bot, sandbox, "top")
     synced = await slash(bot, sandbox, "sync")
-    # both deferred while their calls still wait (sync privately: only the member will see its answer)
-    assert (board.type, synced.type, synced.data.get("flags")) == (5, 5, 64)
+    card = await slash(bot, sandbox, "profile")
+    # all deferred while their calls still wait (sync privately: only the member will see its answer)
+    assert (board.type, synced.type, synced.data.get("flags"), card.type) == (5, 5, 64, 5)
     assert sandbox.followups.sent == []
     blocker.execute("COMMIT")
-    answers = await eventually(lambda: len(sandbox.followups.sent) == 2 and {
-        f.token: f.data for f in sandbox.followups.sent})
-    assert answers[f"tok{board.interaction_id}"]["content"] == "🏆 Top — all time\n1. Ivan — 40 XP"
-    assert answers[f"tok{synced.interaction_id}"]["content"].startswith("🔄")
+    answers = await eventually(lambda: len(sandbox.followups.sent) == 3 and {
+        f.token: f for f in sandbox.followups.sent})
+    assert answers[f"tok{board.interaction_id}"].data["content"] == "🏆 Top — all time\n1. Ivan — 40 XP"
+    assert answers[f"tok{synced.interaction_id}"].data["content"].startswith("🔄")
+    profile = answers[f"tok{card.interaction_id}"]  # the embed and its rank card follow as well
+    assert profile.data["embeds"][0]["image"]["url"] == "attachment://card.png"
+    assert [(f.filename, f.data[:4]) for f in profile.files] == [("card.png", b"\x89PNG")]
     quick = await slash(bot, sandbox, "top")  # a quick database: answered at once, in one request
-    assert quick.type == 4 and len(sandbox.followups.sent) == 2
+    assert quick.type == 4 and len(sandbox.followups.sent) == 3
 
 
 async def test_a_refusal_after_a_deferral_is_the_follow_up(bot, sandbox, conn, connect):
