@@ -219,6 +219,29 @@ CREATE FUNCTION xp._balance_drift(uids bigint[]) RETURNS TABLE(uid bigint, xp bi
        AND (u.xp <> coalesce(s.xp, 0) OR u.coins <> coalesce(s.coins, 0))
 $$;
 
+CREATE FUNCTION xp._board(p_board text, OUT score text, OUT filter text, OUT period_of text) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    p record;
+BEGIN
+    SELECT * INTO p FROM xp._periods();
+    score := CASE p_board WHEN 'all' THEN 'xp' WHEN 'week' THEN 'week_xp' WHEN 'month' THEN 'month_xp'
+                          WHEN 'season' THEN 'season_xp' END;
+    IF score IS NULL THEN
+        RAISE EXCEPTION 'unknown period %: expected all, season, month or week',
+            coalesce(quote_literal(left(p_board, 40)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    period_of := CASE p_board WHEN 'all' THEN 'all' WHEN 'week' THEN p.week::text WHEN 'month' THEN p.month::text
+                              ELSE p.season::text END;
+    filter := format('o.%I > 0 AND o.forgotten_at IS NULL AND NOT o.hidden', score)
+              || CASE p_board WHEN 'all' THEN ''
+                              WHEN 'week' THEN format(' AND o.week_of = %L::date', p.week)
+                              WHEN 'month' THEN format(' AND o.month_of = %L::date', p.month)
+                              ELSE format(' AND o.season_id = %L::int', p.season) END;
+END
+$$;
+
 CREATE FUNCTION xp._board_drift(uids bigint[]) RETURNS TABLE(uid bigint, week date, month date, season integer, week_xp bigint, month_xp bigint, season_xp bigint, want_week bigint, want_month bigint, want_season bigint)
     LANGUAGE plpgsql STABLE
     AS $$
@@ -513,6 +536,7 @@ BEGIN
            last_message_at = greatest(u.last_message_at, f.last_message_at),
            rewarded_rank = greatest(u.rewarded_rank, f.rewarded_rank),
            display_name = coalesce(u.display_name, f.display_name),
+           language = coalesce(u.language, f.language),
            week_of = p.week,
            week_xp = CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END
                      + CASE WHEN f.week_of = p.week THEN f.week_xp ELSE 0 END,
@@ -596,6 +620,152 @@ BEGIN
     week := d - (extract(isodow FROM d)::int - 1);
     month := date_trunc('month', d)::date;
     SELECT s.id INTO season FROM xp.seasons s WHERE s.starts_on <= d AND d < s.ends_on;
+END
+$$;
+
+CREATE TABLE xp.users (
+    id bigint NOT NULL,
+    display_name text,
+    xp bigint DEFAULT 0 NOT NULL,
+    coins bigint DEFAULT 0 NOT NULL,
+    rank_id integer DEFAULT 1 NOT NULL,
+    rank_floor bigint DEFAULT 0 NOT NULL,
+    rank_ceil bigint,
+    rewarded_rank integer DEFAULT 1 NOT NULL,
+    streak integer DEFAULT 0 NOT NULL,
+    last_daily date,
+    last_message_at timestamp with time zone,
+    messages bigint DEFAULT 0 NOT NULL,
+    voice_seconds bigint DEFAULT 0 NOT NULL,
+    roles_rank integer,
+    language text,
+    notify boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    forgotten_at timestamp with time zone,
+    games_won bigint DEFAULT 0 NOT NULL,
+    week_of date,
+    week_xp bigint DEFAULT 0 NOT NULL,
+    month_of date,
+    month_xp bigint DEFAULT 0 NOT NULL,
+    season_id integer,
+    season_xp bigint DEFAULT 0 NOT NULL,
+    family bigint,
+    hidden boolean DEFAULT false NOT NULL,
+    CONSTRAINT users_coins_check CHECK ((coins >= 0)),
+    CONSTRAINT users_xp_check CHECK ((xp >= 0))
+);
+
+COMMENT ON TABLE xp.users IS 'People. xp and coins are a cache of the ledger sums (xp.reconcile_* proves it); rank is derived from xp.';
+
+COMMENT ON COLUMN xp.users.language IS 'The language the person chose (/lang); NULL: none chosen, the language of their app is spoken.';
+
+COMMENT ON COLUMN xp.users.family IS 'The family (persons that ever shared an account) whose once-only rewards this person shares; NULL: its own id.';
+
+CREATE FUNCTION xp._person_view(u xp.users) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    p record;
+    v_week bigint;
+    v_month bigint;
+    v_season bigint;
+    v_listed boolean := u.forgotten_at IS NULL AND NOT u.hidden;
+    v_place bigint;
+BEGIN
+    SELECT * INTO p FROM xp._periods();
+    v_week := CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END;
+    v_month := CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END;
+    v_season := CASE WHEN p.season IS NOT NULL AND u.season_id = p.season THEN u.season_xp END;
+    v_place := CASE WHEN v_listed THEN xp._place('all', u.xp, u.id) END;
+    RETURN jsonb_build_object(
+        'user_id', u.id,
+        'display_name', u.display_name,
+        'xp', u.xp,
+        'coins', u.coins,
+        'rank', (SELECT jsonb_build_object('id', r.id, 'name', r.name, 'tier', r.tier, 'stars', r.stars,
+                                           'color', r.color, 'emoji', r.emoji, 'min_xp', r.min_xp)
+                   FROM xp.ranks r WHERE r.id = u.rank_id),
+        'next_rank', (SELECT jsonb_build_object('id', n.id, 'name', n.name, 'min_xp', n.min_xp,
+                                                'xp_remaining', n.min_xp - u.xp)
+                        FROM xp.ranks n WHERE n.min_xp > u.xp ORDER BY n.min_xp LIMIT 1),
+        'platforms', coalesce((SELECT jsonb_agg(c.platform ORDER BY c.platform) FROM xp.accounts c
+                                WHERE c.user_id = u.id), '[]'),
+        'achievements', coalesce((SELECT jsonb_agg(jsonb_build_object('code', d.code, 'name', d.name,
+                                                                      'emoji', d.emoji,
+                                                                      'translations', d.translations,
+                                                                      'unlocked_at', x.unlocked_at)
+                                                   ORDER BY x.unlocked_at, d.code)
+                                    FROM xp.user_achievements x JOIN xp.achievements d ON d.code = x.code
+                                   WHERE x.user_id = u.id), '[]'),
+        'week_xp', v_week,
+        'month_xp', v_month,
+        'season_xp', v_season,
+        'season', (SELECT jsonb_build_object('id', s.id, 'name', s.name, 'starts_on', s.starts_on,
+                                             'ends_on', s.ends_on)
+                     FROM xp.seasons s WHERE s.id = p.season),
+        'hidden', u.hidden,
+        -- places as on xp.leaderboard (NULL: not on that board)
+        'place', v_place,
+        'places', jsonb_build_object(
+            'all', v_place,
+            'season', CASE WHEN v_listed THEN xp._place('season', v_season, u.id) END,
+            'month', CASE WHEN v_listed THEN xp._place('month', v_month, u.id) END,
+            'week', CASE WHEN v_listed THEN xp._place('week', v_week, u.id) END));
+END
+$$;
+
+CREATE FUNCTION xp._place(p_board text, p_score bigint, p_uid bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    b record;
+    m record;
+    v bigint;
+BEGIN
+    IF p_score IS NULL OR p_score <= 0 THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO b FROM xp._board(p_board);
+    IF b.period_of IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT k.place, k.xp, k.user_id INTO m
+      FROM xp.board_marks k
+     WHERE k.board = p_board AND k.period_of = b.period_of
+       AND k.xp >= p_score AND (k.xp > p_score OR k.user_id < p_uid)
+     ORDER BY k.xp, k.user_id DESC
+     LIMIT 1;
+    IF NOT FOUND THEN
+        EXECUTE format('SELECT 1 + (SELECT count(*) FROM xp.users o WHERE %1$s AND o.%2$I > $1)'
+                       '       + (SELECT count(*) FROM xp.users o WHERE %1$s AND o.%2$I = $1 AND o.id < $2)',
+                       b.filter, b.score)
+           INTO v USING p_score, p_uid;
+        RETURN v;
+    END IF;
+    -- the entries from the mark (inclusive) up to the person (exclusive), in board order
+    IF m.xp = p_score THEN
+        EXECUTE format('SELECT count(*) FROM xp.users o WHERE %1$s AND o.%2$I = $1 AND o.id >= $2 AND o.id < $3',
+                       b.filter, b.score)
+           INTO v USING p_score, m.user_id, p_uid;
+    ELSE
+        EXECUTE format('SELECT (SELECT count(*) FROM xp.users o WHERE %1$s AND o.%2$I = $2 AND o.id >= $3)'
+                       '     + (SELECT count(*) FROM xp.users o WHERE %1$s AND o.%2$I > $1 AND o.%2$I < $2)'
+                       '     + (SELECT count(*) FROM xp.users o WHERE %1$s AND o.%2$I = $1 AND o.id < $4)',
+                       b.filter, b.score)
+           INTO v USING p_score, m.xp, m.user_id, p_uid;
+    END IF;
+    RETURN m.place + v;
+END
+$_$;
+
+CREATE FUNCTION xp._privacy_follows() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE xp.users u SET hidden = true
+     WHERE u.id = NEW.user_id AND NOT u.hidden
+       AND EXISTS (SELECT 1 FROM xp.users o WHERE o.id = OLD.user_id AND o.hidden);
+    RETURN NULL;
 END
 $$;
 
@@ -929,12 +1099,34 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._speaks(p_chosen text, p_client text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN p_chosen IS NOT NULL THEN p_chosen
+                ELSE (SELECT CASE WHEN o.offered ? p_client THEN p_client ELSE o.offered ->> 0 END
+                        FROM (SELECT xp._setting('notices.languages') AS offered) o)
+           END
+$$;
+
 CREATE FUNCTION xp._state(p_uid bigint) RETURNS xp.award_result
     LANGUAGE sql STABLE
     AS $$
     SELECT ROW(u.id, u.xp, u.coins, u.rank_id, u.rank_id, false, 0, false)::xp.award_result
       FROM xp.users u WHERE u.id = p_uid
 $$;
+
+CREATE FUNCTION xp.account_person(platform text, external_id text) RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM xp._check_platform(account_person.platform);
+    RETURN (SELECT a.user_id FROM xp.accounts a
+             WHERE a.platform = account_person.platform AND a.external_id = account_person.external_id);
+END
+$$;
+
+COMMENT ON FUNCTION xp.account_person(platform text, external_id text) IS 'The person id an account belongs to now, or NULL for an account never seen.';
 
 CREATE FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[] DEFAULT NULL::text[]) RETURNS integer
     LANGUAGE sql SECURITY DEFINER
@@ -986,6 +1178,16 @@ $$;
 
 COMMENT ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) IS 'Admin: change a person''s XP or coins by hand, capped, with actor and reason on the ledger row.';
 
+CREATE FUNCTION xp.api_key_name(key text) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT k.name FROM xp.api_keys k
+     WHERE k.key_hash = sha256(convert_to(coalesce(api_key_name.key, ''), 'UTF8')) AND k.revoked_at IS NULL
+$$;
+
+COMMENT ON FUNCTION xp.api_key_name(key text) IS 'Web: the name of a valid API key, or NULL for an unknown or revoked one.';
+
 CREATE FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1017,6 +1219,25 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) IS 'Add (or, negative, take) XP once per idempotency key; first sight of the account creates its person.';
+
+CREATE FUNCTION xp.board_size(period text DEFAULT 'all'::text) RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    b record;
+    v bigint;
+BEGIN
+    SELECT * INTO b FROM xp._board(board_size.period);
+    IF b.period_of IS NULL THEN
+        RETURN 0;
+    END IF;
+    EXECUTE format('SELECT count(*) FROM xp.users o WHERE %s', b.filter) INTO v;
+    RETURN v;
+END
+$$;
+
+COMMENT ON FUNCTION xp.board_size(period text) IS 'How many people are on a board now (0 for the season board without a season).';
 
 CREATE FUNCTION xp.claim_daily(platform text, external_id text, display_name text DEFAULT NULL::text) RETURNS xp.daily_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1145,6 +1366,26 @@ $$;
 
 COMMENT ON FUNCTION xp.cleanup(older_than interval) IS 'Remove finished deliveries (and old message ids, failed redeems, expired codes, days long over) older than older_than.';
 
+CREATE FUNCTION xp.create_api_key(name text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_key text := 'xpk_' || encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'hex');
+BEGIN
+    PERFORM xp._check_text(create_api_key.name, 'name', 100);
+    INSERT INTO xp.api_keys (name, key_hash) VALUES (create_api_key.name, sha256(convert_to(v_key, 'UTF8')))
+    ON CONFLICT ON CONSTRAINT api_keys_name_key DO NOTHING;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'an API key named % exists already', quote_literal(create_api_key.name)
+            USING ERRCODE = 'XP002';
+    END IF;
+    RETURN v_key;
+END
+$$;
+
+COMMENT ON FUNCTION xp.create_api_key(name text) IS 'Admin: make an API key for the web''s JSON API; the key is returned once and kept only as a hash.';
+
 CREATE FUNCTION xp.create_link_code(platform text, external_id text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1205,6 +1446,40 @@ CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, me
 $$;
 
 COMMENT ON FUNCTION xp.discord_role_plan(uid bigint) IS 'Listener: per guild, the managed Discord roles (rank and achievement) a person should hold now and all roles xpsync manages there.';
+
+CREATE FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_uid bigint;
+    v_desired text[];
+    v_managed text[];
+BEGIN
+    PERFORM xp._check_text(discord_roles_changed.guild_id, 'guild_id');
+    PERFORM xp._check_text(discord_roles_changed.member_id, 'member_id');
+    SELECT a.user_id INTO v_uid FROM xp.accounts a
+     WHERE a.platform = 'discord' AND a.external_id = discord_roles_changed.member_id;
+    IF NOT FOUND THEN
+        RETURN 0;  -- never seen: there are no roles to put right
+    END IF;
+    SELECT p.desired, p.managed INTO v_desired, v_managed
+      FROM xp.discord_role_plan(v_uid) p
+     WHERE p.guild_id = discord_roles_changed.guild_id;
+    IF NOT FOUND THEN
+        RETURN 0;  -- xpsync manages no role in that guild
+    END IF;
+    IF EXISTS (SELECT 1 FROM unnest(discord_roles_changed.added) AS r(id)
+                WHERE r.id = ANY (v_managed) AND r.id <> ALL (v_desired))
+       OR discord_roles_changed.removed && v_desired THEN
+        RETURN xp._queue_resync(ARRAY[v_uid],
+                                'managed roles changed by hand in guild ' || discord_roles_changed.guild_id);
+    END IF;
+    RETURN 0;
+END
+$$;
+
+COMMENT ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) IS 'Bots: a Discord member''s roles changed (added, removed); queues a role resync only when a managed role moved away from what the person should hold; returns deliveries queued.';
 
 CREATE FUNCTION xp.export_accounts() RETURNS TABLE(platform text, external_id text, xp bigint, coins bigint, display_name text, source text)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1386,7 +1661,7 @@ CREATE FUNCTION xp.language(platform text, external_id text) RETURNS text
 DECLARE
     v_lang text;
 BEGIN
-    SELECT u.language INTO v_lang
+    SELECT xp._speaks(u.language, a.client_language) INTO v_lang
       FROM xp.accounts a
       JOIN xp.users u ON u.id = a.user_id
      WHERE a.platform = language.platform AND a.external_id = language.external_id;
@@ -1397,62 +1672,141 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION xp.language(platform text, external_id text) IS 'Bots: the language the person behind an account chose for notices and replies; NULL for an account never seen.';
+COMMENT ON FUNCTION xp.language(platform text, external_id text) IS 'Bots: the language to speak to the person behind an account in (chosen, else their app''s, else the default); NULL for an account never seen.';
 
-CREATE FUNCTION xp.leaderboard(lim integer DEFAULT 10, period text DEFAULT 'all'::text) RETURNS TABLE(place bigint, user_id bigint, display_name text, xp bigint, rank_id integer)
+CREATE FUNCTION xp.leaderboard(lim integer DEFAULT 10, period text DEFAULT 'all'::text, skip integer DEFAULT 0, name_prefix text DEFAULT NULL::text) RETURNS TABLE(place bigint, user_id bigint, display_name text, xp bigint, rank_id integer)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
-    p record;
+    b record;
+    m record;
+    v_like text;
+    v_found bigint;
+    v_skip bigint;
+    v_id bigint;
+    v_score bigint;
+    v_hash text := current_setting('enable_hashjoin');
+    v_merge text := current_setting('enable_mergejoin');
 BEGIN
     IF leaderboard.lim IS NULL OR leaderboard.lim NOT BETWEEN 1 AND 100 THEN
         RAISE EXCEPTION 'lim % is invalid: it must be between 1 and 100', coalesce(leaderboard.lim::text, 'NULL')
             USING ERRCODE = 'XP002';
     END IF;
-    SELECT * INTO p FROM xp._periods();
-    CASE leaderboard.period
-    WHEN 'all' THEN
-        RETURN QUERY
-            SELECT row_number() OVER (ORDER BY u.xp DESC, u.id), u.id, u.display_name, u.xp, u.rank_id
-              FROM xp.users u
-             WHERE u.xp > 0 AND u.forgotten_at IS NULL
-             ORDER BY u.xp DESC, u.id
-             LIMIT leaderboard.lim;
-    WHEN 'week' THEN
-        RETURN QUERY
-            SELECT row_number() OVER (ORDER BY u.week_xp DESC, u.id), u.id, u.display_name, u.week_xp, u.rank_id
-              FROM xp.users u
-             WHERE u.week_of = p.week AND u.week_xp > 0 AND u.forgotten_at IS NULL
-             ORDER BY u.week_xp DESC, u.id
-             LIMIT leaderboard.lim;
-    WHEN 'month' THEN
-        RETURN QUERY
-            SELECT row_number() OVER (ORDER BY u.month_xp DESC, u.id), u.id, u.display_name, u.month_xp, u.rank_id
-              FROM xp.users u
-             WHERE u.month_of = p.month AND u.month_xp > 0 AND u.forgotten_at IS NULL
-             ORDER BY u.month_xp DESC, u.id
-             LIMIT leaderboard.lim;
-    WHEN 'season' THEN
-        IF p.season IS NULL THEN
-            RAISE EXCEPTION 'no season is running now: xp.seasons has none containing %',
-                (now() AT TIME ZONE 'UTC')::date USING ERRCODE = 'XP002';
+    IF leaderboard.skip IS NULL OR leaderboard.skip NOT BETWEEN 0 AND 100000000 THEN
+        RAISE EXCEPTION 'skip % is invalid: it must be between 0 and 100000000',
+            coalesce(leaderboard.skip::text, 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO b FROM xp._board(leaderboard.period);
+    IF b.period_of IS NULL THEN
+        RAISE EXCEPTION 'no season is running now: xp.seasons has none containing %',
+            (now() AT TIME ZONE 'UTC')::date USING ERRCODE = 'XP002';
+    END IF;
+    IF leaderboard.name_prefix IS NOT NULL THEN
+        PERFORM xp._check_text(leaderboard.name_prefix, 'name_prefix', 100);
+        v_like := replace(replace(replace(lower(leaderboard.name_prefix), '\', '\\'), '%', '\%'), '_', '\_') || '%';
+        -- few matches: read them through the name index, then sort; many: walk the board and keep
+        -- the matches, which come often enough to fill a page soon (the planner cannot tell which)
+        EXECUTE 'SELECT count(*) FROM (SELECT 1 FROM xp.accounts a'
+                '  WHERE lower(a.display_name) LIKE $1 AND a.display_name IS NOT NULL LIMIT 5001) AS s'
+           INTO v_found USING v_like;
+        IF v_found > 5000 THEN
+            -- walk the board in order (the LIMIT keeps the planner from turning it around) and test each
+            -- entry's names; a hash or merge join would read every matching account first
+            PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);
         END IF;
-        RETURN QUERY
-            SELECT row_number() OVER (ORDER BY u.season_xp DESC, u.id), u.id, u.display_name, u.season_xp,
-                   u.rank_id
-              FROM xp.users u
-             WHERE u.season_id = p.season AND u.season_xp > 0 AND u.forgotten_at IS NULL
-             ORDER BY u.season_xp DESC, u.id
-             LIMIT leaderboard.lim;
-    ELSE
-        RAISE EXCEPTION 'unknown period %: expected all, season, month or week',
-            coalesce(quote_literal(left(leaderboard.period, 40)), 'NULL') USING ERRCODE = 'XP002';
-    END CASE;
+        RETURN QUERY EXECUTE format(
+            CASE WHEN v_found <= 5000 THEN
+                'WITH found AS MATERIALIZED (SELECT DISTINCT a.user_id FROM xp.accounts a'
+                '                             WHERE lower(a.display_name) LIKE $4 AND a.display_name IS NOT NULL)'
+                'SELECT xp._place($3, o.%1$I, o.id), o.id, o.display_name, o.%1$I, o.rank_id'
+                '  FROM found f JOIN xp.users o ON o.id = f.user_id'
+                ' WHERE %2$s ORDER BY o.%1$I DESC, o.id LIMIT $1 OFFSET $2'
+            ELSE
+                'SELECT xp._place($3, o.%1$I, o.id), o.id, o.display_name, o.%1$I, o.rank_id'
+                '  FROM (SELECT * FROM xp.users o WHERE %2$s ORDER BY o.%1$I DESC, o.id LIMIT 1000000000) AS o'
+                ' WHERE EXISTS (SELECT 1 FROM xp.accounts a WHERE a.user_id = o.id'
+                '                  AND lower(a.display_name) LIKE $4 AND a.display_name IS NOT NULL)'
+                ' ORDER BY o.%1$I DESC, o.id LIMIT $1 OFFSET $2'
+            END, b.score, b.filter)
+            USING leaderboard.lim, leaderboard.skip, leaderboard.period, v_like;
+        IF v_found > 5000 THEN
+            PERFORM set_config('enable_hashjoin', v_hash, true), set_config('enable_mergejoin', v_merge, true);
+        END IF;
+        RETURN;
+    END IF;
+    -- a deep page starts from the board mark just before it rather than walking every entry ahead;
+    -- places count from that mark's
+    SELECT k.place, k.xp, k.user_id INTO m
+      FROM xp.board_marks k
+     WHERE k.board = leaderboard.period AND k.period_of = b.period_of AND k.place <= leaderboard.skip + 1
+     ORDER BY k.place DESC
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN QUERY EXECUTE format(
+            'SELECT row_number() OVER (ORDER BY o.%1$I DESC, o.id), o.id, o.display_name, o.%1$I, o.rank_id'
+            '  FROM xp.users o WHERE %2$s ORDER BY o.%1$I DESC, o.id LIMIT $1 OFFSET $2', b.score, b.filter)
+            USING leaderboard.lim, leaderboard.skip;
+        RETURN;
+    END IF;
+    -- the key of the page's first entry, `v_skip` entries on from the mark (index-only scans): first in
+    -- the mark's tie group, then below it
+    v_skip := leaderboard.skip + 1 - m.place;
+    EXECUTE format('SELECT o.id FROM xp.users o WHERE %2$s AND o.%1$I = $1 AND o.id >= $2 ORDER BY o.id OFFSET $3 LIMIT 1',
+                   b.score, b.filter)
+       INTO v_id USING m.xp, m.user_id, v_skip;
+    v_score := m.xp;
+    IF v_id IS NULL THEN
+        EXECUTE format('SELECT count(*) FROM xp.users o WHERE %2$s AND o.%1$I = $1 AND o.id >= $2', b.score, b.filter)
+           INTO v_found USING m.xp, m.user_id;
+        EXECUTE format('SELECT o.%1$I, o.id FROM xp.users o WHERE %2$s AND o.%1$I < $1 ORDER BY o.%1$I DESC, o.id '
+                       'OFFSET $2 LIMIT 1', b.score, b.filter)
+           INTO v_score, v_id USING m.xp, v_skip - v_found;
+        IF v_id IS NULL THEN
+            RETURN;  -- past the end
+        END IF;
+    END IF;
+    -- from that key on: the rest of its tie group, then what comes below, each bounded by the page
+    RETURN QUERY EXECUTE format(
+        'SELECT $3 + row_number() OVER (ORDER BY p.score DESC, p.id), p.id, p.display_name, p.score, p.rank_id'
+        '  FROM ((SELECT o.%1$I AS score, o.id, o.display_name, o.rank_id FROM xp.users o'
+        '          WHERE %2$s AND o.%1$I = $1 AND o.id >= $2 ORDER BY o.id LIMIT $4)'
+        '        UNION ALL'
+        '        (SELECT o.%1$I, o.id, o.display_name, o.rank_id FROM xp.users o'
+        '          WHERE %2$s AND o.%1$I < $1 ORDER BY o.%1$I DESC, o.id LIMIT $4)) AS p'
+        ' ORDER BY p.score DESC, p.id LIMIT $4', b.score, b.filter)
+        USING v_score, v_id, leaderboard.skip::bigint, leaderboard.lim;
+END
+$_$;
+
+COMMENT ON FUNCTION xp.leaderboard(lim integer, period text, skip integer, name_prefix text) IS 'A page of a board (all time, or XP gained this season, UTC month or week), skipping `skip` places, optionally only names starting with name_prefix; hidden people are left out, ties go to the older person.';
+
+CREATE FUNCTION xp.link_accounts(platform text, external_id text, other_platform text, other_external_id text, dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_uid bigint;
+    v jsonb;
+BEGIN
+    PERFORM xp._known_account(link_accounts.platform, link_accounts.external_id);
+    BEGIN
+        -- exactly a link code issued by one account and redeemed by the other: the same
+        -- merge, rewards and refusals (XP006) as /link
+        v_uid := xp.redeem_link_code(link_accounts.other_platform, link_accounts.other_external_id,
+                                     xp.create_link_code(link_accounts.platform, link_accounts.external_id));
+        v := xp._person_view((SELECT u FROM xp.users u WHERE u.id = v_uid));
+        IF coalesce(link_accounts.dry_run, false) THEN
+            RAISE EXCEPTION 'dry run' USING ERRCODE = 'XP099';
+        END IF;
+    EXCEPTION WHEN SQLSTATE 'XP099' THEN
+        NULL;  -- a preview: everything the link did is rolled back, what it made is returned
+    END;
+    RETURN v;
 END
 $$;
 
-COMMENT ON FUNCTION xp.leaderboard(lim integer, period text) IS 'Top people by XP: all time, or XP gained this season, UTC month or UTC week (from Monday); ties go to the older person.';
+COMMENT ON FUNCTION xp.link_accounts(platform text, external_id text, other_platform text, other_external_id text, dry_run boolean) IS 'Web: link two verified accounts as /link does (merging progress, XP006 refusals); dry_run previews the merged person and writes nothing.';
 
 CREATE FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1528,29 +1882,11 @@ CREATE FUNCTION xp.profile(platform text, external_id text) RETURNS jsonb
     AS $$
 DECLARE
     a record;
-    p record;
     u xp.users;
-    v_week bigint;
-    v_month bigint;
-    v_season bigint;
 BEGIN
     SELECT * INTO a FROM xp._known_account(profile.platform, profile.external_id);
-    SELECT * INTO p FROM xp._periods();
     SELECT * INTO u FROM xp.users x WHERE x.id = a.uid;
-    v_week := CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END;
-    v_month := CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END;
-    v_season := CASE WHEN p.season IS NOT NULL AND u.season_id = p.season THEN u.season_xp END;
-    RETURN jsonb_build_object(
-        'user_id', u.id,
-        'display_name', u.display_name,
-        'xp', u.xp,
-        'coins', u.coins,
-        'rank', (SELECT jsonb_build_object('id', r.id, 'name', r.name, 'tier', r.tier, 'stars', r.stars,
-                                           'color', r.color, 'emoji', r.emoji, 'min_xp', r.min_xp)
-                   FROM xp.ranks r WHERE r.id = u.rank_id),
-        'next_rank', (SELECT jsonb_build_object('id', n.id, 'name', n.name, 'min_xp', n.min_xp,
-                                                'xp_remaining', n.min_xp - u.xp)
-                        FROM xp.ranks n WHERE n.min_xp > u.xp ORDER BY n.min_xp LIMIT 1),
+    RETURN xp._person_view(u) || jsonb_build_object(
         'accounts', (SELECT jsonb_agg(jsonb_build_object('platform', c.platform, 'external_id', c.external_id,
                                                          'display_name', c.display_name) ORDER BY c.platform)
                        FROM xp.accounts c WHERE c.user_id = u.id),
@@ -1558,48 +1894,47 @@ BEGIN
         'last_daily', u.last_daily,
         'stats', jsonb_build_object('messages', u.messages, 'voice_seconds', u.voice_seconds,
                                     'games_won', u.games_won),
-        'language', u.language,
-        'notify', u.notify,
-        'achievements', coalesce((SELECT jsonb_agg(jsonb_build_object('code', d.code, 'name', d.name,
-                                                                      'emoji', d.emoji,
-                                                                      'translations', d.translations,
-                                                                      'unlocked_at', x.unlocked_at)
-                                                   ORDER BY x.unlocked_at, d.code)
-                                    FROM xp.user_achievements x JOIN xp.achievements d ON d.code = x.code
-                                   WHERE x.user_id = u.id), '[]'),
-        'week_xp', v_week,
-        'month_xp', v_month,
-        'season_xp', v_season,
-        'season', (SELECT jsonb_build_object('id', s.id, 'name', s.name, 'starts_on', s.starts_on,
-                                             'ends_on', s.ends_on)
-                     FROM xp.seasons s WHERE s.id = p.season),
-        -- places as on xp.leaderboard (NULL: not on that board); each count is two index range
-        -- scans (more XP; as much XP and older), so it costs the people ahead, not the whole board
-        'place', CASE WHEN u.xp > 0 AND u.forgotten_at IS NULL THEN
-                     1 + (SELECT count(*) FROM xp.users o WHERE o.xp > u.xp AND o.forgotten_at IS NULL)
-                       + (SELECT count(*) FROM xp.users o
-                           WHERE o.xp = u.xp AND o.id < u.id AND o.forgotten_at IS NULL) END,
-        'places', jsonb_build_object(
-            'week', CASE WHEN v_week > 0 AND u.forgotten_at IS NULL THEN
-                        1 + (SELECT count(*) FROM xp.users o WHERE o.week_of = p.week AND o.week_xp > v_week
-                                                               AND o.forgotten_at IS NULL)
-                          + (SELECT count(*) FROM xp.users o WHERE o.week_of = p.week AND o.week_xp = v_week
-                                                               AND o.id < u.id AND o.forgotten_at IS NULL) END,
-            'month', CASE WHEN v_month > 0 AND u.forgotten_at IS NULL THEN
-                         1 + (SELECT count(*) FROM xp.users o WHERE o.month_of = p.month AND o.month_xp > v_month
-                                                                AND o.forgotten_at IS NULL)
-                           + (SELECT count(*) FROM xp.users o WHERE o.month_of = p.month AND o.month_xp = v_month
-                                                                AND o.id < u.id AND o.forgotten_at IS NULL) END,
-            'season', CASE WHEN v_season > 0 AND u.forgotten_at IS NULL THEN
-                          1 + (SELECT count(*) FROM xp.users o WHERE o.season_id = p.season
-                                                                 AND o.season_xp > v_season AND o.forgotten_at IS NULL)
-                            + (SELECT count(*) FROM xp.users o WHERE o.season_id = p.season
-                                                                 AND o.season_xp = v_season AND o.id < u.id
-                                                                 AND o.forgotten_at IS NULL) END));
+        'language', xp._speaks(u.language, (SELECT c.client_language FROM xp.accounts c WHERE c.id = a.acc)),
+        'notify', u.notify);
 END
 $$;
 
 COMMENT ON FUNCTION xp.profile(platform text, external_id text) IS 'Everything a bot shows about the person behind an account, as jsonb; XP001 for an account never seen.';
+
+CREATE FUNCTION xp.public_profile(uid bigint, viewer bigint DEFAULT NULL::bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    u xp.users;
+    v_today date := (now() AT TIME ZONE 'UTC')::date;
+BEGIN
+    SELECT * INTO u FROM xp.users x WHERE x.id = public_profile.uid;
+    IF NOT FOUND OR u.forgotten_at IS NOT NULL OR (u.hidden AND u.id IS DISTINCT FROM public_profile.viewer) THEN
+        RETURN NULL;
+    END IF;
+    RETURN xp._person_view(u) || jsonb_build_object(
+        -- XP gained on each of the last 30 UTC days, oldest first
+        'activity', (SELECT jsonb_agg(jsonb_build_object('day', d.day, 'xp', coalesce(g.xp, 0)) ORDER BY d.day)
+                       FROM (SELECT (v_today - n) AS day FROM generate_series(0, 29) AS n) AS d
+                       LEFT JOIN (SELECT (l.created_at AT TIME ZONE 'UTC')::date AS day, sum(l.delta) AS xp
+                                    FROM xp.ledger l
+                                   WHERE l.user_id = u.id AND l.kind = 'xp'
+                                     AND l.created_at >= (v_today - 29)::timestamp AT TIME ZONE 'UTC'
+                                   GROUP BY 1) AS g ON g.day = d.day));
+END
+$$;
+
+COMMENT ON FUNCTION xp.public_profile(uid bigint, viewer bigint) IS 'The public part of a person''s profile with places and 30 days of activity; NULL when unknown, forgotten, or hidden from anyone but viewer.';
+
+CREATE FUNCTION xp.rank_ladder() RETURNS TABLE(id integer, name text, tier text, stars integer, min_xp bigint, color text, emoji text, reward_coins integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT r.id, r.name, r.tier, r.stars, r.min_xp, r.color, r.emoji, r.reward_coins FROM xp.ranks r ORDER BY r.min_xp
+$$;
+
+COMMENT ON FUNCTION xp.rank_ladder() IS 'The ranks from the lowest up: name, tier, stars, XP needed, color, emoji, reward.';
 
 CREATE FUNCTION xp.reconcile_all(dry_run boolean DEFAULT false) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1788,6 +2123,43 @@ $$;
 
 COMMENT ON FUNCTION xp.redeem_link_code(platform text, external_id text, code text) IS 'Redeem a link code from another platform: both accounts become one person (merging progress); NULL for a bad code.';
 
+CREATE FUNCTION xp.refresh_places(force boolean DEFAULT false) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_board text;
+    b record;
+    v_stride int := greatest(coalesce(xp._setting('places.stride')::int, 1000), 10);
+BEGIN
+    -- one taker at a time; the others keep the marks they see
+    IF NOT pg_try_advisory_xact_lock(hashtext('xp.board_marks')) THEN
+        RETURN false;
+    END IF;
+    IF NOT coalesce(refresh_places.force, false)
+       AND (SELECT t.taken_at FROM xp.board_marks_taken t)
+           > now() - make_interval(secs => coalesce(xp._setting('places.refresh_seconds')::int, 60)) THEN
+        RETURN false;
+    END IF;
+    DELETE FROM xp.board_marks;
+    FOREACH v_board IN ARRAY ARRAY['all', 'week', 'month', 'season'] LOOP
+        SELECT * INTO b FROM xp._board(v_board);
+        CONTINUE WHEN b.period_of IS NULL;
+        EXECUTE format('INSERT INTO xp.board_marks (board, period_of, place, xp, user_id) '
+                       'SELECT $1, $2, s.n, s.score, s.id FROM ('
+                       '  SELECT o.%1$I AS score, o.id, row_number() OVER (ORDER BY o.%1$I DESC, o.id) AS n'
+                       '    FROM xp.users o WHERE %2$s) AS s '
+                       ' WHERE s.n %% $3 = 0', b.score, b.filter)
+            USING v_board, b.period_of, v_stride;
+    END LOOP;
+    INSERT INTO xp.board_marks_taken (taken_at) VALUES (now())
+    ON CONFLICT (only_row) DO UPDATE SET taken_at = EXCLUDED.taken_at;
+    RETURN true;
+END
+$_$;
+
+COMMENT ON FUNCTION xp.refresh_places(force boolean) IS 'Retake the board marks places are counted from, unless they are younger than places.refresh_seconds (or force); false when skipped.';
+
 CREATE FUNCTION xp.release_deliveries(owner text, ids bigint[]) RETURNS integer
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1858,6 +2230,38 @@ $$;
 
 COMMENT ON FUNCTION xp.resync_roles(user_id bigint) IS 'Admin: queue a Discord role resync for one person, or (NULL) everyone with a Discord account.';
 
+CREATE FUNCTION xp.revoke_api_key(name text) RETURNS boolean
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH gone AS (UPDATE xp.api_keys k SET revoked_at = now()
+                   WHERE k.name = revoke_api_key.name AND k.revoked_at IS NULL RETURNING 1)
+    SELECT EXISTS (SELECT 1 FROM gone)
+$$;
+
+COMMENT ON FUNCTION xp.revoke_api_key(name text) IS 'Admin: revoke the API key of that name; false when there is none in use.';
+
+CREATE FUNCTION xp.set_client_language(platform text, external_id text, language text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    a record;
+    v_hint text := lower(split_part(replace(set_client_language.language, '_', '-'), '-', 1));
+BEGIN
+    IF v_hint IS NULL OR v_hint !~ '^[a-z]{2,8}$' THEN
+        RAISE EXCEPTION 'language % is not a language tag (e.g. en, ru, pt-br)',
+            coalesce(quote_literal(left(set_client_language.language, 40)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO a FROM xp._account_for(set_client_language.platform, set_client_language.external_id);
+    UPDATE xp.accounts c SET client_language = v_hint
+     WHERE c.id = a.acc AND c.client_language IS DISTINCT FROM v_hint;
+    RETURN xp._speaks((SELECT u.language FROM xp.users u WHERE u.id = a.uid), v_hint);
+END
+$_$;
+
+COMMENT ON FUNCTION xp.set_client_language(platform text, external_id text, language text) IS 'Bots: the language an account''s app reports (Telegram''s language_code), spoken until the person chooses one; returns the language to speak.';
+
 CREATE FUNCTION xp.set_language(platform text, external_id text, language text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1898,6 +2302,24 @@ $$;
 
 COMMENT ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) IS 'Bots: turn the person''s Telegram notices (rank-ups, achievements) on or off.';
 
+CREATE FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+BEGIN
+    IF set_privacy.hidden IS NULL THEN
+        RAISE EXCEPTION 'hidden must be true or false' USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO a FROM xp._account_for(set_privacy.platform, set_privacy.external_id);
+    UPDATE xp.users u SET hidden = set_privacy.hidden WHERE u.id = a.uid;
+    RETURN set_privacy.hidden;
+END
+$$;
+
+COMMENT ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) IS 'Hide the person behind an account from every public board, profile and card (true), or show them again (false).';
+
 CREATE FUNCTION xp.start_game(platform text, external_id text, game text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1931,7 +2353,8 @@ BEGIN
         END IF;
         RETURN xp._game_view(g, 0, false);
     ELSIF start_game.game = 'quiz' THEN
-        SELECT u.language INTO v_lang FROM xp.users u WHERE u.id = a.uid;
+        SELECT xp._speaks(u.language, c.client_language) INTO v_lang
+          FROM xp.users u, xp.accounts c WHERE u.id = a.uid AND c.id = a.acc;
         INSERT INTO xp.game_sessions (account_id, game, state)
         SELECT a.acc, 'quiz', jsonb_build_object('question_id', q.id)
           FROM xp.quiz_questions q
@@ -2013,13 +2436,13 @@ CREATE FUNCTION xp.telegram_recipient(uid bigint) RETURNS TABLE(chat_id text, la
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT a.external_id, u.language, u.notify
+    SELECT a.external_id, xp._speaks(u.language, a.client_language), u.notify
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'telegram'
      WHERE u.id = uid
 $$;
 
-COMMENT ON FUNCTION xp.telegram_recipient(uid bigint) IS 'Listener: the private chat, language and notice preference of a person''s Telegram account.';
+COMMENT ON FUNCTION xp.telegram_recipient(uid bigint) IS 'Listener: the private chat, language (chosen, else the app''s) and notice preference of a person''s Telegram account.';
 
 CREATE FUNCTION xp.unlink(platform text, external_id text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2059,6 +2482,35 @@ $$;
 
 COMMENT ON FUNCTION xp.unlink(platform text, external_id text) IS 'Take an account off its person: the person keeps all progress, the account starts over as a new person.';
 
+CREATE FUNCTION xp.web_settings() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_object_agg(s.key, s.value), '{}') FROM xp.settings s WHERE s.key LIKE 'web.%'
+$$;
+
+COMMENT ON FUNCTION xp.web_settings() IS 'Web: the web.* settings (web.visibility) as one jsonb object.';
+
+CREATE FUNCTION xp.web_sign_in(platform text, external_id text, display_name text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+BEGIN
+    IF web_sign_in.platform IS NULL OR web_sign_in.platform NOT IN ('discord', 'telegram') THEN
+        RAISE EXCEPTION 'cannot sign in with %: expected discord or telegram',
+            coalesce(quote_literal(left(web_sign_in.platform, 40)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO a FROM xp._account_for(web_sign_in.platform, web_sign_in.external_id, web_sign_in.display_name);
+    UPDATE xp.users u SET display_name = web_sign_in.display_name
+     WHERE u.id = a.uid AND u.display_name IS NULL AND web_sign_in.display_name IS NOT NULL;
+    RETURN a.uid;
+END
+$$;
+
+COMMENT ON FUNCTION xp.web_sign_in(platform text, external_id text, display_name text) IS 'Web: a member signed in with a verified Discord or Telegram account; returns their person id (first sight creates one).';
+
 CREATE TABLE xp.accounts (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
@@ -2068,11 +2520,15 @@ CREATE TABLE xp.accounts (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     linked_at timestamp with time zone,
     redeem_locked_until timestamp with time zone,
+    client_language text,
+    CONSTRAINT accounts_client_language_check CHECK ((client_language ~ '^[a-z]{2,8}$'::text)),
     CONSTRAINT accounts_external_id_check CHECK (((length(external_id) >= 1) AND (length(external_id) <= 200))),
     CONSTRAINT accounts_platform_check CHECK ((platform = ANY (ARRAY['telegram'::text, 'discord'::text, 'website'::text])))
 );
 
 COMMENT ON TABLE xp.accounts IS 'Platform accounts; a person holds at most one per platform.';
+
+COMMENT ON COLUMN xp.accounts.client_language IS 'The language the account''s app last reported (Telegram''s language_code, primary subtag), spoken until the person chooses one.';
 
 ALTER TABLE xp.accounts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.accounts_id_seq
@@ -2111,6 +2567,45 @@ CREATE TABLE xp.achievements (
 );
 
 COMMENT ON TABLE xp.achievements IS 'Operator table: an achievement unlocks once per person when the criterion (games_won, streak, messages, voice_seconds, rank, platforms) reaches threshold.';
+
+CREATE TABLE xp.api_keys (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    key_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    CONSTRAINT api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)))
+);
+
+COMMENT ON TABLE xp.api_keys IS 'API keys of the web''s JSON API, as SHA-256 hashes; made by xp.create_api_key.';
+
+ALTER TABLE xp.api_keys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.api_keys_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE xp.board_marks (
+    board text NOT NULL,
+    period_of text NOT NULL,
+    place bigint NOT NULL,
+    xp bigint NOT NULL,
+    user_id bigint NOT NULL,
+    CONSTRAINT board_marks_board_check CHECK ((board = ANY (ARRAY['all'::text, 'season'::text, 'month'::text, 'week'::text])))
+);
+
+COMMENT ON TABLE xp.board_marks IS 'Cache: every places.stride-th (xp, id) of each board and its place when taken; xp.refresh_places() retakes it.';
+
+CREATE TABLE xp.board_marks_taken (
+    only_row boolean DEFAULT true NOT NULL,
+    taken_at timestamp with time zone NOT NULL,
+    CONSTRAINT board_marks_taken_only_row_check CHECK (only_row)
+);
+
+COMMENT ON TABLE xp.board_marks_taken IS 'When xp.board_marks was last taken.';
 
 CREATE TABLE xp.deliveries (
     id bigint NOT NULL,
@@ -2429,41 +2924,6 @@ CREATE TABLE xp.user_achievements (
 
 COMMENT ON TABLE xp.user_achievements IS 'Who unlocked what; merges unite both sides'' rows.';
 
-CREATE TABLE xp.users (
-    id bigint NOT NULL,
-    display_name text,
-    xp bigint DEFAULT 0 NOT NULL,
-    coins bigint DEFAULT 0 NOT NULL,
-    rank_id integer DEFAULT 1 NOT NULL,
-    rank_floor bigint DEFAULT 0 NOT NULL,
-    rank_ceil bigint,
-    rewarded_rank integer DEFAULT 1 NOT NULL,
-    streak integer DEFAULT 0 NOT NULL,
-    last_daily date,
-    last_message_at timestamp with time zone,
-    messages bigint DEFAULT 0 NOT NULL,
-    voice_seconds bigint DEFAULT 0 NOT NULL,
-    roles_rank integer,
-    language text DEFAULT 'en'::text NOT NULL,
-    notify boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    forgotten_at timestamp with time zone,
-    games_won bigint DEFAULT 0 NOT NULL,
-    week_of date,
-    week_xp bigint DEFAULT 0 NOT NULL,
-    month_of date,
-    month_xp bigint DEFAULT 0 NOT NULL,
-    season_id integer,
-    season_xp bigint DEFAULT 0 NOT NULL,
-    family bigint,
-    CONSTRAINT users_coins_check CHECK ((coins >= 0)),
-    CONSTRAINT users_xp_check CHECK ((xp >= 0))
-);
-
-COMMENT ON TABLE xp.users IS 'People. xp and coins are a cache of the ledger sums (xp.reconcile_* proves it); rank is derived from xp.';
-
-COMMENT ON COLUMN xp.users.family IS 'The family (persons that ever shared an account) whose once-only rewards this person shares; NULL: its own id.';
-
 ALTER TABLE xp.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.users_id_seq
     START WITH 1
@@ -2521,6 +2981,21 @@ ALTER TABLE ONLY xp.achievement_roles
 
 ALTER TABLE ONLY xp.achievements
     ADD CONSTRAINT achievements_pkey PRIMARY KEY (code);
+
+ALTER TABLE ONLY xp.api_keys
+    ADD CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash);
+
+ALTER TABLE ONLY xp.api_keys
+    ADD CONSTRAINT api_keys_name_key UNIQUE (name);
+
+ALTER TABLE ONLY xp.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.board_marks
+    ADD CONSTRAINT board_marks_pkey PRIMARY KEY (board, period_of, place);
+
+ALTER TABLE ONLY xp.board_marks_taken
+    ADD CONSTRAINT board_marks_taken_pkey PRIMARY KEY (only_row);
 
 ALTER TABLE ONLY xp.deliveries
     ADD CONSTRAINT deliveries_pkey PRIMARY KEY (id);
@@ -2609,6 +3084,10 @@ ALTER TABLE ONLY xp.voice_sessions
 ALTER TABLE ONLY xp.wheel_prizes
     ADD CONSTRAINT wheel_prizes_pkey PRIMARY KEY (id);
 
+CREATE INDEX accounts_name ON xp.accounts USING btree (lower(display_name) text_pattern_ops) WHERE (display_name IS NOT NULL);
+
+CREATE INDEX board_marks_key ON xp.board_marks USING btree (board, period_of, xp, user_id);
+
 CREATE INDEX deliveries_due ON xp.deliveries USING btree (target, run_at) WHERE (status = 'pending'::text);
 
 CREATE INDEX deliveries_event ON xp.deliveries USING btree (event_id);
@@ -2621,7 +3100,7 @@ CREATE INDEX ledger_imports ON xp.ledger USING btree (account_id, imported_from)
 
 CREATE INDEX ledger_time ON xp.ledger USING brin (created_at);
 
-CREATE INDEX ledger_user ON xp.ledger USING btree (user_id);
+CREATE INDEX ledger_user ON xp.ledger USING btree (user_id, created_at);
 
 CREATE INDEX ledger_xp_time ON xp.ledger USING btree (created_at, user_id) WHERE (kind = 'xp'::text);
 
@@ -2637,15 +3116,15 @@ CREATE INDEX reconcile_log_user ON xp.reconcile_log USING btree (user_id);
 
 CREATE INDEX redeem_failures_account ON xp.redeem_failures USING btree (account_id, created_at);
 
-CREATE INDEX users_board ON xp.users USING btree (xp DESC, id) WHERE ((xp > 0) AND (forgotten_at IS NULL));
+CREATE INDEX users_board ON xp.users USING btree (xp DESC, id) WHERE ((xp > 0) AND (forgotten_at IS NULL) AND (NOT hidden));
 
 CREATE INDEX users_family ON xp.users USING btree (family) WHERE (family IS NOT NULL);
 
-CREATE INDEX users_month ON xp.users USING btree (month_of, month_xp DESC, id) WHERE ((month_xp > 0) AND (forgotten_at IS NULL));
+CREATE INDEX users_month ON xp.users USING btree (month_of, month_xp DESC, id) WHERE ((month_xp > 0) AND (forgotten_at IS NULL) AND (NOT hidden));
 
-CREATE INDEX users_season ON xp.users USING btree (season_id, season_xp DESC, id) WHERE ((season_xp > 0) AND (forgotten_at IS NULL));
+CREATE INDEX users_season ON xp.users USING btree (season_id, season_xp DESC, id) WHERE ((season_xp > 0) AND (forgotten_at IS NULL) AND (NOT hidden));
 
-CREATE INDEX users_week ON xp.users USING btree (week_of, week_xp DESC, id) WHERE ((week_xp > 0) AND (forgotten_at IS NULL));
+CREATE INDEX users_week ON xp.users USING btree (week_of, week_xp DESC, id) WHERE ((week_xp > 0) AND (forgotten_at IS NULL) AND (NOT hidden));
 
 CREATE TRIGGER achievement_roles_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.achievement_roles FOR EACH STATEMENT EXECUTE FUNCTION xp._role_mapping_changed();
 
@@ -2658,6 +3137,8 @@ CREATE TRIGGER ledger_no_delete BEFORE DELETE ON xp.ledger FOR EACH ROW EXECUTE 
 CREATE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger FOR EACH ROW WHEN (((old.id IS DISTINCT FROM new.id) OR (old.account_id IS DISTINCT FROM new.account_id) OR (old.platform IS DISTINCT FROM new.platform) OR (old.kind IS DISTINCT FROM new.kind) OR (old.delta IS DISTINCT FROM new.delta) OR ((old.reason IS DISTINCT FROM new.reason) AND (new.reason IS DISTINCT FROM 'forgotten'::text)) OR ((old.idempotency_key IS DISTINCT FROM new.idempotency_key) AND (new.idempotency_key IS DISTINCT FROM ('forgotten:'::text || old.id))) OR (old.factor IS DISTINCT FROM new.factor) OR (old.actor IS DISTINCT FROM new.actor) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.source IS DISTINCT FROM new.source) OR (old.imported_from IS DISTINCT FROM new.imported_from))) EXECUTE FUNCTION xp._ledger_append_only();
 
 CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON xp.ledger FOR EACH STATEMENT EXECUTE FUNCTION xp._ledger_append_only();
+
+CREATE TRIGGER privacy_follows AFTER UPDATE OF user_id ON xp.accounts FOR EACH ROW WHEN ((old.user_id IS DISTINCT FROM new.user_id)) EXECUTE FUNCTION xp._privacy_follows();
 
 CREATE TRIGGER rank_roles_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.rank_roles FOR EACH STATEMENT EXECUTE FUNCTION xp._role_mapping_changed();
 
@@ -2705,6 +3186,7 @@ ALTER TABLE ONLY xp.voice_sessions
 
 GRANT USAGE ON SCHEMA xp TO xp_bot;
 GRANT USAGE ON SCHEMA xp TO xp_listener;
+GRANT USAGE ON SCHEMA xp TO xp_web;
 GRANT USAGE ON SCHEMA xp TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp._account_for(p_platform text, p_external_id text, p_display_name text, OUT acc bigint, OUT uid bigint) FROM PUBLIC;
@@ -2714,6 +3196,8 @@ REVOKE ALL ON FUNCTION xp._achieve(p_uid bigint, p_criteria text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount bigint, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text, p_imported_from text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._balance_drift(uids bigint[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._board(p_board text, OUT score text, OUT filter text, OUT period_of text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._board_drift(uids bigint[]) FROM PUBLIC;
 
@@ -2765,6 +3249,14 @@ REVOKE ALL ON FUNCTION xp._own_source() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._periods(p_at timestamp with time zone, OUT week date, OUT month date, OUT season integer) FROM PUBLIC;
 
+GRANT SELECT ON TABLE xp.users TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp._person_view(u xp.users) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._place(p_board text, p_score bigint, p_uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._privacy_follows() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._progress(uids bigint[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._queue_resync(uids bigint[], reason text) FROM PUBLIC;
@@ -2793,7 +3285,13 @@ REVOKE ALL ON FUNCTION xp._setting(p_key text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._settings_changed() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._speaks(p_chosen text, p_client text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._state(p_uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp.account_person(platform text, external_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.account_person(platform text, external_id text) TO xp_web;
+GRANT ALL ON FUNCTION xp.account_person(platform text, external_id text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) TO xp_listener;
@@ -2802,6 +3300,10 @@ GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integ
 REVOKE ALL ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.api_key_name(key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.api_key_name(key text) TO xp_web;
+GRANT ALL ON FUNCTION xp.api_key_name(key text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) TO xp_admin;
@@ -2809,6 +3311,10 @@ GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount int
 REVOKE ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.board_size(period text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.board_size(period text) TO xp_web;
+GRANT ALL ON FUNCTION xp.board_size(period text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) TO xp_bot;
@@ -2821,6 +3327,9 @@ GRANT ALL ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size in
 REVOKE ALL ON FUNCTION xp.cleanup(older_than interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.cleanup(older_than interval) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.create_api_key(name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.create_api_key(name text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.create_link_code(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp_admin;
@@ -2828,6 +3337,10 @@ GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp
 REVOKE ALL ON FUNCTION xp.discord_role_plan(uid bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_listener;
 GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) TO xp_bot;
+GRANT ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.export_accounts() FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.export_accounts() TO xp_admin;
@@ -2846,9 +3359,14 @@ REVOKE ALL ON FUNCTION xp.language(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.language(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.language(platform text, external_id text) TO xp_admin;
 
-REVOKE ALL ON FUNCTION xp.leaderboard(lim integer, period text) FROM PUBLIC;
-GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_bot;
-GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_admin;
+REVOKE ALL ON FUNCTION xp.leaderboard(lim integer, period text, skip integer, name_prefix text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text, skip integer, name_prefix text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text, skip integer, name_prefix text) TO xp_admin;
+GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text, skip integer, name_prefix text) TO xp_web;
+
+REVOKE ALL ON FUNCTION xp.link_accounts(platform text, external_id text, other_platform text, other_external_id text, dry_run boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.link_accounts(platform text, external_id text, other_platform text, other_external_id text, dry_run boolean) TO xp_web;
+GRANT ALL ON FUNCTION xp.link_accounts(platform text, external_id text, other_platform text, other_external_id text, dry_run boolean) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) TO xp_bot;
@@ -2857,6 +3375,15 @@ GRANT ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id b
 REVOKE ALL ON FUNCTION xp.profile(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_admin;
+GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_web;
+
+REVOKE ALL ON FUNCTION xp.public_profile(uid bigint, viewer bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.public_profile(uid bigint, viewer bigint) TO xp_web;
+GRANT ALL ON FUNCTION xp.public_profile(uid bigint, viewer bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.rank_ladder() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.rank_ladder() TO xp_web;
+GRANT ALL ON FUNCTION xp.rank_ladder() TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.reconcile_all(dry_run boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.reconcile_all(dry_run boolean) TO xp_admin;
@@ -2876,6 +3403,10 @@ REVOKE ALL ON FUNCTION xp.redeem_link_code(platform text, external_id text, code
 GRANT ALL ON FUNCTION xp.redeem_link_code(platform text, external_id text, code text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.redeem_link_code(platform text, external_id text, code text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.refresh_places(force boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.refresh_places(force boolean) TO xp_web;
+GRANT ALL ON FUNCTION xp.refresh_places(force boolean) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.release_deliveries(owner text, ids bigint[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.release_deliveries(owner text, ids bigint[]) TO xp_listener;
 GRANT ALL ON FUNCTION xp.release_deliveries(owner text, ids bigint[]) TO xp_admin;
@@ -2891,6 +3422,13 @@ GRANT ALL ON FUNCTION xp.rerank_batch(batch_size integer) TO xp_listener;
 REVOKE ALL ON FUNCTION xp.resync_roles(user_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.resync_roles(user_id bigint) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.revoke_api_key(name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.revoke_api_key(name text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.set_client_language(platform text, external_id text, language text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.set_client_language(platform text, external_id text, language text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.set_client_language(platform text, external_id text, language text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.set_language(platform text, external_id text, language text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.set_language(platform text, external_id text, language text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.set_language(platform text, external_id text, language text) TO xp_admin;
@@ -2898,6 +3436,11 @@ GRANT ALL ON FUNCTION xp.set_language(platform text, external_id text, language 
 REVOKE ALL ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) TO xp_bot;
 GRANT ALL ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) TO xp_bot;
+GRANT ALL ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) TO xp_admin;
+GRANT ALL ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) TO xp_web;
 
 REVOKE ALL ON FUNCTION xp.start_game(platform text, external_id text, game text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.start_game(platform text, external_id text, game text) TO xp_bot;
@@ -2914,11 +3457,25 @@ REVOKE ALL ON FUNCTION xp.unlink(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.web_settings() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.web_settings() TO xp_web;
+GRANT ALL ON FUNCTION xp.web_settings() TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.web_sign_in(platform text, external_id text, display_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.web_sign_in(platform text, external_id text, display_name text) TO xp_web;
+GRANT ALL ON FUNCTION xp.web_sign_in(platform text, external_id text, display_name text) TO xp_admin;
+
 GRANT SELECT ON TABLE xp.accounts TO xp_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.achievement_roles TO xp_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.achievements TO xp_admin;
+
+GRANT SELECT ON TABLE xp.api_keys TO xp_admin;
+
+GRANT SELECT ON TABLE xp.board_marks TO xp_admin;
+
+GRANT SELECT ON TABLE xp.board_marks_taken TO xp_admin;
 
 GRANT SELECT ON TABLE xp.deliveries TO xp_admin;
 
@@ -2965,8 +3522,6 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.settings TO xp_admin;
 GRANT SELECT ON TABLE xp.settings TO xp_listener;
 
 GRANT SELECT ON TABLE xp.user_achievements TO xp_admin;
-
-GRANT SELECT ON TABLE xp.users TO xp_admin;
 
 GRANT SELECT ON TABLE xp.voice_sessions TO xp_admin;
 

@@ -112,6 +112,26 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run(DemoOptions(members=args.members, seconds=args.seconds, keep=args.keep), settings)
 
 
+def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
+    from .settings import parse_bind
+    from .web.serve import run
+
+    settings.require_web_secret()
+    host, port = parse_bind(args.bind)
+    return run(replace(settings, web_host=host, web_port=port), require_migrated(database_url(settings)))
+
+
+def cmd_web_api_key(args: argparse.Namespace, settings: Settings) -> int:
+    from .web.serve import create_api_key
+
+    url = settings.admin_database_url.reveal() if settings.admin_database_url else database_url(settings)
+    key = create_api_key(url, args.name)
+    print(f"API key {args.name!r} (shown once; the database keeps only its hash):\n{key}")
+    return 0
+
+
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from . import reconcile
 
@@ -183,6 +203,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bot", help="run the Discord or Telegram bot until SIGTERM")
     p.add_argument("platform", choices=TARGETS)
     p.set_defaults(func=cmd_bot)
+
+    p = sub.add_parser("web", help="serve the public board, profiles and JSON API until SIGTERM")
+    envflag(p, "--bind", "XPSYNC_WEB_BIND", default="127.0.0.1:8080", help="HOST:PORT to listen on")
+    p.set_defaults(func=cmd_web)
+    websub = p.add_subparsers(dest="web_command", metavar="ACTION")
+    keys = websub.add_parser("api-key", help="API keys of the JSON API")
+    keysub = keys.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    k = keysub.add_parser("create", help="make a key NAME and print it once (needs xp_admin: "
+                                         "XPSYNC_ADMIN_DATABASE_URL, else DATABASE_URL)")
+    k.add_argument("name")
+    k.set_defaults(func=cmd_web_api_key)
 
     p = sub.add_parser("reconcile", help="move people after threshold changes, then check and fix drift")
     envflag(p, "--dry-run", "XPSYNC_DRY_RUN", kind=bool, help="report only; exit 1 when there is drift")

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from tests.helpers import assert_consistent, call, ledger_rows, scalar
+from tests.helpers import assert_consistent, call, ledger_rows, raises, scalar
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -40,13 +40,6 @@ def person_of(conn, platform, external_id):
 
 def user(conn, uid):
     return conn.execute("SELECT * FROM xp.users WHERE id = %s", (uid,)).fetchone()
-
-
-def raises(sqlstate, conn, query, *args):
-    with pytest.raises(psycopg.Error) as err:
-        conn.execute(query, args)
-    assert err.value.sqlstate == sqlstate
-    return err.value.diag.message_primary
 
 
 # --- codes ---------------------------------------------------------------------------------------

@@ -175,6 +175,14 @@ def test_reconcile_reports_drift_then_fixes_it(db_url, conn):
     assert_consistent(conn)
 
 
+def test_reconcile_takes_the_board_marks_but_a_dry_run_does_not(db_url, conn):
+    call(conn, "award_xp", "telegram", "1", 150, "r", "k1")
+    assert run(db_url, "reconcile", "--dry-run").returncode == 0
+    assert scalar(conn, "SELECT count(*) FROM xp.board_marks_taken") == 0
+    assert run(db_url, "reconcile").returncode == 0
+    assert scalar(conn, "SELECT count(*) FROM xp.board_marks_taken") == 1
+
+
 def test_reconcile_moves_people_after_a_threshold_change(db_url, conn):
     call(conn, "award_xp", "telegram", "1", 150, "r", "k1")
     conn.execute("UPDATE xp.ranks SET min_xp = 100 WHERE id = 2")

@@ -14,8 +14,9 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from .faults import Fault
-from .state import DiscordState, InteractionReply, RoleChange
-from .traffic import Traffic, reply
+from .oauth import OAuthApp
+from .state import DiscordState, InteractionReply, RoleChange, Upload
+from .traffic import Traffic, message_payload, reply
 
 PREFIX = "/discord/api/v10"
 
@@ -25,12 +26,15 @@ RATE_LIMIT_HEADERS = {
     "X-RateLimit-Limit": "10000", "X-RateLimit-Remaining": "9999", "X-RateLimit-Reset-After": "1.0",
 }
 UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
+INVALID_FORM = {"message": "Invalid Form Body", "code": 50035}
+UNNAMED_ATTACHMENT = {"message": "Invalid Form Body: an attachment is not named in payload_json", "code": 50035}
 
 
 class DiscordApi:
-    def __init__(self, state: DiscordState, traffic: Traffic) -> None:
+    def __init__(self, state: DiscordState, traffic: Traffic, oauth: OAuthApp | None = None) -> None:
         self.state = state
         self.traffic = traffic
+        self.oauth = oauth
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(PREFIX + "/users/@me", self.me)
@@ -44,6 +48,8 @@ class DiscordApi:
         return request.headers.get("Authorization") == f"Bot {self.state.token}"
 
     async def me(self, request: web.Request) -> web.Response:
+        if self.oauth is not None and (member := self.oauth.bearer(request)) is not None:
+            return reply(200, self.oauth.me(member))  # a member signed in through OAuth2
         if not self._authorized(request):
             return reply(401, UNAUTHORIZED)
         return reply(200, _user("1000", "xpsync-sandbox", bot=True))
@@ -56,12 +62,17 @@ class DiscordApi:
                            "owner": _user("1", "owner"), "flags": 0})
 
     async def interaction(self, request: web.Request) -> web.Response:
-        """An interaction's answer (slash command replies): recorded for the tests to read."""
-        body = await request.json()
+        """An interaction's answer (slash command replies): recorded for the tests to read. With
+        attachments it comes as multipart, as Discord takes it: `payload_json` and `files[n]`."""
+        body, files = await message_payload(request)
+        if body is None:
+            return reply(400, INVALID_FORM)
+        if unnamed(files, (body.get("data") or {}).get("attachments", [])):
+            return reply(400, UNNAMED_ATTACHMENT)
         interaction_id = request.match_info["id"]
         with self.state.lock:
             self.state.interaction_replies.append(
-                InteractionReply(interaction_id, int(body.get("type", 0)), body.get("data") or {}))
+                InteractionReply(interaction_id, int(body.get("type", 0)), body.get("data") or {}, files))
         self.traffic.record("discord", request, 200)
         return _bucketed(200, {"interaction": {"id": interaction_id, "type": 2}}, bucket="interactions")
 
@@ -95,6 +106,7 @@ class DiscordApi:
         reason = unquote(request.headers.get("X-Audit-Log-Reason", ""))
         state = self.state
         body: dict[str, Any] | None
+        changed = False
         with state.lock:
             roles = state.members.get(guild, {}).get(member)
             if roles is None:
@@ -105,11 +117,19 @@ class DiscordApi:
                 status, body = 403, {"message": "Missing Permissions", "code": 50013}
             else:
                 action = "add" if request.method == "PUT" else "remove"
+                changed = (role in roles) != (action == "add")
                 (roles.add if action == "add" else roles.discard)(role)
                 state.role_changes.append(RoleChange(time.time(), guild, member, role, action, reason))
                 status, body = 204, None
+        if status == 204 and changed:
+            state.roles_changed(guild, member)  # Discord sends GUILD_MEMBER_UPDATE for every change
         self.traffic.record("discord", request, status)
         return _bucketed(status, body, bucket="member-role")
+
+
+def unnamed(files: tuple[Upload, ...], attachments: list[dict[str, Any]]) -> bool:
+    """A file sent that the message's `attachments` do not name (Discord refuses it)."""
+    return bool({f.filename for f in files} - {a.get("filename") for a in attachments})
 
 
 def _bucketed(status: int, data: Any = None, *, bucket: str) -> web.Response:
