@@ -132,9 +132,11 @@ def every_writer(url: str) -> None:
 
 
 def sources(url: str) -> list[tuple]:
-    """(key, source, imported_from) of every ledger row; an admin key's random part left out."""
+    """(key, source, imported_from) of every ledger row; an admin key's random part left out, and an
+    import key's count of earlier imports (older releases put the total there)."""
     with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute("SELECT regexp_replace(idempotency_key, '^adjust:.*', 'adjust:'), source, imported_from "
+        return conn.execute("SELECT regexp_replace(regexp_replace(idempotency_key, '^adjust:.*', 'adjust:'), "
+                            "'^(import:.*:(xp|coins)):.*$', '\\1'), source, imported_from "
                             "FROM xp.ledger ORDER BY 1, 2").fetchall()
 
 
