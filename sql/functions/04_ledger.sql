@@ -130,7 +130,7 @@ BEGIN
         RETURN xp._replay(p_uid, p_acc, p_source, p_kind, p_amount, p_key);
     END IF;
     IF p_kind = 'xp' THEN
-        SELECT * INTO p FROM xp._periods();
+        p := xp._periods();
         v_board := CASE WHEN p_source = 'import' THEN 0 ELSE v_delta END;
         UPDATE xp.users u
            SET xp = u.xp + v_delta,
@@ -207,7 +207,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     a record;
 BEGIN
-    SELECT * INTO a FROM xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
+    a := xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
     -- running global multipliers raise what is earned, never a penalty
     RETURN xp._apply(a.uid, a.acc, award_xp.platform, 'award', 'xp', award_xp.amount, award_xp.reason,
                      award_xp.idempotency_key,
@@ -223,7 +223,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     a record;
 BEGIN
-    SELECT * INTO a FROM xp._account_for(award_coins.platform, award_coins.external_id);
+    a := xp._account_for(award_coins.platform, award_coins.external_id);
     RETURN xp._apply(a.uid, a.acc, award_coins.platform, 'award', 'coins', award_coins.amount, award_coins.reason,
                      award_coins.idempotency_key);
 END

@@ -18,12 +18,23 @@ END
 $$;
 
 -- The XP factor of the multipliers running now, for a chat (NULL: global ones only), capped.
+-- PL/pgSQL, like xp._periods: every award calls it, and a SQL function is planned again on every
+-- call before PostgreSQL 18. Most of the time no multiplier runs: the aggregate (its executor
+-- start costs five index probes) is skipped then.
 CREATE OR REPLACE FUNCTION xp._multiplier(p_platform text DEFAULT NULL, p_chat_id text DEFAULT NULL) RETURNS numeric
-LANGUAGE sql STABLE AS $$
-    SELECT least(round(coalesce(exp(sum(ln(m.factor))), 1), 3), xp._setting('multiplier.cap')::numeric)
-      FROM xp.multipliers m
-     WHERE m.ends_at > now() AND m.starts_at <= now()
-       AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id))
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM xp.multipliers m
+                    WHERE m.ends_at > now() AND m.starts_at <= now()
+                      AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id))) THEN
+        RETURN 1;
+    END IF;
+    RETURN (SELECT least(round(coalesce(exp(sum(ln(m.factor))), 1), 3),
+                         (SELECT s.value::numeric FROM xp.settings s WHERE s.key = 'multiplier.cap'))
+              FROM xp.multipliers m
+             WHERE m.ends_at > now() AND m.starts_at <= now()
+               AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id)));
+END
 $$;
 
 -- A season added, moved or removed while people earn: their season counters
