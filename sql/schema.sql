@@ -169,7 +169,7 @@ BEGIN
         RETURN xp._replay(p_uid, p_acc, p_source, p_kind, p_amount, p_key);
     END IF;
     IF p_kind = 'xp' THEN
-        SELECT * INTO p FROM xp._periods();
+        p := xp._periods();
         v_board := CASE WHEN p_source = 'import' THEN 0 ELSE v_delta END;
         UPDATE xp.users u
            SET xp = u.xp + v_delta,
@@ -217,6 +217,69 @@ CREATE FUNCTION xp._balance_drift(uids bigint[]) RETURNS TABLE(uid bigint, xp bi
       LEFT JOIN sums s ON s.user_id = u.id
      WHERE (uids IS NULL OR u.id = ANY (uids))
        AND (u.xp <> coalesce(s.xp, 0) OR u.coins <> coalesce(s.coins, 0))
+$$;
+
+CREATE FUNCTION xp._batch(p_call text, p_items jsonb) RETURNS TABLE(item integer, user_id bigint, xp bigint, coins bigint, old_rank integer, new_rank integer, rank_changed boolean, reward_coins integer, applied boolean, error_code text, error text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    it record;
+    r xp.award_result;
+    v_items int[] := '{}';
+    v_results xp.award_result[] := '{}';
+    v_codes text[] := '{}';
+    v_errors text[] := '{}';
+BEGIN
+    IF p_items IS NULL OR jsonb_typeof(p_items) <> 'array' THEN
+        RAISE EXCEPTION 'a batch is a JSON array of items, not %', coalesce(jsonb_typeof(p_items), 'NULL')
+            USING ERRCODE = 'XP002';
+    ELSIF jsonb_array_length(p_items) > 1000 THEN
+        RAISE EXCEPTION 'a batch holds at most 1000 items, not %', jsonb_array_length(p_items)
+            USING ERRCODE = 'XP002';
+    END IF;
+    PERFORM 1
+       FROM xp.accounts a
+      WHERE (a.platform, a.external_id) IN (SELECT e ->> 'platform', e ->> 'external_id'
+                                             FROM jsonb_array_elements(p_items) AS e)
+      ORDER BY a.id
+        FOR KEY SHARE OF a;
+    FOR it IN
+        SELECT t.ord::int AS ord, t.e
+          FROM jsonb_array_elements(p_items) WITH ORDINALITY AS t (e, ord)
+          LEFT JOIN xp.accounts a ON a.platform = t.e ->> 'platform' AND a.external_id = t.e ->> 'external_id'
+          LEFT JOIN xp.users u ON u.id = a.user_id
+         ORDER BY coalesce(u.family, u.id) NULLS LAST, u.id, t.ord
+    LOOP
+        BEGIN
+            IF jsonb_typeof(it.e) <> 'object' THEN
+                RAISE EXCEPTION 'item %: expected an object, not %', it.ord, jsonb_typeof(it.e) USING ERRCODE = 'XP002';
+            END IF;
+            IF p_call = 'award_xp' THEN
+                r := xp.award_xp(it.e ->> 'platform', it.e ->> 'external_id', xp._item_int(it.e, 'amount', it.ord),
+                                 it.e ->> 'reason', it.e ->> 'idempotency_key', it.e ->> 'display_name');
+            ELSE
+                r := xp.record_message(it.e ->> 'platform', it.e ->> 'external_id', it.e ->> 'chat_id',
+                                       it.e ->> 'message_id', xp._item_int(it.e, 'length', it.ord),
+                                       it.e ->> 'display_name');
+            END IF;
+            v_codes := v_codes || NULL::text;
+            v_errors := v_errors || NULL::text;
+        EXCEPTION WHEN SQLSTATE 'XP001' OR SQLSTATE 'XP002' OR SQLSTATE 'XP003' OR SQLSTATE 'XP004'
+                      OR SQLSTATE 'XP005' OR SQLSTATE 'XP006' OR SQLSTATE 'XP007' THEN
+            r := NULL;
+            v_codes := v_codes || SQLSTATE;
+            v_errors := v_errors || SQLERRM;
+        END;
+        v_items := v_items || it.ord;
+        v_results := v_results || r;
+    END LOOP;
+    RETURN QUERY
+        SELECT v_items[n], (v_results[n]).user_id, (v_results[n]).xp, (v_results[n]).coins,
+               (v_results[n]).old_rank, (v_results[n]).new_rank, (v_results[n]).rank_changed,
+               (v_results[n]).reward_coins, coalesce((v_results[n]).applied, false), v_codes[n], v_errors[n]
+          FROM generate_subscripts(v_items, 1) AS n
+         ORDER BY v_items[n];
+END
 $$;
 
 CREATE FUNCTION xp._board(p_board text, OUT score text, OUT filter text, OUT period_of text) RETURNS record
@@ -451,6 +514,20 @@ CREATE FUNCTION xp._identity_lock() RETURNS void
     SELECT pg_advisory_xact_lock(hashtext('xp.identity'))
 $$;
 
+CREATE FUNCTION xp._item_int(p_item jsonb, p_field text, p_ord integer) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+DECLARE
+    v text := p_item ->> p_field;
+BEGIN
+    IF v IS NULL OR v !~ '^-?[0-9]{1,9}$' THEN
+        RAISE EXCEPTION 'item %: % must be an integer, not %', p_ord, p_field, coalesce(left(v, 40), 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    RETURN v::int;
+END
+$_$;
+
 CREATE FUNCTION xp._known_account(p_platform text, p_external_id text, OUT acc bigint, OUT uid bigint) RETURNS record
     LANGUAGE plpgsql STABLE
     AS $$
@@ -565,12 +642,20 @@ CREATE FUNCTION xp._missing_achievements(uids bigint[]) RETURNS TABLE(uid bigint
 $$;
 
 CREATE FUNCTION xp._multiplier(p_platform text DEFAULT NULL::text, p_chat_id text DEFAULT NULL::text) RETURNS numeric
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-    SELECT least(round(coalesce(exp(sum(ln(m.factor))), 1), 3), xp._setting('multiplier.cap')::numeric)
-      FROM xp.multipliers m
-     WHERE m.ends_at > now() AND m.starts_at <= now()
-       AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id))
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM xp.multipliers m
+                    WHERE m.ends_at > now() AND m.starts_at <= now()
+                      AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id))) THEN
+        RETURN 1;
+    END IF;
+    RETURN (SELECT least(round(coalesce(exp(sum(ln(m.factor))), 1), 3),
+                         (SELECT s.value::numeric FROM xp.settings s WHERE s.key = 'multiplier.cap'))
+              FROM xp.multipliers m
+             WHERE m.ends_at > now() AND m.starts_at <= now()
+               AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id)));
+END
 $$;
 
 CREATE FUNCTION xp._new_code() RETURNS text
@@ -1195,13 +1280,22 @@ CREATE FUNCTION xp.award_coins(platform text, external_id text, amount integer, 
 DECLARE
     a record;
 BEGIN
-    SELECT * INTO a FROM xp._account_for(award_coins.platform, award_coins.external_id);
+    a := xp._account_for(award_coins.platform, award_coins.external_id);
     RETURN xp._apply(a.uid, a.acc, award_coins.platform, 'award', 'coins', award_coins.amount, award_coins.reason,
                      award_coins.idempotency_key);
 END
 $$;
 
 COMMENT ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) IS 'Add coins, or spend them with a negative amount (never below zero), once per idempotency key.';
+
+CREATE FUNCTION xp.award_many(awards jsonb) RETURNS TABLE(item integer, user_id bigint, xp bigint, coins bigint, old_rank integer, new_rank integer, rank_changed boolean, reward_coins integer, applied boolean, error_code text, error text)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT * FROM xp._batch('award_xp', awards)
+$$;
+
+COMMENT ON FUNCTION xp.award_many(awards jsonb) IS 'xp.award_xp for each item of a JSON array ({platform, external_id, amount, reason, idempotency_key, display_name}) in one call; one result per item, an XP00x refusal reported in its row.';
 
 CREATE FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text DEFAULT NULL::text) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1210,7 +1304,7 @@ CREATE FUNCTION xp.award_xp(platform text, external_id text, amount integer, rea
 DECLARE
     a record;
 BEGIN
-    SELECT * INTO a FROM xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
+    a := xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
     -- running global multipliers raise what is earned, never a penalty
     RETURN xp._apply(a.uid, a.acc, award_xp.platform, 'award', 'xp', award_xp.amount, award_xp.reason,
                      award_xp.idempotency_key,
@@ -1981,8 +2075,7 @@ BEGIN
     END IF;
     PERFORM xp._check_text(record_message.chat_id, 'chat_id', 64);
     PERFORM xp._check_text(record_message.message_id, 'message_id', 64);
-    SELECT * INTO a FROM xp._account_for(record_message.platform, record_message.external_id,
-                                         record_message.display_name);
+    a := xp._account_for(record_message.platform, record_message.external_id, record_message.display_name);
     INSERT INTO xp.message_log (platform, chat_id, message_id)
     VALUES (record_message.platform, record_message.chat_id, record_message.message_id)
     ON CONFLICT DO NOTHING;
@@ -2020,6 +2113,15 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) IS 'Count a chat message for XP: once per (platform, chat_id, message_id), one per cooldown per person; applied=false otherwise.';
+
+CREATE FUNCTION xp.record_messages(messages jsonb) RETURNS TABLE(item integer, user_id bigint, xp bigint, coins bigint, old_rank integer, new_rank integer, rank_changed boolean, reward_coins integer, applied boolean, error_code text, error text)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT * FROM xp._batch('record_message', messages)
+$$;
+
+COMMENT ON FUNCTION xp.record_messages(messages jsonb) IS 'xp.record_message for each item of a JSON array ({platform, external_id, chat_id, message_id, length, display_name}) in one call; one result per item, an XP00x refusal reported in its row.';
 
 CREATE FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3197,6 +3299,8 @@ REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_
 
 REVOKE ALL ON FUNCTION xp._balance_drift(uids bigint[]) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._batch(p_call text, p_items jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._board(p_board text, OUT score text, OUT filter text, OUT period_of text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._board_drift(uids bigint[]) FROM PUBLIC;
@@ -3226,6 +3330,8 @@ REVOKE ALL ON FUNCTION xp._game_view(g xp.game_sessions, p_xp integer, p_applied
 REVOKE ALL ON FUNCTION xp._game_won(g xp.game_sessions, p_uid bigint, p_platform text, p_xp integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._identity_lock() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._item_int(p_item jsonb, p_field text, p_ord integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._known_account(p_platform text, p_external_id text, OUT acc bigint, OUT uid bigint) FROM PUBLIC;
 
@@ -3307,6 +3413,10 @@ GRANT ALL ON FUNCTION xp.api_key_name(key text) TO xp_admin;
 REVOKE ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.award_many(awards jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.award_many(awards jsonb) TO xp_bot;
+GRANT ALL ON FUNCTION xp.award_many(awards jsonb) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) TO xp_bot;
@@ -3394,6 +3504,10 @@ GRANT ALL ON FUNCTION xp.reconcile_user(uid bigint, dry_run boolean) TO xp_admin
 REVOKE ALL ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.record_messages(messages jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.record_messages(messages jsonb) TO xp_bot;
+GRANT ALL ON FUNCTION xp.record_messages(messages jsonb) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) TO xp_bot;

@@ -1,0 +1,107 @@
+-- 14_batches: many awards or messages in one call, for bots that buffer a tick of chat. Each item
+-- is exactly the single call (xp.award_xp, xp.record_message: the same idempotency, the same
+-- rules), run in a subtransaction of its own, so that an item refused with an XP00x error is
+-- reported as its own result while the others apply; one commit carries them all.
+-- Re-applied by every `xpsync migrate` (CREATE OR REPLACE); a body lives only here.
+-- Changing a signature or a return type, or removing a function: sql/README.md.
+
+-- An integer field of a batch item: XP002 naming the item when it is missing or not an integer.
+CREATE OR REPLACE FUNCTION xp._item_int(p_item jsonb, p_field text, p_ord int) RETURNS int
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v text := p_item ->> p_field;
+BEGIN
+    IF v IS NULL OR v !~ '^-?[0-9]{1,9}$' THEN
+        RAISE EXCEPTION 'item %: % must be an integer, not %', p_ord, p_field, coalesce(left(v, 40), 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    RETURN v::int;
+END
+$$;
+
+-- Run `p_call` (award_xp or record_message) for every item of a JSON array, one result per item
+-- (its place in the array, from 1) in the array's order. Lock order, as for every writer: the
+-- accounts first (FOR KEY SHARE, in id order, so that no link or unlink moves one under the
+-- batch), then the persons by family and id (two batches meet on a person, or on a family's
+-- once-only reward, in the same order); an item of an account never seen comes last.
+CREATE OR REPLACE FUNCTION xp._batch(p_call text, p_items jsonb)
+RETURNS TABLE (item int, user_id bigint, xp bigint, coins bigint, old_rank int, new_rank int, rank_changed boolean,
+               reward_coins int, applied boolean, error_code text, error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    it record;
+    r xp.award_result;
+    v_items int[] := '{}';
+    v_results xp.award_result[] := '{}';
+    v_codes text[] := '{}';
+    v_errors text[] := '{}';
+BEGIN
+    IF p_items IS NULL OR jsonb_typeof(p_items) <> 'array' THEN
+        RAISE EXCEPTION 'a batch is a JSON array of items, not %', coalesce(jsonb_typeof(p_items), 'NULL')
+            USING ERRCODE = 'XP002';
+    ELSIF jsonb_array_length(p_items) > 1000 THEN
+        RAISE EXCEPTION 'a batch holds at most 1000 items, not %', jsonb_array_length(p_items)
+            USING ERRCODE = 'XP002';
+    END IF;
+    PERFORM 1
+       FROM xp.accounts a
+      WHERE (a.platform, a.external_id) IN (SELECT e ->> 'platform', e ->> 'external_id'
+                                             FROM jsonb_array_elements(p_items) AS e)
+      ORDER BY a.id
+        FOR KEY SHARE OF a;
+    FOR it IN
+        SELECT t.ord::int AS ord, t.e
+          FROM jsonb_array_elements(p_items) WITH ORDINALITY AS t (e, ord)
+          LEFT JOIN xp.accounts a ON a.platform = t.e ->> 'platform' AND a.external_id = t.e ->> 'external_id'
+          LEFT JOIN xp.users u ON u.id = a.user_id
+         ORDER BY coalesce(u.family, u.id) NULLS LAST, u.id, t.ord
+    LOOP
+        BEGIN
+            IF jsonb_typeof(it.e) <> 'object' THEN
+                RAISE EXCEPTION 'item %: expected an object, not %', it.ord, jsonb_typeof(it.e) USING ERRCODE = 'XP002';
+            END IF;
+            IF p_call = 'award_xp' THEN
+                r := xp.award_xp(it.e ->> 'platform', it.e ->> 'external_id', xp._item_int(it.e, 'amount', it.ord),
+                                 it.e ->> 'reason', it.e ->> 'idempotency_key', it.e ->> 'display_name');
+            ELSE
+                r := xp.record_message(it.e ->> 'platform', it.e ->> 'external_id', it.e ->> 'chat_id',
+                                       it.e ->> 'message_id', xp._item_int(it.e, 'length', it.ord),
+                                       it.e ->> 'display_name');
+            END IF;
+            v_codes := v_codes || NULL::text;
+            v_errors := v_errors || NULL::text;
+        EXCEPTION WHEN SQLSTATE 'XP001' OR SQLSTATE 'XP002' OR SQLSTATE 'XP003' OR SQLSTATE 'XP004'
+                      OR SQLSTATE 'XP005' OR SQLSTATE 'XP006' OR SQLSTATE 'XP007' THEN
+            r := NULL;
+            v_codes := v_codes || SQLSTATE;
+            v_errors := v_errors || SQLERRM;
+        END;
+        v_items := v_items || it.ord;
+        v_results := v_results || r;
+    END LOOP;
+    RETURN QUERY
+        SELECT v_items[n], (v_results[n]).user_id, (v_results[n]).xp, (v_results[n]).coins,
+               (v_results[n]).old_rank, (v_results[n]).new_rank, (v_results[n]).rank_changed,
+               (v_results[n]).reward_coins, coalesce((v_results[n]).applied, false), v_codes[n], v_errors[n]
+          FROM generate_subscripts(v_items, 1) AS n
+         ORDER BY v_items[n];
+END
+$$;
+
+CREATE OR REPLACE FUNCTION xp.award_many(awards jsonb)
+RETURNS TABLE (item int, user_id bigint, xp bigint, coins bigint, old_rank int, new_rank int, rank_changed boolean,
+               reward_coins int, applied boolean, error_code text, error text)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT * FROM xp._batch('award_xp', awards)
+$$;
+COMMENT ON FUNCTION xp.award_many(jsonb) IS
+    'xp.award_xp for each item of a JSON array ({platform, external_id, amount, reason, idempotency_key, display_name}) in one call; one result per item, an XP00x refusal reported in its row.';
+
+CREATE OR REPLACE FUNCTION xp.record_messages(messages jsonb)
+RETURNS TABLE (item int, user_id bigint, xp bigint, coins bigint, old_rank int, new_rank int, rank_changed boolean,
+               reward_coins int, applied boolean, error_code text, error text)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT * FROM xp._batch('record_message', messages)
+$$;
+COMMENT ON FUNCTION xp.record_messages(jsonb) IS
+    'xp.record_message for each item of a JSON array ({platform, external_id, chat_id, message_id, length, display_name}) in one call; one result per item, an XP00x refusal reported in its row.';
