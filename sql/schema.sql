@@ -147,7 +147,6 @@ DECLARE
     v_coins bigint;
     v_rank int;
     v_crossed boolean := false;
-    p record;
 BEGIN
     IF p_amount IS NULL OR p_amount = 0
        OR (p_amount NOT BETWEEN -1000000 AND 1000000
@@ -160,16 +159,17 @@ BEGIN
         PERFORM xp._check_text(p_reason, 'reason');
         PERFORM xp._check_text(p_key, 'idempotency_key');
     END IF;
-    v_delta := round(p_amount * p_factor);
     INSERT INTO xp.ledger (user_id, account_id, platform, source, kind, delta, reason, idempotency_key, factor,
                            actor, imported_from)
-    VALUES (p_uid, p_acc, p_platform, p_source, p_kind, v_delta, p_reason, p_key, p_factor, p_actor, p_imported_from)
-    ON CONFLICT (idempotency_key, source) DO NOTHING;
+    SELECT p_uid, p_acc, p_platform, p_source, p_kind, round(p_amount * f.factor), p_reason, p_key, f.factor, p_actor,
+           p_imported_from
+      FROM (SELECT coalesce(p_factor, (SELECT m.factor FROM xp._factor() AS m)) AS factor) AS f
+    ON CONFLICT (idempotency_key, source) DO NOTHING
+    RETURNING delta INTO v_delta;
     IF NOT FOUND THEN
         RETURN xp._replay(p_uid, p_acc, p_source, p_kind, p_amount, p_key);
     END IF;
     IF p_kind = 'xp' THEN
-        p := xp._periods();
         v_board := CASE WHEN p_source = 'import' THEN 0 ELSE v_delta END;
         UPDATE xp.users u
            SET xp = u.xp + v_delta,
@@ -181,6 +181,7 @@ BEGIN
                                 ELSE CASE WHEN u.season_id = p.season THEN u.season_xp ELSE 0 END + v_board END,
                season_id = p.season,
                display_name = coalesce(p_display_name, u.display_name)
+          FROM xp._periods() AS p
          WHERE u.id = p_uid AND u.xp + v_delta >= 0
         RETURNING u.xp, u.coins, u.rank_id, (u.xp < u.rank_floor OR u.xp >= u.rank_ceil)
              INTO v_xp, v_coins, v_rank, v_crossed;
@@ -402,6 +403,22 @@ BEGIN
             OR (a.platform = 'telegram' AND u.notify AND p_kind IN ('rank_changed', 'achievement_unlocked')));
     RETURN v_event;
 END
+$$;
+
+CREATE FUNCTION xp._factor(p_platform text DEFAULT NULL::text, p_chat_id text DEFAULT NULL::text) RETURNS TABLE(factor numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE
+           WHEN NOT EXISTS (SELECT 1 FROM xp.multipliers m
+                             WHERE m.ends_at > now() AND m.starts_at <= now()
+                               AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id)))
+           THEN 1::numeric
+           ELSE (SELECT least(round(coalesce(exp(sum(ln(m.factor))), 1), 3),
+                              (SELECT s.value::numeric FROM xp.settings s WHERE s.key = 'multiplier.cap'))
+                   FROM xp.multipliers m
+                  WHERE m.ends_at > now() AND m.starts_at <= now()
+                    AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id)))
+           END
 $$;
 
 CREATE FUNCTION xp._family(p_uid bigint) RETURNS bigint
@@ -645,16 +662,7 @@ CREATE FUNCTION xp._multiplier(p_platform text DEFAULT NULL::text, p_chat_id tex
     LANGUAGE plpgsql STABLE
     AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM xp.multipliers m
-                    WHERE m.ends_at > now() AND m.starts_at <= now()
-                      AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id))) THEN
-        RETURN 1;
-    END IF;
-    RETURN (SELECT least(round(coalesce(exp(sum(ln(m.factor))), 1), 3),
-                         (SELECT s.value::numeric FROM xp.settings s WHERE s.key = 'multiplier.cap'))
-              FROM xp.multipliers m
-             WHERE m.ends_at > now() AND m.starts_at <= now()
-               AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id)));
+    RETURN (SELECT f.factor FROM xp._factor(p_platform, p_chat_id) AS f);
 END
 $$;
 
@@ -696,16 +704,12 @@ CREATE FUNCTION xp._own_source() RETURNS text
     SELECT 'xpsync:' || i.id FROM xp.instance i
 $$;
 
-CREATE FUNCTION xp._periods(p_at timestamp with time zone DEFAULT now(), OUT week date, OUT month date, OUT season integer) RETURNS record
-    LANGUAGE plpgsql STABLE
+CREATE FUNCTION xp._periods(p_at timestamp with time zone DEFAULT now()) RETURNS TABLE(week date, month date, season integer)
+    LANGUAGE sql STABLE
     AS $$
-DECLARE
-    d date := (p_at AT TIME ZONE 'UTC')::date;
-BEGIN
-    week := d - (extract(isodow FROM d)::int - 1);
-    month := date_trunc('month', d)::date;
-    SELECT s.id INTO season FROM xp.seasons s WHERE s.starts_on <= d AND d < s.ends_on;
-END
+    SELECT d.day - (extract(isodow FROM d.day)::int - 1), date_trunc('month', d.day)::date,
+           (SELECT s.id FROM xp.seasons s WHERE s.starts_on <= d.day AND d.day < s.ends_on)
+      FROM (SELECT (p_at AT TIME ZONE 'UTC')::date AS day) AS d
 $$;
 
 CREATE TABLE xp.users (
@@ -1304,11 +1308,20 @@ CREATE FUNCTION xp.award_xp(platform text, external_id text, amount integer, rea
 DECLARE
     a record;
 BEGIN
-    a := xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
-    -- running global multipliers raise what is earned, never a penalty
+    -- the hot path: a known account whose name has not changed, read here, locked as
+    -- xp._account_for locks it (a call costs more than the lookup); the rest goes through it
+    SELECT ac.id AS acc, ac.user_id AS uid INTO a
+      FROM xp.accounts ac
+     WHERE ac.platform = award_xp.platform AND ac.external_id = award_xp.external_id
+       AND (award_xp.display_name IS NULL OR ac.display_name IS NOT DISTINCT FROM award_xp.display_name)
+       FOR KEY SHARE;
+    IF NOT FOUND THEN
+        a := xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
+    END IF;
+    -- running global multipliers (NULL: xp._apply reads them) raise what is earned, never a penalty
     RETURN xp._apply(a.uid, a.acc, award_xp.platform, 'award', 'xp', award_xp.amount, award_xp.reason,
-                     award_xp.idempotency_key,
-                     CASE WHEN award_xp.amount > 0 THEN xp._multiplier() ELSE 1 END, NULL, award_xp.display_name);
+                     award_xp.idempotency_key, CASE WHEN award_xp.amount > 0 THEN NULL ELSE 1 END, NULL,
+                     award_xp.display_name);
 END
 $$;
 
@@ -3315,6 +3328,8 @@ REVOKE ALL ON FUNCTION xp._code_hash(code text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._factor(p_platform text, p_chat_id text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._family(p_uid bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._family_pays(p_family bigint, p_reward text, p_day date) FROM PUBLIC;
@@ -3353,7 +3368,7 @@ REVOKE ALL ON FUNCTION xp._out_of_step(uids bigint[], lim integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._own_source() FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._periods(p_at timestamp with time zone, OUT week date, OUT month date, OUT season integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._periods(p_at timestamp with time zone) FROM PUBLIC;
 
 GRANT SELECT ON TABLE xp.users TO xp_admin;
 
