@@ -19,11 +19,29 @@ BEGIN
 END
 $$;
 
+-- One item of a batch: the single call it stands for.
+CREATE OR REPLACE FUNCTION xp._batch_item(p_call text, p_item jsonb, p_ord int) RETURNS xp.award_result
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF jsonb_typeof(p_item) <> 'object' THEN
+        RAISE EXCEPTION 'item %: expected an object, not %', p_ord, jsonb_typeof(p_item) USING ERRCODE = 'XP002';
+    ELSIF p_call = 'award_xp' THEN
+        RETURN xp.award_xp(p_item ->> 'platform', p_item ->> 'external_id', xp._item_int(p_item, 'amount', p_ord),
+                           p_item ->> 'reason', p_item ->> 'idempotency_key', p_item ->> 'display_name');
+    END IF;
+    RETURN xp.record_message(p_item ->> 'platform', p_item ->> 'external_id', p_item ->> 'chat_id',
+                             p_item ->> 'message_id', xp._item_int(p_item, 'length', p_ord), p_item ->> 'display_name');
+END
+$$;
+
 -- Run `p_call` (award_xp or record_message) for every item of a JSON array, one result per item
 -- (its place in the array, from 1) in the array's order. Lock order, as for every writer: the
 -- accounts first (FOR KEY SHARE, in id order, so that no link or unlink moves one under the
 -- batch), then the persons by family and id (two batches meet on a person, or on a family's
 -- once-only reward, in the same order); an item of an account never seen comes last.
+-- The items run in one subtransaction; only when one of them is refused are they run again,
+-- each in its own (a subtransaction per item costs a transaction id each, and most batches
+-- have nothing refused).
 CREATE OR REPLACE FUNCTION xp._batch(p_call text, p_items jsonb)
 RETURNS TABLE (item int, user_id bigint, xp bigint, coins bigint, old_rank int, new_rank int, rank_changed boolean,
                reward_coins int, applied boolean, error_code text, error text)
@@ -31,10 +49,11 @@ LANGUAGE plpgsql AS $$
 DECLARE
     it record;
     r xp.award_result;
-    v_items int[] := '{}';
-    v_results xp.award_result[] := '{}';
-    v_codes text[] := '{}';
-    v_errors text[] := '{}';
+    v_each boolean := false;
+    v_items int[];
+    v_results xp.award_result[];
+    v_codes text[];
+    v_errors text[];
 BEGIN
     IF p_items IS NULL OR jsonb_typeof(p_items) <> 'array' THEN
         RAISE EXCEPTION 'a batch is a JSON array of items, not %', coalesce(jsonb_typeof(p_items), 'NULL')
@@ -49,35 +68,41 @@ BEGIN
                                              FROM jsonb_array_elements(p_items) AS e)
       ORDER BY a.id
         FOR KEY SHARE OF a;
-    FOR it IN
-        SELECT t.ord::int AS ord, t.e
-          FROM jsonb_array_elements(p_items) WITH ORDINALITY AS t (e, ord)
-          LEFT JOIN xp.accounts a ON a.platform = t.e ->> 'platform' AND a.external_id = t.e ->> 'external_id'
-          LEFT JOIN xp.users u ON u.id = a.user_id
-         ORDER BY coalesce(u.family, u.id) NULLS LAST, u.id, t.ord
     LOOP
         BEGIN
-            IF jsonb_typeof(it.e) <> 'object' THEN
-                RAISE EXCEPTION 'item %: expected an object, not %', it.ord, jsonb_typeof(it.e) USING ERRCODE = 'XP002';
-            END IF;
-            IF p_call = 'award_xp' THEN
-                r := xp.award_xp(it.e ->> 'platform', it.e ->> 'external_id', xp._item_int(it.e, 'amount', it.ord),
-                                 it.e ->> 'reason', it.e ->> 'idempotency_key', it.e ->> 'display_name');
-            ELSE
-                r := xp.record_message(it.e ->> 'platform', it.e ->> 'external_id', it.e ->> 'chat_id',
-                                       it.e ->> 'message_id', xp._item_int(it.e, 'length', it.ord),
-                                       it.e ->> 'display_name');
-            END IF;
-            v_codes := v_codes || NULL::text;
-            v_errors := v_errors || NULL::text;
+            v_items := '{}'; v_results := '{}'; v_codes := '{}'; v_errors := '{}';
+            FOR it IN
+                SELECT t.ord::int AS ord, t.e
+                  FROM jsonb_array_elements(p_items) WITH ORDINALITY AS t (e, ord)
+                  LEFT JOIN xp.accounts a ON a.platform = t.e ->> 'platform' AND a.external_id = t.e ->> 'external_id'
+                  LEFT JOIN xp.users u ON u.id = a.user_id
+                 ORDER BY coalesce(u.family, u.id) NULLS LAST, u.id, t.ord
+            LOOP
+                v_codes := v_codes || NULL::text;
+                v_errors := v_errors || NULL::text;
+                IF NOT v_each THEN
+                    r := xp._batch_item(p_call, it.e, it.ord);
+                ELSE
+                    BEGIN
+                        r := xp._batch_item(p_call, it.e, it.ord);
+                    EXCEPTION WHEN SQLSTATE 'XP001' OR SQLSTATE 'XP002' OR SQLSTATE 'XP003' OR SQLSTATE 'XP004'
+                                  OR SQLSTATE 'XP005' OR SQLSTATE 'XP006' OR SQLSTATE 'XP007' THEN
+                        r := NULL;
+                        v_codes[cardinality(v_codes)] := SQLSTATE;
+                        v_errors[cardinality(v_errors)] := SQLERRM;
+                    END;
+                END IF;
+                v_items := v_items || it.ord;
+                v_results := v_results || r;
+            END LOOP;
+            EXIT;
         EXCEPTION WHEN SQLSTATE 'XP001' OR SQLSTATE 'XP002' OR SQLSTATE 'XP003' OR SQLSTATE 'XP004'
                       OR SQLSTATE 'XP005' OR SQLSTATE 'XP006' OR SQLSTATE 'XP007' THEN
-            r := NULL;
-            v_codes := v_codes || SQLSTATE;
-            v_errors := v_errors || SQLERRM;
+            IF v_each THEN
+                RAISE;  -- cannot happen (every item catches its own): never a second pass
+            END IF;
+            v_each := true;  -- an item was refused: all of it is undone, and run again item by item
         END;
-        v_items := v_items || it.ord;
-        v_results := v_results || r;
     END LOOP;
     RETURN QUERY
         SELECT v_items[n], (v_results[n]).user_id, (v_results[n]).xp, (v_results[n]).coins,
