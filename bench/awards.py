@@ -82,6 +82,19 @@ def measure(server, url: str, *, clients: int, seconds: float, rounds: int, peop
     return {name: median(values) for name, values in rates.items()}
 
 
+def rows(r: dict[str, float], *, batch: int, target: float, durable: bool) -> list[tuple[str, str]]:
+    shown = [
+        ("bare procedure", f"{r['bare']:.0f}/s"),
+        ("xp.award_xp", f"{r['award_xp']:.0f}/s"),
+        ("ratio award_xp / bare", f"{r['award_xp'] / r['bare']:.2f}   (target >= {target})"),
+        ("bare + NOTIFY per commit", f"{r['bare+notify']:.0f}/s = {r['bare+notify'] / r['bare']:.2f} of bare"),
+    ]
+    if "award_many" in r:
+        shown.append((f"xp.award_many, {batch} a call", f"{r['award_many']:.0f} awards/s = "
+                       f"{r['award_many'] / r['bare']:.2f}x bare" + ("   (target >= 3)" if durable else "")))
+    return shown
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(prog="python -m bench.awards", description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
@@ -108,14 +121,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                             names=names)
                 label = "one hot person" if hot else f"{args.people} people"
                 show(f"awards on PostgreSQL {version}, {commit}, {args.clients} clients, {label} "
-                     f"(median of {args.rounds} runs of {args.seconds:g}s)", [
-                    ("bare procedure", f"{r['bare']:.0f}/s"),
-                    ("xp.award_xp", f"{r['award_xp']:.0f}/s"),
-                    ("ratio award_xp / bare", f"{r['award_xp'] / r['bare']:.2f}   (target >= {target})"),
-                    ("bare + NOTIFY per commit", f"{r['bare+notify']:.0f}/s = {r['bare+notify'] / r['bare']:.2f} of bare"),
-                ] + ([(f"xp.award_many, {args.batch} a call", f"{r['award_many']:.0f} awards/s = "
-                       f"{r['award_many'] / r['bare']:.2f}x bare" + ("   (target >= 3)" if commit == "durable commits" else ""))]
-                     if "award_many" in r else []))
+                     f"(median of {args.rounds} runs of {args.seconds:g}s)",
+                     rows(r, batch=args.batch, target=target, durable=commit == "durable commits"))
                 prefix = ("" if commit == "durable commits" else "off_") + ("hot" if hot else "spread")
                 figures.update({f"{prefix}_{k}": v for k, v in r.items()})
     return figures

@@ -2,7 +2,8 @@
 that Debian ships in /usr/lib/postgresql/15/bin, so that a benchmark compares it with the embedded 18.
 
 It listens on a Unix socket in its own directory only. As root it runs as the `postgres` system
-user that Debian's package creates (PostgreSQL refuses to run as root). It is stopped, and its
+user that Debian's package creates, else as the embedded server's `pgserver` (PostgreSQL refuses
+to run as root). It is stopped, and its
 directory removed, when the benchmark leaves `bench_database`, and by a watchdog when the
 benchmark dies in any other way.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 DATABASE = "xpsync"
-OS_USER = "postgres"
+OS_USERS = ("postgres", "pgserver")
 
 
 class BinServer:
@@ -34,10 +35,18 @@ class BinServer:
                 raise SystemExit(f"--server-bin {bin_dir}: no {program} there (e.g. /usr/lib/postgresql/15/bin)")
 
     def _user(self) -> str | None:
-        return OS_USER if os.geteuid() == 0 else None
+        if os.geteuid() != 0:
+            return None
+        for name in OS_USERS:
+            try:
+                pwd.getpwnam(name)
+            except KeyError:
+                continue
+            return name
+        raise SystemExit("--server-bin as root needs a system user to run PostgreSQL: postgres or pgserver")
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(list(args), capture_output=True, text=True, check=False,  # noqa: S603
+        return subprocess.run(list(args), capture_output=True, text=True, check=False,
                               user=self._user(), timeout=120)
 
     def url(self, database: str = DATABASE) -> str:
