@@ -50,6 +50,8 @@ DECLARE
     it record;
     r xp.award_result;
     v_each boolean := false;
+    v_families bigint[];
+    v_uids bigint[];
     v_items int[];
     v_results xp.award_result[];
     v_codes text[];
@@ -62,21 +64,33 @@ BEGIN
         RAISE EXCEPTION 'a batch holds at most 1000 items, not %', jsonb_array_length(p_items)
             USING ERRCODE = 'XP002';
     END IF;
+    -- the items' accounts, each by its index (LATERAL ... LIMIT 1, which the planner cannot turn into
+    -- a join over every account), locked
     PERFORM 1
        FROM xp.accounts a
-      WHERE (a.platform, a.external_id) IN (SELECT e ->> 'platform', e ->> 'external_id'
-                                             FROM jsonb_array_elements(p_items) AS e)
+      WHERE a.id = ANY (ARRAY(SELECT k.id
+                                FROM jsonb_array_elements(p_items) AS e
+                               CROSS JOIN LATERAL (SELECT c.id FROM xp.accounts c
+                                                    WHERE c.platform = e ->> 'platform'
+                                                      AND c.external_id = e ->> 'external_id'
+                                                    LIMIT 1) AS k))
       ORDER BY a.id
-        FOR KEY SHARE OF a;
+        FOR KEY SHARE;
+    -- then, under those locks, the person and family of each item
+    SELECT array_agg(k.family ORDER BY t.ord), array_agg(k.uid ORDER BY t.ord) INTO v_families, v_uids
+      FROM jsonb_array_elements(p_items) WITH ORDINALITY AS t (e, ord)
+      LEFT JOIN LATERAL (SELECT a.user_id AS uid, coalesce(u.family, u.id) AS family
+                           FROM xp.accounts a JOIN xp.users u ON u.id = a.user_id
+                          WHERE a.platform = t.e ->> 'platform' AND a.external_id = t.e ->> 'external_id'
+                          LIMIT 1) AS k
+        ON true;
     LOOP
         BEGIN
             v_items := '{}'; v_results := '{}'; v_codes := '{}'; v_errors := '{}';
             FOR it IN
                 SELECT t.ord::int AS ord, t.e
                   FROM jsonb_array_elements(p_items) WITH ORDINALITY AS t (e, ord)
-                  LEFT JOIN xp.accounts a ON a.platform = t.e ->> 'platform' AND a.external_id = t.e ->> 'external_id'
-                  LEFT JOIN xp.users u ON u.id = a.user_id
-                 ORDER BY coalesce(u.family, u.id) NULLS LAST, u.id, t.ord
+                 ORDER BY v_families[t.ord] NULLS LAST, v_uids[t.ord], t.ord
             LOOP
                 v_codes := v_codes || NULL::text;
                 v_errors := v_errors || NULL::text;
