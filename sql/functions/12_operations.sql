@@ -293,10 +293,22 @@ COMMENT ON FUNCTION xp.reconcile_user(bigint, boolean) IS
 CREATE OR REPLACE FUNCTION xp.reconcile_all(dry_run boolean DEFAULT false)
 RETURNS TABLE (user_id bigint, check_name text, expected text, actual text, fixed boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_found bigint := 0;
+    v_rows bigint;
 BEGIN
     RETURN QUERY SELECT * FROM xp._reconcile(NULL, coalesce(reconcile_all.dry_run, false));
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_found := v_found + v_rows;
     RETURN QUERY SELECT * FROM xp._reconcile_boards(NULL, coalesce(reconcile_all.dry_run, false));
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_found := v_found + v_rows;
     RETURN QUERY SELECT * FROM xp._reconcile_achievements(NULL, coalesce(reconcile_all.dry_run, false));
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_found := v_found + v_rows;
+    IF NOT coalesce(reconcile_all.dry_run, false) AND v_found > 0 THEN
+        PERFORM xp._audit('reconcile.fix', NULL, jsonb_build_object('findings', v_found));
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION xp.reconcile_all(boolean) IS
@@ -381,6 +393,9 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM xp.users u WHERE u.id = adjust.user_id AND u.forgotten_at IS NULL) THEN
         RAISE EXCEPTION 'unknown person %', coalesce(adjust.user_id::text, 'NULL') USING ERRCODE = 'XP001';
     END IF;
+    PERFORM xp._audit('person.adjust', adjust.user_id::text,
+                      jsonb_build_object('kind', adjust.kind, 'amount', adjust.amount, 'reason', adjust.reason),
+                      adjust.actor);
     RETURN xp._apply(adjust.user_id, NULL, NULL, 'admin', adjust.kind, adjust.amount, 'admin: ' || adjust.reason,
                      'adjust:' || gen_random_uuid(), 1, adjust.actor);
 END
@@ -406,6 +421,8 @@ BEGIN
     -- the ledger stays (numbers only): balances, boards and audits keep adding up
     UPDATE xp.users u SET display_name = NULL, notify = false, forgotten_at = now()
      WHERE u.id = forget_person.user_id;
+    PERFORM xp._audit('person.forget', forget_person.user_id::text,
+                      jsonb_build_object('accounts', coalesce(cardinality(v_accounts), 0)));
 END
 $$;
 COMMENT ON FUNCTION xp.forget_person(bigint) IS
