@@ -3,6 +3,8 @@ with the sandbox standing in for Discord's OAuth2."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -60,8 +62,18 @@ def client(make_client: Any) -> TestClient:
     return make_client()
 
 
-def sign_in_telegram(client: TestClient, sandbox: Sandbox, user_id: str, name: str = "Tg") -> httpx.Response:
-    return client.get("/auth/telegram?" + urlencode(telegram_login(sandbox.telegram.token, user_id, name)))
+def telegram_state(client: TestClient) -> str:
+    """The state our sign-in page hands the Login Widget for this browser (it comes back in the redirect)."""
+    found = re.search(r'data-auth-url="([^"]+)"', client.get("/sign-in").text)
+    assert found, "no Telegram widget on the sign-in page"
+    return query_of(html.unescape(found.group(1)))["state"][0]
+
+
+def sign_in_telegram(client: TestClient, sandbox: Sandbox, user_id: str, name: str = "Tg",
+                     **extra: str) -> httpx.Response:
+    """What the widget does after our sign-in page: back to /auth/telegram with its signed fields."""
+    fields = {**telegram_login(sandbox.telegram.token, user_id, name), "state": telegram_state(client), **extra}
+    return client.get("/auth/telegram?" + urlencode(fields))
 
 
 def sign_in_discord(client: TestClient, sandbox: Sandbox, user_id: str, name: str = "Dc",
@@ -77,8 +89,6 @@ def sign_in_discord(client: TestClient, sandbox: Sandbox, user_id: str, name: st
 
 
 def csrf_of(client: TestClient, path: str = "/") -> str:
-    import re
-
     found = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
     assert found, "no CSRF token on the page"
     return found.group(1)

@@ -11,7 +11,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlencode
 
 import psycopg
 import swagger_ui_bundle
@@ -33,7 +32,7 @@ from .deps import PageError, SignInNeeded, language
 from .discord_oauth import DiscordOAuth
 from .limits import RateLimit
 from .render import error_page, page
-from .security import SecurityHeaders
+from .security import CSP_SIGN_IN, SecurityHeaders
 from .sqlapi import WebCalls
 
 log = logging.getLogger(__name__)
@@ -112,11 +111,9 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(SignInNeeded)
     async def sign_in_needed(request: Request, exc: SignInNeeded) -> Response:
         language(request)
-        settings = request.app.state.settings
-        suffix = "?" + urlencode({"next": request.url.path})
-        return page(request, "sign_in.html", status=401, notice="web_members_only", suffix=suffix,
-                    bot_username=settings.telegram_bot_username,
-                    telegram_auth_url=f"{settings.public_url}/auth/telegram{suffix}")
+        request.state.csp = CSP_SIGN_IN
+        return page(request, "sign_in.html", status=401, notice="web_members_only",
+                    **auth.sign_in_context(request, request.url.path))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
