@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -16,18 +17,22 @@ class Calls:
 
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self.pool = pool
+        self.observer: Callable[[int], None] | None = None  # told of every call that returned (heartbeats)
 
     async def _rows(self, query: str, *args: Any) -> list[dict[str, Any]]:
         try:
             async with self.pool.connection() as conn:
                 cur = conn.cursor(row_factory=dict_row)
                 await cur.execute(query, args)
-                return await cur.fetchall()
+                rows = await cur.fetchall()
         except psycopg.Error as exc:
             domain = translate(exc)
             if domain is None:
                 raise
             raise domain from exc
+        if self.observer is not None:
+            self.observer(1)
+        return rows
 
     async def _one(self, query: str, *args: Any) -> Any:
         """The one row of the answer; its one value when it has a single column."""
