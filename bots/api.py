@@ -23,8 +23,13 @@ class Xp(Calls):
         return await self._one("SELECT xp.profile(%s, %s)", platform or self.platform, external_id)
 
     async def language(self, external_id: str) -> str | None:
-        """The person's chosen language, or None for an account never seen (one indexed lookup)."""
+        """The language to speak to the person in (chosen, else their app's), or None for an account never
+        seen (one indexed lookup)."""
         return await self._one("SELECT xp.language(%s, %s)", self.platform, external_id)
+
+    async def set_client_language(self, external_id: str, language: str) -> str:
+        """Record the language the account's app reports; returns the language to speak to the person in."""
+        return await self._one("SELECT xp.set_client_language(%s, %s, %s)", self.platform, external_id, language)
 
     async def leaderboard(self, period: str = "all", limit: int = 10) -> list[dict[str, Any]]:
         return await self._rows("SELECT * FROM xp.leaderboard(%s, %s)", limit, period)
@@ -52,6 +57,12 @@ class Xp(Calls):
 
     async def request_resync(self, external_id: str) -> int:
         return await self._one("SELECT xp.request_resync(%s, %s)", self.platform, external_id)
+
+    async def discord_roles_changed(self, guild_id: str, member_id: str, added: list[str],
+                                    removed: list[str]) -> int:
+        """A member's roles changed; a resync is queued only when a managed role drifted from the plan."""
+        return await self._one("SELECT xp.discord_roles_changed(%s, %s, %s, %s)", guild_id, member_id, added,
+                               removed)
 
     async def set_notify(self, external_id: str, enabled: bool) -> bool:
         return await self._one("SELECT xp.set_notify(%s, %s, %s)", self.platform, external_id, enabled)

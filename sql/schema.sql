@@ -550,6 +550,7 @@ BEGIN
            last_message_at = greatest(u.last_message_at, f.last_message_at),
            rewarded_rank = greatest(u.rewarded_rank, f.rewarded_rank),
            display_name = coalesce(u.display_name, f.display_name),
+           language = coalesce(u.language, f.language),
            week_of = p.week,
            week_xp = CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END
                      + CASE WHEN f.week_of = p.week THEN f.week_xp ELSE 0 END,
@@ -662,7 +663,7 @@ CREATE TABLE xp.users (
     messages bigint DEFAULT 0 NOT NULL,
     voice_seconds bigint DEFAULT 0 NOT NULL,
     roles_rank integer,
-    language text DEFAULT 'en'::text NOT NULL,
+    language text,
     notify boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     forgotten_at timestamp with time zone,
@@ -679,6 +680,8 @@ CREATE TABLE xp.users (
 );
 
 COMMENT ON TABLE xp.users IS 'People. xp and coins are a cache of the ledger sums (xp.reconcile_* proves it); rank is derived from xp.';
+
+COMMENT ON COLUMN xp.users.language IS 'The language the person chose (/lang); NULL: none chosen, the language of their app is spoken.';
 
 CREATE FUNCTION xp._person_view(u xp.users) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -1303,6 +1306,15 @@ BEGIN
     END IF;
     RETURN NEW;
 END
+$$;
+
+CREATE FUNCTION xp._speaks(p_chosen text, p_client text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN p_chosen IS NOT NULL THEN p_chosen
+                ELSE (SELECT CASE WHEN o.offered ? p_client THEN p_client ELSE o.offered ->> 0 END
+                        FROM (SELECT xp._setting('notices.languages') AS offered) o)
+           END
 $$;
 
 CREATE FUNCTION xp._state(p_uid bigint) RETURNS xp.award_result
@@ -2020,6 +2032,40 @@ $$;
 
 COMMENT ON FUNCTION xp.discord_role_plan(uid bigint) IS 'Listener: per guild, the managed Discord roles (rank and achievement) a person should hold now and all roles xpsync manages there.';
 
+CREATE FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_uid bigint;
+    v_desired text[];
+    v_managed text[];
+BEGIN
+    PERFORM xp._check_text(discord_roles_changed.guild_id, 'guild_id');
+    PERFORM xp._check_text(discord_roles_changed.member_id, 'member_id');
+    SELECT a.user_id INTO v_uid FROM xp.accounts a
+     WHERE a.platform = 'discord' AND a.external_id = discord_roles_changed.member_id;
+    IF NOT FOUND THEN
+        RETURN 0;  -- never seen: there are no roles to put right
+    END IF;
+    SELECT p.desired, p.managed INTO v_desired, v_managed
+      FROM xp.discord_role_plan(v_uid) p
+     WHERE p.guild_id = discord_roles_changed.guild_id;
+    IF NOT FOUND THEN
+        RETURN 0;  -- xpsync manages no role in that guild
+    END IF;
+    IF EXISTS (SELECT 1 FROM unnest(discord_roles_changed.added) AS r(id)
+                WHERE r.id = ANY (v_managed) AND r.id <> ALL (v_desired))
+       OR discord_roles_changed.removed && v_desired THEN
+        RETURN xp._queue_resync(ARRAY[v_uid],
+                                'managed roles changed by hand in guild ' || discord_roles_changed.guild_id);
+    END IF;
+    RETURN 0;
+END
+$$;
+
+COMMENT ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) IS 'Bots: a Discord member''s roles changed (added, removed); queues a role resync only when a managed role moved away from what the person should hold; returns deliveries queued.';
+
 CREATE FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean DEFAULT false, retry_after double precision DEFAULT NULL::double precision, mute_person boolean DEFAULT false) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2180,7 +2226,7 @@ CREATE FUNCTION xp.language(platform text, external_id text) RETURNS text
 DECLARE
     v_lang text;
 BEGIN
-    SELECT u.language INTO v_lang
+    SELECT xp._speaks(u.language, a.client_language) INTO v_lang
       FROM xp.accounts a
       JOIN xp.users u ON u.id = a.user_id
      WHERE a.platform = language.platform AND a.external_id = language.external_id;
@@ -2191,7 +2237,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION xp.language(platform text, external_id text) IS 'Bots: the language the person behind an account chose for notices and replies; NULL for an account never seen.';
+COMMENT ON FUNCTION xp.language(platform text, external_id text) IS 'Bots: the language to speak to the person behind an account in (chosen, else their app''s, else the default); NULL for an account never seen.';
 
 CREATE FUNCTION xp.leaderboard(lim integer DEFAULT 10, period text DEFAULT 'all'::text, skip integer DEFAULT 0, name_prefix text DEFAULT NULL::text) RETURNS TABLE(place bigint, user_id bigint, display_name text, xp bigint, rank_id integer)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -2454,7 +2500,7 @@ BEGIN
         'last_daily', u.last_daily,
         'stats', jsonb_build_object('messages', u.messages, 'voice_seconds', u.voice_seconds,
                                     'games_won', u.games_won),
-        'language', u.language,
+        'language', xp._speaks(u.language, (SELECT c.client_language FROM xp.accounts c WHERE c.id = a.acc)),
         'notify', u.notify);
 END
 $$;
@@ -2868,6 +2914,27 @@ $$;
 
 COMMENT ON FUNCTION xp.revoke_api_key(name text) IS 'Admin: revoke the API key of that name; false when there is none in use.';
 
+CREATE FUNCTION xp.set_client_language(platform text, external_id text, language text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    a record;
+    v_hint text := lower(split_part(replace(set_client_language.language, '_', '-'), '-', 1));
+BEGIN
+    IF v_hint IS NULL OR v_hint !~ '^[a-z]{2,8}$' THEN
+        RAISE EXCEPTION 'language % is not a language tag (e.g. en, ru, pt-br)',
+            coalesce(quote_literal(left(set_client_language.language, 40)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO a FROM xp._account_for(set_client_language.platform, set_client_language.external_id);
+    UPDATE xp.accounts c SET client_language = v_hint
+     WHERE c.id = a.acc AND c.client_language IS DISTINCT FROM v_hint;
+    RETURN xp._speaks((SELECT u.language FROM xp.users u WHERE u.id = a.uid), v_hint);
+END
+$_$;
+
+COMMENT ON FUNCTION xp.set_client_language(platform text, external_id text, language text) IS 'Bots: the language an account''s app reports (Telegram''s language_code), spoken until the person chooses one; returns the language to speak.';
+
 CREATE FUNCTION xp.set_language(platform text, external_id text, language text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2957,7 +3024,8 @@ BEGIN
         END IF;
         RETURN xp._game_view(g, 0, false);
     ELSIF start_game.game = 'quiz' THEN
-        SELECT u.language INTO v_lang FROM xp.users u WHERE u.id = a.uid;
+        SELECT xp._speaks(u.language, c.client_language) INTO v_lang
+          FROM xp.users u, xp.accounts c WHERE u.id = a.uid AND c.id = a.acc;
         INSERT INTO xp.game_sessions (account_id, game, state)
         SELECT a.acc, 'quiz', jsonb_build_object('question_id', q.id)
           FROM xp.quiz_questions q
@@ -3031,13 +3099,13 @@ CREATE FUNCTION xp.telegram_recipient(uid bigint) RETURNS TABLE(chat_id text, la
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT a.external_id, u.language, u.notify
+    SELECT a.external_id, xp._speaks(u.language, a.client_language), u.notify
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'telegram'
      WHERE u.id = uid
 $$;
 
-COMMENT ON FUNCTION xp.telegram_recipient(uid bigint) IS 'Listener: the private chat, language and notice preference of a person''s Telegram account.';
+COMMENT ON FUNCTION xp.telegram_recipient(uid bigint) IS 'Listener: the private chat, language (chosen, else the app''s) and notice preference of a person''s Telegram account.';
 
 CREATE FUNCTION xp.unlink(platform text, external_id text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3209,11 +3277,15 @@ CREATE TABLE xp.accounts (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     linked_at timestamp with time zone,
     redeem_locked_until timestamp with time zone,
+    client_language text,
+    CONSTRAINT accounts_client_language_check CHECK ((client_language ~ '^[a-z]{2,8}$'::text)),
     CONSTRAINT accounts_external_id_check CHECK (((length(external_id) >= 1) AND (length(external_id) <= 200))),
     CONSTRAINT accounts_platform_check CHECK ((platform = ANY (ARRAY['telegram'::text, 'discord'::text, 'website'::text])))
 );
 
 COMMENT ON TABLE xp.accounts IS 'Platform accounts; a person holds at most one per platform.';
+
+COMMENT ON COLUMN xp.accounts.client_language IS 'The language the account''s app last reported (Telegram''s language_code, primary subtag), spoken until the person chooses one.';
 
 ALTER TABLE xp.accounts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.accounts_id_seq
@@ -4037,6 +4109,8 @@ REVOKE ALL ON FUNCTION xp._settings_coherent() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._settings_valid() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._speaks(p_chosen text, p_client text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._state(p_uid bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._void_rows(p_since timestamp with time zone, p_until timestamp with time zone, p_uid bigint, p_source text, p_reason text, p_upto bigint) FROM PUBLIC;
@@ -4154,6 +4228,10 @@ REVOKE ALL ON FUNCTION xp.discord_role_plan(uid bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_listener;
 GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) TO xp_bot;
+GRANT ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) TO xp_listener;
 GRANT ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) TO xp_admin;
@@ -4252,6 +4330,10 @@ GRANT ALL ON FUNCTION xp.revoke_admin_tokens(name text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.revoke_api_key(name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.revoke_api_key(name text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.set_client_language(platform text, external_id text, language text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.set_client_language(platform text, external_id text, language text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.set_client_language(platform text, external_id text, language text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.set_language(platform text, external_id text, language text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.set_language(platform text, external_id text, language text) TO xp_bot;

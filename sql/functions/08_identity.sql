@@ -85,6 +85,7 @@ BEGIN
            last_message_at = greatest(u.last_message_at, f.last_message_at),
            rewarded_rank = greatest(u.rewarded_rank, f.rewarded_rank),
            display_name = coalesce(u.display_name, f.display_name),
+           language = coalesce(u.language, f.language),
            week_of = p.week,
            week_xp = CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END
                      + CASE WHEN f.week_of = p.week THEN f.week_xp ELSE 0 END,

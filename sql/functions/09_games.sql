@@ -66,7 +66,8 @@ BEGIN
         END IF;
         RETURN xp._game_view(g, 0, false);
     ELSIF start_game.game = 'quiz' THEN
-        SELECT u.language INTO v_lang FROM xp.users u WHERE u.id = a.uid;
+        SELECT xp._speaks(u.language, c.client_language) INTO v_lang
+          FROM xp.users u, xp.accounts c WHERE u.id = a.uid AND c.id = a.acc;
         INSERT INTO xp.game_sessions (account_id, game, state)
         SELECT a.acc, 'quiz', jsonb_build_object('question_id', q.id)
           FROM xp.quiz_questions q

@@ -5,6 +5,16 @@
 -- Re-applied by every `xpsync migrate` (CREATE OR REPLACE); a body lives only here.
 -- Changing a signature or a return type, or removing a function: sql/README.md.
 
+-- The language to speak to a person in: the one they chose, else the one their
+-- app speaks when it is offered, else the first offered one.
+CREATE OR REPLACE FUNCTION xp._speaks(p_chosen text, p_client text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_chosen IS NOT NULL THEN p_chosen
+                ELSE (SELECT CASE WHEN o.offered ? p_client THEN p_client ELSE o.offered ->> 0 END
+                        FROM (SELECT xp._setting('notices.languages') AS offered) o)
+           END
+$$;
+
 -- What a board ranks and who is on it: the score column, the condition a person
 -- on it meets (the predicate of its partial index) and the key of its period.
 -- NULL when the board has no period running (a season board without a season).
@@ -305,7 +315,7 @@ BEGIN
         'last_daily', u.last_daily,
         'stats', jsonb_build_object('messages', u.messages, 'voice_seconds', u.voice_seconds,
                                     'games_won', u.games_won),
-        'language', u.language,
+        'language', xp._speaks(u.language, (SELECT c.client_language FROM xp.accounts c WHERE c.id = a.acc)),
         'notify', u.notify);
 END
 $$;
@@ -355,7 +365,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp A
 DECLARE
     v_lang text;
 BEGIN
-    SELECT u.language INTO v_lang
+    SELECT xp._speaks(u.language, a.client_language) INTO v_lang
       FROM xp.accounts a
       JOIN xp.users u ON u.id = a.user_id
      WHERE a.platform = language.platform AND a.external_id = language.external_id;
@@ -366,4 +376,26 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION xp.language(text, text) IS
-    'Bots: the language the person behind an account chose for notices and replies; NULL for an account never seen.';
+    'Bots: the language to speak to the person behind an account in (chosen, else their app''s, else the default); NULL for an account never seen.';
+
+-- What the app of an account says it speaks (Telegram's language_code), kept
+-- until the person chooses a language. The bot calls it when the hint is new
+-- to it, not on every update; an unchanged hint writes nothing.
+CREATE OR REPLACE FUNCTION xp.set_client_language(platform text, external_id text, language text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    a record;
+    v_hint text := lower(split_part(replace(set_client_language.language, '_', '-'), '-', 1));
+BEGIN
+    IF v_hint IS NULL OR v_hint !~ '^[a-z]{2,8}$' THEN
+        RAISE EXCEPTION 'language % is not a language tag (e.g. en, ru, pt-br)',
+            coalesce(quote_literal(left(set_client_language.language, 40)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO a FROM xp._account_for(set_client_language.platform, set_client_language.external_id);
+    UPDATE xp.accounts c SET client_language = v_hint
+     WHERE c.id = a.acc AND c.client_language IS DISTINCT FROM v_hint;
+    RETURN xp._speaks((SELECT u.language FROM xp.users u WHERE u.id = a.uid), v_hint);
+END
+$$;
+COMMENT ON FUNCTION xp.set_client_language(text, text, text) IS
+    'Bots: the language an account''s app reports (Telegram''s language_code), spoken until the person chooses one; returns the language to speak.';

@@ -130,6 +130,42 @@ async def test_sync_queues_a_role_resync(bot, sandbox, conn):
     assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord' AND status = 'pending'") == 1
 
 
+async def test_a_slow_database_is_deferred_within_the_deadline_and_answered_when_it_returns(bot, sandbox, conn,
+                                                                                           connect):
+    call(conn, "award_xp", "discord", "555", 40, "r", "k1", "Ivan")
+    blocker = connect()  # the database is slow: every read of people waits for this transaction
+    blocker.execute("BEGIN")
+    blocker.execute("LOCK TABLE xp.users, xp.accounts IN ACCESS EXCLUSIVE MODE")
+    board = await slash(bot, sandbox, "top")
+    synced = await slash(bot, sandbox, "sync")
+    card = await slash(bot, sandbox, "profile")
+    # all deferred while their calls still wait (sync privately: only the member will see its answer)
+    assert (board.type, synced.type, synced.data.get("flags"), card.type) == (5, 5, 64, 5)
+    assert sandbox.followups.sent == []
+    blocker.execute("COMMIT")
+    answers = await eventually(lambda: len(sandbox.followups.sent) == 3 and {
+        f.token: f for f in sandbox.followups.sent})
+    assert answers[f"tok{board.interaction_id}"].data["content"] == "🏆 Top — all time\n1. Ivan — 40 XP"
+    assert answers[f"tok{synced.interaction_id}"].data["content"].startswith("🔄")
+    profile = answers[f"tok{card.interaction_id}"]  # the embed and its rank card follow as well
+    assert profile.data["embeds"][0]["image"]["url"] == "attachment://card.png"
+    assert [(f.filename, f.data[:4]) for f in profile.files] == [("card.png", b"\x89PNG")]
+    quick = await slash(bot, sandbox, "top")  # a quick database: answered at once, in one request
+    assert quick.type == 4 and len(sandbox.followups.sent) == 3
+
+
+async def test_a_refusal_after_a_deferral_is_the_follow_up(bot, sandbox, conn, connect):
+    call(conn, "award_xp", "discord", "555", 1, "r", "k1")
+    blocker = connect()
+    blocker.execute("BEGIN")
+    blocker.execute("LOCK TABLE xp.accounts IN ACCESS EXCLUSIVE MODE")
+    deferred = await slash(bot, sandbox, "unlink")
+    assert (deferred.type, deferred.data.get("flags")) == (5, 64)
+    blocker.execute("COMMIT")
+    follow = await eventually(lambda: sandbox.followups.to(f"tok{deferred.interaction_id}"))
+    assert follow[0].data["content"] == "This is your only account: there is nothing to unlink it from."
+
+
 # --- events ---------------------------------------------------------------------------------------
 
 
@@ -151,15 +187,30 @@ async def test_messages_count_but_bots_dms_and_commands_do_not(pool, conn):
     assert scalar(conn, "SELECT messages FROM xp.users") == 1
 
 
-async def test_a_role_changed_by_hand_or_a_join_asks_for_a_resync(pool, conn):
+@pytest.mark.parametrize(("before", "after", "queued"), [
+    ([5, 9], [5, 9], 0),  # a nickname change: no role changed
+    ([5], [], 1),  # the rank role the member should hold, taken away by hand
+    ([5], [5, 6], 1),  # another rank's role, given by hand
+    ([], [5], 0),  # the role they should hold, given (the listener at work)
+    ([5, 6], [5], 0),  # a role they should not hold, taken away (the listener at work)
+    ([5], [5, 9], 0),  # a role xpsync does not manage
+])
+async def test_a_role_change_asks_for_a_resync_only_when_it_drifts_from_the_plan(pool, conn, before, after, queued):
+    conn.execute("INSERT INTO xp.rank_roles VALUES ('77', 1, '5'), ('77', 2, '6')")
+    call(conn, "award_xp", "discord", "1", 1, "r", "k1")  # rank 1: should hold role 5 in guild 77
+    conn.execute("DELETE FROM xp.deliveries")
+    await Roles(Xp(pool, "discord")).on_member_update(member(1, roles=before), member(1, roles=after))
+    assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord'") == queued
+
+
+async def test_drift_elsewhere_or_of_strangers_asks_for_nothing_and_a_join_asks_for_a_resync(pool, conn):
+    conn.execute("INSERT INTO xp.rank_roles VALUES ('78', 1, '5')")  # guild 77 maps no role
     call(conn, "award_xp", "discord", "1", 1, "r", "k1")
     conn.execute("DELETE FROM xp.deliveries")
     roles = Roles(Xp(pool, "discord"))
-    await roles.on_member_update(member(1, roles=[5]), member(1, roles=[5]))  # a nickname change: nothing
-    assert scalar(conn, "SELECT count(*) FROM xp.deliveries") == 0
     await roles.on_member_update(member(1, roles=[5]), member(1, roles=[]))
-    assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord'") == 1
-    conn.execute("DELETE FROM xp.deliveries")
+    await roles.on_member_update(member(2, roles=[5]), member(2, roles=[]))  # never seen
+    assert scalar(conn, "SELECT count(*) FROM xp.deliveries") == 0
     await roles.on_member_join(member(1))
     assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord'") == 1
 

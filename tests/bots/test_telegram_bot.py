@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tests.helpers import call, scalar
+from tests.listener.conftest import eventually, running, telegram_handler
 from xpsync.bots.telegram.app import build_dispatcher
 from xpsync.platforms.telegram_client import build_bot
 
@@ -173,3 +174,63 @@ async def test_an_unexpected_error_is_logged_and_answered_with_an_apology(ivan, 
     reply = await ivan.send("/daily")
     assert reply.text == "😵 Something went wrong on our side. Please try again in a moment."
     assert any("unexpected error in telegram update" in r.message for r in caplog.records)
+
+
+async def test_only_a_members_own_words_count_not_channel_posts_or_messages_on_behalf_of_a_chat(telegram, sandbox,
+                                                                                                  conn):
+    dp, bot = telegram
+    group = {"id": -1002, "type": "supergroup", "title": "Discussion"}
+    channel = {"id": -1003, "type": "channel", "title": "News"}
+
+    async def feed(kind, message):
+        n = next(_ids)
+        await dp.feed_raw_update(bot, {"update_id": n, kind: {"message_id": n, "date": int(time.time()), **message}})
+
+    words = "a long enough message to count"
+    # a channel post forwarded into its discussion group: Telegram's service user 777000, the channel as sender
+    await feed("message", {"chat": group, "text": words, "is_automatic_forward": True, "sender_chat": channel,
+                           "from": {"id": 777000, "is_bot": False, "first_name": "Telegram"}})
+    # an anonymous admin (on behalf of the group) and a member posting as the channel
+    await feed("message", {"chat": group, "text": words, "sender_chat": group,
+                           "from": {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                                    "username": "GroupAnonymousBot"}})
+    await feed("message", {"chat": group, "text": words, "sender_chat": channel,
+                           "from": {"id": 136817688, "is_bot": True, "first_name": "Channel",
+                                    "username": "Channel_Bot"}})
+    await feed("channel_post", {"chat": channel, "text": words, "sender_chat": channel})  # the post itself
+    assert scalar(conn, "SELECT count(*) FROM xp.message_log") == 0
+    assert scalar(conn, "SELECT count(*) FROM xp.accounts") == 0  # nobody was even created
+    await feed("message", {"chat": group, "text": words,
+                           "from": {"id": 9, "is_bot": False, "first_name": "Olga"}})
+    assert scalar(conn, "SELECT count(*) FROM xp.message_log") == 1
+    assert scalar(conn, "SELECT external_id FROM xp.accounts") == "9"
+
+
+async def test_a_russian_app_is_answered_and_told_in_russian_until_the_person_chooses(telegram, sandbox, conn, pool,
+                                                                                      db_url):
+    olga = Chat(*telegram, sandbox, user_id=300, language="ru")
+    assert (await olga.send("/start")).text.startswith("👋 Привет, Ivan!")
+    assert (await olga.send("/daily")).text == "🎁 +100 опыта и +50 монет. Серия: 1 дн."
+    assert (await olga.send("/daily")).text.startswith("⏳ Сегодня награда уже получена.")  # a known account too
+    assert scalar(conn, "SELECT client_language FROM xp.accounts WHERE external_id = '300'") == "ru"
+    async with running(pool, db_url, await telegram_handler(sandbox)):  # the listener's notice, too
+        call(conn, "award_xp", "telegram", "300", 200, "r", "k1")
+        await eventually(lambda: olga.last().text.startswith("🎉"))
+        assert olga.last().text == "🎉 Новый ранг! Теперь вы 🌱 F II."
+        assert (await olga.send("/lang en")).text == "Language: English."  # the choice beats the app
+        assert (await olga.send("/daily")).text.startswith("⏳ Already claimed today.")
+        call(conn, "award_xp", "telegram", "300", 500, "r", "k2")
+        await eventually(lambda: olga.last().text.startswith("🎉"))
+        assert olga.last().text == "🎉 Rank up! You are now 🌱 F III."
+
+
+async def test_a_members_app_language_is_recorded_when_it_is_new_and_when_it_changes(telegram, sandbox, conn):
+    member = Chat(*telegram, sandbox, user_id=301, chat_id=-1005, chat_type="supergroup", language="ru")
+    await member.send("hello everyone")  # only counted, never answered: the app's language is recorded all the same
+    assert scalar(conn, "SELECT client_language FROM xp.accounts WHERE external_id = '301'") == "ru"
+    member.user["language_code"] = "en-GB"
+    await member.send("hello again")
+    assert scalar(conn, "SELECT client_language FROM xp.accounts WHERE external_id = '301'") == "en"
+    member.user["language_code"] = "x"  # nothing the database accepts: no apology in the group, still counted
+    await member.send("and once more, after a minute")
+    assert member.sent() == [] and scalar(conn, "SELECT count(*) FROM xp.message_log") == 3

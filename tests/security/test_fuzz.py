@@ -61,6 +61,12 @@ CALLS = {
     "api_key_name": ("SELECT xp.api_key_name(%s)", [MAYBE_NULL_TEXT]),
     "refresh_places": ("SELECT xp.refresh_places(%s)", [st.one_of(st.none(), st.booleans())]),
     "request_resync": ("SELECT xp.request_resync(%s, %s)", [PLATFORM, ID]),
+    "discord_roles_changed": ("SELECT xp.discord_roles_changed(%s, %s, %s::text[], %s::text[])",
+                              [st.one_of(st.sampled_from(["g1", "77"]), MAYBE_NULL_TEXT), ID,
+                               st.one_of(st.none(), st.lists(st.one_of(st.sampled_from(["r2", "r3"]), MAYBE_NULL_TEXT),
+                                                             max_size=3)),
+                               st.one_of(st.none(), st.lists(st.one_of(st.sampled_from(["r2", "r3"]), MAYBE_NULL_TEXT),
+                                                             max_size=3))]),
     "set_notify": ("SELECT xp.set_notify(%s, %s, %s)", [PLATFORM, ID, st.one_of(st.none(), st.booleans())]),
     "start_game": ("SELECT xp.start_game(%s, %s, %s)",
                    [PLATFORM, ID, st.one_of(st.sampled_from(["guess", "quiz", "spin"]), MAYBE_NULL_TEXT)]),
@@ -69,6 +75,9 @@ CALLS = {
     "language": ("SELECT xp.language(%s, %s)", [PLATFORM, ID]),
     "set_language": ("SELECT xp.set_language(%s, %s, %s)",
                      [PLATFORM, ID, st.one_of(st.sampled_from(["en", "ru", "RU", "de"]), MAYBE_NULL_TEXT)]),
+    "set_client_language": ("SELECT xp.set_client_language(%s, %s, %s)",
+                            [PLATFORM, ID, st.one_of(st.sampled_from(["en", "ru-RU", "pt_br", "x", "zh-hans"]),
+                                                     MAYBE_NULL_TEXT)]),
     "adjust": ("SELECT * FROM xp.adjust(%s::bigint, %s, %s::int, %s, %s)",
                [PERSON, st.one_of(st.sampled_from(["xp", "coins"]), MAYBE_NULL_TEXT), AMOUNT, WORDS, WORDS]),
     "import_xp": ("SELECT * FROM xp.import_xp(%s, %s, %s::bigint, %s::bigint, %s, %s)",
@@ -106,11 +115,13 @@ FLAG = st.one_of(st.none(), st.booleans())
 MOMENT = st.one_of(st.none(), st.datetimes(timezones=st.just(UTC)),
                    st.sampled_from(["infinity", "-infinity", "epoch"]))
 HASH = st.one_of(st.none(), st.binary(max_size=40), st.binary(min_size=32, max_size=32))
-JSON_VALUE = st.one_of(st.integers(-10, 200_000), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=5),
+# (jsonb holds no \u0000: such a document is refused by the cast, before any function is called)
+JSON_TEXT = st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=5)
+JSON_VALUE = st.one_of(st.integers(-10, 200_000), st.floats(allow_nan=False, allow_infinity=False), JSON_TEXT,
                        st.none(), st.booleans(), st.integers(10**15, 10**20))
 THRESHOLDS = st.one_of(
     st.none(), st.sampled_from(["[]", '"x"', "1", "null", "{}", '{"2": 300}', '{"2": 300.0}', '{"02": 300}']),
-    st.dictionaries(st.one_of(st.sampled_from(["1", "2", "3", "20", "21", "0", "x", "٣"]), st.text(max_size=5)),
+    st.dictionaries(st.one_of(st.sampled_from(["1", "2", "3", "20", "21", "0", "x", "٣"]), JSON_TEXT),
                     JSON_VALUE, max_size=4).map(json.dumps))
 ADMIN_CALLS = {
     "config_version": ("SELECT xp.config_version()", []),

@@ -7,7 +7,6 @@ Permissions).
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 from urllib.parse import unquote
@@ -17,7 +16,7 @@ from aiohttp import web
 from .faults import Fault
 from .oauth import OAuthApp
 from .state import DiscordState, InteractionReply, RoleChange, Upload
-from .traffic import Traffic, form_of, reply
+from .traffic import Traffic, message_payload, reply
 
 PREFIX = "/discord/api/v10"
 
@@ -27,6 +26,8 @@ RATE_LIMIT_HEADERS = {
     "X-RateLimit-Limit": "10000", "X-RateLimit-Remaining": "9999", "X-RateLimit-Reset-After": "1.0",
 }
 UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
+INVALID_FORM = {"message": "Invalid Form Body", "code": 50035}
+UNNAMED_ATTACHMENT = {"message": "Invalid Form Body: an attachment is not named in payload_json", "code": 50035}
 
 
 class DiscordApi:
@@ -63,19 +64,11 @@ class DiscordApi:
     async def interaction(self, request: web.Request) -> web.Response:
         """An interaction's answer (slash command replies): recorded for the tests to read. With
         attachments it comes as multipart, as Discord takes it: `payload_json` and `files[n]`."""
-        files: tuple[Upload, ...] = ()
-        if request.content_type == "multipart/form-data":
-            form = await form_of(request)
-            if not isinstance(form.get("payload_json"), str):
-                return reply(400, {"message": "Invalid Form Body", "code": 50035})
-            body = json.loads(form["payload_json"])
-            files = tuple(v for k, v in sorted(form.items()) if k.startswith("files[") and isinstance(v, Upload))
-            named = {a.get("filename") for a in (body.get("data") or {}).get("attachments", [])}
-            if {f.filename for f in files} - named:
-                return reply(400, {"message": "Invalid Form Body: an attachment is not named in payload_json",
-                                   "code": 50035})
-        else:
-            body = await request.json()
+        body, files = await message_payload(request)
+        if body is None:
+            return reply(400, INVALID_FORM)
+        if unnamed(files, (body.get("data") or {}).get("attachments", [])):
+            return reply(400, UNNAMED_ATTACHMENT)
         interaction_id = request.match_info["id"]
         with self.state.lock:
             self.state.interaction_replies.append(
@@ -113,6 +106,7 @@ class DiscordApi:
         reason = unquote(request.headers.get("X-Audit-Log-Reason", ""))
         state = self.state
         body: dict[str, Any] | None
+        changed = False
         with state.lock:
             roles = state.members.get(guild, {}).get(member)
             if roles is None:
@@ -123,11 +117,19 @@ class DiscordApi:
                 status, body = 403, {"message": "Missing Permissions", "code": 50013}
             else:
                 action = "add" if request.method == "PUT" else "remove"
+                changed = (role in roles) != (action == "add")
                 (roles.add if action == "add" else roles.discard)(role)
                 state.role_changes.append(RoleChange(time.time(), guild, member, role, action, reason))
                 status, body = 204, None
+        if status == 204 and changed:
+            state.roles_changed(guild, member)  # Discord sends GUILD_MEMBER_UPDATE for every change
         self.traffic.record("discord", request, status)
         return _bucketed(status, body, bucket="member-role")
+
+
+def unnamed(files: tuple[Upload, ...], attachments: list[dict[str, Any]]) -> bool:
+    """A file sent that the message's `attachments` do not name (Discord refuses it)."""
+    return bool({f.filename for f in files} - {a.get("filename") for a in attachments})
 
 
 def _bucketed(status: int, data: Any = None, *, bucket: str) -> web.Response:

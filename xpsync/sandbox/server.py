@@ -16,6 +16,9 @@ from aiohttp import web
 
 from . import discord, telegram
 from .faults import Faults
+from .followups import FollowUps
+from .gateway import PATH as GATEWAY_PATH
+from .gateway import Gateway
 from .oauth import OAuthApp
 from .state import Call, DiscordState, TelegramState
 from .traffic import Traffic, reply
@@ -33,6 +36,8 @@ class Sandbox:
         self.telegram = TelegramState(telegram_token)
         self.faults = Faults()
         self.traffic = Traffic(self.faults)
+        self.gateway = Gateway(self.discord)
+        self.followups = FollowUps(self.traffic)
         self.oauth = OAuthApp()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -73,14 +78,18 @@ class Sandbox:
         discord.DiscordApi(self.discord, self.traffic, self.oauth).add_routes(app)
         self.oauth.routes(app.router, DISCORD_PREFIX, DISCORD_PAGES)
         telegram.TelegramApi(self.telegram, self.traffic).add_routes(app)
+        self.followups.add_routes(app)
+        self.gateway.add_routes(app)
         app.router.add_get("/_sandbox/{platform}/arrivals", self._arrivals)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.gateway.url = f"ws://127.0.0.1:{self.port}{GATEWAY_PATH}/"
 
     async def stop(self) -> None:
+        await self.gateway.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

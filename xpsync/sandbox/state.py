@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +65,13 @@ class DiscordState:
     members: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     role_changes: list[RoleChange] = field(default_factory=list)
     interaction_replies: list[InteractionReply] = field(default_factory=list)
+    # called with (guild_id, member_id) after a member's roles changed (the gateway tells the bot)
+    role_watchers: list[Callable[[str, str], None]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def roles_changed(self, guild_id: str, member_id: str) -> None:
+        for watch in self.role_watchers:
+            watch(guild_id, member_id)
 
     def add_guild(self, guild_id: str, roles: Iterable[str], *, forbidden: Iterable[str] = ()) -> None:
         with self.lock:
@@ -85,6 +91,7 @@ class DiscordState:
         """Change a member's roles by hand, as a moderator would (drift)."""
         with self.lock:
             self.members[guild_id][member_id] = set(roles)
+        self.roles_changed(guild_id, member_id)
 
 
 @dataclass

@@ -39,6 +39,18 @@ async def form_of(request: web.Request) -> dict[str, Any]:
     return form
 
 
+async def message_payload(request: web.Request) -> tuple[dict[str, Any] | None, tuple[Upload, ...]]:
+    """A Discord message body and its attachments: JSON, or multipart (`payload_json` and `files[n]`) as
+    Discord takes a message with files. (None, ()) for a multipart body without a `payload_json`."""
+    if request.content_type != "multipart/form-data":
+        return dict(await request.json()), ()
+    form = await form_of(request)
+    if not isinstance(form.get("payload_json"), str):
+        return None, ()
+    files = tuple(v for k, v in sorted(form.items()) if k.startswith("files[") and isinstance(v, Upload))
+    return json.loads(form["payload_json"]), files
+
+
 class Traffic:
     """Every call the fake platforms answered (thread-safe), and the faults they are to suffer."""
 

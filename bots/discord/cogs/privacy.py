@@ -11,6 +11,7 @@ from discord.ext import commands
 from xpsync.texts import say
 
 from ...api import Xp
+from ..answers import in_time, reply
 from ..errors import language_of
 
 if TYPE_CHECKING:
@@ -23,9 +24,10 @@ class Privacy(commands.Cog):
 
     @app_commands.command(name="privacy", description="Hide yourself from the public boards (on) or show yourself")
     async def privacy(self, interaction: discord.Interaction, state: Literal["on", "off"]) -> None:
-        hidden = await self.xp.set_privacy(str(interaction.user.id), state == "on")
+        hidden = await in_time(interaction, self.xp.set_privacy(str(interaction.user.id), state == "on"),
+                               ephemeral=True)
         text = say(language_of(interaction), "privacy_on" if hidden else "privacy_off")
-        await interaction.response.send_message(text, ephemeral=True)
+        await reply(interaction, text, ephemeral=True)
 
 
 async def setup(bot: XpBot) -> None:

@@ -15,6 +15,7 @@ from xpsync.vocabulary import Period
 
 from ...api import Xp
 from ...replies import board_text
+from ..answers import in_time, reply
 from ..errors import language_of
 
 if TYPE_CHECKING:
@@ -62,19 +63,19 @@ class Profile(commands.Cog):
     async def profile(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
         lang = language_of(interaction)
         who = member or interaction.user
-        p = await self.xp.profile(str(who.id))
+        p = await in_time(interaction, self.xp.profile(str(who.id)))
         if p["hidden"] and who.id != interaction.user.id:
-            await interaction.response.send_message(say(lang, "privacy_other"), ephemeral=True)
+            await reply(interaction, say(lang, "privacy_other"), ephemeral=True)
             return
         # the rank card, the same image as the web's /u/{id}/card.png, inside the embed
         embed = profile_embed(p, lang).set_image(url=f"attachment://{CARD_NAME}")
         card = discord.File(io.BytesIO(card_png(Card.from_profile(p, lang))), filename=CARD_NAME)
-        await interaction.response.send_message(embed=embed, file=card)
+        await reply(interaction, embed=embed, file=card)
 
     @app_commands.command(name="top", description="The leaderboard")
     async def top(self, interaction: discord.Interaction, period: Period = "all") -> None:
-        rows = await self.xp.leaderboard(period)
-        await interaction.response.send_message(board_text(rows, period, language_of(interaction)))
+        rows = await in_time(interaction, self.xp.leaderboard(period))
+        await reply(interaction, board_text(rows, period, language_of(interaction)))
 
 
 async def setup(bot: XpBot) -> None:
