@@ -42,8 +42,9 @@ $$;
 CREATE OR REPLACE TRIGGER settings_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON xp.settings
     FOR EACH STATEMENT EXECUTE FUNCTION xp._settings_changed();
 
+-- (as the owner: a DBA edits the mapping, the resync helper is not theirs to call)
 CREATE OR REPLACE FUNCTION xp._role_mapping_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM xp._queue_resync(NULL, 'the rank role mapping changed');
     RETURN NULL;

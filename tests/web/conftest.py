@@ -96,3 +96,30 @@ def csrf_of(client: TestClient, path: str = "/") -> str:
 
 def query_of(url: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(url).query)
+
+
+ADMIN_GUILD = "900000000000000001"
+
+
+def admin_env(db_url: str, **extra: str) -> dict[str, str]:
+    """The web with the admin panel's changes (an xp_admin login) and an admin guild."""
+    return {"XPSYNC_ADMIN_DATABASE_URL": as_role(db_url, "xp_admin"), "XPSYNC_ADMIN_GUILDS": ADMIN_GUILD, **extra}
+
+
+def login_token(conn: Any, name: str = "alice", role: str = "admin", valid: str = "1 day") -> str:
+    """A login link's token, recorded as `xpsync web admin-token create` records it."""
+    import secrets
+
+    from xpsync.web.admin.login import TOKEN_PREFIX, digest
+
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    conn.execute("SELECT xp.create_admin_token(%s, %s, %s, %s::interval)", (name, role, digest(token), valid))
+    return token
+
+
+def sign_in_admin(client: TestClient, conn: Any, name: str = "alice", role: str = "admin") -> httpx.Response:
+    """Open the login link, then click its button (a POST)."""
+    token = login_token(conn, name, role)
+    r = client.post("/admin/login", data={"token": token, "csrf": csrf_of(client, f"/admin/login?token={token}")})
+    assert r.status_code == 303, r.text
+    return r
