@@ -291,8 +291,9 @@ TEXTS: dict[str, str] = {
     "admin_setting": "Setting",
     "admin_value": "Value",
     "admin_save": "Save",
-    "admin_saved": "Saved {key} = {value} (change #{version}); the running processes below take it up within a second.",
-    "admin_bad_setting": "{key}: {problem}.",
+    "admin_saved": "Saved {setting} = {value} (change #{version}); the running processes below take it up within a "
+        "second.",
+    "admin_bad_setting": "{setting}: {problem}.",
     "admin_tables_note": "Each change is checked by the table, written to the audit log and taken up by the running "
         "processes at once.",
     "admin_table_multipliers": "Multipliers",

@@ -292,9 +292,9 @@ TEXTS: dict[str, str] = {
     "admin_setting": "Настройка",
     "admin_value": "Значение",
     "admin_save": "Сохранить",
-    "admin_saved": "Сохранено {key} = {value} (изменение №{version}); работающие процессы ниже примут его в течение "
-        "секунды.",
-    "admin_bad_setting": "{key}: {problem}.",
+    "admin_saved": "Сохранено {setting} = {value} (изменение №{version}); работающие процессы ниже примут его "
+        "в течение секунды.",
+    "admin_bad_setting": "{setting}: {problem}.",
     "admin_tables_note": "Каждое изменение проверяет сама таблица, оно попадает в журнал и сразу доходит до "
         "работающих процессов.",
     "admin_table_multipliers": "Множители",

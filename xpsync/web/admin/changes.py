@@ -38,14 +38,14 @@ class AdminChanges(Calls):
     async def discard(self, target: str | None, status: str | None, error: str | None, ids: list[int] | None) -> int:
         return await self._one("SELECT xp.discard_deliveries(%s, %s, %s, %s)", target, status, error, ids)
 
-    async def set_setting(self, key: str, value: Any) -> int:
-        """The setting's new value (checked by the table against its rule); the config version after it."""
-        rows = await self._rows("UPDATE xp.settings SET value = %s WHERE key = %s RETURNING xp.config_version()",
-                                Jsonb(value), key)
-        return rows[0]["config_version"] if rows else 0
+    async def set_setting(self, key: str, value: Any) -> None:
+        """The setting's new value, checked by the table against its rule."""
+        await self._rows("WITH changed AS (UPDATE xp.settings SET value = %s WHERE key = %s RETURNING 1) "
+                         "SELECT count(*) AS n FROM changed", Jsonb(value), key)
 
     async def insert(self, table: str, values: Mapping[str, Any]) -> None:
-        await self._rows(sql.SQL("INSERT INTO xp.{} ({}) VALUES ({})").format(
+        await self._rows(sql.SQL("WITH added AS (INSERT INTO xp.{} ({}) VALUES ({}) RETURNING 1) "
+                                 "SELECT count(*) AS n FROM added").format(
             sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, values)),
             sql.SQL(", ").join(sql.Placeholder() * len(values))), *values.values())
 

@@ -56,6 +56,11 @@ def parse(setting: dict[str, Any], text: str) -> Any:
     kind = input_kind(setting)
     if kind == "text":
         return text
+    if kind == "choice":
+        for choice in choices(setting):
+            if text == (choice if isinstance(choice, str) else json.dumps(choice)):
+                return choice
+        raise ValueError("must be one of " + ", ".join(map(json.dumps, choices(setting))))
     if kind == "lines":
         return [line.strip() for line in text.splitlines() if line.strip()]
     try:
@@ -93,11 +98,11 @@ async def save(request: Request, key: str, changes: Changes, value: str = Form("
     try:
         parsed = parse(setting, value)
     except ValueError as exc:
-        raise PageError(400, "admin_refused", "admin_bad_setting", key=key, problem=str(exc)) from None
+        raise PageError(400, "admin_refused", "admin_bad_setting", setting=key, problem=str(exc)) from None
     try:
-        version = await changes.set_setting(key, parsed)
+        await changes.set_setting(key, parsed)
     except XPError as exc:
         raise PageError(400, "admin_refused", "admin_refused_text", detail=exc.message) from None
-    request.session["admin_flash"] = ["admin_saved", {"key": key, "value": json.dumps(parsed, ensure_ascii=False),
-                                                      "version": str(version)}]
+    request.session["admin_flash"] = ["admin_saved", {"setting": key, "value": json.dumps(parsed, ensure_ascii=False),
+                                                      "version": str(await reads(request).config_version())}]
     return RedirectResponse("/admin/settings#processes", status_code=303)
