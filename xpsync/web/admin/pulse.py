@@ -29,6 +29,7 @@ from ...listener.backoff import Backoff, sleep_unless
 log = logging.getLogger(__name__)
 
 CHANNELS = ("xp_discord", "xp_telegram", "xp_config", "xp_admin")
+APPLICATION = "xpsync-web-events"  # the LISTEN connection, as pg_stat_activity shows it
 Cursor = dict[str, int]
 
 
@@ -90,7 +91,8 @@ class Pulse:
         while not self.closing.is_set():
             await self._wanted.wait()
             try:
-                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True,
+                                                                 application_name=APPLICATION) as conn:
                     for channel in CHANNELS:
                         await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     backoff.reset()
