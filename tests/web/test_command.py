@@ -86,3 +86,34 @@ def test_the_web_serves_until_sigterm_then_exits_0(db_url):
         proc.kill()
         output = proc.communicate()[0]
     assert "q=a" not in output  # no access log with query strings
+
+
+def test_admin_login_links_are_printed_once_signed_in_with_once_and_revoked(db_url, conn):
+    from xpsync.web.admin.login import digest
+
+    env = {"DATABASE_URL": db_url, "XPSYNC_PUBLIC_URL": "https://xp.example.org"}
+    made = xpsync("web", "admin-token", "create", "night-shift", "--role", "viewer", env=env)
+    assert made.returncode == 0, made.stderr
+    link = made.stdout.strip().splitlines()[-1]
+    assert link.startswith("https://xp.example.org/admin/login?token=xpa_")
+    token = link.partition("token=")[2]
+    assert scalar(conn, "SELECT count(*) FROM xp.admin_tokens WHERE token_hash = %s", digest(token)) == 1
+    assert token not in made.stderr and "night-shift" in made.stdout and "viewer" in made.stdout
+    used = conn.execute("SELECT name, role FROM xp.use_admin_token(%s)", (digest(token),)).fetchall()
+    assert [(row["name"], row["role"]) for row in used] == [("night-shift", "viewer")]
+    assert conn.execute("SELECT * FROM xp.use_admin_token(%s)", (digest(token),)).fetchall() == []  # once
+    # bad input: one line each, nothing recorded
+    bad = xpsync("web", "admin-token", "create", "no spaces allowed", "--role", "admin", env=env)
+    assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1 and "XP002" in bad.stderr
+    role = xpsync("web", "admin-token", "create", "x", "--role", "root", env=env)
+    assert role.returncode == 2 and "invalid choice" in role.stderr
+    as_web_env = {**env, "DATABASE_URL": as_web(db_url)}
+    refused = xpsync("web", "admin-token", "create", "x", "--role", "admin", env=as_web_env)
+    assert refused.returncode == 1 and "permission denied" in refused.stderr
+    assert scalar(conn, "SELECT count(*) FROM xp.admin_tokens") == 1
+    second = xpsync("web", "admin-token", "create", "night-shift", "--role", "admin", "--hours", "1", env=env)
+    assert second.returncode == 0, second.stderr
+    revoked = xpsync("web", "admin-token", "revoke", "night-shift", env=env)
+    assert revoked.returncode == 0 and "revoked 2 login link(s)" in revoked.stdout
+    later = second.stdout.strip().splitlines()[-1].partition("token=")[2]
+    assert conn.execute("SELECT * FROM xp.use_admin_token(%s)", (digest(later),)).fetchall() == []
