@@ -1,18 +1,22 @@
-"""`xpsync web` and `xpsync web api-key create NAME` as an operator runs them."""
+"""`xpsync web`, `xpsync web api-key create NAME` and `xpsync web admin-token create NAME` as an operator
+runs them."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
 
+import httpx2 as httpx
 import pytest
 
 from tests.helpers import scalar
 from tests.web.conftest import WEB_SECRET, as_web
 from tests.xpsync.test_cli import xpsync
+from xpsync.db import as_role
 from xpsync.web.serve import free_port
 
 pytestmark = pytest.mark.slow  # xpsync web as a process
@@ -117,3 +121,43 @@ def test_admin_login_links_are_printed_once_signed_in_with_once_and_revoked(db_u
     assert revoked.returncode == 0 and "revoked 2 login link(s)" in revoked.stdout
     later = second.stdout.strip().splitlines()[-1].partition("token=")[2]
     assert conn.execute("SELECT * FROM xp.use_admin_token(%s)", (digest(later),)).fetchall() == []
+
+
+def test_no_login_token_api_key_or_login_query_string_reaches_the_log(db_url, conn):
+    """The panel's way in through a real `xpsync web` at DEBUG: the link's page, its click, a wrong
+    token, an API call with a key; what the process printed holds none of them."""
+    from tests.web.conftest import login_token
+
+    port = free_port()
+    token = login_token(conn, "night-shift", "admin")
+    key = xpsync("web", "api-key", "create", "giveaway", env={"DATABASE_URL": db_url}).stdout.strip().splitlines()[-1]
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": as_web(db_url), "XPSYNC_WEB_SECRET": WEB_SECRET,
+           "XPSYNC_WEB_BIND": f"127.0.0.1:{port}", "XPSYNC_ADMIN_DATABASE_URL": as_role(db_url, "xp_admin"),
+           "XPSYNC_LOG_LEVEL": "DEBUG"}
+    proc = subprocess.Popen([sys.executable, "-m", "xpsync", "web"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    assert client.get("/healthz").status_code == 200
+                    break
+                except httpx.TransportError:
+                    assert proc.poll() is None and time.monotonic() < deadline
+                    time.sleep(0.2)
+            page = client.get(f"/admin/login?token={token}")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            assert client.post("/admin/login", data={"token": token, "csrf": csrf}).status_code in (200, 303)
+            assert client.get("/admin").status_code == 200
+            client.get("/admin/login?token=xpa_wrong-one-0123456789")
+            client.post("/admin/login", data={"token": "xpa_wrong-one-0123456789", "csrf": csrf})
+            client.get("/api/v1/leaderboard", headers={"Authorization": f"Bearer {key}"})
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        proc.kill()
+        output = proc.communicate()[0]
+    assert "GET /admin/login" in output  # the access log is on, at DEBUG...
+    for secret in (token, "xpa_wrong-one", key, "token="):
+        assert secret not in output  # ...and holds none of these
