@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.helpers import assert_consistent, call, scalar
 from tests.web.browser import chromium
@@ -58,7 +59,7 @@ def panel(site, conn, tmp_path):
 
 def live(driver) -> None:
     """The page's event stream is open (its first event came)."""
-    wait(driver).until(lambda d: d.find_element(By.ID, "live").get_attribute("data-state") == "on")
+    wait(driver).until(lambda d: attribute(d, "#live", "data-state") == "on")
 
 
 def open_page(driver, site: str, path: str) -> None:
@@ -71,8 +72,14 @@ def same_page(driver) -> bool:
     return driver.execute_script("return window.xpSamePage === true")
 
 
-def text(driver, css: str) -> str:
-    return driver.find_element(By.CSS_SELECTOR, css).text
+def text(driver, css: str) -> str | None:
+    """The element's text as shown now (read in the page: htmx may swap it between two WebDriver calls)."""
+    return driver.execute_script("var e = document.querySelector(arguments[0]); return e && e.innerText.trim()", css)
+
+
+def attribute(driver, css: str, name: str) -> str | None:
+    script = "var e = document.querySelector(arguments[0]); return e && e.getAttribute(arguments[1])"
+    return driver.execute_script(script, css, name)
 
 
 def user_id(conn, platform: str, external_id: str) -> int:
@@ -89,19 +96,24 @@ def as_bot(conn, function: str, *args: Any) -> Any:
         conn.execute("RESET ROLE")
 
 
+def screenshot(driver, name: str) -> None:
+    driver.execute_script("window.scrollTo(0, 0)")
+    shot(driver, name)
+
+
 def test_an_award_a_bot_makes_appears_on_an_open_page_without_a_reload(panel, site, conn):
-    shot(panel, "admin-overview.png")
     uid = user_id(conn, "telegram", "202")
     open_page(panel, site, f"/admin/people/{uid}")
     assert text(panel, "#xp") == "270"
     for amount, total in ((15, "285"), (25, "310")):  # twice: the page keeps following
         made = time.monotonic()
         as_bot(conn, "award_xp", "telegram", "202", amount, "chat", f"live{amount}")
-        wait(panel, 10).until(lambda d, total=total: text(d, "#xp") == total)  # 10 s: a guard against hanging
+        # polled every 20 ms; 10 s is only a guard against hanging
+        WebDriverWait(panel, 10, poll_frequency=0.02).until(lambda d, total=total: text(d, "#xp") == total)
         print(f"\naward shown on the open page {(time.monotonic() - made) * 1000:.0f} ms after its commit")
     assert same_page(panel)
     wait(panel, 10).until(lambda d: text(d, "#ledger tbody tr:first-child .delta") == "+25")  # the ledger too
-    shot(panel, "admin-person.png")
+    screenshot(panel, "admin-person.png")
     open_page(panel, site, "/admin/people")
     row = f"#people-rows tr[data-user='{uid}'] .xp"
     as_bot(conn, "award_xp", "telegram", "202", 5, "chat", "live-list")
@@ -154,7 +166,7 @@ def test_a_setting_saved_in_the_panel_reaches_a_running_listener(panel, site, co
     with ListenerThread(db_url, sandbox, owner) as running:
         open_page(panel, site, "/admin/settings")
         row = f"#process-table tr[data-instance='{owner}']"
-        wait(panel, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, row))  # its first heartbeat, live
+        wait(panel, 10).until(lambda d: attribute(d, row, "data-instance"))  # its first heartbeat, live
         assert same_page(panel)
         form = panel.find_element(By.CSS_SELECTOR, "form[action='/admin/settings/telegram.messages_per_second']")
         field = form.find_element(By.NAME, "value")
@@ -164,15 +176,17 @@ def test_a_setting_saved_in_the_panel_reaches_a_running_listener(panel, site, co
         wait(panel).until(lambda d: d.find_elements(By.ID, "flash"))
         live(panel)
         saved = scalar(conn, "SELECT xp.config_version()")
-        assert int(panel.find_element(By.ID, "config-version").get_attribute("data-version")) == saved
+        assert attribute(panel, "#config-version", "data-version") == str(saved)
         # the listener takes it up (NOTIFY xp_config), beats, and the open page shows it
-        wait(panel, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, row).get_attribute("data-config-version")
-                              == str(saved))
-        assert "✓" in text(panel, f"{row} .took")
+        wait(panel, 10).until(lambda d: attribute(d, row, "data-config-version") == str(saved))
+        assert "✓" in (text(panel, f"{row} .took") or "")
         assert running.listener is not None and running.listener.settings["telegram.messages_per_second"] == 77
         assert scalar(conn, "SELECT actor FROM xp.admin_audit WHERE action = 'settings.update' "
                             "AND target = 'telegram.messages_per_second' ORDER BY id DESC LIMIT 1") == "ops"
-        shot(panel, "admin-settings.png")
+        screenshot(panel, "admin-settings.png")
+        open_page(panel, site, "/admin")  # the overview lists it among the running processes
+        wait(panel, 10).until(lambda d: owner in (text(d, "#overview") or ""))
+        screenshot(panel, "admin-overview.png")
 
 
 def rank_counts(conn) -> dict[str, int]:
@@ -205,7 +219,7 @@ def test_a_threshold_preview_is_what_applying_then_does(panel, site, conn):
     effects = json.loads(panel.find_element(By.CSS_SELECTOR, "input[name=effects]").get_attribute("value"))
     assert nonzero(previewed_before) == before
     assert effects["rank_changes"] == {"2>1": 2, "3>2": 1}
-    shot(panel, "admin-ranks-preview.png")
+    screenshot(panel, "admin-ranks-preview.png")
     events_before = scalar(conn, "SELECT coalesce(max(id), 0) FROM xp.events")
     panel.find_element(By.ID, "apply-button").click()
     wait(panel).until(lambda d: d.find_elements(By.ID, "applied"))
@@ -245,7 +259,7 @@ def test_a_void_reverses_exactly_the_rows_it_previewed(panel, site, conn):
     previewed = sorted(int(tr.get_attribute("data-ledger"))
                        for tr in panel.find_elements(By.CSS_SELECTOR, "#void-rows tbody tr"))
     assert int(section.get_attribute("data-rows")) == len(previewed) == 6
-    shot(panel, "admin-void-preview.png")
+    screenshot(panel, "admin-void-preview.png")
     panel.find_element(By.CSS_SELECTOR, "#void-apply [name=note]").send_keys("raid of the night")
     panel.find_element(By.ID, "void-button").click()
     wait(panel).until(lambda d: d.find_elements(By.ID, "voided"))
