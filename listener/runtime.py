@@ -26,6 +26,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from xpsync.db import recover
+from xpsync.heartbeat import Heartbeat
 
 from . import store
 from .backoff import Backoff, sleep_unless
@@ -76,8 +77,9 @@ class Listener:
         self.stats: Counter[str] = Counter()
         self.settings: dict[str, Any] = {}
         self._slots = asyncio.Semaphore(options.concurrency)
-        # xp_config payloads not acted on yet: 'settings' (reload), 'ranks' (move people)
+        # xp_config payloads not acted on yet: 'settings' (reload), 'ranks' (move people), any other table
         self._config: set[str] = {"settings", "ranks"}
+        self.heartbeat = Heartbeat(pool, f"listener:{self.target}", self.owner)
 
     async def run(self, stop: asyncio.Event) -> None:
         wake = asyncio.Event()
@@ -86,6 +88,7 @@ class Listener:
         async with asyncio.TaskGroup() as group:
             group.create_task(self._listen(wake, stop), name=f"listen-{self.target}")
             group.create_task(self._work(wake, stop), name=f"work-{self.target}")
+            group.create_task(self.heartbeat.run(stop), name=f"heartbeat-{self.target}")
 
     async def _listen(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
         backoff = Backoff(0.1, 10.0)
@@ -126,15 +129,20 @@ class Listener:
 
     async def _take_up_config(self) -> None:
         pending, self._config = self._config, set()
+        if not pending:
+            return
         try:
-            if "settings" in pending:
-                async with self.pool.connection() as conn:
+            async with self.pool.connection() as conn:
+                version = await store.config_version(conn)  # before what it covers is read
+                if "settings" in pending:
                     self.settings = await store.settings(conn)
+            if "settings" in pending:
                 self.handler.configure(self.settings)
             if "ranks" in pending:
                 moved = await self.rerank()
                 if moved:
                     log.info("rank thresholds changed: %d people moved", moved)
+            self.heartbeat.took_up(version)
         except BaseException:
             self._config |= pending  # not taken up: try again next time
             raise
@@ -178,6 +186,7 @@ class Listener:
             await self._release(deliveries)
             raise
         await self._record(outcomes)
+        self.heartbeat.note(len(deliveries))
         return len(deliveries)
 
     async def _release(self, deliveries: list[Delivery]) -> None:

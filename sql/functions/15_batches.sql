@@ -1,4 +1,4 @@
--- 14_batches: many awards or messages in one call, for bots that buffer a tick of chat. Each item
+-- 15_batches: many awards or messages in one call, for bots that buffer a tick of chat. Each item
 -- is exactly the single call (xp.award_xp, xp.record_message: the same idempotency, the same
 -- rules), run in a subtransaction of its own, so that an item refused with an XP00x error is
 -- reported as its own result while the others apply; one commit carries them all.
@@ -99,8 +99,7 @@ BEGIN
                 ELSE
                     BEGIN
                         r := xp._batch_item(p_call, it.e, it.ord);
-                    EXCEPTION WHEN SQLSTATE 'XP001' OR SQLSTATE 'XP002' OR SQLSTATE 'XP003' OR SQLSTATE 'XP004'
-                                  OR SQLSTATE 'XP005' OR SQLSTATE 'XP006' OR SQLSTATE 'XP007' THEN
+                    EXCEPTION WHEN SQLSTATE 'XP000' THEN  -- the class: every XP00x refusal
                         r := NULL;
                         v_codes[cardinality(v_codes)] := SQLSTATE;
                         v_errors[cardinality(v_errors)] := SQLERRM;
@@ -110,8 +109,7 @@ BEGIN
                 v_results := v_results || r;
             END LOOP;
             EXIT;
-        EXCEPTION WHEN SQLSTATE 'XP001' OR SQLSTATE 'XP002' OR SQLSTATE 'XP003' OR SQLSTATE 'XP004'
-                      OR SQLSTATE 'XP005' OR SQLSTATE 'XP006' OR SQLSTATE 'XP007' THEN
+        EXCEPTION WHEN SQLSTATE 'XP000' THEN
             IF v_each THEN
                 RAISE;  -- cannot happen (every item catches its own): never a second pass
             END IF;
