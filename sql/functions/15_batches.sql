@@ -1,7 +1,7 @@
 -- 15_batches: many awards or messages in one call, for bots that buffer a tick of chat. Each item
 -- is exactly the single call (xp.award_xp, xp.record_message: the same idempotency, the same
--- rules), run in a subtransaction of its own, so that an item refused with an XP00x error is
--- reported as its own result while the others apply; one commit carries them all.
+-- rules); an item refused with an XP00x error is reported as its own result, with nothing of it
+-- written, while the others apply; one commit carries them all.
 -- Re-applied by every `xpsync migrate` (CREATE OR REPLACE); a body lives only here.
 -- Changing a signature or a return type, or removing a function: sql/README.md.
 
