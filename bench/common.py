@@ -17,17 +17,22 @@ import psycopg
 from xpsync.embedded import EmbeddedServer
 from xpsync.migrate import migrate
 
+from .server import BinServer
+
+Server = EmbeddedServer | BinServer
+
 
 @contextmanager
-def bench_database(*, durable: bool = False) -> Iterator[tuple[str, EmbeddedServer | None]]:
-    """DATABASE_URL if set (a server you own), else a throw-away embedded server."""
+def bench_database(*, durable: bool = False, server_bin: Path | None = None) -> Iterator[tuple[str, Server | None]]:
+    """DATABASE_URL if set (a server you own), else a throw-away server: the embedded one, or the
+    PostgreSQL whose programs are in `server_bin` (e.g. Debian's /usr/lib/postgresql/15/bin)."""
     if os.environ.get("DATABASE_URL"):
         url = os.environ["DATABASE_URL"]
         migrate(url)
         yield url, None
         return
     home = Path(tempfile.mkdtemp(prefix="xpsync-bench-"))
-    server = EmbeddedServer(home)
+    server: Server = BinServer(home, server_bin) if server_bin else EmbeddedServer(home)
     url = server.start(watch_pid=os.getpid(), delete_on_exit=True)
     try:
         if not durable:
@@ -42,16 +47,18 @@ def bench_database(*, durable: bool = False) -> Iterator[tuple[str, EmbeddedServ
         shutil.rmtree(home, ignore_errors=True)
 
 
-def pgbench(server: EmbeddedServer | None, url: str, script: str, *, clients: int, seconds: float,
-            jobs: int = 2) -> float:
-    """Transactions per second of `script` (pgbench syntax) with `clients` connections."""
+def pgbench(server: Server | None, url: str, script: str, *, clients: int, seconds: float,
+            jobs: int = 2, options: str = "") -> float:
+    """Transactions per second of `script` (pgbench syntax) with `clients` connections; `options`
+    are the sessions' settings (PGOPTIONS, e.g. "-c synchronous_commit=off")."""
     binary = (server.bin_dir if server else Path(shutil.which("pgbench") or "pgbench").parent) / "pgbench"
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
     try:
         result = subprocess.run(
             [str(binary), "-n", "-c", str(clients), "-j", str(min(jobs, clients)), "-T", str(max(1, round(seconds))),
-             "-f", f.name, url], capture_output=True, text=True, check=False)
+             "-f", f.name, url], capture_output=True, text=True, check=False,
+            env={**os.environ, "PGOPTIONS": options})
     finally:
         os.unlink(f.name)
     match = re.search(r"tps = ([\d.]+)", result.stdout)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from xpsync.calls import Calls
@@ -41,6 +42,10 @@ class Xp(Calls):
                              display_name: str | None) -> dict[str, Any]:
         return await self._one("SELECT * FROM xp.record_message(%s, %s, %s, %s, %s, %s)", self.platform,
                                external_id, chat_id, message_id, length, display_name)
+
+    async def record_messages(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Many messages in one call (bots/messages.py buffers them): one row per item, in order."""
+        return await self._rows("SELECT * FROM xp.record_messages(%s)", Jsonb(items))
 
     async def record_voice(self, external_id: str, session_id: str, seconds: int) -> dict[str, Any]:
         return await self._one("SELECT * FROM xp.record_voice(%s, %s, %s, %s)", self.platform, external_id,

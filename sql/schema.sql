@@ -153,7 +153,6 @@ DECLARE
     v_coins bigint;
     v_rank int;
     v_crossed boolean := false;
-    p record;
 BEGIN
     IF p_amount IS NULL OR p_amount = 0
        OR (p_amount NOT BETWEEN -1000000 AND 1000000
@@ -166,16 +165,17 @@ BEGIN
         PERFORM xp._check_text(p_reason, 'reason');
         PERFORM xp._check_text(p_key, 'idempotency_key');
     END IF;
-    v_delta := round(p_amount * p_factor);
     INSERT INTO xp.ledger (user_id, account_id, platform, source, kind, delta, reason, idempotency_key, factor,
                            actor, imported_from)
-    VALUES (p_uid, p_acc, p_platform, p_source, p_kind, v_delta, p_reason, p_key, p_factor, p_actor, p_imported_from)
-    ON CONFLICT (idempotency_key, source) DO NOTHING;
+    SELECT p_uid, p_acc, p_platform, p_source, p_kind, round(p_amount * f.factor), p_reason, p_key, f.factor, p_actor,
+           p_imported_from
+      FROM (SELECT coalesce(p_factor, (SELECT m.factor FROM xp._factor() AS m)) AS factor) AS f
+    ON CONFLICT (idempotency_key, source) DO NOTHING
+    RETURNING delta INTO v_delta;
     IF NOT FOUND THEN
         RETURN xp._replay(p_uid, p_acc, p_source, p_kind, p_amount, p_key);
     END IF;
     IF p_kind = 'xp' THEN
-        SELECT * INTO p FROM xp._periods();
         v_board := CASE WHEN p_source = 'import' THEN 0 ELSE v_delta END;
         UPDATE xp.users u
            SET xp = u.xp + v_delta,
@@ -187,6 +187,7 @@ BEGIN
                                 ELSE CASE WHEN u.season_id = p.season THEN u.season_xp ELSE 0 END + v_board END,
                season_id = p.season,
                display_name = coalesce(p_display_name, u.display_name)
+          FROM xp._periods() AS p
          WHERE u.id = p_uid AND u.xp + v_delta >= 0
         RETURNING u.xp, u.coins, u.rank_id, (u.xp < u.rank_floor OR u.xp >= u.rank_ceil)
              INTO v_xp, v_coins, v_rank, v_crossed;
@@ -241,6 +242,103 @@ CREATE FUNCTION xp._balance_drift(uids bigint[]) RETURNS TABLE(uid bigint, xp bi
       LEFT JOIN sums s ON s.user_id = u.id
      WHERE (uids IS NULL OR u.id = ANY (uids))
        AND (u.xp <> coalesce(s.xp, 0) OR u.coins <> coalesce(s.coins, 0))
+$$;
+
+CREATE FUNCTION xp._batch(p_call text, p_items jsonb) RETURNS TABLE(item integer, user_id bigint, xp bigint, coins bigint, old_rank integer, new_rank integer, rank_changed boolean, reward_coins integer, applied boolean, error_code text, error text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    it record;
+    r xp.award_result;
+    v_each boolean := false;
+    v_families bigint[];
+    v_uids bigint[];
+    v_items int[];
+    v_results xp.award_result[];
+    v_codes text[];
+    v_errors text[];
+BEGIN
+    IF p_items IS NULL OR jsonb_typeof(p_items) <> 'array' THEN
+        RAISE EXCEPTION 'a batch is a JSON array of items, not %', coalesce(jsonb_typeof(p_items), 'NULL')
+            USING ERRCODE = 'XP002';
+    ELSIF jsonb_array_length(p_items) > 1000 THEN
+        RAISE EXCEPTION 'a batch holds at most 1000 items, not %', jsonb_array_length(p_items)
+            USING ERRCODE = 'XP002';
+    END IF;
+    -- the items' accounts, each by its index (LATERAL ... LIMIT 1, which the planner cannot turn into
+    -- a join over every account), locked
+    PERFORM 1
+       FROM xp.accounts a
+      WHERE a.id = ANY (ARRAY(SELECT k.id
+                                FROM jsonb_array_elements(p_items) AS e
+                               CROSS JOIN LATERAL (SELECT c.id FROM xp.accounts c
+                                                    WHERE c.platform = e ->> 'platform'
+                                                      AND c.external_id = e ->> 'external_id'
+                                                    LIMIT 1) AS k))
+      ORDER BY a.id
+        FOR KEY SHARE;
+    -- then, under those locks, the person and family of each item
+    SELECT array_agg(k.family ORDER BY t.ord), array_agg(k.uid ORDER BY t.ord) INTO v_families, v_uids
+      FROM jsonb_array_elements(p_items) WITH ORDINALITY AS t (e, ord)
+      LEFT JOIN LATERAL (SELECT a.user_id AS uid, coalesce(u.family, u.id) AS family
+                           FROM xp.accounts a JOIN xp.users u ON u.id = a.user_id
+                          WHERE a.platform = t.e ->> 'platform' AND a.external_id = t.e ->> 'external_id'
+                          LIMIT 1) AS k
+        ON true;
+    LOOP
+        BEGIN
+            v_items := '{}'; v_results := '{}'; v_codes := '{}'; v_errors := '{}';
+            FOR it IN
+                SELECT t.ord::int AS ord, t.e
+                  FROM jsonb_array_elements(p_items) WITH ORDINALITY AS t (e, ord)
+                 ORDER BY v_families[t.ord] NULLS LAST, v_uids[t.ord], t.ord
+            LOOP
+                v_codes := v_codes || NULL::text;
+                v_errors := v_errors || NULL::text;
+                IF NOT v_each THEN
+                    r := xp._batch_item(p_call, it.e, it.ord);
+                ELSE
+                    BEGIN
+                        r := xp._batch_item(p_call, it.e, it.ord);
+                    EXCEPTION WHEN SQLSTATE 'XP000' THEN  -- the class: every XP00x refusal
+                        r := NULL;
+                        v_codes[cardinality(v_codes)] := SQLSTATE;
+                        v_errors[cardinality(v_errors)] := SQLERRM;
+                    END;
+                END IF;
+                v_items := v_items || it.ord;
+                v_results := v_results || r;
+            END LOOP;
+            EXIT;
+        EXCEPTION WHEN SQLSTATE 'XP000' THEN
+            IF v_each THEN
+                RAISE;  -- cannot happen (every item catches its own): never a second pass
+            END IF;
+            v_each := true;  -- an item was refused: all of it is undone, and run again item by item
+        END;
+    END LOOP;
+    RETURN QUERY
+        SELECT v_items[n], (v_results[n]).user_id, (v_results[n]).xp, (v_results[n]).coins,
+               (v_results[n]).old_rank, (v_results[n]).new_rank, (v_results[n]).rank_changed,
+               (v_results[n]).reward_coins, coalesce((v_results[n]).applied, false), v_codes[n], v_errors[n]
+          FROM generate_subscripts(v_items, 1) AS n
+         ORDER BY v_items[n];
+END
+$$;
+
+CREATE FUNCTION xp._batch_item(p_call text, p_item jsonb, p_ord integer) RETURNS xp.award_result
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF jsonb_typeof(p_item) <> 'object' THEN
+        RAISE EXCEPTION 'item %: expected an object, not %', p_ord, jsonb_typeof(p_item) USING ERRCODE = 'XP002';
+    ELSIF p_call = 'award_xp' THEN
+        RETURN xp.award_xp(p_item ->> 'platform', p_item ->> 'external_id', xp._item_int(p_item, 'amount', p_ord),
+                           p_item ->> 'reason', p_item ->> 'idempotency_key', p_item ->> 'display_name');
+    END IF;
+    RETURN xp.record_message(p_item ->> 'platform', p_item ->> 'external_id', p_item ->> 'chat_id',
+                             p_item ->> 'message_id', xp._item_int(p_item, 'length', p_ord), p_item ->> 'display_name');
+END
 $$;
 
 CREATE FUNCTION xp._board(p_board text, OUT score text, OUT filter text, OUT period_of text) RETURNS record
@@ -504,6 +602,22 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._factor(p_platform text DEFAULT NULL::text, p_chat_id text DEFAULT NULL::text) RETURNS TABLE(factor numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE
+           WHEN NOT EXISTS (SELECT 1 FROM xp.multipliers m
+                             WHERE m.ends_at > now() AND m.starts_at <= now()
+                               AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id)))
+           THEN 1::numeric
+           ELSE (SELECT least(round(coalesce(exp(sum(ln(m.factor))), 1), 3),
+                              (SELECT s.value::numeric FROM xp.settings s WHERE s.key = 'multiplier.cap'))
+                   FROM xp.multipliers m
+                  WHERE m.ends_at > now() AND m.starts_at <= now()
+                    AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id)))
+           END
+$$;
+
 CREATE FUNCTION xp._family(p_uid bigint) RETURNS bigint
     LANGUAGE sql STABLE
     AS $$
@@ -613,6 +727,20 @@ CREATE FUNCTION xp._identity_lock() RETURNS void
     AS $$
     SELECT pg_advisory_xact_lock(hashtext('xp.identity'))
 $$;
+
+CREATE FUNCTION xp._item_int(p_item jsonb, p_field text, p_ord integer) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+DECLARE
+    v text := p_item ->> p_field;
+BEGIN
+    IF v IS NULL OR v !~ '^-?[0-9]{1,9}$' THEN
+        RAISE EXCEPTION 'item %: % must be an integer, not %', p_ord, p_field, coalesce(left(v, 40), 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    RETURN v::int;
+END
+$_$;
 
 CREATE FUNCTION xp._known_account(p_platform text, p_external_id text, OUT acc bigint, OUT uid bigint) RETURNS record
     LANGUAGE plpgsql STABLE
@@ -736,12 +864,11 @@ CREATE FUNCTION xp._missing_achievements(uids bigint[]) RETURNS TABLE(uid bigint
 $$;
 
 CREATE FUNCTION xp._multiplier(p_platform text DEFAULT NULL::text, p_chat_id text DEFAULT NULL::text) RETURNS numeric
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-    SELECT least(round(coalesce(exp(sum(ln(m.factor))), 1), 3), xp._setting('multiplier.cap')::numeric)
-      FROM xp.multipliers m
-     WHERE m.ends_at > now() AND m.starts_at <= now()
-       AND (m.chat_id IS NULL OR (m.platform = p_platform AND m.chat_id = p_chat_id))
+BEGIN
+    RETURN (SELECT f.factor FROM xp._factor(p_platform, p_chat_id) AS f);
+END
 $$;
 
 CREATE FUNCTION xp._new_code() RETURNS text
@@ -809,16 +936,12 @@ CREATE FUNCTION xp._own_source() RETURNS text
     SELECT 'xpsync:' || i.id FROM xp.instance i
 $$;
 
-CREATE FUNCTION xp._periods(p_at timestamp with time zone DEFAULT now(), OUT week date, OUT month date, OUT season integer) RETURNS record
-    LANGUAGE plpgsql STABLE
+CREATE FUNCTION xp._periods(p_at timestamp with time zone DEFAULT now()) RETURNS TABLE(week date, month date, season integer)
+    LANGUAGE sql STABLE
     AS $$
-DECLARE
-    d date := (p_at AT TIME ZONE 'UTC')::date;
-BEGIN
-    week := d - (extract(isodow FROM d)::int - 1);
-    month := date_trunc('month', d)::date;
-    SELECT s.id INTO season FROM xp.seasons s WHERE s.starts_on <= d AND d < s.ends_on;
-END
+    SELECT d.day - (extract(isodow FROM d.day)::int - 1), date_trunc('month', d.day)::date,
+           (SELECT s.id FROM xp.seasons s WHERE s.starts_on <= d.day AND d.day < s.ends_on)
+      FROM (SELECT (p_at AT TIME ZONE 'UTC')::date AS day) AS d
 $$;
 
 CREATE TABLE xp.users (
@@ -1854,13 +1977,22 @@ CREATE FUNCTION xp.award_coins(platform text, external_id text, amount integer, 
 DECLARE
     a record;
 BEGIN
-    SELECT * INTO a FROM xp._account_for(award_coins.platform, award_coins.external_id);
+    a := xp._account_for(award_coins.platform, award_coins.external_id);
     RETURN xp._apply(a.uid, a.acc, award_coins.platform, 'award', 'coins', award_coins.amount, award_coins.reason,
                      award_coins.idempotency_key);
 END
 $$;
 
 COMMENT ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) IS 'Add coins, or spend them with a negative amount (never below zero), once per idempotency key.';
+
+CREATE FUNCTION xp.award_many(awards jsonb) RETURNS TABLE(item integer, user_id bigint, xp bigint, coins bigint, old_rank integer, new_rank integer, rank_changed boolean, reward_coins integer, applied boolean, error_code text, error text)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT * FROM xp._batch('award_xp', awards)
+$$;
+
+COMMENT ON FUNCTION xp.award_many(awards jsonb) IS 'xp.award_xp for each item of a JSON array ({platform, external_id, amount, reason, idempotency_key, display_name}) in one call; one result per item, an XP00x refusal reported in its row.';
 
 CREATE FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text DEFAULT NULL::text) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1869,11 +2001,20 @@ CREATE FUNCTION xp.award_xp(platform text, external_id text, amount integer, rea
 DECLARE
     a record;
 BEGIN
-    SELECT * INTO a FROM xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
-    -- running global multipliers raise what is earned, never a penalty
+    -- the hot path: a known account whose name has not changed, read here, locked as
+    -- xp._account_for locks it (a call costs more than the lookup); the rest goes through it
+    SELECT ac.id AS acc, ac.user_id AS uid INTO a
+      FROM xp.accounts ac
+     WHERE ac.platform = award_xp.platform AND ac.external_id = award_xp.external_id
+       AND (award_xp.display_name IS NULL OR ac.display_name IS NOT DISTINCT FROM award_xp.display_name)
+       FOR KEY SHARE;
+    IF NOT FOUND THEN
+        a := xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
+    END IF;
+    -- running global multipliers (NULL: xp._apply reads them) raise what is earned, never a penalty
     RETURN xp._apply(a.uid, a.acc, award_xp.platform, 'award', 'xp', award_xp.amount, award_xp.reason,
-                     award_xp.idempotency_key,
-                     CASE WHEN award_xp.amount > 0 THEN xp._multiplier() ELSE 1 END, NULL, award_xp.display_name);
+                     award_xp.idempotency_key, CASE WHEN award_xp.amount > 0 THEN NULL ELSE 1 END, NULL,
+                     award_xp.display_name);
 END
 $$;
 
@@ -2802,8 +2943,7 @@ BEGIN
     END IF;
     PERFORM xp._check_text(record_message.chat_id, 'chat_id', 64);
     PERFORM xp._check_text(record_message.message_id, 'message_id', 64);
-    SELECT * INTO a FROM xp._account_for(record_message.platform, record_message.external_id,
-                                         record_message.display_name);
+    a := xp._account_for(record_message.platform, record_message.external_id, record_message.display_name);
     INSERT INTO xp.message_log (platform, chat_id, message_id)
     VALUES (record_message.platform, record_message.chat_id, record_message.message_id)
     ON CONFLICT DO NOTHING;
@@ -2841,6 +2981,15 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) IS 'Count a chat message for XP: once per (platform, chat_id, message_id), one per cooldown per person; applied=false otherwise.';
+
+CREATE FUNCTION xp.record_messages(messages jsonb) RETURNS TABLE(item integer, user_id bigint, xp bigint, coins bigint, old_rank integer, new_rank integer, rank_changed boolean, reward_coins integer, applied boolean, error_code text, error text)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT * FROM xp._batch('record_message', messages)
+$$;
+
+COMMENT ON FUNCTION xp.record_messages(messages jsonb) IS 'xp.record_message for each item of a JSON array ({platform, external_id, chat_id, message_id, length, display_name}) in one call; one result per item, an XP00x refusal reported in its row.';
 
 CREATE FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4284,6 +4433,10 @@ REVOKE ALL ON FUNCTION xp._audit_ring() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._balance_drift(uids bigint[]) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._batch(p_call text, p_items jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._batch_item(p_call text, p_item jsonb, p_ord integer) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._board(p_board text, OUT score text, OUT filter text, OUT period_of text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._board_drift(uids bigint[]) FROM PUBLIC;
@@ -4310,6 +4463,8 @@ REVOKE ALL ON FUNCTION xp._effects(p_marks jsonb, p_uids bigint[], p_plans jsonb
 
 REVOKE ALL ON FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._factor(p_platform text, p_chat_id text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._family(p_uid bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._family_pays(p_family bigint, p_reward text, p_day date) FROM PUBLIC;
@@ -4325,6 +4480,8 @@ REVOKE ALL ON FUNCTION xp._game_view(g xp.game_sessions, p_xp integer, p_applied
 REVOKE ALL ON FUNCTION xp._game_won(g xp.game_sessions, p_uid bigint, p_platform text, p_xp integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._identity_lock() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._item_int(p_item jsonb, p_field text, p_ord integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._known_account(p_platform text, p_external_id text, OUT acc bigint, OUT uid bigint) FROM PUBLIC;
 
@@ -4350,7 +4507,7 @@ REVOKE ALL ON FUNCTION xp._out_of_step(uids bigint[], lim integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._own_source() FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._periods(p_at timestamp with time zone, OUT week date, OUT month date, OUT season integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._periods(p_at timestamp with time zone) FROM PUBLIC;
 
 GRANT SELECT ON TABLE xp.users TO xp_admin;
 
@@ -4479,6 +4636,10 @@ REVOKE ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount in
 GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.award_many(awards jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.award_many(awards jsonb) TO xp_bot;
+GRANT ALL ON FUNCTION xp.award_many(awards jsonb) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) TO xp_admin;
@@ -4590,6 +4751,10 @@ GRANT ALL ON FUNCTION xp.reconcile_user(uid bigint, dry_run boolean) TO xp_admin
 REVOKE ALL ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.record_message(platform text, external_id text, chat_id text, message_id text, length integer, display_name text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.record_messages(messages jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.record_messages(messages jsonb) TO xp_bot;
+GRANT ALL ON FUNCTION xp.record_messages(messages jsonb) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.record_voice(platform text, external_id text, session_id text, eligible_seconds integer) TO xp_bot;

@@ -13,6 +13,7 @@ from xpsync.platforms.telegram_client import build_bot, check_token
 from xpsync.settings import Settings
 
 from ..api import Xp
+from ..messages import MessageBuffer
 from . import chat, daily, errors, games, linking, prefs, profile, start, top
 from .context import LanguageMiddleware
 
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 def build_dispatcher(pool: AsyncConnectionPool) -> Dispatcher:
     dp = Dispatcher()
     dp["xp"] = Xp(pool, "telegram")
+    messages = dp["messages"] = MessageBuffer(dp["xp"])
+    dp.shutdown.register(messages.close)  # start_polling's shutdown: what is buffered is recorded
     language = LanguageMiddleware()  # one, so that both observers share what it has recorded
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(language)

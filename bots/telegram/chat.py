@@ -1,4 +1,6 @@
-"""Group messages count for XP (the database applies the cooldown and the minimum length).
+"""Group messages count for XP (the database applies the cooldown and the minimum length), buffered
+for a few tens of milliseconds and recorded in one call (bots/messages.py; the dispatcher flushes
+the buffer on shutdown).
 
 Only a member's own words count: not bots, not channel posts forwarded into a
 discussion group, not messages sent on behalf of a chat (context.own_words).
@@ -9,18 +11,18 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import Message
 
-from ..api import Xp
+from ..messages import MessageBuffer
 from .context import own_words, sender
 
 GROUPS = {"group", "supergroup"}
 
 
-async def group_message(message: Message, xp: Xp) -> None:
+async def group_message(message: Message, messages: MessageBuffer) -> None:
     text = message.text or message.caption or ""
     if text.startswith("/"):
         return  # a command (for this bot or another) is not conversation
     who, name = sender(message)
-    await xp.record_message(who, str(message.chat.id), str(message.message_id), len(text), name)
+    messages.add(who, str(message.chat.id), str(message.message_id), len(text), name)
 
 
 def router() -> Router:

@@ -92,6 +92,8 @@ $$;
 -- Apply one ledger change: validate, insert the row under its key, move the
 -- balance (never below zero) and, for XP, the current week/month/season
 -- counters in the same update; rerank only when a threshold was crossed.
+-- p_factor NULL: the global multipliers running now (xp._factor). The periods
+-- and the factor are inlined into the statements (no call on the hot path).
 -- p_source says what writes the row (xp.ledger.source); imported XP counts
 -- for all time, not for the period boards, and an import's difference may be
 -- larger than an award (xp.import_xp checks its totals).
@@ -108,7 +110,6 @@ DECLARE
     v_coins bigint;
     v_rank int;
     v_crossed boolean := false;
-    p record;
 BEGIN
     IF p_amount IS NULL OR p_amount = 0
        OR (p_amount NOT BETWEEN -1000000 AND 1000000
@@ -121,16 +122,17 @@ BEGIN
         PERFORM xp._check_text(p_reason, 'reason');
         PERFORM xp._check_text(p_key, 'idempotency_key');
     END IF;
-    v_delta := round(p_amount * p_factor);
     INSERT INTO xp.ledger (user_id, account_id, platform, source, kind, delta, reason, idempotency_key, factor,
                            actor, imported_from)
-    VALUES (p_uid, p_acc, p_platform, p_source, p_kind, v_delta, p_reason, p_key, p_factor, p_actor, p_imported_from)
-    ON CONFLICT (idempotency_key, source) DO NOTHING;
+    SELECT p_uid, p_acc, p_platform, p_source, p_kind, round(p_amount * f.factor), p_reason, p_key, f.factor, p_actor,
+           p_imported_from
+      FROM (SELECT coalesce(p_factor, (SELECT m.factor FROM xp._factor() AS m)) AS factor) AS f
+    ON CONFLICT (idempotency_key, source) DO NOTHING
+    RETURNING delta INTO v_delta;
     IF NOT FOUND THEN
         RETURN xp._replay(p_uid, p_acc, p_source, p_kind, p_amount, p_key);
     END IF;
     IF p_kind = 'xp' THEN
-        SELECT * INTO p FROM xp._periods();
         v_board := CASE WHEN p_source = 'import' THEN 0 ELSE v_delta END;
         UPDATE xp.users u
            SET xp = u.xp + v_delta,
@@ -142,6 +144,7 @@ BEGIN
                                 ELSE CASE WHEN u.season_id = p.season THEN u.season_xp ELSE 0 END + v_board END,
                season_id = p.season,
                display_name = coalesce(p_display_name, u.display_name)
+          FROM xp._periods() AS p
          WHERE u.id = p_uid AND u.xp + v_delta >= 0
         RETURNING u.xp, u.coins, u.rank_id, (u.xp < u.rank_floor OR u.xp >= u.rank_ceil)
              INTO v_xp, v_coins, v_rank, v_crossed;
@@ -207,11 +210,20 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     a record;
 BEGIN
-    SELECT * INTO a FROM xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
-    -- running global multipliers raise what is earned, never a penalty
+    -- the hot path: a known account whose name has not changed, read here, locked as
+    -- xp._account_for locks it (a call costs more than the lookup); the rest goes through it
+    SELECT ac.id AS acc, ac.user_id AS uid INTO a
+      FROM xp.accounts ac
+     WHERE ac.platform = award_xp.platform AND ac.external_id = award_xp.external_id
+       AND (award_xp.display_name IS NULL OR ac.display_name IS NOT DISTINCT FROM award_xp.display_name)
+       FOR KEY SHARE;
+    IF NOT FOUND THEN
+        a := xp._account_for(award_xp.platform, award_xp.external_id, award_xp.display_name);
+    END IF;
+    -- running global multipliers (NULL: xp._apply reads them) raise what is earned, never a penalty
     RETURN xp._apply(a.uid, a.acc, award_xp.platform, 'award', 'xp', award_xp.amount, award_xp.reason,
-                     award_xp.idempotency_key,
-                     CASE WHEN award_xp.amount > 0 THEN xp._multiplier() ELSE 1 END, NULL, award_xp.display_name);
+                     award_xp.idempotency_key, CASE WHEN award_xp.amount > 0 THEN NULL ELSE 1 END, NULL,
+                     award_xp.display_name);
 END
 $$;
 COMMENT ON FUNCTION xp.award_xp(text, text, int, text, text, text) IS
@@ -223,7 +235,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     a record;
 BEGIN
-    SELECT * INTO a FROM xp._account_for(award_coins.platform, award_coins.external_id);
+    a := xp._account_for(award_coins.platform, award_coins.external_id);
     RETURN xp._apply(a.uid, a.acc, award_coins.platform, 'award', 'coins', award_coins.amount, award_coins.reason,
                      award_coins.idempotency_key);
 END

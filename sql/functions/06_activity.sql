@@ -77,8 +77,7 @@ BEGIN
     END IF;
     PERFORM xp._check_text(record_message.chat_id, 'chat_id', 64);
     PERFORM xp._check_text(record_message.message_id, 'message_id', 64);
-    SELECT * INTO a FROM xp._account_for(record_message.platform, record_message.external_id,
-                                         record_message.display_name);
+    a := xp._account_for(record_message.platform, record_message.external_id, record_message.display_name);
     INSERT INTO xp.message_log (platform, chat_id, message_id)
     VALUES (record_message.platform, record_message.chat_id, record_message.message_id)
     ON CONFLICT DO NOTHING;

@@ -38,9 +38,11 @@ GRANT SELECT ON xp.ranks, xp.settings TO xp_listener;
 -- --- functions: bots ----------------------------------------------------------------------------------
 
 GRANT EXECUTE ON FUNCTION xp.award_xp(text, text, int, text, text, text),
+                          xp.award_many(jsonb),
                           xp.award_coins(text, text, int, text, text),
                           xp.claim_daily(text, text, text),
                           xp.record_message(text, text, text, text, int, text),
+                          xp.record_messages(jsonb),
                           xp.record_voice(text, text, text, int),
                           xp.profile(text, text),
                           xp.leaderboard(int, text, int, text),

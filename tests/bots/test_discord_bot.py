@@ -183,6 +183,7 @@ async def test_messages_count_but_bots_dms_and_commands_do_not(pool, conn):
     for i, (who, guild, text) in enumerate([(author, GUILD, "hello there"), (member(2, bot=True), GUILD, "beep"),
                                             (author, None, "a dm"), (author, GUILD, "!rank")]):
         await chat.on_message(NS(author=who, guild=guild, content=text, channel=NS(id=88), id=i))
+    await chat.messages.flush()
     assert scalar(conn, "SELECT count(*) FROM xp.message_log") == 1
     assert scalar(conn, "SELECT messages FROM xp.users") == 1
 

@@ -27,6 +27,7 @@ class Chat:
         n = next(_ids)
         await self.dp.feed_raw_update(self.bot, {"update_id": n, "message": {
             "message_id": n, "date": int(time.time()), "chat": self.chat, "from": self.user, "text": text}})
+        await self.dp["messages"].flush()  # chat messages wait in the buffer (tests/bots/test_message_buffer.py)
         return self.last()
 
     async def press(self, data, message_id=1):
@@ -185,6 +186,7 @@ async def test_only_a_members_own_words_count_not_channel_posts_or_messages_on_b
     async def feed(kind, message):
         n = next(_ids)
         await dp.feed_raw_update(bot, {"update_id": n, kind: {"message_id": n, "date": int(time.time()), **message}})
+        await dp["messages"].flush()
 
     words = "a long enough message to count"
     # a channel post forwarded into its discussion group: Telegram's service user 777000, the channel as sender

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg.types.json import Jsonb
 
 from tests.helpers import balances_match_ledger
 
@@ -32,7 +33,25 @@ WORDS = st.one_of(st.text(min_size=1, max_size=40).filter(lambda t: "\x00" not i
 PERSON = st.one_of(st.sampled_from([1, 2, 3]), MAYBE_NULL_BIGINT)
 PERIOD = st.one_of(st.sampled_from(["all", "week", "month", "season"]), MAYBE_NULL_TEXT)
 
+# JSON for the batch entry points: arrays of items with hostile fields, or anything else at all
+JSON_SCALAR = st.one_of(st.none(), st.booleans(), INT32, st.integers(-(2**70), 2**70),
+                        st.floats(allow_nan=False, allow_infinity=False), HOSTILE)
+
+
+def batch(fields: dict) -> st.SearchStrategy:
+    item = st.fixed_dictionaries(fields, optional={"display_name": st.one_of(MAYBE_NULL_TEXT, JSON_SCALAR)})
+    return st.one_of(st.none(),
+                     st.one_of(st.lists(st.one_of(item, JSON_SCALAR, st.lists(JSON_SCALAR, max_size=2)), max_size=6),
+                               JSON_SCALAR, st.dictionaries(st.text(max_size=5), JSON_SCALAR, max_size=3)).map(Jsonb))
+
+
 CALLS = {
+    "award_many": ("SELECT * FROM xp.award_many(%s)",
+                   [batch({"platform": PLATFORM, "external_id": ID, "amount": st.one_of(AMOUNT, JSON_SCALAR),
+                           "reason": WORDS, "idempotency_key": WORDS})]),
+    "record_messages": ("SELECT * FROM xp.record_messages(%s)",
+                        [batch({"platform": PLATFORM, "external_id": ID, "chat_id": ID, "message_id": ID,
+                                "length": st.one_of(AMOUNT, JSON_SCALAR)})]),
     "award_xp": ("SELECT * FROM xp.award_xp(%s, %s, %s::int, %s, %s, %s)",
                  [PLATFORM, ID, AMOUNT, WORDS, WORDS, MAYBE_NULL_TEXT]),
     "award_coins": ("SELECT * FROM xp.award_coins(%s, %s, %s::int, %s, %s)", [PLATFORM, ID, AMOUNT, WORDS, WORDS]),

@@ -10,7 +10,8 @@ import pytest
 from tests.helpers import call
 
 BOT_FUNCTIONS = {
-    "award_xp", "award_coins", "claim_daily", "record_message", "record_voice", "profile", "leaderboard",
+    "award_xp", "award_many", "award_coins", "claim_daily", "record_message", "record_messages", "record_voice",
+    "profile", "leaderboard",
     "create_link_code", "redeem_link_code", "unlink", "request_resync", "set_notify", "set_language",
     "start_game", "play_game", "language", "set_privacy", "set_client_language", "discord_roles_changed",
     "heartbeat", "config_version",
