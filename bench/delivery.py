@@ -36,7 +36,7 @@ PACE_OFF = {"telegram.messages_per_second": "100000", "telegram.chat_interval_se
 
 
 GUILD = "1"
-ROLE = "role-2"  # the guild's role for rank 2, which every backlog rank-up reaches
+ROLE = "200000000000000002"  # the guild's role for rank 2, which every backlog rank-up reaches
 
 
 def start_sandbox() -> tuple[subprocess.Popen, dict[str, str]]:

@@ -21,6 +21,8 @@ class Chat:
         self.dp, self.bot, self.sandbox = dp, bot, sandbox
         self.user = {"id": user_id, "is_bot": False, "first_name": "Ivan", "language_code": language}
         self.chat = {"id": chat_id or user_id, "type": chat_type}
+        if chat_type == "private":  # writing to a bot in private means having pressed its Start
+            sandbox.telegram.open_chat(str(self.chat["id"]))
 
     async def send(self, text):
         n = next(_ids)

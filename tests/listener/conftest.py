@@ -14,6 +14,11 @@ from xpsync.sandbox import Sandbox
 
 FAST = Options(batch_size=50, lease_seconds=5, poll_seconds=0.2, concurrency=16)
 
+# Discord ids are snowflakes (the sandbox, like Discord, refuses anything else)
+G1, G2 = "100000000000000001", "100000000000000002"
+R2, R3, R5, VIP = "200000000000000002", "200000000000000003", "200000000000000005", "200000000000000099"
+D1 = "300000000000000001"
+
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
@@ -47,14 +52,20 @@ def fast_retries(conn):
 
 @pytest.fixture
 def community(conn, sandbox):
-    """Guild g1 mirrors ranks 2, 3 and 5; t1 (Telegram) and d1 (Discord) are one person."""
-    conn.execute("INSERT INTO xp.rank_roles VALUES ('g1', 2, 'r2'), ('g1', 3, 'r3'), ('g1', 5, 'r5')")
-    sandbox.discord.add_guild("g1", ["r2", "r3", "r5", "vip"])
-    sandbox.discord.add_member("g1", "d1", ["vip"])
+    """Guild G1 mirrors ranks 2, 3 and 5 (roles R2, R3, R5); Telegram account t1 and Discord member D1
+    (who also holds VIP, a role xpsync does not manage) are one person."""
+    conn.execute("INSERT INTO xp.rank_roles VALUES (%s, 2, %s), (%s, 3, %s), (%s, 5, %s)", (G1, R2, G1, R3, G1, R5))
+    sandbox.discord.add_guild(G1, [R2, R3, R5, VIP])
+    sandbox.discord.add_member(G1, D1, [VIP])
     code = conn.execute("SELECT xp.create_link_code('telegram', 't1') AS c").fetchone()["c"]
-    conn.execute("SELECT xp.redeem_link_code('discord', 'd1', %s)", (code,))
+    conn.execute("SELECT xp.redeem_link_code('discord', %s, %s)", (D1, code))
     conn.execute("DELETE FROM xp.deliveries")  # start from a quiet outbox
     return sandbox
+
+
+def started(conn, box, *chat_ids: str) -> None:
+    """These Telegram users pressed Start: the bot may write to their private chats."""
+    box.telegram.open_chat(*chat_ids)
 
 
 async def discord_handler(sandbox) -> DiscordRoles:

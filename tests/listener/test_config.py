@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from tests.helpers import call
-from tests.listener.conftest import discord_handler, eventually, running, telegram_handler
+from tests.listener.conftest import D1, G1, R2, VIP, discord_handler, eventually, running, telegram_handler
 
 
 async def test_a_settings_change_reaches_a_running_listener(conn, pool, db_url, sandbox):
@@ -25,7 +25,7 @@ async def test_a_threshold_change_moves_people_and_their_roles(conn, pool, db_ur
     async with running(pool, db_url, await discord_handler(community)):
         await eventually(lambda: conn.execute("SELECT count(*) AS n FROM xp.deliveries "
                                               "WHERE status = 'pending' AND target = 'discord'").fetchone()["n"] == 0)
-        assert community.discord.roles_of("g1", "d1") == {"vip"}
+        assert community.discord.roles_of(G1, D1) == {VIP}
         conn.execute("UPDATE xp.ranks SET min_xp = 100 WHERE id = 2")
-        await eventually(lambda: community.discord.roles_of("g1", "d1") == {"vip", "r2"})
+        await eventually(lambda: community.discord.roles_of(G1, D1) == {VIP, R2})
     assert conn.execute("SELECT rank_id FROM xp.users").fetchone()["rank_id"] == 2

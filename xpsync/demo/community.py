@@ -11,9 +11,9 @@ from ..db import first
 from ..sandbox import Sandbox
 
 GUILD = "900000000000000001"
-MEMBER_ROLE = "role-member"  # a role xpsync does not manage: it must survive everything
-# the first rank of each tier (and F II) gets a Discord role
-RANK_ROLES = {2: "role-f", 4: "role-e", 7: "role-d", 10: "role-c", 13: "role-b", 16: "role-a", 19: "role-s"}
+MEMBER_ROLE = "910000000000000001"  # a role xpsync does not manage: it must survive everything
+# the first rank of each tier (and F II) gets a Discord role (ids are snowflakes, as on Discord)
+RANK_ROLES = {rank: str(910000000000000000 + rank) for rank in (2, 4, 7, 10, 13, 16, 19)}
 NAMES = ("Ivan", "Anna", "Mark", "Olga", "Lena", "Pavel", "Sara", "Tom", "Nika", "Yuri", "Mia", "Leo", "Zoe", "Max")
 
 

@@ -3,8 +3,11 @@
 The real discord.py and aiogram clients talk to it through DISCORD_API_BASE and
 TELEGRAM_API_BASE. Each platform lives in its own module (discord.py,
 telegram.py); this one wires them into one aiohttp application on 127.0.0.1,
-with a control endpoint for a sandbox in another process. Faults (429 with
-retry_after, 5xx, 403, slow answers) are switched on through `Sandbox.faults`.
+with a control endpoint for a sandbox in another process. Both meet the real
+platforms' limits and refusals by default (`limits=Limits()`, limits.py lists
+every knob); `Limits.lifted()` takes the rate limits away for throughput
+benchmarks. Faults (429s, global and HTML 429s, JSON and HTML 5xx, 403, slow
+answers) are switched on through `Sandbox.faults` (faults.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from aiohttp import web
 
 from . import discord, telegram
 from .faults import Faults
+from .limits import Limits
 from .state import Call, DiscordState, TelegramState
 from .traffic import Traffic, reply
 
@@ -26,11 +30,15 @@ TELEGRAM_PREFIX = telegram.PREFIX
 class Sandbox:
     """Fake Discord and Telegram on 127.0.0.1; start it in the running event loop."""
 
-    def __init__(self, *, discord_token: str = "sandbox-discord-token", telegram_token: str = "1:sandbox") -> None:
+    def __init__(self, *, discord_token: str = "sandbox-discord-token", telegram_token: str = "1:sandbox",
+                 limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
         self.discord = DiscordState(discord_token)
         self.telegram = TelegramState(telegram_token)
         self.faults = Faults()
         self.traffic = Traffic(self.faults)
+        self.discord_api = discord.DiscordApi(self.discord, self.traffic, self.limits)
+        self.telegram_api = telegram.TelegramApi(self.telegram, self.traffic, self.limits)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -64,8 +72,8 @@ class Sandbox:
 
     async def start(self, port: int = 0) -> None:
         app = web.Application()
-        discord.DiscordApi(self.discord, self.traffic).add_routes(app)
-        telegram.TelegramApi(self.telegram, self.traffic).add_routes(app)
+        self.discord_api.add_routes(app)
+        self.telegram_api.add_routes(app)
         app.router.add_get("/_sandbox/{platform}/arrivals", self._arrivals)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
