@@ -72,6 +72,10 @@ class Xp:
     async def request_resync(self, external_id: str) -> int:
         return await self._one("SELECT xp.request_resync(%s, %s)", self.platform, external_id)
 
+    async def chat_opened(self, external_id: str) -> bool:
+        """/start: the bot may write to the person now; True when notices muted by a block came back on."""
+        return await self._one("SELECT xp.chat_opened(%s, %s)", self.platform, external_id)
+
     async def set_notify(self, external_id: str, enabled: bool) -> bool:
         return await self._one("SELECT xp.set_notify(%s, %s, %s)", self.platform, external_id, enabled)
 

@@ -37,6 +37,7 @@ GRANT EXECUTE ON FUNCTION xp.award_xp(text, text, int, text, text, text),
                           xp.unlink(text, text),
                           xp.request_resync(text, text),
                           xp.set_notify(text, text, boolean),
+                          xp.chat_opened(text, text),
                           xp.set_language(text, text, text),
                           xp.language(text, text),
                           xp.start_game(text, text, text),
@@ -46,11 +47,15 @@ GRANT EXECUTE ON FUNCTION xp.award_xp(text, text, int, text, text, text),
 -- --- functions: listeners -------------------------------------------------------------------------
 
 GRANT EXECUTE ON FUNCTION xp.claim_deliveries(text, text, int, int),
-                          xp.ack_deliveries(text, bigint[], int[], text[]),
+                          xp.ack_deliveries(text, bigint[], int[], text[], text[]),
                           xp.fail_delivery(bigint, text, int, text, boolean, double precision, boolean),
                           xp.release_deliveries(text, bigint[]),
                           xp.discord_role_plan(bigint),
-                          xp.telegram_recipient(bigint)
+                          xp.telegram_recipient(bigint),
+                          xp.reserve_slot(text[], double precision[], double precision, int[]),
+                          xp.pause_pace(text[], double precision),
+                          xp.pace_held(text[]),
+                          xp.guild_refused(text, text)
     TO xp_listener, xp_admin;
 
 -- --- functions: operations (rerank_batch also for the listener, which follows threshold changes) ---
@@ -63,6 +68,7 @@ GRANT EXECUTE ON FUNCTION xp.rerank_batch(int),
                           xp.adjust(bigint, text, int, text, text),
                           xp.forget_person(bigint),
                           xp.import_xp(text, text, bigint, bigint, text, text),
-                          xp.resync_roles(bigint)
+                          xp.resync_roles(bigint),
+                          xp.resume_guild(text)
     TO xp_admin;
 GRANT EXECUTE ON FUNCTION xp.rerank_batch(int) TO xp_listener;

@@ -67,6 +67,25 @@ async def test_start_daily_and_profile_come_from_the_database(ivan, conn):
     assert scalar(conn, "SELECT count(*) FROM xp.ledger WHERE reason = 'daily reward'") == 2
 
 
+async def test_start_opens_the_private_chat_and_unmutes_a_blocked_person(ivan, conn):
+    ivan.sandbox.telegram.opened.discard("100")  # as Telegram sees it: Ivan blocked the bot once
+    call(conn, "award_xp", "telegram", "100", 10, "r", "k100")
+    conn.execute("UPDATE xp.users SET notify = false")
+    conn.execute("UPDATE xp.accounts SET chat_blocked_at = now() WHERE external_id = '100'")
+    ivan.sandbox.telegram.open_chat("100")  # he unblocks the bot and presses Start
+    assert "Welcome, Ivan" in (await ivan.send("/start")).text
+    account = conn.execute("SELECT a.chat_opened_at IS NOT NULL AS opened, a.chat_blocked_at, u.notify "
+                           "FROM xp.accounts a JOIN xp.users u ON u.id = a.user_id WHERE a.external_id = '100'"
+                           ).fetchone()
+    assert account == {"opened": True, "chat_blocked_at": None, "notify": True}
+
+
+async def test_start_in_a_group_opens_no_private_chat(telegram, sandbox, conn):
+    group = Chat(*telegram, sandbox, user_id=101, chat_id=-1005, chat_type="supergroup")
+    await group.send("/start")
+    assert scalar(conn, "SELECT count(*) FROM xp.accounts WHERE chat_opened_at IS NOT NULL") == 0
+
+
 async def test_top_shows_the_board_of_the_period_asked(ivan, conn):
     call(conn, "award_xp", "telegram", "7", 300, "r", "k7", "Anna")
     call(conn, "award_xp", "telegram", "8", 200, "r", "k8", "Boris")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import pytest
 
@@ -10,7 +11,7 @@ from xpsync.db import create_pool
 from xpsync.listener.discord_roles import DiscordRoles
 from xpsync.listener.runtime import Listener, Options
 from xpsync.listener.telegram_notices import TelegramNotices
-from xpsync.sandbox import Sandbox
+from xpsync.sandbox import Limits, Sandbox
 
 FAST = Options(batch_size=50, lease_seconds=5, poll_seconds=0.2, concurrency=16)
 
@@ -26,6 +27,17 @@ async def sandbox() -> AsyncIterator[Sandbox]:
     await box.start()
     yield box
     await box.stop()
+
+
+@asynccontextmanager
+async def sandbox_with(**limits):
+    """A sandbox whose limits differ from the real ones by `limits` (smaller windows keep tests short)."""
+    box = Sandbox(limits=replace(Limits(), **limits))
+    await box.start()
+    try:
+        yield box
+    finally:
+        await box.stop()
 
 
 @pytest.fixture
@@ -64,18 +76,20 @@ def community(conn, sandbox):
 
 
 def started(conn, box, *chat_ids: str) -> None:
-    """These Telegram users pressed Start: the bot may write to their private chats."""
+    """These Telegram users pressed Start (the bot calls xp.chat_opened): the bot may write to them."""
     box.telegram.open_chat(*chat_ids)
+    for chat_id in chat_ids:
+        conn.execute("SELECT xp.chat_opened('telegram', %s)", (chat_id,))
 
 
-async def discord_handler(sandbox) -> DiscordRoles:
-    handler = DiscordRoles(sandbox.discord.token, sandbox.discord_api_base, call_timeout=2)
+async def discord_handler(sandbox, pool) -> DiscordRoles:
+    handler = DiscordRoles(sandbox.discord.token, sandbox.discord_api_base, pool, call_timeout=2)
     await handler.start()
     return handler
 
 
-async def telegram_handler(sandbox) -> TelegramNotices:
-    handler = TelegramNotices(sandbox.telegram.token, sandbox.telegram_api_base, call_timeout=2)
+async def telegram_handler(sandbox, pool) -> TelegramNotices:
+    handler = TelegramNotices(sandbox.telegram.token, sandbox.telegram_api_base, pool, call_timeout=2)
     await handler.start()
     return handler
 
@@ -102,6 +116,24 @@ async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not true within {timeout}s: {predicate}")
         await asyncio.sleep(interval)
+
+
+def settings(conn, **values) -> None:
+    """UPDATE xp.settings: key with dots written with double underscores (discord__requests_per_second)."""
+    for key, value in values.items():
+        changed = conn.execute("UPDATE xp.settings SET value = %s WHERE key = %s", (str(value), key.replace("__", ".")))
+        assert changed.rowcount == 1, f"no setting {key}"
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most events within any one second (a sliding window) of these times."""
+    ordered = sorted(times)
+    most, first = 0, 0
+    for last, at in enumerate(ordered):
+        while at - ordered[first] >= 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
 
 
 def statuses(conn, target: str | None = None) -> dict[str, int]:

@@ -9,20 +9,20 @@ from tests.listener.conftest import D1, G1, R2, VIP, discord_handler, eventually
 
 
 async def test_a_settings_change_reaches_a_running_listener(conn, pool, db_url, sandbox):
-    handler = await telegram_handler(sandbox)
+    handler = await telegram_handler(sandbox, pool)
     async with running(pool, db_url, handler) as listener:
         await eventually(lambda: listener.settings)
         conn.execute("UPDATE xp.settings SET value = '7' WHERE key = 'telegram.messages_per_second'")
         changed = time.monotonic()
         # woken by NOTIFY xp_config, not by a timer: the bound here is only a guard against hanging
-        await eventually(lambda: abs(handler.pacer.gap - 1 / 7) < 1e-9, timeout=10)
+        await eventually(lambda: abs(handler.gaps["any"] - 1 / 7) < 1e-9, timeout=10)
         print(f"\nsettings change taken up after {(time.monotonic() - changed) * 1000:.0f} ms")
         assert listener.settings["telegram.messages_per_second"] == 7
 
 
 async def test_a_threshold_change_moves_people_and_their_roles(conn, pool, db_url, community):
     call(conn, "award_xp", "telegram", "t1", 150, "chat", "k1")
-    async with running(pool, db_url, await discord_handler(community)):
+    async with running(pool, db_url, await discord_handler(community, pool)):
         await eventually(lambda: conn.execute("SELECT count(*) AS n FROM xp.deliveries "
                                               "WHERE status = 'pending' AND target = 'discord'").fetchone()["n"] == 0)
         assert community.discord.roles_of(G1, D1) == {VIP}

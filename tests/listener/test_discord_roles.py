@@ -9,7 +9,7 @@ from tests.listener.conftest import D1, G1, R2, R3, R5, VIP, discord_handler, ev
 
 
 async def test_a_rank_up_gives_the_rank_role_and_keeps_unmanaged_roles(conn, pool, db_url, community):
-    async with running(pool, db_url, await discord_handler(community)):
+    async with running(pool, db_url, await discord_handler(community, pool)):
         call(conn, "award_xp", "telegram", "t1", 300, "quiz", "k1")
         await eventually(lambda: community.discord.roles_of(G1, D1) == {VIP, R2})
         call(conn, "award_xp", "discord", D1, 500, "event", "k2")
@@ -24,13 +24,13 @@ async def test_a_rank_up_gives_the_rank_role_and_keeps_unmanaged_roles(conn, poo
 
 async def test_stack_mode_keeps_every_rank_role_reached(conn, pool, db_url, community):
     conn.execute("INSERT INTO xp.guild_settings VALUES (%s, 'stack')", (G1,))
-    async with running(pool, db_url, await discord_handler(community)):
+    async with running(pool, db_url, await discord_handler(community, pool)):
         call(conn, "award_xp", "telegram", "t1", 3000, "big", "k1")  # rank 5
         await eventually(lambda: community.discord.roles_of(G1, D1) == {VIP, R2, R3, R5})
 
 
 async def test_a_demotion_takes_the_role_back(conn, pool, db_url, community):
-    async with running(pool, db_url, await discord_handler(community)):
+    async with running(pool, db_url, await discord_handler(community, pool)):
         call(conn, "award_xp", "telegram", "t1", 300, "quiz", "k1")
         await eventually(lambda: R2 in community.discord.roles_of(G1, D1))
         call(conn, "award_xp", "telegram", "t1", -200, "penalty", "k2")  # 300 + 100 (first link) - 200 < 255
@@ -38,14 +38,14 @@ async def test_a_demotion_takes_the_role_back(conn, pool, db_url, community):
 
 
 async def test_a_person_not_in_the_guild_is_done_without_calls(conn, pool, db_url, community):
-    async with running(pool, db_url, await discord_handler(community)):
+    async with running(pool, db_url, await discord_handler(community, pool)):
         call(conn, "award_xp", "discord", "300000000000000777", 300, "r", "k1")
         await eventually(lambda: statuses(conn, "discord") == {"done": 1})
     assert community.discord.role_changes == []
 
 
 async def test_hand_made_drift_is_put_right_by_a_resync(conn, pool, db_url, community):
-    async with running(pool, db_url, await discord_handler(community)):
+    async with running(pool, db_url, await discord_handler(community, pool)):
         call(conn, "award_xp", "telegram", "t1", 300, "quiz", "k1")
         await eventually(lambda: community.discord.roles_of(G1, D1) == {VIP, R2})
         community.discord.set_roles(G1, D1, [VIP, R5])  # a moderator's slip
@@ -55,7 +55,7 @@ async def test_hand_made_drift_is_put_right_by_a_resync(conn, pool, db_url, comm
 
 async def test_transient_errors_are_retried_to_success(conn, pool, db_url, community, fast_retries):
     community.faults.script("discord", "5xx", "429", "5xx")
-    async with running(pool, db_url, await discord_handler(community)):
+    async with running(pool, db_url, await discord_handler(community, pool)):
         call(conn, "award_xp", "telegram", "t1", 300, "quiz", "k1")
         await eventually(lambda: community.discord.roles_of(G1, D1) == {VIP, R2})
         await eventually(lambda: statuses(conn, "discord") == {"done": 1})
@@ -72,7 +72,7 @@ async def test_transient_errors_are_retried_to_success(conn, pool, db_url, commu
 ])
 async def test_permanent_errors_end_failed_with_the_reason(conn, pool, db_url, community, setup, reason):
     setup(community)
-    async with running(pool, db_url, await discord_handler(community)):
+    async with running(pool, db_url, await discord_handler(community, pool)):
         call(conn, "award_xp", "telegram", "t1", 300, "quiz", "k1")
         await eventually(lambda: statuses(conn, "discord") == {"failed": 1})
     row = conn.execute("SELECT attempts, last_error FROM xp.deliveries WHERE target = 'discord'").fetchone()

@@ -35,7 +35,7 @@ async def award_until_done(url: str, external_id: str, key: str) -> None:
 async def test_a_postgresql_restart_under_load_loses_nothing(conn, pool, db_url, sandbox, server, fast_retries):
     total = 60
     started(conn, sandbox, *(str(2000 + i) for i in range(total)))
-    async with running(pool, db_url, await telegram_handler(sandbox)) as listener:
+    async with running(pool, db_url, await telegram_handler(sandbox, pool)) as listener:
         async def writer():
             for i in range(total):
                 await award_until_done(db_url, str(2000 + i), f"restart-{i}")

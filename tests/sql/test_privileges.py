@@ -12,11 +12,11 @@ from tests.helpers import call
 BOT_FUNCTIONS = {
     "award_xp", "award_coins", "claim_daily", "record_message", "record_voice", "profile", "leaderboard",
     "create_link_code", "redeem_link_code", "unlink", "request_resync", "set_notify", "set_language",
-    "start_game", "play_game", "language",
+    "start_game", "play_game", "language", "chat_opened",
 }
 LISTENER_FUNCTIONS = {
     "claim_deliveries", "ack_deliveries", "fail_delivery", "release_deliveries", "discord_role_plan",
-    "telegram_recipient", "rerank_batch",
+    "telegram_recipient", "rerank_batch", "reserve_slot", "pause_pace", "pace_held", "guild_refused",
 }
 
 

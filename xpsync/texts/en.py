@@ -65,4 +65,7 @@ TEXTS: dict[str, str] = {
     # Telegram notices sent by the listener
     "notice_rank_up": "🎉 Rank up! You are now {emoji} {name}.",
     "notice_achievement": "🏆 Achievement unlocked: {emoji} {name}",
+    # the same, announced in a group for someone the bot may not write to
+    "notice_rank_up_group": "🎉 {person} reached {emoji} {name}!",
+    "notice_achievement_group": "🏆 {person} unlocked {emoji} {name}",
 }

@@ -65,4 +65,7 @@ TEXTS: dict[str, str] = {
     # Telegram notices sent by the listener
     "notice_rank_up": "🎉 Новый ранг! Теперь вы {emoji} {name}.",
     "notice_achievement": "🏆 Новое достижение: {emoji} {name}",
+    # the same, announced in a group for someone the bot may not write to
+    "notice_rank_up_group": "🎉 {person} получает ранг {emoji} {name}!",
+    "notice_achievement_group": "🏆 {person} получает достижение: {emoji} {name}",
 }
