@@ -7,43 +7,29 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from xpsync.errors import translate
+from xpsync.calls import Calls
 
 
-class Xp:
+class Xp(Calls):
     """Async calls of the xp.* functions a bot is granted."""
 
     def __init__(self, pool: AsyncConnectionPool, platform: str) -> None:
-        self.pool = pool
+        super().__init__(pool)
         self.platform = platform
-
-    async def _rows(self, query: str, *args: Any) -> list[dict[str, Any]]:
-        try:
-            async with self.pool.connection() as conn:
-                cur = conn.cursor(row_factory=dict_row)
-                await cur.execute(query, args)
-                return await cur.fetchall()
-        except psycopg.Error as exc:
-            domain = translate(exc)
-            if domain is None:
-                raise
-            raise domain from exc
-
-    async def _one(self, query: str, *args: Any) -> Any:
-        rows = await self._rows(query, *args)
-        row = rows[0]
-        return next(iter(row.values())) if len(row) == 1 else row
 
     async def profile(self, external_id: str, platform: str | None = None) -> dict[str, Any]:
         return await self._one("SELECT xp.profile(%s, %s)", platform or self.platform, external_id)
 
     async def language(self, external_id: str) -> str | None:
-        """The person's chosen language, or None for an account never seen (one indexed lookup)."""
+        """The language to speak to the person in (chosen, else their app's), or None for an account never
+        seen (one indexed lookup)."""
         return await self._one("SELECT xp.language(%s, %s)", self.platform, external_id)
+
+    async def set_client_language(self, external_id: str, language: str) -> str:
+        """Record the language the account's app reports; returns the language to speak to the person in."""
+        return await self._one("SELECT xp.set_client_language(%s, %s, %s)", self.platform, external_id, language)
 
     async def leaderboard(self, period: str = "all", limit: int = 10) -> list[dict[str, Any]]:
         return await self._rows("SELECT * FROM xp.leaderboard(%s, %s)", limit, period)
@@ -75,9 +61,17 @@ class Xp:
     async def chat_opened(self, external_id: str) -> bool:
         """/start: the bot may write to the person now; True when notices muted by a block came back on."""
         return await self._one("SELECT xp.chat_opened(%s, %s)", self.platform, external_id)
+    async def discord_roles_changed(self, guild_id: str, member_id: str, added: list[str],
+                                    removed: list[str]) -> int:
+        """A member's roles changed; a resync is queued only when a managed role drifted from the plan."""
+        return await self._one("SELECT xp.discord_roles_changed(%s, %s, %s, %s)", guild_id, member_id, added,
+                               removed)
 
     async def set_notify(self, external_id: str, enabled: bool) -> bool:
         return await self._one("SELECT xp.set_notify(%s, %s, %s)", self.platform, external_id, enabled)
+
+    async def set_privacy(self, external_id: str, hidden: bool) -> bool:
+        return await self._one("SELECT xp.set_privacy(%s, %s, %s)", self.platform, external_id, hidden)
 
     async def set_language(self, external_id: str, language: str) -> str:
         return await self._one("SELECT xp.set_language(%s, %s, %s)", self.platform, external_id, language)

@@ -103,6 +103,8 @@ CREATE FUNCTION xp._achieve(p_uid bigint, p_criteria text[] DEFAULT NULL::text[]
 DECLARE
     d record;
     n int := 0;
+    v_family bigint;
+    v_pays boolean;
 BEGIN
     FOR d IN
         SELECT a.* FROM xp._progress(ARRAY[p_uid]) p
@@ -114,10 +116,14 @@ BEGIN
         INSERT INTO xp.user_achievements (user_id, code) VALUES (p_uid, d.code) ON CONFLICT DO NOTHING;
         CONTINUE WHEN NOT FOUND;
         n := n + 1;
+        v_family := coalesce(v_family, xp._family(p_uid));
+        v_pays := xp._family_pays(v_family, 'achievement:' || d.code);
         PERFORM xp._emit(p_uid, 'achievement_unlocked',
                          jsonb_build_object('code', d.code, 'name', d.name, 'emoji', d.emoji,
                                             'translations', d.translations,
-                                            'reward_xp', d.reward_xp, 'reward_coins', d.reward_coins));
+                                            'reward_xp', CASE WHEN v_pays THEN d.reward_xp ELSE 0 END,
+                                            'reward_coins', CASE WHEN v_pays THEN d.reward_coins ELSE 0 END));
+        CONTINUE WHEN NOT v_pays;
         IF d.reward_xp > 0 THEN
             PERFORM xp._apply(p_uid, NULL, NULL, 'achievement', 'xp', d.reward_xp, 'achievement: ' || d.name,
                               'achievement:' || p_uid || ':' || d.code || ':xp');
@@ -131,7 +137,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric DEFAULT 1, p_actor text DEFAULT NULL::text, p_display_name text DEFAULT NULL::text, p_imported_from text DEFAULT NULL::text) RETURNS xp.award_result
+CREATE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount bigint, p_reason text, p_key text, p_factor numeric DEFAULT 1, p_actor text DEFAULT NULL::text, p_display_name text DEFAULT NULL::text, p_imported_from text DEFAULT NULL::text) RETURNS xp.award_result
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -143,7 +149,9 @@ DECLARE
     v_crossed boolean := false;
     p record;
 BEGIN
-    IF p_amount IS NULL OR p_amount = 0 OR p_amount NOT BETWEEN -1000000 AND 1000000 THEN
+    IF p_amount IS NULL OR p_amount = 0
+       OR (p_amount NOT BETWEEN -1000000 AND 1000000
+           AND (p_source <> 'import' OR p_amount NOT BETWEEN -2000000000 AND 2000000000)) THEN
         RAISE EXCEPTION 'amount % is out of range: it must be non-zero and at most 1000000 in magnitude',
             coalesce(p_amount::text, 'NULL') USING ERRCODE = 'XP002';
     END IF;
@@ -156,9 +164,9 @@ BEGIN
     INSERT INTO xp.ledger (user_id, account_id, platform, source, kind, delta, reason, idempotency_key, factor,
                            actor, imported_from)
     VALUES (p_uid, p_acc, p_platform, p_source, p_kind, v_delta, p_reason, p_key, p_factor, p_actor, p_imported_from)
-    ON CONFLICT (idempotency_key) DO NOTHING;
+    ON CONFLICT (idempotency_key, source) DO NOTHING;
     IF NOT FOUND THEN
-        RETURN xp._replay(p_uid, p_acc, p_kind, p_amount, p_key);
+        RETURN xp._replay(p_uid, p_acc, p_source, p_kind, p_amount, p_key);
     END IF;
     IF p_kind = 'xp' THEN
         SELECT * INTO p FROM xp._periods();
@@ -191,6 +199,96 @@ BEGIN
         RETURN xp._rerank(p_uid, v_rank);
     END IF;
     RETURN ROW(p_uid, v_xp, v_coins, v_rank, v_rank, false, 0, true)::xp.award_result;
+END
+$$;
+
+CREATE FUNCTION xp._balance_drift(uids bigint[]) RETURNS TABLE(uid bigint, xp bigint, coins bigint, want_xp bigint, want_coins bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH sums AS (
+        SELECT l.user_id,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0) AS xp,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0) AS coins
+          FROM xp.ledger l
+         WHERE uids IS NULL OR l.user_id = ANY (uids)
+         GROUP BY l.user_id)
+    SELECT u.id, u.xp, u.coins, coalesce(s.xp, 0)::bigint, coalesce(s.coins, 0)::bigint
+      FROM xp.users u
+      LEFT JOIN sums s ON s.user_id = u.id
+     WHERE (uids IS NULL OR u.id = ANY (uids))
+       AND (u.xp <> coalesce(s.xp, 0) OR u.coins <> coalesce(s.coins, 0))
+$$;
+
+CREATE FUNCTION xp._board(p_board text, OUT score text, OUT filter text, OUT period_of text) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    p record;
+BEGIN
+    SELECT * INTO p FROM xp._periods();
+    score := CASE p_board WHEN 'all' THEN 'xp' WHEN 'week' THEN 'week_xp' WHEN 'month' THEN 'month_xp'
+                          WHEN 'season' THEN 'season_xp' END;
+    IF score IS NULL THEN
+        RAISE EXCEPTION 'unknown period %: expected all, season, month or week',
+            coalesce(quote_literal(left(p_board, 40)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    period_of := CASE p_board WHEN 'all' THEN 'all' WHEN 'week' THEN p.week::text WHEN 'month' THEN p.month::text
+                              ELSE p.season::text END;
+    filter := format('o.%I > 0 AND o.forgotten_at IS NULL AND NOT o.hidden', score)
+              || CASE p_board WHEN 'all' THEN ''
+                              WHEN 'week' THEN format(' AND o.week_of = %L::date', p.week)
+                              WHEN 'month' THEN format(' AND o.month_of = %L::date', p.month)
+                              ELSE format(' AND o.season_id = %L::int', p.season) END;
+END
+$$;
+
+CREATE FUNCTION xp._board_drift(uids bigint[]) RETURNS TABLE(uid bigint, week date, month date, season integer, week_xp bigint, month_xp bigint, season_xp bigint, want_week bigint, want_month bigint, want_season bigint)
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    p record;
+    v_week timestamptz;
+    v_month timestamptz;
+    v_season timestamptz;
+BEGIN
+    SELECT * INTO p FROM xp._periods();
+    v_week := p.week::timestamp AT TIME ZONE 'UTC';
+    v_month := p.month::timestamp AT TIME ZONE 'UTC';
+    v_season := (SELECT s.starts_on::timestamp AT TIME ZONE 'UTC' FROM xp.seasons s WHERE s.id = p.season);
+    RETURN QUERY
+        WITH sums AS (
+            SELECT l.user_id,
+                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_week), 0) AS week_xp,
+                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_month), 0) AS month_xp,
+                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_season), 0) AS season_xp
+              FROM xp.ledger l
+             WHERE l.kind = 'xp' AND l.created_at >= least(v_week, v_month, coalesce(v_season, v_week))
+               AND l.source <> 'import' AND (uids IS NULL OR l.user_id = ANY (uids))
+             GROUP BY l.user_id),
+        cached AS (
+            SELECT u.id,
+                   CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END AS week_xp,
+                   CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END AS month_xp,
+                   CASE WHEN u.season_id = p.season THEN u.season_xp ELSE 0 END AS season_xp,
+                   coalesce(s.week_xp, 0)::bigint AS want_week, coalesce(s.month_xp, 0)::bigint AS want_month,
+                   CASE WHEN p.season IS NULL THEN 0 ELSE coalesce(s.season_xp, 0) END::bigint AS want_season
+              FROM xp.users u
+              LEFT JOIN sums s ON s.user_id = u.id
+             WHERE uids IS NULL OR u.id = ANY (uids))
+        SELECT c.id, p.week, p.month, p.season, c.week_xp, c.month_xp, c.season_xp,
+               c.want_week, c.want_month, c.want_season
+          FROM cached c
+         WHERE (c.week_xp, c.month_xp, c.season_xp) IS DISTINCT FROM (c.want_week, c.want_month, c.want_season);
+END
+$$;
+
+CREATE FUNCTION xp._check_flag(value boolean, what text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '% must be true or false, not NULL', what USING ERRCODE = 'XP002';
+    END IF;
 END
 $$;
 
@@ -240,6 +338,65 @@ BEGIN
        AND (a.platform = 'discord'
             OR (a.platform = 'telegram' AND u.notify AND p_kind IN ('rank_changed', 'achievement_unlocked')));
     RETURN v_event;
+END
+$$;
+
+CREATE FUNCTION xp._family(p_uid bigint) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(u.family, u.id) FROM xp.users u WHERE u.id = p_uid
+$$;
+
+CREATE FUNCTION xp._family_pays(p_family bigint, p_reward text, p_day date DEFAULT NULL::date) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO xp.family_rewards (family, reward, day) VALUES (p_family, p_reward, p_day)
+    ON CONFLICT DO NOTHING;
+    RETURN FOUND;
+END
+$$;
+
+CREATE FUNCTION xp._fix_balances(uids bigint[]) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean, error text)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM xp._lock_persons(ARRAY(SELECT d.uid FROM xp._balance_drift(uids) d));
+    RETURN QUERY
+        WITH drift AS (SELECT d.*, d.want_xp >= 0 AND d.want_coins >= 0 AS fixable FROM xp._balance_drift(uids) d),
+        fix AS (
+            UPDATE xp.users u SET xp = d.want_xp, coins = d.want_coins
+              FROM drift d
+             WHERE u.id = d.uid AND d.fixable
+            RETURNING u.id)
+        SELECT d.uid, b.check_name, b.want::text, b.have::text, d.fixable,
+               CASE WHEN NOT d.fixable THEN 'the ledger sums below zero: correct it with xp.adjust' END
+          FROM drift d
+         CROSS JOIN LATERAL (VALUES ('balance_xp', d.want_xp, d.xp), ('balance_coins', d.want_coins, d.coins))
+               AS b (check_name, want, have)
+         WHERE b.want <> b.have;
+END
+$$;
+
+CREATE FUNCTION xp._fix_boards(uids bigint[]) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean, error text)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM xp._lock_persons(ARRAY(SELECT d.uid FROM xp._board_drift(uids) d));
+    RETURN QUERY
+        WITH drift AS (SELECT * FROM xp._board_drift(uids)),
+        fix AS (
+            UPDATE xp.users u
+               SET week_of = d.week, week_xp = d.want_week, month_of = d.month, month_xp = d.want_month,
+                   season_id = d.season, season_xp = d.want_season
+              FROM drift d
+             WHERE u.id = d.uid
+            RETURNING u.id)
+        SELECT d.uid, 'board_' || b.board, b.want::text, b.have::text, true, NULL::text
+          FROM drift d
+         CROSS JOIN LATERAL (VALUES ('week', d.want_week, d.week_xp), ('month', d.want_month, d.month_xp),
+                                    ('season', d.want_season, d.season_xp)) AS b (board, want, have)
+         WHERE b.want <> b.have;
 END
 $$;
 
@@ -318,6 +475,12 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._lock_persons(uids bigint[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT count(*) FROM (SELECT 1 FROM xp.users u WHERE u.id = ANY (uids) ORDER BY u.id FOR UPDATE) AS locked
+$$;
+
 CREATE FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigint) RETURNS void
     LANGUAGE plpgsql
     AS $$
@@ -326,10 +489,27 @@ DECLARE
     t xp.users;
     p record;
     v_both boolean;
+    v_into_family bigint;
+    v_from_family bigint;
 BEGIN
     UPDATE xp.accounts SET user_id = p_into, linked_at = now() WHERE user_id = p_from;
     UPDATE xp.accounts SET linked_at = now() WHERE user_id = p_into AND linked_at IS NULL;
-    PERFORM 1 FROM xp.users WHERE id IN (p_into, p_from) ORDER BY id FOR UPDATE;
+    -- families change only under the identity lock, which the caller holds
+    v_into_family := xp._family(p_into);
+    v_from_family := xp._family(p_from);
+    PERFORM 1 FROM xp.users
+     WHERE id IN (p_into, p_from)
+        OR (v_from_family <> v_into_family AND (id = v_from_family OR family = v_from_family)
+            AND coalesce(family, id) = v_from_family)
+     ORDER BY id FOR UPDATE;
+    IF v_from_family <> v_into_family THEN
+        UPDATE xp.users SET family = v_into_family
+         WHERE (id = v_from_family OR family = v_from_family) AND coalesce(family, id) = v_from_family;
+        INSERT INTO xp.family_rewards (family, reward, day, paid_at)
+        SELECT v_into_family, r.reward, r.day, r.paid_at FROM xp.family_rewards r WHERE r.family = v_from_family
+        ON CONFLICT DO NOTHING;
+        DELETE FROM xp.family_rewards r WHERE r.family = v_from_family;
+    END IF;
     SELECT * INTO f FROM xp.users WHERE id = p_from;
     SELECT * INTO t FROM xp.users WHERE id = p_into;
     SELECT * INTO p FROM xp._periods();
@@ -356,6 +536,7 @@ BEGIN
            last_message_at = greatest(u.last_message_at, f.last_message_at),
            rewarded_rank = greatest(u.rewarded_rank, f.rewarded_rank),
            display_name = coalesce(u.display_name, f.display_name),
+           language = coalesce(u.language, f.language),
            week_of = p.week,
            week_xp = CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END
                      + CASE WHEN f.week_of = p.week THEN f.week_xp ELSE 0 END,
@@ -371,6 +552,16 @@ BEGIN
                      jsonb_build_object('from_user', p_from, 'by_account', p_by_account));
     PERFORM xp._achieve(p_into);
 END
+$$;
+
+CREATE FUNCTION xp._missing_achievements(uids bigint[]) RETURNS TABLE(uid bigint, codes text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT p.uid, string_agg(a.code, ', ' ORDER BY a.code)
+      FROM xp._progress(uids) p
+      JOIN xp.achievements a ON a.criterion = p.criterion AND a.threshold <= p.value
+     WHERE NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = p.uid AND x.code = a.code)
+     GROUP BY p.uid
 $$;
 
 CREATE FUNCTION xp._multiplier(p_platform text DEFAULT NULL::text, p_chat_id text DEFAULT NULL::text) RETURNS numeric
@@ -414,6 +605,12 @@ CREATE FUNCTION xp._out_of_step(uids bigint[], lim integer DEFAULT NULL::integer
      LIMIT lim
 $$;
 
+CREATE FUNCTION xp._own_source() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 'xpsync:' || i.id FROM xp.instance i
+$$;
+
 CREATE FUNCTION xp._periods(p_at timestamp with time zone DEFAULT now(), OUT week date, OUT month date, OUT season integer) RETURNS record
     LANGUAGE plpgsql STABLE
     AS $$
@@ -423,6 +620,155 @@ BEGIN
     week := d - (extract(isodow FROM d)::int - 1);
     month := date_trunc('month', d)::date;
     SELECT s.id INTO season FROM xp.seasons s WHERE s.starts_on <= d AND d < s.ends_on;
+END
+$$;
+
+CREATE TABLE xp.users (
+    id bigint NOT NULL,
+    display_name text,
+    xp bigint DEFAULT 0 NOT NULL,
+    coins bigint DEFAULT 0 NOT NULL,
+    rank_id integer DEFAULT 1 NOT NULL,
+    rank_floor bigint DEFAULT 0 NOT NULL,
+    rank_ceil bigint,
+    rewarded_rank integer DEFAULT 1 NOT NULL,
+    streak integer DEFAULT 0 NOT NULL,
+    last_daily date,
+    last_message_at timestamp with time zone,
+    messages bigint DEFAULT 0 NOT NULL,
+    voice_seconds bigint DEFAULT 0 NOT NULL,
+    roles_rank integer,
+    language text,
+    notify boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    forgotten_at timestamp with time zone,
+    games_won bigint DEFAULT 0 NOT NULL,
+    week_of date,
+    week_xp bigint DEFAULT 0 NOT NULL,
+    month_of date,
+    month_xp bigint DEFAULT 0 NOT NULL,
+    season_id integer,
+    season_xp bigint DEFAULT 0 NOT NULL,
+    family bigint,
+    last_telegram_group text,
+    hidden boolean DEFAULT false NOT NULL,
+    CONSTRAINT users_coins_check CHECK ((coins >= 0)),
+    CONSTRAINT users_xp_check CHECK ((xp >= 0))
+);
+
+COMMENT ON TABLE xp.users IS 'People. xp and coins are a cache of the ledger sums (xp.reconcile_* proves it); rank is derived from xp.';
+
+COMMENT ON COLUMN xp.users.language IS 'The language the person chose (/lang); NULL: none chosen, the language of their app is spoken.';
+
+COMMENT ON COLUMN xp.users.family IS 'The family (persons that ever shared an account) whose once-only rewards this person shares; NULL: its own id.';
+
+COMMENT ON COLUMN xp.users.last_telegram_group IS 'The Telegram group of the person''s last counted message (xp.record_message): where they may be told.';
+
+CREATE FUNCTION xp._person_view(u xp.users) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    p record;
+    v_week bigint;
+    v_month bigint;
+    v_season bigint;
+    v_listed boolean := u.forgotten_at IS NULL AND NOT u.hidden;
+    v_place bigint;
+BEGIN
+    SELECT * INTO p FROM xp._periods();
+    v_week := CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END;
+    v_month := CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END;
+    v_season := CASE WHEN p.season IS NOT NULL AND u.season_id = p.season THEN u.season_xp END;
+    v_place := CASE WHEN v_listed THEN xp._place('all', u.xp, u.id) END;
+    RETURN jsonb_build_object(
+        'user_id', u.id,
+        'display_name', u.display_name,
+        'xp', u.xp,
+        'coins', u.coins,
+        'rank', (SELECT jsonb_build_object('id', r.id, 'name', r.name, 'tier', r.tier, 'stars', r.stars,
+                                           'color', r.color, 'emoji', r.emoji, 'min_xp', r.min_xp)
+                   FROM xp.ranks r WHERE r.id = u.rank_id),
+        'next_rank', (SELECT jsonb_build_object('id', n.id, 'name', n.name, 'min_xp', n.min_xp,
+                                                'xp_remaining', n.min_xp - u.xp)
+                        FROM xp.ranks n WHERE n.min_xp > u.xp ORDER BY n.min_xp LIMIT 1),
+        'platforms', coalesce((SELECT jsonb_agg(c.platform ORDER BY c.platform) FROM xp.accounts c
+                                WHERE c.user_id = u.id), '[]'),
+        'achievements', coalesce((SELECT jsonb_agg(jsonb_build_object('code', d.code, 'name', d.name,
+                                                                      'emoji', d.emoji,
+                                                                      'translations', d.translations,
+                                                                      'unlocked_at', x.unlocked_at)
+                                                   ORDER BY x.unlocked_at, d.code)
+                                    FROM xp.user_achievements x JOIN xp.achievements d ON d.code = x.code
+                                   WHERE x.user_id = u.id), '[]'),
+        'week_xp', v_week,
+        'month_xp', v_month,
+        'season_xp', v_season,
+        'season', (SELECT jsonb_build_object('id', s.id, 'name', s.name, 'starts_on', s.starts_on,
+                                             'ends_on', s.ends_on)
+                     FROM xp.seasons s WHERE s.id = p.season),
+        'hidden', u.hidden,
+        -- places as on xp.leaderboard (NULL: not on that board)
+        'place', v_place,
+        'places', jsonb_build_object(
+            'all', v_place,
+            'season', CASE WHEN v_listed THEN xp._place('season', v_season, u.id) END,
+            'month', CASE WHEN v_listed THEN xp._place('month', v_month, u.id) END,
+            'week', CASE WHEN v_listed THEN xp._place('week', v_week, u.id) END));
+END
+$$;
+
+CREATE FUNCTION xp._place(p_board text, p_score bigint, p_uid bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    b record;
+    m record;
+    v bigint;
+BEGIN
+    IF p_score IS NULL OR p_score <= 0 THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO b FROM xp._board(p_board);
+    IF b.period_of IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT k.place, k.xp, k.user_id INTO m
+      FROM xp.board_marks k
+     WHERE k.board = p_board AND k.period_of = b.period_of
+       AND k.xp >= p_score AND (k.xp > p_score OR k.user_id < p_uid)
+     ORDER BY k.xp, k.user_id DESC
+     LIMIT 1;
+    IF NOT FOUND THEN
+        EXECUTE format('SELECT 1 + (SELECT count(*) FROM xp.users o WHERE %1$s AND o.%2$I > $1)'
+                       '       + (SELECT count(*) FROM xp.users o WHERE %1$s AND o.%2$I = $1 AND o.id < $2)',
+                       b.filter, b.score)
+           INTO v USING p_score, p_uid;
+        RETURN v;
+    END IF;
+    -- the entries from the mark (inclusive) up to the person (exclusive), in board order
+    IF m.xp = p_score THEN
+        EXECUTE format('SELECT count(*) FROM xp.users o WHERE %1$s AND o.%2$I = $1 AND o.id >= $2 AND o.id < $3',
+                       b.filter, b.score)
+           INTO v USING p_score, m.user_id, p_uid;
+    ELSE
+        EXECUTE format('SELECT (SELECT count(*) FROM xp.users o WHERE %1$s AND o.%2$I = $2 AND o.id >= $3)'
+                       '     + (SELECT count(*) FROM xp.users o WHERE %1$s AND o.%2$I > $1 AND o.%2$I < $2)'
+                       '     + (SELECT count(*) FROM xp.users o WHERE %1$s AND o.%2$I = $1 AND o.id < $4)',
+                       b.filter, b.score)
+           INTO v USING p_score, m.xp, m.user_id, p_uid;
+    END IF;
+    RETURN m.place + v;
+END
+$_$;
+
+CREATE FUNCTION xp._privacy_follows() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE xp.users u SET hidden = true
+     WHERE u.id = NEW.user_id AND NOT u.hidden
+       AND EXISTS (SELECT 1 FROM xp.users o WHERE o.id = OLD.user_id AND o.hidden);
+    RETURN NULL;
 END
 $$;
 
@@ -466,7 +812,8 @@ END
 $$;
 
 CREATE FUNCTION xp._ranks_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_bad text;
@@ -490,79 +837,110 @@ CREATE FUNCTION xp._reconcile(uids bigint[], dry_run boolean) RETURNS TABLE(user
     LANGUAGE plpgsql
     AS $$
 DECLARE
+    v_found jsonb;
+BEGIN
+    IF dry_run THEN
+        BEGIN
+            SELECT coalesce(jsonb_agg(to_jsonb(f)), '[]') INTO v_found FROM xp._reconcile_run(uids) f;
+            -- XP999 never leaves this block: it only undoes what the run did
+            RAISE EXCEPTION 'dry run' USING ERRCODE = 'XP999';
+        EXCEPTION WHEN SQLSTATE 'XP999' THEN
+            NULL;
+        END;
+        RETURN QUERY
+            SELECT f.user_id, f.check_name, f.expected, f.actual, false
+              FROM jsonb_to_recordset(v_found) AS f (user_id bigint, check_name text, expected text, actual text);
+        RETURN;
+    END IF;
+    RETURN QUERY
+        WITH found AS (SELECT * FROM xp._reconcile_run(uids)),
+        logged AS (
+            INSERT INTO xp.reconcile_log (user_id, check_name, expected, actual, fixed, error)
+            SELECT f.user_id, f.check_name, f.expected, f.actual, f.fixed, f.error FROM found f)
+        SELECT f.user_id, f.check_name, f.expected, f.actual, f.fixed FROM found f;
+END
+$$;
+
+CREATE FUNCTION xp._reconcile_run(uids bigint[]) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean, error text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_drifted bigint[];
+    v_uid bigint;
     r record;
     v_stuck interval := make_interval(mins => xp._setting('reconcile.stuck_minutes')::int);
     v_resync bigint[];
 BEGIN
-    -- 1. balances are a cache of the ledger sums: the ledger wins
-    RETURN QUERY
-        WITH sums AS (
-            SELECT l.user_id AS uid,
-                   coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0) AS xp,
-                   coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0) AS coins
-              FROM xp.ledger l
-             WHERE uids IS NULL OR l.user_id = ANY (uids)
-             GROUP BY l.user_id),
-        drift AS (
-            SELECT u.id, u.xp AS cached_xp, u.coins AS cached_coins,
-                   coalesce(s.xp, 0) AS xp, coalesce(s.coins, 0) AS coins
-              FROM xp.users u
-              LEFT JOIN sums s ON s.uid = u.id
-             WHERE (uids IS NULL OR u.id = ANY (uids))
-               AND (u.xp <> coalesce(s.xp, 0) OR u.coins <> coalesce(s.coins, 0))),
-        fix AS (
-            UPDATE xp.users u SET xp = d.xp, coins = d.coins
-              FROM drift d
-             WHERE u.id = d.id AND NOT dry_run
-            RETURNING u.id)
-        SELECT d.id, 'balance_xp', d.xp::text, d.cached_xp::text, NOT dry_run FROM drift d WHERE d.xp <> d.cached_xp
-        UNION ALL
-        SELECT d.id, 'balance_coins', d.coins::text, d.cached_coins::text, NOT dry_run
-          FROM drift d WHERE d.coins <> d.cached_coins;
+    SELECT array_agg(DISTINCT d.uid ORDER BY d.uid) INTO v_drifted
+      FROM (SELECT b.uid FROM xp._balance_drift(uids) b
+            UNION ALL SELECT b.uid FROM xp._board_drift(uids) b
+            UNION ALL SELECT o.uid FROM xp._out_of_step(uids) o
+            UNION ALL SELECT m.uid FROM xp._missing_achievements(uids) m) AS d;
+    PERFORM xp._lock_persons(v_drifted);
 
+    -- 1. balances are a cache of the ledger sums: the ledger wins
+    RETURN QUERY SELECT * FROM xp._fix_balances(v_drifted);
     -- 2. ranks are derived from XP, with every reward of a rank reached paid
-    FOR r IN SELECT * FROM xp._out_of_step(uids) LOOP
-        user_id := r.uid;
-        IF r.rank_id <> r.want THEN
-            check_name := 'rank'; expected := r.want::text; actual := r.rank_id::text;
-        ELSIF r.rewarded_rank < r.want THEN
-            check_name := 'rank_rewards'; expected := 'paid up to rank ' || r.want;
-            actual := 'paid up to rank ' || r.rewarded_rank;
-        ELSE
-            check_name := 'rank_bounds'; expected := 'bounds of rank ' || r.want; actual := 'stale bounds';
-        END IF;
-        fixed := NOT dry_run;
-        IF NOT dry_run THEN
-            PERFORM xp._rerank(r.uid, r.rank_id);
-        END IF;
+    FOREACH v_uid IN ARRAY coalesce(v_drifted, '{}') LOOP
+        FOR r IN SELECT * FROM xp._out_of_step(ARRAY[v_uid]) LOOP
+            user_id := r.uid;
+            IF r.rank_id <> r.want THEN
+                check_name := 'rank'; expected := r.want::text; actual := r.rank_id::text;
+            ELSIF r.rewarded_rank < r.want THEN
+                check_name := 'rank_rewards'; expected := 'paid up to rank ' || r.want;
+                actual := 'paid up to rank ' || r.rewarded_rank;
+            ELSE
+                check_name := 'rank_bounds'; expected := 'bounds of rank ' || r.want; actual := 'stale bounds';
+            END IF;
+            BEGIN
+                PERFORM xp._rerank(r.uid, r.rank_id);
+                fixed := true; error := NULL;
+            EXCEPTION WHEN OTHERS THEN
+                fixed := false; error := SQLERRM;
+            END;
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+    -- 3. this period's boards follow the ledger
+    RETURN QUERY SELECT * FROM xp._fix_boards(v_drifted);
+    -- 4. achievements whose criterion holds are unlocked, with their rewards
+    FOR r IN SELECT * FROM xp._missing_achievements(v_drifted) m ORDER BY m.uid LOOP
+        user_id := r.uid; check_name := 'achievements'; expected := 'unlocked: ' || r.codes; actual := 'locked';
+        BEGIN
+            PERFORM xp._achieve(r.uid);
+            fixed := true; error := NULL;
+        EXCEPTION WHEN OTHERS THEN
+            fixed := false; error := SQLERRM;
+        END;
         RETURN NEXT;
     END LOOP;
 
-    -- 3. deliveries nobody has drained for a while (no listener running, or one that died holding a lease)
+    -- 5. deliveries nobody has drained for a while (no listener running, or one that died holding
+    -- a lease); one a listener is working on right now (its row locked) is left to it
     RETURN QUERY
         WITH stuck AS (
             SELECT d.id, d.user_id AS uid, d.target, d.lease_owner, now() - d.run_at AS late
               FROM xp.deliveries d
              WHERE d.status = 'pending' AND d.run_at < now() - v_stuck
-               AND (uids IS NULL OR d.user_id = ANY (uids))),
+               AND (uids IS NULL OR d.user_id = ANY (uids))
+             ORDER BY d.id
+               FOR UPDATE SKIP LOCKED),
         fix AS (
             UPDATE xp.deliveries d SET lease_owner = NULL, run_at = now()
               FROM stuck s
-             WHERE d.id = s.id AND NOT dry_run
+             WHERE d.id = s.id
             RETURNING d.target)
         SELECT s.uid, 'stuck_delivery', s.target || ' delivery ' || s.id || ' delivered',
                'due ' || date_trunc('second', s.late) || ' ago'
                    || coalesce(', lease held by ' || s.lease_owner, ', never claimed'),
-               NOT dry_run
+               true, NULL::text
           FROM stuck s;
-    IF NOT dry_run THEN
-        PERFORM pg_notify('xp_' || t.target, '')
-           FROM (SELECT DISTINCT d.target FROM xp.deliveries d
-                  WHERE d.status = 'pending' AND d.run_at <= now()) AS t;
-    END IF;
+    PERFORM pg_notify('xp_' || t.target, '')
+       FROM (SELECT DISTINCT d.target FROM xp.deliveries d
+              WHERE d.status = 'pending' AND d.run_at <= now()) AS t;
 
-    -- 4. Discord roles that were never applied for the current rank (imports, dead letters)
-    SELECT array_agg(u.id) INTO v_resync
+    -- 6. Discord roles that were never applied for the current rank (imports, dead letters)
+    SELECT array_agg(u.id ORDER BY u.id) INTO v_resync
       FROM xp.users u
      WHERE (uids IS NULL OR u.id = ANY (uids))
        AND EXISTS (SELECT 1 FROM xp.accounts a WHERE a.user_id = u.id AND a.platform = 'discord')
@@ -573,86 +951,11 @@ BEGIN
                         WHERE d.user_id = u.id AND d.target = 'discord' AND d.status = 'pending');
     RETURN QUERY
         SELECT u.id, 'discord_roles', 'roles of rank ' || u.rank_id,
-               coalesce('roles of rank ' || u.roles_rank, 'never applied'), NOT dry_run
-          FROM xp.users u WHERE u.id = ANY (v_resync);
-    IF NOT dry_run AND v_resync IS NOT NULL THEN
+               coalesce('roles of rank ' || u.roles_rank, 'never applied'), true, NULL::text
+          FROM xp.users u WHERE u.id = ANY (v_resync) ORDER BY u.id;
+    IF v_resync IS NOT NULL THEN
         PERFORM xp._queue_resync(v_resync, 'reconcile');
     END IF;
-END
-$$;
-
-CREATE FUNCTION xp._reconcile_achievements(uids bigint[], dry_run boolean) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN
-        SELECT p.uid, string_agg(a.code, ', ' ORDER BY a.code) AS codes
-          FROM xp._progress(uids) p
-          JOIN xp.achievements a ON a.criterion = p.criterion AND a.threshold <= p.value
-         WHERE NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = p.uid AND x.code = a.code)
-         GROUP BY p.uid
-         ORDER BY p.uid
-    LOOP
-        IF NOT dry_run THEN
-            PERFORM xp._achieve(r.uid);
-        END IF;
-        RETURN QUERY SELECT r.uid, 'achievements', 'unlocked: ' || r.codes, 'locked', NOT dry_run;
-    END LOOP;
-END
-$$;
-
-CREATE FUNCTION xp._reconcile_boards(uids bigint[], dry_run boolean) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    p record;
-    v_week timestamptz;
-    v_month timestamptz;
-    v_season timestamptz;
-    v_since timestamptz;
-BEGIN
-    SELECT * INTO p FROM xp._periods();
-    v_week := p.week::timestamp AT TIME ZONE 'UTC';
-    v_month := p.month::timestamp AT TIME ZONE 'UTC';
-    v_season := (SELECT s.starts_on::timestamp AT TIME ZONE 'UTC' FROM xp.seasons s WHERE s.id = p.season);
-    v_since := least(v_week, v_month, coalesce(v_season, v_week));
-    RETURN QUERY
-        WITH sums AS (
-            SELECT l.user_id AS uid,
-                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_week), 0) AS week_xp,
-                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_month), 0) AS month_xp,
-                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_season), 0) AS season_xp
-              FROM xp.ledger l
-             WHERE l.kind = 'xp' AND l.created_at >= v_since AND l.source <> 'import'
-               AND (uids IS NULL OR l.user_id = ANY (uids))
-             GROUP BY l.user_id),
-        cached AS (
-            SELECT u.id,
-                   CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END AS week_xp,
-                   CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END AS month_xp,
-                   CASE WHEN u.season_id = p.season THEN u.season_xp ELSE 0 END AS season_xp,
-                   coalesce(s.week_xp, 0) AS want_week, coalesce(s.month_xp, 0) AS want_month,
-                   CASE WHEN p.season IS NULL THEN 0 ELSE coalesce(s.season_xp, 0) END AS want_season
-              FROM xp.users u
-              LEFT JOIN sums s ON s.uid = u.id
-             WHERE uids IS NULL OR u.id = ANY (uids)),
-        drift AS (
-            SELECT c.* FROM cached c
-             WHERE (c.week_xp, c.month_xp, c.season_xp) IS DISTINCT FROM (c.want_week, c.want_month, c.want_season)),
-        fix AS (
-            UPDATE xp.users u
-               SET week_of = p.week, week_xp = d.want_week, month_of = p.month, month_xp = d.want_month,
-                   season_id = p.season, season_xp = d.want_season
-              FROM drift d
-             WHERE u.id = d.id AND NOT dry_run
-            RETURNING u.id)
-        SELECT d.id, 'board_' || b.board, b.want::text, b.have::text, NOT dry_run
-          FROM drift d
-         CROSS JOIN LATERAL (VALUES ('week', d.want_week, d.week_xp), ('month', d.want_month, d.month_xp),
-                                    ('season', d.want_season, d.season_xp)) AS b (board, want, have)
-         WHERE b.want <> b.have;
 END
 $$;
 
@@ -680,13 +983,13 @@ CREATE FUNCTION xp._refresh(r xp.award_result) RETURNS xp.award_result
       FROM xp.users u WHERE u.id = r.user_id
 $$;
 
-CREATE FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount integer, p_key text) RETURNS xp.award_result
+CREATE FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_source text, p_kind text, p_amount bigint, p_key text) RETURNS xp.award_result
     LANGUAGE plpgsql
     AS $$
 DECLARE
     l xp.ledger;
 BEGIN
-    SELECT * INTO l FROM xp.ledger WHERE idempotency_key = p_key;
+    SELECT * INTO l FROM xp.ledger WHERE idempotency_key = p_key AND source = p_source;
     IF l.kind <> p_kind
        OR l.delta <> round(p_amount * l.factor)
        OR (p_acc IS NOT NULL AND l.account_id IS DISTINCT FROM p_acc)
@@ -694,7 +997,7 @@ BEGIN
         RAISE EXCEPTION 'idempotency key % was already used for % % to another account or with another amount',
             quote_literal(left(p_key, 60)), l.delta, l.kind USING ERRCODE = 'XP004';
     END IF;
-    RETURN xp._state(l.user_id);
+    RETURN xp._state(p_uid);
 END
 $$;
 
@@ -705,6 +1008,7 @@ DECLARE
     v_xp bigint;
     v_coins bigint;
     v_rewarded int;
+    v_family bigint;
     v_new int;
     v_floor bigint;
     v_ceil bigint;
@@ -713,7 +1017,8 @@ DECLARE
     k record;
     v_result xp.award_result;
 BEGIN
-    SELECT u.xp, u.rewarded_rank INTO v_xp, v_rewarded FROM xp.users u WHERE u.id = p_uid;
+    SELECT u.xp, u.rewarded_rank, coalesce(u.family, u.id) INTO v_xp, v_rewarded, v_family
+      FROM xp.users u WHERE u.id = p_uid;
     SELECT r.id, r.min_xp, (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
       INTO v_new, v_floor, v_ceil
       FROM xp.ranks r
@@ -721,12 +1026,13 @@ BEGIN
      ORDER BY r.min_xp DESC
      LIMIT 1;
     FOR k IN SELECT r.id, r.name, r.reward_coins FROM xp.ranks r
-              WHERE r.id > v_rewarded AND r.id <= v_new AND r.reward_coins > 0
+              WHERE r.id > v_rewarded AND r.id <= v_new AND r.min_xp > 0
               ORDER BY r.id LOOP
+        CONTINUE WHEN NOT xp._family_pays(v_family, 'rank:' || k.id) OR k.reward_coins = 0;
         INSERT INTO xp.ledger (user_id, source, kind, delta, reason, idempotency_key)
         VALUES (p_uid, 'rank_reward', 'coins', k.reward_coins, 'rank reward: ' || k.name,
                 'rank-reward:' || p_uid || ':' || k.id)
-        ON CONFLICT (idempotency_key) DO NOTHING
+        ON CONFLICT (idempotency_key, source) DO NOTHING
         RETURNING delta INTO v_paid;
         v_reward := v_reward + coalesce(v_paid, 0);
         v_paid := NULL;
@@ -761,7 +1067,8 @@ END
 $$;
 
 CREATE FUNCTION xp._role_mapping_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM xp._queue_resync(NULL, 'the rank role mapping changed');
@@ -770,10 +1077,11 @@ END
 $$;
 
 CREATE FUNCTION xp._seasons_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM count(*) FROM xp._reconcile_boards(NULL, false);
+    PERFORM count(*) FROM xp._fix_boards(NULL);
     RETURN NULL;
 END
 $$;
@@ -785,12 +1093,22 @@ CREATE FUNCTION xp._setting(p_key text) RETURNS jsonb
 $$;
 
 CREATE FUNCTION xp._settings_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM pg_notify('xp_config', 'settings');
     RETURN NULL;
 END
+$$;
+
+CREATE FUNCTION xp._speaks(p_chosen text, p_client text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN p_chosen IS NOT NULL THEN p_chosen
+                ELSE (SELECT CASE WHEN o.offered ? p_client THEN p_client ELSE o.offered ->> 0 END
+                        FROM (SELECT xp._setting('notices.languages') AS offered) o)
+           END
 $$;
 
 CREATE FUNCTION xp._state(p_uid bigint) RETURNS xp.award_result
@@ -800,17 +1118,31 @@ CREATE FUNCTION xp._state(p_uid bigint) RETURNS xp.award_result
       FROM xp.users u WHERE u.id = p_uid
 $$;
 
-CREATE FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[] DEFAULT NULL::text[]) RETURNS integer
+CREATE FUNCTION xp.account_person(platform text, external_id text) RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM xp._check_platform(account_person.platform);
+    RETURN (SELECT a.user_id FROM xp.accounts a
+             WHERE a.platform = account_person.platform AND a.external_id = account_person.external_id);
+END
+$$;
+
+COMMENT ON FUNCTION xp.account_person(platform text, external_id text) IS 'The person id an account belongs to now, or NULL for an account never seen.';
+
+CREATE FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[] DEFAULT NULL::text[], notes text[] DEFAULT NULL::text[]) RETURNS integer
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     WITH done AS (
         UPDATE xp.deliveries d
            SET status = 'done', finished_at = now(), sent_ref = coalesce(a.ref, d.sent_ref),
-               lease_owner = NULL, last_error = NULL
+               lease_owner = NULL, last_error = left(a.note, 500)
           FROM unnest(ack_deliveries.ids, ack_deliveries.attempts,
-                      coalesce(ack_deliveries.refs, array_fill(NULL::text, ARRAY[cardinality(ack_deliveries.ids)])))
-               AS a (id, attempt, ref)
+                      coalesce(ack_deliveries.refs, array_fill(NULL::text, ARRAY[cardinality(ack_deliveries.ids)])),
+                      coalesce(ack_deliveries.notes, array_fill(NULL::text, ARRAY[cardinality(ack_deliveries.ids)])))
+               AS a (id, attempt, ref, note)
          WHERE d.id = a.id AND d.attempts = a.attempt AND d.lease_owner = ack_deliveries.owner
            AND d.status = 'pending'
         RETURNING d.user_id, d.target),
@@ -821,7 +1153,7 @@ CREATE FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], 
     SELECT count(*)::int FROM done
 $$;
 
-COMMENT ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) IS 'Listener: mark claimed deliveries done (with the platform''s message id); returns how many were still ours.';
+COMMENT ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[], notes text[]) IS 'Listener: mark claimed deliveries done (with the platform''s message id, or a note why nobody was told); returns how many were still ours.';
 
 CREATE FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -849,6 +1181,16 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) IS 'Admin: change a person''s XP or coins by hand, capped, with actor and reason on the ledger row.';
+
+CREATE FUNCTION xp.api_key_name(key text) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT k.name FROM xp.api_keys k
+     WHERE k.key_hash = sha256(convert_to(coalesce(api_key_name.key, ''), 'UTF8')) AND k.revoked_at IS NULL
+$$;
+
+COMMENT ON FUNCTION xp.api_key_name(key text) IS 'Web: the name of a valid API key, or NULL for an unknown or revoked one.';
 
 CREATE FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -882,6 +1224,45 @@ $$;
 
 COMMENT ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) IS 'Add (or, negative, take) XP once per idempotency key; first sight of the account creates its person.';
 
+CREATE FUNCTION xp.board_size(period text DEFAULT 'all'::text) RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    b record;
+    v bigint;
+BEGIN
+    SELECT * INTO b FROM xp._board(board_size.period);
+    IF b.period_of IS NULL THEN
+        RETURN 0;
+    END IF;
+    EXECUTE format('SELECT count(*) FROM xp.users o WHERE %s', b.filter) INTO v;
+    RETURN v;
+END
+$$;
+
+COMMENT ON FUNCTION xp.board_size(period text) IS 'How many people are on a board now (0 for the season board without a season).';
+
+CREATE FUNCTION xp.chat_opened(platform text, external_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+    v_blocked timestamptz;
+BEGIN
+    SELECT * INTO a FROM xp._account_for(chat_opened.platform, chat_opened.external_id);
+    SELECT c.chat_blocked_at INTO v_blocked FROM xp.accounts c WHERE c.id = a.acc FOR NO KEY UPDATE;
+    UPDATE xp.accounts c SET chat_opened_at = now(), chat_blocked_at = NULL WHERE c.id = a.acc;
+    IF v_blocked IS NOT NULL THEN
+        UPDATE xp.users u SET notify = true WHERE u.id = a.uid;
+    END IF;
+    RETURN v_blocked IS NOT NULL;
+END
+$$;
+
+COMMENT ON FUNCTION xp.chat_opened(platform text, external_id text) IS 'Bots (/start): the person opened a private chat with the bot; notices muted by a block go back on (returns whether they did).';
+
 CREATE FUNCTION xp.claim_daily(platform text, external_id text, display_name text DEFAULT NULL::text) RETURNS xp.daily_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -891,23 +1272,26 @@ DECLARE
     v_today date := (now() AT TIME ZONE 'UTC')::date;
     v_next timestamptz := (((now() AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC');
     v_streak int;
+    v_last date;
+    v_family bigint;
     v_xp int;
     v_coins int;
     v_factor numeric;
     r xp.award_result;
 BEGIN
     SELECT * INTO a FROM xp._account_for(claim_daily.platform, claim_daily.external_id, claim_daily.display_name);
-    -- the claim belongs to the person, so it binds every account they hold today
-    UPDATE xp.users u
-       SET streak = CASE WHEN u.last_daily = v_today - 1 THEN u.streak + 1 ELSE 1 END,
-           last_daily = v_today
-     WHERE u.id = a.uid AND (u.last_daily IS NULL OR u.last_daily < v_today)
-    RETURNING u.streak INTO v_streak;
-    IF NOT FOUND THEN
+    -- the claim belongs to the person's family (everyone who ever shared an account with them),
+    -- so it binds every account any of them holds today
+    SELECT u.last_daily, coalesce(u.family, u.id) INTO v_last, v_family FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
+    IF coalesce(v_last >= v_today, false) OR NOT xp._family_pays(v_family, 'daily', v_today) THEN
         r := xp._state(a.uid);
         RETURN ROW(r.user_id, r.xp, r.coins, r.old_rank, r.new_rank, false, 0, false,
                    (SELECT u.streak FROM xp.users u WHERE u.id = a.uid), 0, 0, v_next)::xp.daily_result;
     END IF;
+    UPDATE xp.users u
+       SET streak = CASE WHEN u.last_daily = v_today - 1 THEN u.streak + 1 ELSE 1 END, last_daily = v_today
+     WHERE u.id = a.uid
+    RETURNING u.streak INTO v_streak;
     v_xp := xp._setting('daily.xp')::int;
     v_coins := xp._setting('daily.coins')::int
              + xp._setting('daily.streak_bonus_coins')::int
@@ -996,11 +1380,39 @@ BEGIN
     v_total := v_total + v_rows;
     DELETE FROM xp.link_codes c WHERE c.expires_at < v_cutoff;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_total := v_total + v_rows;
+    -- a day's claim or spin long over can never be claimed again; what is paid once ever stays
+    DELETE FROM xp.family_rewards r WHERE r.day < (v_cutoff AT TIME ZONE 'UTC')::date - 1;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_total := v_total + v_rows;
+    -- pacing slots long past (one per chat ever written to)
+    DELETE FROM xp.pace p WHERE p.next_at < v_cutoff;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
     RETURN v_total + v_rows;
 END
 $$;
 
-COMMENT ON FUNCTION xp.cleanup(older_than interval) IS 'Remove finished deliveries (and old message ids, failed redeems, expired codes) older than older_than.';
+COMMENT ON FUNCTION xp.cleanup(older_than interval) IS 'Remove finished deliveries (and old message ids, failed redeems, expired codes, days long over, past pacing slots) older than older_than.';
+
+CREATE FUNCTION xp.create_api_key(name text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_key text := 'xpk_' || encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'hex');
+BEGIN
+    PERFORM xp._check_text(create_api_key.name, 'name', 100);
+    INSERT INTO xp.api_keys (name, key_hash) VALUES (create_api_key.name, sha256(convert_to(v_key, 'UTF8')))
+    ON CONFLICT ON CONSTRAINT api_keys_name_key DO NOTHING;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'an API key named % exists already', quote_literal(create_api_key.name)
+            USING ERRCODE = 'XP002';
+    END IF;
+    RETURN v_key;
+END
+$$;
+
+COMMENT ON FUNCTION xp.create_api_key(name text) IS 'Admin: make an API key for the web''s JSON API; the key is returned once and kept only as a hash.';
 
 CREATE FUNCTION xp.create_link_code(platform text, external_id text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1010,6 +1422,7 @@ DECLARE
     a record;
     v_code text;
 BEGIN
+    PERFORM xp._identity_lock();
     SELECT * INTO a FROM xp._account_for(create_link_code.platform, create_link_code.external_id);
     -- one live code per account: a new one retires the old
     UPDATE xp.link_codes c SET expires_at = now()
@@ -1028,7 +1441,7 @@ $$;
 
 COMMENT ON FUNCTION xp.create_link_code(platform text, external_id text) IS 'Issue a one-time link code (8 characters, valid 10 minutes) for the account to redeem on another platform.';
 
-CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, member_id text, desired text[], managed text[])
+CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, member_id text, desired text[], managed text[], paused boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1049,7 +1462,8 @@ CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, me
            coalesce((SELECT array_agg(rr.role_id ORDER BY rr.rank_id) FROM xp.rank_roles rr
                       WHERE rr.guild_id = g.guild_id), '{}')
            || coalesce((SELECT array_agg(ar.role_id ORDER BY ar.code) FROM xp.achievement_roles ar
-                         WHERE ar.guild_id = g.guild_id), '{}')
+                         WHERE ar.guild_id = g.guild_id), '{}'),
+           EXISTS (SELECT 1 FROM xp.guild_health h WHERE h.guild_id = g.guild_id AND h.paused_at IS NOT NULL)
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'discord'
      CROSS JOIN (SELECT r.guild_id FROM xp.rank_roles r
@@ -1060,7 +1474,79 @@ CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, me
      ORDER BY g.guild_id
 $$;
 
-COMMENT ON FUNCTION xp.discord_role_plan(uid bigint) IS 'Listener: per guild, the managed Discord roles (rank and achievement) a person should hold now and all roles xpsync manages there.';
+COMMENT ON FUNCTION xp.discord_role_plan(uid bigint) IS 'Listener: per guild, the managed Discord roles (rank and achievement) a person should hold now, all roles xpsync manages there, and whether the guild is paused.';
+
+CREATE FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_uid bigint;
+    v_desired text[];
+    v_managed text[];
+BEGIN
+    PERFORM xp._check_text(discord_roles_changed.guild_id, 'guild_id');
+    PERFORM xp._check_text(discord_roles_changed.member_id, 'member_id');
+    SELECT a.user_id INTO v_uid FROM xp.accounts a
+     WHERE a.platform = 'discord' AND a.external_id = discord_roles_changed.member_id;
+    IF NOT FOUND THEN
+        RETURN 0;  -- never seen: there are no roles to put right
+    END IF;
+    SELECT p.desired, p.managed INTO v_desired, v_managed
+      FROM xp.discord_role_plan(v_uid) p
+     WHERE p.guild_id = discord_roles_changed.guild_id;
+    IF NOT FOUND THEN
+        RETURN 0;  -- xpsync manages no role in that guild
+    END IF;
+    IF EXISTS (SELECT 1 FROM unnest(discord_roles_changed.added) AS r(id)
+                WHERE r.id = ANY (v_managed) AND r.id <> ALL (v_desired))
+       OR discord_roles_changed.removed && v_desired THEN
+        RETURN xp._queue_resync(ARRAY[v_uid],
+                                'managed roles changed by hand in guild ' || discord_roles_changed.guild_id);
+    END IF;
+    RETURN 0;
+END
+$$;
+
+COMMENT ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) IS 'Bots: a Discord member''s roles changed (added, removed); queues a role resync only when a managed role moved away from what the person should hold; returns deliveries queued.';
+
+CREATE FUNCTION xp.export_accounts() RETURNS TABLE(platform text, external_id text, xp bigint, coins bigint, display_name text, source text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH acc AS (
+        SELECT a.id, a.user_id, a.platform, a.external_id, a.display_name,
+               a.id = min(a.id) OVER (PARTITION BY a.user_id) AS oldest
+          FROM xp.accounts a JOIN xp.users u ON u.id = a.user_id
+         WHERE u.forgotten_at IS NULL),
+    own AS (
+        SELECT l.user_id,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0)::bigint AS xp,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0)::bigint AS coins
+          FROM xp.ledger l
+         WHERE l.source NOT IN ('import', 'rank_reward')
+         GROUP BY l.user_id),
+    imported AS (
+        SELECT l.account_id, l.imported_from,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0)::bigint AS xp,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0)::bigint AS coins
+          FROM xp.ledger l
+         WHERE l.source = 'import'
+         GROUP BY l.account_id, l.imported_from)
+    SELECT e.platform, e.external_id, e.xp, e.coins, e.display_name, e.source
+      FROM (SELECT a.user_id, a.id, 0 AS own_last, a.platform, a.external_id, i.xp, i.coins, a.display_name,
+                   i.imported_from AS source
+              FROM imported i JOIN acc a ON a.id = i.account_id
+             WHERE (i.xp, i.coins) <> (0, 0)
+            UNION ALL
+            SELECT a.user_id, a.id, 1, a.platform, a.external_id,
+                   CASE WHEN a.oldest THEN coalesce(o.xp, 0) ELSE 0 END,
+                   CASE WHEN a.oldest THEN coalesce(o.coins, 0) ELSE 0 END, a.display_name, xp._own_source()
+              FROM acc a LEFT JOIN own o ON o.user_id = a.user_id) AS e
+     ORDER BY e.user_id, e.own_last, e.id, e.source
+$$;
+
+COMMENT ON FUNCTION xp.export_accounts() IS 'Admin: every account with what it holds from each import source and from this database, in the rows xp.import_xp reads back.';
 
 CREATE FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean DEFAULT false, retry_after double precision DEFAULT NULL::double precision, mute_person boolean DEFAULT false) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1071,6 +1557,8 @@ DECLARE
     v_status text;
     v_delay double precision;
 BEGIN
+    PERFORM xp._check_flag(fail_delivery.permanent, 'permanent');
+    PERFORM xp._check_flag(fail_delivery.mute_person, 'mute_person');
     IF fail_delivery.retry_after NOT BETWEEN 0 AND 86400 THEN  -- also NaN and infinity
         RAISE EXCEPTION 'retry_after % is invalid: it must be between 0 and 86400 seconds', fail_delivery.retry_after
             USING ERRCODE = 'XP002';
@@ -1104,7 +1592,10 @@ BEGIN
            last_error = left(coalesce(fail_delivery.error, 'unknown error'), 500)
      WHERE x.id = d.id;
     IF fail_delivery.mute_person THEN
+        -- the platform said the person blocked the bot (or left): notices off until they open the chat again
         UPDATE xp.users u SET notify = false WHERE u.id = d.user_id;
+        UPDATE xp.accounts a SET chat_blocked_at = now(), chat_opened_at = NULL
+         WHERE a.user_id = d.user_id AND a.platform = d.target;
     END IF;
     RETURN v_status;
 END
@@ -1129,13 +1620,47 @@ BEGIN
     DELETE FROM xp.redeem_failures f WHERE f.account_id = ANY (v_accounts);
     DELETE FROM xp.deliveries d WHERE d.user_id = forget_person.user_id AND d.status = 'pending';
     DELETE FROM xp.accounts a WHERE a.user_id = forget_person.user_id;
-    -- the ledger stays (numbers only): balances, boards and audits keep adding up
+    -- the ledger stays (numbers only): balances, boards and audits keep adding up, but no key or
+    -- reason keeps a platform id (message and voice keys hold chat, message and session ids; the
+    -- keys and reasons of bots and admins may hold anything)
+    UPDATE xp.ledger l
+       SET idempotency_key = 'forgotten:' || l.id,
+           reason = CASE WHEN l.source IN ('award', 'admin') THEN 'forgotten' ELSE l.reason END
+     WHERE l.user_id = forget_person.user_id;
     UPDATE xp.users u SET display_name = NULL, notify = false, forgotten_at = now()
      WHERE u.id = forget_person.user_id;
 END
 $$;
 
 COMMENT ON FUNCTION xp.forget_person(user_id bigint) IS 'Admin: privacy deletion: remove every account and name of a person on all platforms; the ledger keeps numbers only.';
+
+CREATE FUNCTION xp.guild_refused(guild_id text, reason text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_window interval := make_interval(mins => xp._setting('discord.guild_refusal_window_minutes')::int);
+    h xp.guild_health;
+BEGIN
+    PERFORM xp._check_text(guild_refused.guild_id, 'guild_id', 64);
+    INSERT INTO xp.guild_health AS g (guild_id, refusals, window_start, last_refusal, last_refusal_at)
+    VALUES (guild_refused.guild_id, 1, now(), left(coalesce(guild_refused.reason, 'refused'), 500), now())
+    ON CONFLICT ON CONSTRAINT guild_health_pkey DO UPDATE
+       SET refusals = CASE WHEN g.window_start > now() - v_window THEN g.refusals + 1 ELSE 1 END,
+           window_start = CASE WHEN g.window_start > now() - v_window THEN g.window_start ELSE now() END,
+           last_refusal = excluded.last_refusal,
+           last_refusal_at = now()
+    RETURNING g.* INTO h;
+    IF h.paused_at IS NULL AND h.refusals >= xp._setting('discord.guild_pause_after')::int THEN
+        UPDATE xp.guild_health g SET paused_at = now(), paused_reason = h.last_refusal
+         WHERE g.guild_id = guild_refused.guild_id;
+        RETURN true;
+    END IF;
+    RETURN h.paused_at IS NOT NULL;
+END
+$$;
+
+COMMENT ON FUNCTION xp.guild_refused(guild_id text, reason text) IS 'Listener: count a Discord guild''s refusal; repeated refusals pause the guild (returns whether it is paused).';
 
 CREATE FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text, display_name text DEFAULT NULL::text) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1144,33 +1669,44 @@ CREATE FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins b
 DECLARE
     a record;
     k record;
+    u record;
     r xp.award_result;
+    v_have bigint;
+    v_rows bigint;
     v_delta bigint;
-    v_step int;
-    v_n int;
+    v_floor bigint := CASE WHEN import_xp.source LIKE 'xpsync:%' THEN -1000000000 ELSE 0 END;
 BEGIN
     PERFORM xp._check_text(import_xp.source, 'source', 60);
-    IF import_xp.xp IS NULL OR import_xp.xp < 0 OR coalesce(import_xp.coins, 0) < 0 THEN
-        RAISE EXCEPTION 'xp % and coins % must be 0 or more', coalesce(import_xp.xp::text, 'NULL'), import_xp.coins
-            USING ERRCODE = 'XP002';
+    IF import_xp.xp IS NULL OR import_xp.xp NOT BETWEEN v_floor AND 1000000000
+       OR coalesce(import_xp.coins, 0) NOT BETWEEN v_floor AND 1000000000 THEN
+        RAISE EXCEPTION 'xp % and coins % must be between % and 1000000000',
+            coalesce(import_xp.xp::text, 'NULL'), import_xp.coins, v_floor USING ERRCODE = 'XP002';
+    END IF;
+    IF import_xp.source = xp._own_source() THEN
+        -- this database's own export: everything in it is here already
+        PERFORM xp._check_platform(import_xp.platform);
+        SELECT c.user_id INTO a FROM xp.accounts c
+         WHERE c.platform = import_xp.platform AND c.external_id = import_xp.external_id;
+        RETURN coalesce(xp._state(a.user_id), ROW(NULL, 0, 0, 1, 1, false, 0, false)::xp.award_result);
     END IF;
     SELECT * INTO a FROM xp._account_for(import_xp.platform, import_xp.external_id, import_xp.display_name);
+    -- accounts, then persons (design.md §5): awards through the account go on meanwhile
+    PERFORM 1 FROM xp.accounts c WHERE c.id = a.acc FOR NO KEY UPDATE;
+    SELECT x.xp, x.coins INTO u FROM xp.users x WHERE x.id = a.uid FOR UPDATE;
     r := xp._state(a.uid);
     FOR k IN SELECT * FROM (VALUES ('xp', import_xp.xp), ('coins', coalesce(import_xp.coins, 0))) AS t (kind, total)
     LOOP
-        v_delta := k.total - coalesce((SELECT sum(l.delta) FROM xp.ledger l
-                                        WHERE l.user_id = a.uid AND l.account_id = a.acc AND l.kind = k.kind
-                                          AND l.source = 'import' AND l.imported_from = import_xp.source), 0);
-        v_n := 0;
-        WHILE v_delta <> 0 LOOP  -- in steps the ledger accepts
-            v_step := sign(v_delta) * least(abs(v_delta), 1000000);
-            v_n := v_n + 1;
-            r := xp._apply(a.uid, a.acc, import_xp.platform, 'import', k.kind, v_step,
-                           'import: ' || import_xp.source,
-                           'import:' || import_xp.source || ':' || a.acc || ':' || k.kind || ':' || k.total || ':' || v_n,
-                           1, NULL, import_xp.display_name, import_xp.source);
-            v_delta := v_delta - v_step;
-        END LOOP;
+        SELECT coalesce(sum(l.delta), 0), count(*) INTO v_have, v_rows
+          FROM xp.ledger l
+         WHERE l.account_id = a.acc AND l.source = 'import' AND l.imported_from = import_xp.source
+           AND l.kind = k.kind;
+        v_delta := greatest(k.total - v_have,
+                            -(SELECT CASE k.kind WHEN 'xp' THEN x.xp ELSE x.coins END FROM xp.users x
+                               WHERE x.id = a.uid));
+        CONTINUE WHEN v_delta = 0;
+        r := xp._apply(a.uid, a.acc, import_xp.platform, 'import', k.kind, v_delta, 'import: ' || import_xp.source,
+                       'import:' || import_xp.source || ':' || a.acc || ':' || k.kind || ':' || (v_rows + 1),
+                       1, NULL, import_xp.display_name, import_xp.source);
     END LOOP;
     RETURN r;
 END
@@ -1185,7 +1721,7 @@ CREATE FUNCTION xp.language(platform text, external_id text) RETURNS text
 DECLARE
     v_lang text;
 BEGIN
-    SELECT u.language INTO v_lang
+    SELECT xp._speaks(u.language, a.client_language) INTO v_lang
       FROM xp.accounts a
       JOIN xp.users u ON u.id = a.user_id
      WHERE a.platform = language.platform AND a.external_id = language.external_id;
@@ -1196,62 +1732,175 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION xp.language(platform text, external_id text) IS 'Bots: the language the person behind an account chose for notices and replies; NULL for an account never seen.';
+COMMENT ON FUNCTION xp.language(platform text, external_id text) IS 'Bots: the language to speak to the person behind an account in (chosen, else their app''s, else the default); NULL for an account never seen.';
 
-CREATE FUNCTION xp.leaderboard(lim integer DEFAULT 10, period text DEFAULT 'all'::text) RETURNS TABLE(place bigint, user_id bigint, display_name text, xp bigint, rank_id integer)
+CREATE FUNCTION xp.leaderboard(lim integer DEFAULT 10, period text DEFAULT 'all'::text, skip integer DEFAULT 0, name_prefix text DEFAULT NULL::text) RETURNS TABLE(place bigint, user_id bigint, display_name text, xp bigint, rank_id integer)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
-    p record;
+    b record;
+    m record;
+    v_like text;
+    v_found bigint;
+    v_skip bigint;
+    v_id bigint;
+    v_score bigint;
+    v_hash text := current_setting('enable_hashjoin');
+    v_merge text := current_setting('enable_mergejoin');
 BEGIN
     IF leaderboard.lim IS NULL OR leaderboard.lim NOT BETWEEN 1 AND 100 THEN
         RAISE EXCEPTION 'lim % is invalid: it must be between 1 and 100', coalesce(leaderboard.lim::text, 'NULL')
             USING ERRCODE = 'XP002';
     END IF;
-    SELECT * INTO p FROM xp._periods();
-    CASE leaderboard.period
-    WHEN 'all' THEN
-        RETURN QUERY
-            SELECT row_number() OVER (ORDER BY u.xp DESC, u.id), u.id, u.display_name, u.xp, u.rank_id
-              FROM xp.users u
-             WHERE u.xp > 0 AND u.forgotten_at IS NULL
-             ORDER BY u.xp DESC, u.id
-             LIMIT leaderboard.lim;
-    WHEN 'week' THEN
-        RETURN QUERY
-            SELECT row_number() OVER (ORDER BY u.week_xp DESC, u.id), u.id, u.display_name, u.week_xp, u.rank_id
-              FROM xp.users u
-             WHERE u.week_of = p.week AND u.week_xp > 0 AND u.forgotten_at IS NULL
-             ORDER BY u.week_xp DESC, u.id
-             LIMIT leaderboard.lim;
-    WHEN 'month' THEN
-        RETURN QUERY
-            SELECT row_number() OVER (ORDER BY u.month_xp DESC, u.id), u.id, u.display_name, u.month_xp, u.rank_id
-              FROM xp.users u
-             WHERE u.month_of = p.month AND u.month_xp > 0 AND u.forgotten_at IS NULL
-             ORDER BY u.month_xp DESC, u.id
-             LIMIT leaderboard.lim;
-    WHEN 'season' THEN
-        IF p.season IS NULL THEN
-            RAISE EXCEPTION 'no season is running now: xp.seasons has none containing %',
-                (now() AT TIME ZONE 'UTC')::date USING ERRCODE = 'XP002';
+    IF leaderboard.skip IS NULL OR leaderboard.skip NOT BETWEEN 0 AND 100000000 THEN
+        RAISE EXCEPTION 'skip % is invalid: it must be between 0 and 100000000',
+            coalesce(leaderboard.skip::text, 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO b FROM xp._board(leaderboard.period);
+    IF b.period_of IS NULL THEN
+        RAISE EXCEPTION 'no season is running now: xp.seasons has none containing %',
+            (now() AT TIME ZONE 'UTC')::date USING ERRCODE = 'XP002';
+    END IF;
+    IF leaderboard.name_prefix IS NOT NULL THEN
+        PERFORM xp._check_text(leaderboard.name_prefix, 'name_prefix', 100);
+        v_like := replace(replace(replace(lower(leaderboard.name_prefix), '\', '\\'), '%', '\%'), '_', '\_') || '%';
+        -- few matches: read them through the name index, then sort; many: walk the board and keep
+        -- the matches, which come often enough to fill a page soon (the planner cannot tell which)
+        EXECUTE 'SELECT count(*) FROM (SELECT 1 FROM xp.accounts a'
+                '  WHERE lower(a.display_name) LIKE $1 AND a.display_name IS NOT NULL LIMIT 5001) AS s'
+           INTO v_found USING v_like;
+        IF v_found > 5000 THEN
+            -- walk the board in order (the LIMIT keeps the planner from turning it around) and test each
+            -- entry's names; a hash or merge join would read every matching account first
+            PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);
         END IF;
-        RETURN QUERY
-            SELECT row_number() OVER (ORDER BY u.season_xp DESC, u.id), u.id, u.display_name, u.season_xp,
-                   u.rank_id
-              FROM xp.users u
-             WHERE u.season_id = p.season AND u.season_xp > 0 AND u.forgotten_at IS NULL
-             ORDER BY u.season_xp DESC, u.id
-             LIMIT leaderboard.lim;
-    ELSE
-        RAISE EXCEPTION 'unknown period %: expected all, season, month or week',
-            coalesce(quote_literal(left(leaderboard.period, 40)), 'NULL') USING ERRCODE = 'XP002';
-    END CASE;
+        RETURN QUERY EXECUTE format(
+            CASE WHEN v_found <= 5000 THEN
+                'WITH found AS MATERIALIZED (SELECT DISTINCT a.user_id FROM xp.accounts a'
+                '                             WHERE lower(a.display_name) LIKE $4 AND a.display_name IS NOT NULL)'
+                'SELECT xp._place($3, o.%1$I, o.id), o.id, o.display_name, o.%1$I, o.rank_id'
+                '  FROM found f JOIN xp.users o ON o.id = f.user_id'
+                ' WHERE %2$s ORDER BY o.%1$I DESC, o.id LIMIT $1 OFFSET $2'
+            ELSE
+                'SELECT xp._place($3, o.%1$I, o.id), o.id, o.display_name, o.%1$I, o.rank_id'
+                '  FROM (SELECT * FROM xp.users o WHERE %2$s ORDER BY o.%1$I DESC, o.id LIMIT 1000000000) AS o'
+                ' WHERE EXISTS (SELECT 1 FROM xp.accounts a WHERE a.user_id = o.id'
+                '                  AND lower(a.display_name) LIKE $4 AND a.display_name IS NOT NULL)'
+                ' ORDER BY o.%1$I DESC, o.id LIMIT $1 OFFSET $2'
+            END, b.score, b.filter)
+            USING leaderboard.lim, leaderboard.skip, leaderboard.period, v_like;
+        IF v_found > 5000 THEN
+            PERFORM set_config('enable_hashjoin', v_hash, true), set_config('enable_mergejoin', v_merge, true);
+        END IF;
+        RETURN;
+    END IF;
+    -- a deep page starts from the board mark just before it rather than walking every entry ahead;
+    -- places count from that mark's
+    SELECT k.place, k.xp, k.user_id INTO m
+      FROM xp.board_marks k
+     WHERE k.board = leaderboard.period AND k.period_of = b.period_of AND k.place <= leaderboard.skip + 1
+     ORDER BY k.place DESC
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN QUERY EXECUTE format(
+            'SELECT row_number() OVER (ORDER BY o.%1$I DESC, o.id), o.id, o.display_name, o.%1$I, o.rank_id'
+            '  FROM xp.users o WHERE %2$s ORDER BY o.%1$I DESC, o.id LIMIT $1 OFFSET $2', b.score, b.filter)
+            USING leaderboard.lim, leaderboard.skip;
+        RETURN;
+    END IF;
+    -- the key of the page's first entry, `v_skip` entries on from the mark (index-only scans): first in
+    -- the mark's tie group, then below it
+    v_skip := leaderboard.skip + 1 - m.place;
+    EXECUTE format('SELECT o.id FROM xp.users o WHERE %2$s AND o.%1$I = $1 AND o.id >= $2 ORDER BY o.id OFFSET $3 LIMIT 1',
+                   b.score, b.filter)
+       INTO v_id USING m.xp, m.user_id, v_skip;
+    v_score := m.xp;
+    IF v_id IS NULL THEN
+        EXECUTE format('SELECT count(*) FROM xp.users o WHERE %2$s AND o.%1$I = $1 AND o.id >= $2', b.score, b.filter)
+           INTO v_found USING m.xp, m.user_id;
+        EXECUTE format('SELECT o.%1$I, o.id FROM xp.users o WHERE %2$s AND o.%1$I < $1 ORDER BY o.%1$I DESC, o.id '
+                       'OFFSET $2 LIMIT 1', b.score, b.filter)
+           INTO v_score, v_id USING m.xp, v_skip - v_found;
+        IF v_id IS NULL THEN
+            RETURN;  -- past the end
+        END IF;
+    END IF;
+    -- from that key on: the rest of its tie group, then what comes below, each bounded by the page
+    RETURN QUERY EXECUTE format(
+        'SELECT $3 + row_number() OVER (ORDER BY p.score DESC, p.id), p.id, p.display_name, p.score, p.rank_id'
+        '  FROM ((SELECT o.%1$I AS score, o.id, o.display_name, o.rank_id FROM xp.users o'
+        '          WHERE %2$s AND o.%1$I = $1 AND o.id >= $2 ORDER BY o.id LIMIT $4)'
+        '        UNION ALL'
+        '        (SELECT o.%1$I, o.id, o.display_name, o.rank_id FROM xp.users o'
+        '          WHERE %2$s AND o.%1$I < $1 ORDER BY o.%1$I DESC, o.id LIMIT $4)) AS p'
+        ' ORDER BY p.score DESC, p.id LIMIT $4', b.score, b.filter)
+        USING v_score, v_id, leaderboard.skip::bigint, leaderboard.lim;
+END
+$_$;
+
+COMMENT ON FUNCTION xp.leaderboard(lim integer, period text, skip integer, name_prefix text) IS 'A page of a board (all time, or XP gained this season, UTC month or week), skipping `skip` places, optionally only names starting with name_prefix; hidden people are left out, ties go to the older person.';
+
+CREATE FUNCTION xp.link_accounts(platform text, external_id text, other_platform text, other_external_id text, dry_run boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_uid bigint;
+    v jsonb;
+BEGIN
+    PERFORM xp._known_account(link_accounts.platform, link_accounts.external_id);
+    BEGIN
+        -- exactly a link code issued by one account and redeemed by the other: the same
+        -- merge, rewards and refusals (XP006) as /link
+        v_uid := xp.redeem_link_code(link_accounts.other_platform, link_accounts.other_external_id,
+                                     xp.create_link_code(link_accounts.platform, link_accounts.external_id));
+        v := xp._person_view((SELECT u FROM xp.users u WHERE u.id = v_uid));
+        IF coalesce(link_accounts.dry_run, false) THEN
+            RAISE EXCEPTION 'dry run' USING ERRCODE = 'XP099';
+        END IF;
+    EXCEPTION WHEN SQLSTATE 'XP099' THEN
+        NULL;  -- a preview: everything the link did is rolled back, what it made is returned
+    END;
+    RETURN v;
 END
 $$;
 
-COMMENT ON FUNCTION xp.leaderboard(lim integer, period text) IS 'Top people by XP: all time, or XP gained this season, UTC month or UTC week (from Monday); ties go to the older person.';
+COMMENT ON FUNCTION xp.link_accounts(platform text, external_id text, other_platform text, other_external_id text, dry_run boolean) IS 'Web: link two verified accounts as /link does (merging progress, XP006 refusals); dry_run previews the merged person and writes nothing.';
+
+CREATE FUNCTION xp.pace_held(keys text[]) RETURNS double precision
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(greatest(max(extract(epoch FROM p.paused_until - clock_timestamp())), 0), 0)::double precision
+      FROM xp.pace p WHERE p.key = ANY (pace_held.keys)
+$$;
+
+COMMENT ON FUNCTION xp.pace_held(keys text[]) IS 'Listener: seconds until a pause of these limits (a 429) ends; 0 when none holds them.';
+
+CREATE FUNCTION xp.pause_pace(keys text[], seconds double precision) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF pause_pace.keys IS NULL OR cardinality(pause_pace.keys) NOT BETWEEN 1 AND 10
+       OR EXISTS (SELECT 1 FROM unnest(pause_pace.keys) AS k WHERE k IS NULL OR length(k) NOT BETWEEN 1 AND 200)
+       OR pause_pace.seconds IS NULL OR NOT pause_pace.seconds BETWEEN 0 AND 86400 THEN
+        RAISE EXCEPTION 'keys % and seconds % are invalid: 1 to 10 keys of 1 to 200 characters, 0 to 86400 seconds',
+            left(coalesce(pause_pace.keys::text, 'NULL'), 200), coalesce(pause_pace.seconds::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    INSERT INTO xp.pace AS p (key, next_at, paused_until)
+    SELECT DISTINCT k, clock_timestamp() + make_interval(secs => pause_pace.seconds),
+           clock_timestamp() + make_interval(secs => pause_pace.seconds)
+      FROM unnest(pause_pace.keys) AS k ORDER BY 1
+    ON CONFLICT (key) DO UPDATE
+       SET next_at = greatest(p.next_at, excluded.next_at),
+           paused_until = greatest(p.paused_until, excluded.paused_until);
+END
+$$;
+
+COMMENT ON FUNCTION xp.pause_pace(keys text[], seconds double precision) IS 'Listener: hold every call under these limits for so many seconds (a 429''s retry_after), for every instance.';
 
 CREATE FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1277,11 +1926,14 @@ BEGIN
     IF g.status <> 'active' THEN
         RETURN xp._game_view(g, 0, false);  -- an answer after the end (a double tap): nothing more
     END IF;
-    IF play_game.move IS NULL OR play_game.move !~ '^\s*\d{1,3}\s*$' THEN
+    -- ASCII digits between any kind of space (a phone's keyboard may send a no-break space, which
+    -- \s leaves out in some locales, or a zero-width one)
+    IF play_game.move IS NULL
+       OR play_game.move !~ '^[\s\u00a0\u2007\u202f\u200b\ufeff]*[0-9]{1,3}[\s\u00a0\u2007\u202f\u200b\ufeff]*$' THEN
         RAISE EXCEPTION 'move % is not a number', coalesce(quote_literal(left(play_game.move, 40)), 'NULL')
             USING ERRCODE = 'XP002';
     END IF;
-    v_guess := trim(play_game.move)::int;
+    v_guess := substring(play_game.move FROM '[0-9]{1,3}')::int;
     IF g.game = 'guess' THEN
         IF v_guess NOT BETWEEN 1 AND 100 THEN
             RAISE EXCEPTION 'guess % is out of range: the number is between 1 and 100', v_guess USING ERRCODE = 'XP002';
@@ -1324,29 +1976,11 @@ CREATE FUNCTION xp.profile(platform text, external_id text) RETURNS jsonb
     AS $$
 DECLARE
     a record;
-    p record;
     u xp.users;
-    v_week bigint;
-    v_month bigint;
-    v_season bigint;
 BEGIN
     SELECT * INTO a FROM xp._known_account(profile.platform, profile.external_id);
-    SELECT * INTO p FROM xp._periods();
     SELECT * INTO u FROM xp.users x WHERE x.id = a.uid;
-    v_week := CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END;
-    v_month := CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END;
-    v_season := CASE WHEN p.season IS NOT NULL AND u.season_id = p.season THEN u.season_xp END;
-    RETURN jsonb_build_object(
-        'user_id', u.id,
-        'display_name', u.display_name,
-        'xp', u.xp,
-        'coins', u.coins,
-        'rank', (SELECT jsonb_build_object('id', r.id, 'name', r.name, 'tier', r.tier, 'stars', r.stars,
-                                           'color', r.color, 'emoji', r.emoji, 'min_xp', r.min_xp)
-                   FROM xp.ranks r WHERE r.id = u.rank_id),
-        'next_rank', (SELECT jsonb_build_object('id', n.id, 'name', n.name, 'min_xp', n.min_xp,
-                                                'xp_remaining', n.min_xp - u.xp)
-                        FROM xp.ranks n WHERE n.min_xp > u.xp ORDER BY n.min_xp LIMIT 1),
+    RETURN xp._person_view(u) || jsonb_build_object(
         'accounts', (SELECT jsonb_agg(jsonb_build_object('platform', c.platform, 'external_id', c.external_id,
                                                          'display_name', c.display_name) ORDER BY c.platform)
                        FROM xp.accounts c WHERE c.user_id = u.id),
@@ -1354,74 +1988,70 @@ BEGIN
         'last_daily', u.last_daily,
         'stats', jsonb_build_object('messages', u.messages, 'voice_seconds', u.voice_seconds,
                                     'games_won', u.games_won),
-        'language', u.language,
-        'notify', u.notify,
-        'achievements', coalesce((SELECT jsonb_agg(jsonb_build_object('code', d.code, 'name', d.name,
-                                                                      'emoji', d.emoji,
-                                                                      'translations', d.translations,
-                                                                      'unlocked_at', x.unlocked_at)
-                                                   ORDER BY x.unlocked_at, d.code)
-                                    FROM xp.user_achievements x JOIN xp.achievements d ON d.code = x.code
-                                   WHERE x.user_id = u.id), '[]'),
-        'week_xp', v_week,
-        'month_xp', v_month,
-        'season_xp', v_season,
-        'season', (SELECT jsonb_build_object('id', s.id, 'name', s.name, 'starts_on', s.starts_on,
-                                             'ends_on', s.ends_on)
-                     FROM xp.seasons s WHERE s.id = p.season),
-        -- places as on xp.leaderboard (NULL: not on that board); each count is two index range
-        -- scans (more XP; as much XP and older), so it costs the people ahead, not the whole board
-        'place', CASE WHEN u.xp > 0 AND u.forgotten_at IS NULL THEN
-                     1 + (SELECT count(*) FROM xp.users o WHERE o.xp > u.xp AND o.forgotten_at IS NULL)
-                       + (SELECT count(*) FROM xp.users o
-                           WHERE o.xp = u.xp AND o.id < u.id AND o.forgotten_at IS NULL) END,
-        'places', jsonb_build_object(
-            'week', CASE WHEN v_week > 0 AND u.forgotten_at IS NULL THEN
-                        1 + (SELECT count(*) FROM xp.users o WHERE o.week_of = p.week AND o.week_xp > v_week
-                                                               AND o.forgotten_at IS NULL)
-                          + (SELECT count(*) FROM xp.users o WHERE o.week_of = p.week AND o.week_xp = v_week
-                                                               AND o.id < u.id AND o.forgotten_at IS NULL) END,
-            'month', CASE WHEN v_month > 0 AND u.forgotten_at IS NULL THEN
-                         1 + (SELECT count(*) FROM xp.users o WHERE o.month_of = p.month AND o.month_xp > v_month
-                                                                AND o.forgotten_at IS NULL)
-                           + (SELECT count(*) FROM xp.users o WHERE o.month_of = p.month AND o.month_xp = v_month
-                                                                AND o.id < u.id AND o.forgotten_at IS NULL) END,
-            'season', CASE WHEN v_season > 0 AND u.forgotten_at IS NULL THEN
-                          1 + (SELECT count(*) FROM xp.users o WHERE o.season_id = p.season
-                                                                 AND o.season_xp > v_season AND o.forgotten_at IS NULL)
-                            + (SELECT count(*) FROM xp.users o WHERE o.season_id = p.season
-                                                                 AND o.season_xp = v_season AND o.id < u.id
-                                                                 AND o.forgotten_at IS NULL) END));
+        'language', xp._speaks(u.language, (SELECT c.client_language FROM xp.accounts c WHERE c.id = a.acc)),
+        'notify', u.notify);
 END
 $$;
 
 COMMENT ON FUNCTION xp.profile(platform text, external_id text) IS 'Everything a bot shows about the person behind an account, as jsonb; XP001 for an account never seen.';
+
+CREATE FUNCTION xp.public_profile(uid bigint, viewer bigint DEFAULT NULL::bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    u xp.users;
+    v_today date := (now() AT TIME ZONE 'UTC')::date;
+BEGIN
+    SELECT * INTO u FROM xp.users x WHERE x.id = public_profile.uid;
+    IF NOT FOUND OR u.forgotten_at IS NOT NULL OR (u.hidden AND u.id IS DISTINCT FROM public_profile.viewer) THEN
+        RETURN NULL;
+    END IF;
+    RETURN xp._person_view(u) || jsonb_build_object(
+        -- XP gained on each of the last 30 UTC days, oldest first
+        'activity', (SELECT jsonb_agg(jsonb_build_object('day', d.day, 'xp', coalesce(g.xp, 0)) ORDER BY d.day)
+                       FROM (SELECT (v_today - n) AS day FROM generate_series(0, 29) AS n) AS d
+                       LEFT JOIN (SELECT (l.created_at AT TIME ZONE 'UTC')::date AS day, sum(l.delta) AS xp
+                                    FROM xp.ledger l
+                                   WHERE l.user_id = u.id AND l.kind = 'xp'
+                                     AND l.created_at >= (v_today - 29)::timestamp AT TIME ZONE 'UTC'
+                                   GROUP BY 1) AS g ON g.day = d.day));
+END
+$$;
+
+COMMENT ON FUNCTION xp.public_profile(uid bigint, viewer bigint) IS 'The public part of a person''s profile with places and 30 days of activity; NULL when unknown, forgotten, or hidden from anyone but viewer.';
+
+CREATE FUNCTION xp.rank_ladder() RETURNS TABLE(id integer, name text, tier text, stars integer, min_xp bigint, color text, emoji text, reward_coins integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT r.id, r.name, r.tier, r.stars, r.min_xp, r.color, r.emoji, r.reward_coins FROM xp.ranks r ORDER BY r.min_xp
+$$;
+
+COMMENT ON FUNCTION xp.rank_ladder() IS 'The ranks from the lowest up: name, tier, stars, XP needed, color, emoji, reward.';
 
 CREATE FUNCTION xp.reconcile_all(dry_run boolean DEFAULT false) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    RETURN QUERY SELECT * FROM xp._reconcile(NULL, coalesce(reconcile_all.dry_run, false));
-    RETURN QUERY SELECT * FROM xp._reconcile_boards(NULL, coalesce(reconcile_all.dry_run, false));
-    RETURN QUERY SELECT * FROM xp._reconcile_achievements(NULL, coalesce(reconcile_all.dry_run, false));
+    PERFORM xp._check_flag(reconcile_all.dry_run, 'dry_run');
+    RETURN QUERY SELECT * FROM xp._reconcile(NULL, reconcile_all.dry_run);
 END
 $$;
 
-COMMENT ON FUNCTION xp.reconcile_all(dry_run boolean) IS 'Check everyone, set-based, and fix what drifted unless dry_run; one row per finding.';
+COMMENT ON FUNCTION xp.reconcile_all(dry_run boolean) IS 'Check everyone, set-based, and fix what drifted (safe while the system runs; logged in xp.reconcile_log) unless dry_run.';
 
 CREATE FUNCTION xp.reconcile_user(uid bigint, dry_run boolean DEFAULT false) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    PERFORM xp._check_flag(reconcile_user.dry_run, 'dry_run');
     IF NOT EXISTS (SELECT 1 FROM xp.users u WHERE u.id = reconcile_user.uid) THEN
         RAISE EXCEPTION 'unknown person %', coalesce(reconcile_user.uid::text, 'NULL') USING ERRCODE = 'XP001';
     END IF;
-    RETURN QUERY SELECT * FROM xp._reconcile(ARRAY[reconcile_user.uid], coalesce(reconcile_user.dry_run, false));
-    RETURN QUERY SELECT * FROM xp._reconcile_boards(ARRAY[reconcile_user.uid], coalesce(reconcile_user.dry_run, false));
-    RETURN QUERY SELECT * FROM xp._reconcile_achievements(ARRAY[reconcile_user.uid],
-                                                          coalesce(reconcile_user.dry_run, false));
+    RETURN QUERY SELECT * FROM xp._reconcile(ARRAY[reconcile_user.uid], reconcile_user.dry_run);
 END
 $$;
 
@@ -1436,6 +2066,7 @@ DECLARE
     s jsonb;
     v_min int;
     v_max int;
+    v_key text;
     r xp.award_result;
 BEGIN
     IF record_message.length IS NULL OR record_message.length < 0 THEN
@@ -1457,11 +2088,17 @@ BEGIN
        OR (s -> 'message.ignored_chats') ? (record_message.platform || ':' || record_message.chat_id) THEN
         RETURN xp._state(a.uid);
     END IF;
+    -- the Telegram group of a counted message is where the person may be told (xp.telegram_recipient)
+    v_key := 'msg:' || record_message.platform || ':' || record_message.chat_id || ':' || record_message.message_id;
     UPDATE xp.users u
-       SET last_message_at = now(), messages = u.messages + 1
+       SET last_message_at = now(), messages = u.messages + 1,
+           last_telegram_group = CASE WHEN record_message.platform = 'telegram' THEN record_message.chat_id
+                                      ELSE u.last_telegram_group END
      WHERE u.id = a.uid
        AND (u.last_message_at IS NULL
-            OR u.last_message_at <= now() - make_interval(secs => (s ->> 'message.cooldown_seconds')::int));
+            OR u.last_message_at <= now() - make_interval(secs => (s ->> 'message.cooldown_seconds')::int))
+       -- counted before its id left xp.message_log (cleanup): counted once, ever
+       AND NOT EXISTS (SELECT 1 FROM xp.ledger l WHERE l.idempotency_key = v_key AND l.source = 'message');
     IF NOT FOUND THEN
         RETURN xp._state(a.uid);  -- inside the cooldown, whichever platform the last one came from
     END IF;
@@ -1469,8 +2106,7 @@ BEGIN
     v_max := (s ->> 'message.xp_max')::int;
     r := xp._apply(a.uid, a.acc, record_message.platform, 'message', 'xp',
                    v_min + floor(random() * (v_max - v_min + 1))::int,
-                   'message', 'msg:' || record_message.platform || ':' || record_message.chat_id || ':'
-                              || record_message.message_id,
+                   'message', v_key,
                    xp._multiplier(record_message.platform, record_message.chat_id), NULL,
                    record_message.display_name);
     IF xp._achieve(a.uid, '{messages}') > 0 THEN
@@ -1544,8 +2180,8 @@ BEGIN
     IF redeem_link_code.code IS NULL OR length(redeem_link_code.code) = 0 THEN
         RAISE EXCEPTION 'code must not be empty' USING ERRCODE = 'XP002';
     END IF;
-    SELECT * INTO r FROM xp._account_for(redeem_link_code.platform, redeem_link_code.external_id);
     PERFORM xp._identity_lock();
+    SELECT * INTO r FROM xp._account_for(redeem_link_code.platform, redeem_link_code.external_id);
     IF (SELECT a.redeem_locked_until FROM xp.accounts a WHERE a.id = r.acc) > now() THEN
         RAISE EXCEPTION 'account %:% may not redeem link codes until % after too many failed attempts',
             redeem_link_code.platform, redeem_link_code.external_id,
@@ -1583,6 +2219,43 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.redeem_link_code(platform text, external_id text, code text) IS 'Redeem a link code from another platform: both accounts become one person (merging progress); NULL for a bad code.';
+
+CREATE FUNCTION xp.refresh_places(force boolean DEFAULT false) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_board text;
+    b record;
+    v_stride int := greatest(coalesce(xp._setting('places.stride')::int, 1000), 10);
+BEGIN
+    -- one taker at a time; the others keep the marks they see
+    IF NOT pg_try_advisory_xact_lock(hashtext('xp.board_marks')) THEN
+        RETURN false;
+    END IF;
+    IF NOT coalesce(refresh_places.force, false)
+       AND (SELECT t.taken_at FROM xp.board_marks_taken t)
+           > now() - make_interval(secs => coalesce(xp._setting('places.refresh_seconds')::int, 60)) THEN
+        RETURN false;
+    END IF;
+    DELETE FROM xp.board_marks;
+    FOREACH v_board IN ARRAY ARRAY['all', 'week', 'month', 'season'] LOOP
+        SELECT * INTO b FROM xp._board(v_board);
+        CONTINUE WHEN b.period_of IS NULL;
+        EXECUTE format('INSERT INTO xp.board_marks (board, period_of, place, xp, user_id) '
+                       'SELECT $1, $2, s.n, s.score, s.id FROM ('
+                       '  SELECT o.%1$I AS score, o.id, row_number() OVER (ORDER BY o.%1$I DESC, o.id) AS n'
+                       '    FROM xp.users o WHERE %2$s) AS s '
+                       ' WHERE s.n %% $3 = 0', b.score, b.filter)
+            USING v_board, b.period_of, v_stride;
+    END LOOP;
+    INSERT INTO xp.board_marks_taken (taken_at) VALUES (now())
+    ON CONFLICT (only_row) DO UPDATE SET taken_at = EXCLUDED.taken_at;
+    RETURN true;
+END
+$_$;
+
+COMMENT ON FUNCTION xp.refresh_places(force boolean) IS 'Retake the board marks places are counted from, unless they are younger than places.refresh_seconds (or force); false when skipped.';
 
 CREATE FUNCTION xp.release_deliveries(owner text, ids bigint[]) RETURNS integer
     LANGUAGE sql SECURITY DEFINER
@@ -1642,6 +2315,72 @@ $$;
 
 COMMENT ON FUNCTION xp.rerank_batch(batch_size integer) IS 'Move up to batch_size people whose rank no longer matches xp.ranks; call until it returns 0.';
 
+CREATE FUNCTION xp.reserve_slot(keys text[], gaps double precision[], within double precision DEFAULT 30, bursts integer[] DEFAULT NULL::integer[]) RETURNS TABLE(wait double precision, reserved boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_now timestamptz;
+    v_at timestamptz;
+BEGIN
+    IF reserve_slot.keys IS NULL OR cardinality(reserve_slot.keys) NOT BETWEEN 1 AND 10
+       OR cardinality(reserve_slot.gaps) IS DISTINCT FROM cardinality(reserve_slot.keys)
+       OR (reserve_slot.bursts IS NOT NULL AND cardinality(reserve_slot.bursts) <> cardinality(reserve_slot.keys))
+       OR EXISTS (SELECT 1 FROM unnest(reserve_slot.keys, reserve_slot.gaps, reserve_slot.bursts) AS k (key, gap, burst)
+                   WHERE k.key IS NULL OR length(k.key) NOT BETWEEN 1 AND 200 OR k.gap IS NULL
+                      OR NOT k.gap BETWEEN 0 AND 86400 OR NOT coalesce(k.burst, 1) BETWEEN 1 AND 1000) THEN
+        RAISE EXCEPTION 'keys %, gaps % and bursts % must pair 1 to 10 keys of 1 to 200 characters with gaps of 0 to 86400 seconds and bursts of 1 to 1000',
+            left(coalesce(reserve_slot.keys::text, 'NULL'), 200), left(coalesce(reserve_slot.gaps::text, 'NULL'), 200),
+            left(coalesce(reserve_slot.bursts::text, 'NULL'), 100) USING ERRCODE = 'XP002';
+    END IF;
+    IF reserve_slot.within IS NULL OR NOT reserve_slot.within BETWEEN 0 AND 86400 THEN
+        RAISE EXCEPTION 'within % is invalid: it must be between 0 and 86400 seconds',
+            coalesce(reserve_slot.within::text, 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    INSERT INTO xp.pace (key, next_at)
+    SELECT DISTINCT k, '-infinity'::timestamptz FROM unnest(reserve_slot.keys) AS k ORDER BY k
+    ON CONFLICT (key) DO NOTHING;
+    PERFORM 1 FROM xp.pace p WHERE p.key = ANY (reserve_slot.keys) ORDER BY p.key FOR UPDATE;
+    v_now := clock_timestamp();  -- after the locks: waiting for another reservation is part of the wait
+    SELECT greatest(v_now, max(p.next_at - make_interval(secs => (l.burst - 1) * l.gap)), max(p.paused_until))
+      INTO v_at
+      FROM xp.pace p
+      JOIN (SELECT k.key, max(k.gap) AS gap, max(coalesce(k.burst, 1)) AS burst
+              FROM unnest(reserve_slot.keys, reserve_slot.gaps, reserve_slot.bursts) AS k (key, gap, burst)
+             GROUP BY k.key) AS l ON l.key = p.key;
+    IF v_at > v_now + make_interval(secs => reserve_slot.within) THEN
+        RETURN QUERY SELECT extract(epoch FROM v_at - v_now)::double precision, false;
+        RETURN;
+    END IF;
+    UPDATE xp.pace p
+       SET next_at = greatest(p.next_at, v_at) + make_interval(secs => g.gap)
+      FROM (SELECT k.key, max(k.gap) AS gap FROM unnest(reserve_slot.keys, reserve_slot.gaps) AS k (key, gap)
+             GROUP BY k.key) AS g
+     WHERE p.key = g.key;
+    RETURN QUERY SELECT extract(epoch FROM v_at - v_now)::double precision, true;
+END
+$$;
+
+COMMENT ON FUNCTION xp.reserve_slot(keys text[], gaps double precision[], within double precision, bursts integer[]) IS 'Listener: take the next call slot under several limits shared by every instance (within a bound); returns the wait and whether it was taken.';
+
+CREATE FUNCTION xp.resume_guild(guild_id text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_paused timestamptz;
+BEGIN
+    PERFORM xp._check_text(resume_guild.guild_id, 'guild_id', 64);
+    DELETE FROM xp.guild_health g WHERE g.guild_id = resume_guild.guild_id RETURNING g.paused_at INTO v_paused;
+    IF v_paused IS NULL THEN
+        RETURN 0;
+    END IF;
+    RETURN xp._queue_resync(NULL, 'guild ' || resume_guild.guild_id || ' resumed by ' || session_user);
+END
+$$;
+
+COMMENT ON FUNCTION xp.resume_guild(guild_id text) IS 'Admin: resume a Discord guild paused after repeated refusals, and queue a role resync for everyone; returns deliveries queued.';
+
 CREATE FUNCTION xp.resync_roles(user_id bigint DEFAULT NULL::bigint) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1653,6 +2392,38 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.resync_roles(user_id bigint) IS 'Admin: queue a Discord role resync for one person, or (NULL) everyone with a Discord account.';
+
+CREATE FUNCTION xp.revoke_api_key(name text) RETURNS boolean
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH gone AS (UPDATE xp.api_keys k SET revoked_at = now()
+                   WHERE k.name = revoke_api_key.name AND k.revoked_at IS NULL RETURNING 1)
+    SELECT EXISTS (SELECT 1 FROM gone)
+$$;
+
+COMMENT ON FUNCTION xp.revoke_api_key(name text) IS 'Admin: revoke the API key of that name; false when there is none in use.';
+
+CREATE FUNCTION xp.set_client_language(platform text, external_id text, language text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    a record;
+    v_hint text := lower(split_part(replace(set_client_language.language, '_', '-'), '-', 1));
+BEGIN
+    IF v_hint IS NULL OR v_hint !~ '^[a-z]{2,8}$' THEN
+        RAISE EXCEPTION 'language % is not a language tag (e.g. en, ru, pt-br)',
+            coalesce(quote_literal(left(set_client_language.language, 40)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO a FROM xp._account_for(set_client_language.platform, set_client_language.external_id);
+    UPDATE xp.accounts c SET client_language = v_hint
+     WHERE c.id = a.acc AND c.client_language IS DISTINCT FROM v_hint;
+    RETURN xp._speaks((SELECT u.language FROM xp.users u WHERE u.id = a.uid), v_hint);
+END
+$_$;
+
+COMMENT ON FUNCTION xp.set_client_language(platform text, external_id text, language text) IS 'Bots: the language an account''s app reports (Telegram''s language_code), spoken until the person chooses one; returns the language to speak.';
 
 CREATE FUNCTION xp.set_language(platform text, external_id text, language text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1694,6 +2465,24 @@ $$;
 
 COMMENT ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) IS 'Bots: turn the person''s Telegram notices (rank-ups, achievements) on or off.';
 
+CREATE FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+BEGIN
+    IF set_privacy.hidden IS NULL THEN
+        RAISE EXCEPTION 'hidden must be true or false' USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO a FROM xp._account_for(set_privacy.platform, set_privacy.external_id);
+    UPDATE xp.users u SET hidden = set_privacy.hidden WHERE u.id = a.uid;
+    RETURN set_privacy.hidden;
+END
+$$;
+
+COMMENT ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) IS 'Hide the person behind an account from every public board, profile and card (true), or show them again (false).';
+
 CREATE FUNCTION xp.start_game(platform text, external_id text, game text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1704,13 +2493,15 @@ DECLARE
     v_today date := (now() AT TIME ZONE 'UTC')::date;
     v_prize xp.wheel_prizes;
     v_lang text;
+    v_family bigint;
 BEGIN
     IF start_game.game IS NULL OR start_game.game NOT IN ('guess', 'quiz', 'spin') THEN
         RAISE EXCEPTION 'unknown game %: expected guess, quiz or spin',
             coalesce(quote_literal(left(start_game.game, 40)), 'NULL') USING ERRCODE = 'XP002';
     END IF;
     SELECT * INTO a FROM xp._account_for(start_game.platform, start_game.external_id);
-    PERFORM 1 FROM xp.users u WHERE u.id = a.uid FOR UPDATE;  -- one start at a time per person
+    -- one start at a time per person (the row lock also keeps its family still)
+    SELECT coalesce(u.family, u.id) INTO v_family FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
     IF start_game.game = 'guess' THEN
         -- an unfinished game goes on rather than starting over with a fresh set of tries
         SELECT * INTO g FROM xp.game_sessions s
@@ -1725,7 +2516,8 @@ BEGIN
         END IF;
         RETURN xp._game_view(g, 0, false);
     ELSIF start_game.game = 'quiz' THEN
-        SELECT u.language INTO v_lang FROM xp.users u WHERE u.id = a.uid;
+        SELECT xp._speaks(u.language, c.client_language) INTO v_lang
+          FROM xp.users u, xp.accounts c WHERE u.id = a.uid AND c.id = a.acc;
         INSERT INTO xp.game_sessions (account_id, game, state)
         SELECT a.acc, 'quiz', jsonb_build_object('question_id', q.id)
           FROM xp.quiz_questions q
@@ -1737,13 +2529,21 @@ BEGIN
         END IF;
         RETURN xp._game_view(g, 0, false);
     END IF;
-    -- the wheel: once per UTC day for the person (any of their accounts) and for the account
-    SELECT s.* INTO g FROM xp.game_sessions s JOIN xp.accounts c ON c.id = s.account_id
-     WHERE (c.user_id = a.uid OR s.account_id = a.acc) AND s.game = 'spin'
-       AND s.created_at >= (v_today::timestamp AT TIME ZONE 'UTC')
-     ORDER BY s.id LIMIT 1;
-    IF FOUND THEN
-        RETURN xp._game_view(g, 0, false);
+    -- the wheel: once per UTC day for the person's family (everyone who ever shared an account
+    -- with them); a second spin shows the day's spin of the person's accounts, or the family's
+    IF NOT xp._family_pays(v_family, 'spin', v_today) THEN
+        SELECT s.* INTO g FROM xp.game_sessions s JOIN xp.accounts c ON c.id = s.account_id
+          JOIN xp.users u ON u.id = c.user_id
+         WHERE (u.id = a.uid OR ((u.id = v_family OR u.family = v_family) AND coalesce(u.family, u.id) = v_family))
+           AND s.game = 'spin'
+           AND s.created_at >= (v_today::timestamp AT TIME ZONE 'UTC')
+         ORDER BY (u.id = a.uid) DESC, s.id LIMIT 1;
+        IF FOUND THEN
+            RETURN xp._game_view(g, 0, false);
+        END IF;
+        RETURN jsonb_build_object('session_id', NULL, 'game', 'spin', 'status', 'done', 'xp_awarded', 0,
+                                  'applied', false,
+                                  'next_spin_at', (v_today + 1)::timestamp AT TIME ZONE 'UTC');
     END IF;
     SELECT p.* INTO v_prize
       FROM (SELECT w.*, sum(w.weight) OVER (ORDER BY w.id) AS upto, sum(w.weight) OVER () AS total
@@ -1790,22 +2590,35 @@ CREATE FUNCTION xp.stats() RETURNS jsonb
         'people', (SELECT count(*) FROM xp.users WHERE forgotten_at IS NULL),
         'ledger_rows', (SELECT count(*) FROM xp.ledger),
         'awards_last_hour', (SELECT count(*) FROM xp.ledger WHERE created_at > now() - interval '1 hour'),
-        'notify_queue_usage', pg_notification_queue_usage())
+        'notify_queue_usage', pg_notification_queue_usage(),
+        -- Discord guilds that refused calls lately, and those paused by their refusals (xp.resume_guild)
+        'guilds', coalesce((
+            SELECT jsonb_object_agg(g.guild_id, jsonb_build_object(
+                       'refusals', g.refusals, 'last_refusal', g.last_refusal, 'last_refusal_at', g.last_refusal_at,
+                       'paused_at', g.paused_at))
+              FROM xp.guild_health g), '{}'),
+        'paused_guilds', coalesce((
+            SELECT jsonb_agg(jsonb_build_object('guild_id', g.guild_id, 'since', g.paused_at,
+                                                'reason', g.paused_reason) ORDER BY g.paused_at)
+              FROM xp.guild_health g WHERE g.paused_at IS NOT NULL), '[]'))
 $$;
 
-COMMENT ON FUNCTION xp.stats() IS 'Health at a glance: deliveries by target and status, oldest pending, top failures, people, ledger, NOTIFY queue.';
+COMMENT ON FUNCTION xp.stats() IS 'Health at a glance: deliveries by target and status, oldest pending, top failures, people, ledger, NOTIFY queue, refusing and paused Discord guilds.';
 
-CREATE FUNCTION xp.telegram_recipient(uid bigint) RETURNS TABLE(chat_id text, language text, notify boolean)
+CREATE FUNCTION xp.telegram_recipient(uid bigint) RETURNS TABLE(chat_id text, opened boolean, group_chat text, name text, language text, notify boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT a.external_id, u.language, u.notify
+    SELECT a.external_id, a.chat_opened_at IS NOT NULL,
+           (SELECT c.chat_id FROM xp.chat_settings c
+             WHERE c.platform = 'telegram' AND c.chat_id = u.last_telegram_group AND c.announce),
+           coalesce(a.display_name, u.display_name), xp._speaks(u.language, a.client_language), u.notify
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'telegram'
      WHERE u.id = uid
 $$;
 
-COMMENT ON FUNCTION xp.telegram_recipient(uid bigint) IS 'Listener: the private chat, language and notice preference of a person''s Telegram account.';
+COMMENT ON FUNCTION xp.telegram_recipient(uid bigint) IS 'Listener: where a person may be told on Telegram (their opened private chat, else their announcing group), their name, language (chosen, else the app''s) and notice preference.';
 
 CREATE FUNCTION xp.unlink(platform text, external_id text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1827,9 +2640,11 @@ BEGIN
     -- the account moves first (waiting for writes in flight through it), then the person is locked
     UPDATE xp.accounts c SET user_id = v_new, linked_at = NULL WHERE c.id = a.acc;
     SELECT * INTO p FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
-    -- starting over with nothing must not open a second daily claim or rank reward
+    -- starting over with nothing, in the person's family: what it was paid stays paid (a rank
+    -- reward, an achievement, the day's claim and spin), for both sides, whoever earns it next
     UPDATE xp.users u
-       SET rewarded_rank = greatest(u.rewarded_rank, p.rewarded_rank),
+       SET family = coalesce(p.family, p.id),
+           rewarded_rank = greatest(u.rewarded_rank, p.rewarded_rank),
            last_daily = p.last_daily,
            last_message_at = p.last_message_at,
            language = p.language,
@@ -1843,6 +2658,35 @@ $$;
 
 COMMENT ON FUNCTION xp.unlink(platform text, external_id text) IS 'Take an account off its person: the person keeps all progress, the account starts over as a new person.';
 
+CREATE FUNCTION xp.web_settings() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_object_agg(s.key, s.value), '{}') FROM xp.settings s WHERE s.key LIKE 'web.%'
+$$;
+
+COMMENT ON FUNCTION xp.web_settings() IS 'Web: the web.* settings (web.visibility) as one jsonb object.';
+
+CREATE FUNCTION xp.web_sign_in(platform text, external_id text, display_name text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+BEGIN
+    IF web_sign_in.platform IS NULL OR web_sign_in.platform NOT IN ('discord', 'telegram') THEN
+        RAISE EXCEPTION 'cannot sign in with %: expected discord or telegram',
+            coalesce(quote_literal(left(web_sign_in.platform, 40)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO a FROM xp._account_for(web_sign_in.platform, web_sign_in.external_id, web_sign_in.display_name);
+    UPDATE xp.users u SET display_name = web_sign_in.display_name
+     WHERE u.id = a.uid AND u.display_name IS NULL AND web_sign_in.display_name IS NOT NULL;
+    RETURN a.uid;
+END
+$$;
+
+COMMENT ON FUNCTION xp.web_sign_in(platform text, external_id text, display_name text) IS 'Web: a member signed in with a verified Discord or Telegram account; returns their person id (first sight creates one).';
+
 CREATE TABLE xp.accounts (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
@@ -1852,11 +2696,21 @@ CREATE TABLE xp.accounts (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     linked_at timestamp with time zone,
     redeem_locked_until timestamp with time zone,
+    chat_opened_at timestamp with time zone,
+    chat_blocked_at timestamp with time zone,
+    client_language text,
+    CONSTRAINT accounts_client_language_check CHECK ((client_language ~ '^[a-z]{2,8}$'::text)),
     CONSTRAINT accounts_external_id_check CHECK (((length(external_id) >= 1) AND (length(external_id) <= 200))),
     CONSTRAINT accounts_platform_check CHECK ((platform = ANY (ARRAY['telegram'::text, 'discord'::text, 'website'::text])))
 );
 
 COMMENT ON TABLE xp.accounts IS 'Platform accounts; a person holds at most one per platform.';
+
+COMMENT ON COLUMN xp.accounts.chat_opened_at IS 'When the person opened a private chat with the bot (/start, xp.chat_opened); NULL: the bot may not write to them.';
+
+COMMENT ON COLUMN xp.accounts.chat_blocked_at IS 'When the platform said the person blocked the bot or is deactivated; their notices were turned off then.';
+
+COMMENT ON COLUMN xp.accounts.client_language IS 'The language the account''s app last reported (Telegram''s language_code, primary subtag), spoken until the person chooses one.';
 
 ALTER TABLE xp.accounts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.accounts_id_seq
@@ -1895,6 +2749,55 @@ CREATE TABLE xp.achievements (
 );
 
 COMMENT ON TABLE xp.achievements IS 'Operator table: an achievement unlocks once per person when the criterion (games_won, streak, messages, voice_seconds, rank, platforms) reaches threshold.';
+
+CREATE TABLE xp.api_keys (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    key_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    CONSTRAINT api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)))
+);
+
+COMMENT ON TABLE xp.api_keys IS 'API keys of the web''s JSON API, as SHA-256 hashes; made by xp.create_api_key.';
+
+ALTER TABLE xp.api_keys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.api_keys_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE xp.board_marks (
+    board text NOT NULL,
+    period_of text NOT NULL,
+    place bigint NOT NULL,
+    xp bigint NOT NULL,
+    user_id bigint NOT NULL,
+    CONSTRAINT board_marks_board_check CHECK ((board = ANY (ARRAY['all'::text, 'season'::text, 'month'::text, 'week'::text])))
+);
+
+COMMENT ON TABLE xp.board_marks IS 'Cache: every places.stride-th (xp, id) of each board and its place when taken; xp.refresh_places() retakes it.';
+
+CREATE TABLE xp.board_marks_taken (
+    only_row boolean DEFAULT true NOT NULL,
+    taken_at timestamp with time zone NOT NULL,
+    CONSTRAINT board_marks_taken_only_row_check CHECK (only_row)
+);
+
+COMMENT ON TABLE xp.board_marks_taken IS 'When xp.board_marks was last taken.';
+
+CREATE TABLE xp.chat_settings (
+    platform text NOT NULL,
+    chat_id text NOT NULL,
+    announce boolean DEFAULT false NOT NULL,
+    CONSTRAINT chat_settings_chat_id_check CHECK (((length(chat_id) >= 1) AND (length(chat_id) <= 64))),
+    CONSTRAINT chat_settings_platform_check CHECK ((platform = ANY (ARRAY['telegram'::text, 'discord'::text])))
+);
+
+COMMENT ON TABLE xp.chat_settings IS 'Operator table: per chat, whether rank-ups and achievements of people the bot may not write to are announced there.';
 
 CREATE TABLE xp.deliveries (
     id bigint NOT NULL,
@@ -1944,6 +2847,15 @@ ALTER TABLE xp.events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE xp.family_rewards (
+    family bigint NOT NULL,
+    reward text NOT NULL,
+    day date,
+    paid_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE xp.family_rewards IS 'The once-only rewards each family has been paid: rank:ID, achievement:CODE (once ever), daily and spin (once a day).';
+
 ALTER TABLE xp.game_sessions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.game_sessions_id_seq
     START WITH 1
@@ -1953,6 +2865,18 @@ ALTER TABLE xp.game_sessions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE xp.guild_health (
+    guild_id text NOT NULL,
+    refusals integer DEFAULT 0 NOT NULL,
+    window_start timestamp with time zone DEFAULT now() NOT NULL,
+    last_refusal text,
+    last_refusal_at timestamp with time zone,
+    paused_at timestamp with time zone,
+    paused_reason text
+);
+
+COMMENT ON TABLE xp.guild_health IS 'Per Discord guild: refusals counted in a window, the last one, and whether the guild is paused (xp.resume_guild).';
+
 CREATE TABLE xp.guild_settings (
     guild_id text NOT NULL,
     role_mode text DEFAULT 'replace'::text NOT NULL,
@@ -1960,6 +2884,15 @@ CREATE TABLE xp.guild_settings (
 );
 
 COMMENT ON TABLE xp.guild_settings IS 'Operator table: replace = only the role of the highest rank reached; stack = the roles of every rank reached.';
+
+CREATE TABLE xp.instance (
+    only_row boolean DEFAULT true NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT instance_only_row_check CHECK (only_row)
+);
+
+COMMENT ON TABLE xp.instance IS 'This database''s name: its exports say they come from xpsync:<id>, which it never imports into itself.';
 
 CREATE TABLE xp.ledger (
     id bigint NOT NULL,
@@ -1981,6 +2914,8 @@ CREATE TABLE xp.ledger (
 );
 
 COMMENT ON TABLE xp.ledger IS 'Append-only: every XP and coin change. Rows are re-pointed by merges, never rewritten or deleted.';
+
+COMMENT ON COLUMN xp.ledger.idempotency_key IS 'Applied once within its source: bot keys (source award) and the keys the database makes for itself never meet.';
 
 COMMENT ON COLUMN xp.ledger.source IS 'What wrote the row: award (award_xp/award_coins), daily, message, voice, game, achievement, rank_reward, admin (xp.adjust) or import (xp.import_xp).';
 
@@ -2067,6 +3002,14 @@ ALTER TABLE xp.multipliers ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY 
     CACHE 1
 );
 
+CREATE TABLE xp.pace (
+    key text NOT NULL,
+    next_at timestamp with time zone NOT NULL,
+    paused_until timestamp with time zone
+);
+
+COMMENT ON TABLE xp.pace IS 'Shared send pacing: per limit (a platform, a guild''s bucket, a chat), when its next call may go (xp.reserve_slot).';
+
 CREATE TABLE xp.quiz_questions (
     id integer NOT NULL,
     language text DEFAULT 'en'::text NOT NULL,
@@ -2114,6 +3057,29 @@ CREATE TABLE xp.ranks (
 );
 
 COMMENT ON TABLE xp.ranks IS 'Operator table: rank thresholds; rank ids ascend with min_xp and the lowest rank starts at 0 XP.';
+
+CREATE TABLE xp.reconcile_log (
+    id bigint NOT NULL,
+    run_at timestamp with time zone DEFAULT now() NOT NULL,
+    run_by text DEFAULT SESSION_USER NOT NULL,
+    user_id bigint,
+    check_name text NOT NULL,
+    expected text,
+    actual text,
+    fixed boolean NOT NULL,
+    error text
+);
+
+COMMENT ON TABLE xp.reconcile_log IS 'Every finding of every reconcile that was not a dry run: what was expected and found, whether it was fixed, and why not.';
+
+ALTER TABLE xp.reconcile_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.reconcile_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 CREATE TABLE xp.redeem_failures (
     account_id bigint NOT NULL,
@@ -2169,38 +3135,6 @@ CREATE TABLE xp.user_achievements (
 );
 
 COMMENT ON TABLE xp.user_achievements IS 'Who unlocked what; merges unite both sides'' rows.';
-
-CREATE TABLE xp.users (
-    id bigint NOT NULL,
-    display_name text,
-    xp bigint DEFAULT 0 NOT NULL,
-    coins bigint DEFAULT 0 NOT NULL,
-    rank_id integer DEFAULT 1 NOT NULL,
-    rank_floor bigint DEFAULT 0 NOT NULL,
-    rank_ceil bigint,
-    rewarded_rank integer DEFAULT 1 NOT NULL,
-    streak integer DEFAULT 0 NOT NULL,
-    last_daily date,
-    last_message_at timestamp with time zone,
-    messages bigint DEFAULT 0 NOT NULL,
-    voice_seconds bigint DEFAULT 0 NOT NULL,
-    roles_rank integer,
-    language text DEFAULT 'en'::text NOT NULL,
-    notify boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    forgotten_at timestamp with time zone,
-    games_won bigint DEFAULT 0 NOT NULL,
-    week_of date,
-    week_xp bigint DEFAULT 0 NOT NULL,
-    month_of date,
-    month_xp bigint DEFAULT 0 NOT NULL,
-    season_id integer,
-    season_xp bigint DEFAULT 0 NOT NULL,
-    CONSTRAINT users_coins_check CHECK ((coins >= 0)),
-    CONSTRAINT users_xp_check CHECK ((xp >= 0))
-);
-
-COMMENT ON TABLE xp.users IS 'People. xp and coins are a cache of the ledger sums (xp.reconcile_* proves it); rank is derived from xp.';
 
 ALTER TABLE xp.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.users_id_seq
@@ -2260,20 +3194,47 @@ ALTER TABLE ONLY xp.achievement_roles
 ALTER TABLE ONLY xp.achievements
     ADD CONSTRAINT achievements_pkey PRIMARY KEY (code);
 
+ALTER TABLE ONLY xp.api_keys
+    ADD CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash);
+
+ALTER TABLE ONLY xp.api_keys
+    ADD CONSTRAINT api_keys_name_key UNIQUE (name);
+
+ALTER TABLE ONLY xp.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.board_marks
+    ADD CONSTRAINT board_marks_pkey PRIMARY KEY (board, period_of, place);
+
+ALTER TABLE ONLY xp.board_marks_taken
+    ADD CONSTRAINT board_marks_taken_pkey PRIMARY KEY (only_row);
+
+ALTER TABLE ONLY xp.chat_settings
+    ADD CONSTRAINT chat_settings_pkey PRIMARY KEY (platform, chat_id);
+
 ALTER TABLE ONLY xp.deliveries
     ADD CONSTRAINT deliveries_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY xp.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY xp.family_rewards
+    ADD CONSTRAINT family_rewards_once UNIQUE NULLS NOT DISTINCT (family, reward, day);
+
 ALTER TABLE ONLY xp.game_sessions
     ADD CONSTRAINT game_sessions_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.guild_health
+    ADD CONSTRAINT guild_health_pkey PRIMARY KEY (guild_id);
 
 ALTER TABLE ONLY xp.guild_settings
     ADD CONSTRAINT guild_settings_pkey PRIMARY KEY (guild_id);
 
+ALTER TABLE ONLY xp.instance
+    ADD CONSTRAINT instance_pkey PRIMARY KEY (only_row);
+
 ALTER TABLE ONLY xp.ledger
-    ADD CONSTRAINT ledger_idempotency_key_key UNIQUE (idempotency_key);
+    ADD CONSTRAINT ledger_idempotency_key_source_key UNIQUE (idempotency_key, source);
 
 ALTER TABLE ONLY xp.ledger
     ADD CONSTRAINT ledger_pkey PRIMARY KEY (id);
@@ -2293,6 +3254,9 @@ ALTER TABLE ONLY xp.message_log
 ALTER TABLE ONLY xp.multipliers
     ADD CONSTRAINT multipliers_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY xp.pace
+    ADD CONSTRAINT pace_pkey PRIMARY KEY (key);
+
 ALTER TABLE ONLY xp.quiz_questions
     ADD CONSTRAINT quiz_questions_pkey PRIMARY KEY (id);
 
@@ -2310,6 +3274,9 @@ ALTER TABLE ONLY xp.ranks
 
 ALTER TABLE ONLY xp.ranks
     ADD CONSTRAINT ranks_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.reconcile_log
+    ADD CONSTRAINT reconcile_log_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY xp.schema_functions
     ADD CONSTRAINT schema_functions_pkey PRIMARY KEY (only_row);
@@ -2338,15 +3305,23 @@ ALTER TABLE ONLY xp.voice_sessions
 ALTER TABLE ONLY xp.wheel_prizes
     ADD CONSTRAINT wheel_prizes_pkey PRIMARY KEY (id);
 
+CREATE INDEX accounts_name ON xp.accounts USING btree (lower(display_name) text_pattern_ops) WHERE (display_name IS NOT NULL);
+
+CREATE INDEX board_marks_key ON xp.board_marks USING btree (board, period_of, xp, user_id);
+
 CREATE INDEX deliveries_due ON xp.deliveries USING btree (target, run_at) WHERE (status = 'pending'::text);
 
 CREATE INDEX deliveries_event ON xp.deliveries USING btree (event_id);
 
+CREATE INDEX family_rewards_day ON xp.family_rewards USING btree (day) WHERE (day IS NOT NULL);
+
 CREATE INDEX game_sessions_account ON xp.game_sessions USING btree (account_id, game, created_at);
+
+CREATE INDEX ledger_imports ON xp.ledger USING btree (account_id, imported_from) WHERE (source = 'import'::text);
 
 CREATE INDEX ledger_time ON xp.ledger USING brin (created_at);
 
-CREATE INDEX ledger_user ON xp.ledger USING btree (user_id);
+CREATE INDEX ledger_user ON xp.ledger USING btree (user_id, created_at);
 
 CREATE INDEX ledger_xp_time ON xp.ledger USING btree (created_at, user_id) WHERE (kind = 'xp'::text);
 
@@ -2356,15 +3331,21 @@ CREATE INDEX message_log_time ON xp.message_log USING brin (created_at);
 
 CREATE INDEX multipliers_live ON xp.multipliers USING btree (ends_at);
 
+CREATE INDEX reconcile_log_time ON xp.reconcile_log USING brin (run_at);
+
+CREATE INDEX reconcile_log_user ON xp.reconcile_log USING btree (user_id);
+
 CREATE INDEX redeem_failures_account ON xp.redeem_failures USING btree (account_id, created_at);
 
-CREATE INDEX users_board ON xp.users USING btree (xp DESC, id) WHERE ((xp > 0) AND (forgotten_at IS NULL));
+CREATE INDEX users_board ON xp.users USING btree (xp DESC, id) WHERE ((xp > 0) AND (forgotten_at IS NULL) AND (NOT hidden));
 
-CREATE INDEX users_month ON xp.users USING btree (month_of, month_xp DESC, id) WHERE ((month_xp > 0) AND (forgotten_at IS NULL));
+CREATE INDEX users_family ON xp.users USING btree (family) WHERE (family IS NOT NULL);
 
-CREATE INDEX users_season ON xp.users USING btree (season_id, season_xp DESC, id) WHERE ((season_xp > 0) AND (forgotten_at IS NULL));
+CREATE INDEX users_month ON xp.users USING btree (month_of, month_xp DESC, id) WHERE ((month_xp > 0) AND (forgotten_at IS NULL) AND (NOT hidden));
 
-CREATE INDEX users_week ON xp.users USING btree (week_of, week_xp DESC, id) WHERE ((week_xp > 0) AND (forgotten_at IS NULL));
+CREATE INDEX users_season ON xp.users USING btree (season_id, season_xp DESC, id) WHERE ((season_xp > 0) AND (forgotten_at IS NULL) AND (NOT hidden));
+
+CREATE INDEX users_week ON xp.users USING btree (week_of, week_xp DESC, id) WHERE ((week_xp > 0) AND (forgotten_at IS NULL) AND (NOT hidden));
 
 CREATE TRIGGER achievement_roles_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.achievement_roles FOR EACH STATEMENT EXECUTE FUNCTION xp._role_mapping_changed();
 
@@ -2374,9 +3355,11 @@ CREATE TRIGGER guild_settings_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCA
 
 CREATE TRIGGER ledger_no_delete BEFORE DELETE ON xp.ledger FOR EACH ROW EXECUTE FUNCTION xp._ledger_append_only();
 
-CREATE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger FOR EACH ROW WHEN (((old.id IS DISTINCT FROM new.id) OR (old.account_id IS DISTINCT FROM new.account_id) OR (old.platform IS DISTINCT FROM new.platform) OR (old.kind IS DISTINCT FROM new.kind) OR (old.delta IS DISTINCT FROM new.delta) OR (old.reason IS DISTINCT FROM new.reason) OR (old.idempotency_key IS DISTINCT FROM new.idempotency_key) OR (old.factor IS DISTINCT FROM new.factor) OR (old.actor IS DISTINCT FROM new.actor) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.source IS DISTINCT FROM new.source) OR (old.imported_from IS DISTINCT FROM new.imported_from))) EXECUTE FUNCTION xp._ledger_append_only();
+CREATE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger FOR EACH ROW WHEN (((old.id IS DISTINCT FROM new.id) OR (old.account_id IS DISTINCT FROM new.account_id) OR (old.platform IS DISTINCT FROM new.platform) OR (old.kind IS DISTINCT FROM new.kind) OR (old.delta IS DISTINCT FROM new.delta) OR ((old.reason IS DISTINCT FROM new.reason) AND (new.reason IS DISTINCT FROM 'forgotten'::text)) OR ((old.idempotency_key IS DISTINCT FROM new.idempotency_key) AND (new.idempotency_key IS DISTINCT FROM ('forgotten:'::text || old.id))) OR (old.factor IS DISTINCT FROM new.factor) OR (old.actor IS DISTINCT FROM new.actor) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.source IS DISTINCT FROM new.source) OR (old.imported_from IS DISTINCT FROM new.imported_from))) EXECUTE FUNCTION xp._ledger_append_only();
 
 CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON xp.ledger FOR EACH STATEMENT EXECUTE FUNCTION xp._ledger_append_only();
+
+CREATE TRIGGER privacy_follows AFTER UPDATE OF user_id ON xp.accounts FOR EACH ROW WHEN ((old.user_id IS DISTINCT FROM new.user_id)) EXECUTE FUNCTION xp._privacy_follows();
 
 CREATE TRIGGER rank_roles_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.rank_roles FOR EACH STATEMENT EXECUTE FUNCTION xp._role_mapping_changed();
 
@@ -2424,13 +3407,22 @@ ALTER TABLE ONLY xp.voice_sessions
 
 GRANT USAGE ON SCHEMA xp TO xp_bot;
 GRANT USAGE ON SCHEMA xp TO xp_listener;
+GRANT USAGE ON SCHEMA xp TO xp_web;
 GRANT USAGE ON SCHEMA xp TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp._account_for(p_platform text, p_external_id text, p_display_name text, OUT acc bigint, OUT uid bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._achieve(p_uid bigint, p_criteria text[]) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text, p_imported_from text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount bigint, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text, p_imported_from text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._balance_drift(uids bigint[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._board(p_board text, OUT score text, OUT filter text, OUT period_of text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._board_drift(uids bigint[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._check_flag(value boolean, what text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._check_platform(platform text) FROM PUBLIC;
 
@@ -2440,7 +3432,15 @@ REVOKE ALL ON FUNCTION xp._code_hash(code text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb) FROM PUBLIC;
 
-GRANT ALL ON TABLE xp.game_sessions TO xp_admin;
+REVOKE ALL ON FUNCTION xp._family(p_uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._family_pays(p_family bigint, p_reward text, p_day date) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._fix_balances(uids bigint[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._fix_boards(uids bigint[]) FROM PUBLIC;
+
+GRANT SELECT ON TABLE xp.game_sessions TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp._game_view(g xp.game_sessions, p_xp integer, p_applied boolean) FROM PUBLIC;
 
@@ -2452,7 +3452,11 @@ REVOKE ALL ON FUNCTION xp._known_account(p_platform text, p_external_id text, OU
 
 REVOKE ALL ON FUNCTION xp._ledger_append_only() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._lock_persons(uids bigint[]) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._missing_achievements(uids bigint[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._multiplier(p_platform text, p_chat_id text) FROM PUBLIC;
 
@@ -2462,7 +3466,17 @@ REVOKE ALL ON FUNCTION xp._new_person(p_display_name text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._out_of_step(uids bigint[], lim integer) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._own_source() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._periods(p_at timestamp with time zone, OUT week date, OUT month date, OUT season integer) FROM PUBLIC;
+
+GRANT SELECT ON TABLE xp.users TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp._person_view(u xp.users) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._place(p_board text, p_score bigint, p_uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._privacy_follows() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._progress(uids bigint[]) FROM PUBLIC;
 
@@ -2472,15 +3486,13 @@ REVOKE ALL ON FUNCTION xp._ranks_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._reconcile(uids bigint[], dry_run boolean) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._reconcile_achievements(uids bigint[], dry_run boolean) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION xp._reconcile_boards(uids bigint[], dry_run boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._reconcile_run(uids bigint[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._redeem_failed(p_acc bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._refresh(r xp.award_result) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount integer, p_key text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_source text, p_kind text, p_amount bigint, p_key text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._rerank(p_uid bigint, p_old_rank integer) FROM PUBLIC;
 
@@ -2494,14 +3506,24 @@ REVOKE ALL ON FUNCTION xp._setting(p_key text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._settings_changed() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._speaks(p_chosen text, p_client text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._state(p_uid bigint) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) TO xp_listener;
-GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) TO xp_admin;
+REVOKE ALL ON FUNCTION xp.account_person(platform text, external_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.account_person(platform text, external_id text) TO xp_web;
+GRANT ALL ON FUNCTION xp.account_person(platform text, external_id text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[], notes text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[], notes text[]) TO xp_listener;
+GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[], notes text[]) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.api_key_name(key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.api_key_name(key text) TO xp_web;
+GRANT ALL ON FUNCTION xp.api_key_name(key text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) TO xp_bot;
@@ -2510,6 +3532,14 @@ GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount int
 REVOKE ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount integer, reason text, idempotency_key text, display_name text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.board_size(period text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.board_size(period text) TO xp_web;
+GRANT ALL ON FUNCTION xp.board_size(period text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.chat_opened(platform text, external_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.chat_opened(platform text, external_id text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.chat_opened(platform text, external_id text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) TO xp_bot;
@@ -2522,6 +3552,9 @@ GRANT ALL ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size in
 REVOKE ALL ON FUNCTION xp.cleanup(older_than interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.cleanup(older_than interval) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.create_api_key(name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.create_api_key(name text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.create_link_code(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp_admin;
@@ -2530,12 +3563,23 @@ REVOKE ALL ON FUNCTION xp.discord_role_plan(uid bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_listener;
 GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) TO xp_bot;
+GRANT ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.export_accounts() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.export_accounts() TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) TO xp_listener;
 GRANT ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.forget_person(user_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.forget_person(user_id bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.guild_refused(guild_id text, reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.guild_refused(guild_id text, reason text) TO xp_listener;
+GRANT ALL ON FUNCTION xp.guild_refused(guild_id text, reason text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text, display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text, display_name text) TO xp_admin;
@@ -2544,9 +3588,22 @@ REVOKE ALL ON FUNCTION xp.language(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.language(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.language(platform text, external_id text) TO xp_admin;
 
-REVOKE ALL ON FUNCTION xp.leaderboard(lim integer, period text) FROM PUBLIC;
-GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_bot;
-GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text) TO xp_admin;
+REVOKE ALL ON FUNCTION xp.leaderboard(lim integer, period text, skip integer, name_prefix text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text, skip integer, name_prefix text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text, skip integer, name_prefix text) TO xp_admin;
+GRANT ALL ON FUNCTION xp.leaderboard(lim integer, period text, skip integer, name_prefix text) TO xp_web;
+
+REVOKE ALL ON FUNCTION xp.link_accounts(platform text, external_id text, other_platform text, other_external_id text, dry_run boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.link_accounts(platform text, external_id text, other_platform text, other_external_id text, dry_run boolean) TO xp_web;
+GRANT ALL ON FUNCTION xp.link_accounts(platform text, external_id text, other_platform text, other_external_id text, dry_run boolean) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.pace_held(keys text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.pace_held(keys text[]) TO xp_listener;
+GRANT ALL ON FUNCTION xp.pace_held(keys text[]) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.pause_pace(keys text[], seconds double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.pause_pace(keys text[], seconds double precision) TO xp_listener;
+GRANT ALL ON FUNCTION xp.pause_pace(keys text[], seconds double precision) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) TO xp_bot;
@@ -2555,6 +3612,15 @@ GRANT ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id b
 REVOKE ALL ON FUNCTION xp.profile(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_admin;
+GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_web;
+
+REVOKE ALL ON FUNCTION xp.public_profile(uid bigint, viewer bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.public_profile(uid bigint, viewer bigint) TO xp_web;
+GRANT ALL ON FUNCTION xp.public_profile(uid bigint, viewer bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.rank_ladder() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.rank_ladder() TO xp_web;
+GRANT ALL ON FUNCTION xp.rank_ladder() TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.reconcile_all(dry_run boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.reconcile_all(dry_run boolean) TO xp_admin;
@@ -2574,6 +3640,10 @@ REVOKE ALL ON FUNCTION xp.redeem_link_code(platform text, external_id text, code
 GRANT ALL ON FUNCTION xp.redeem_link_code(platform text, external_id text, code text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.redeem_link_code(platform text, external_id text, code text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.refresh_places(force boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.refresh_places(force boolean) TO xp_web;
+GRANT ALL ON FUNCTION xp.refresh_places(force boolean) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.release_deliveries(owner text, ids bigint[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.release_deliveries(owner text, ids bigint[]) TO xp_listener;
 GRANT ALL ON FUNCTION xp.release_deliveries(owner text, ids bigint[]) TO xp_admin;
@@ -2586,8 +3656,22 @@ REVOKE ALL ON FUNCTION xp.rerank_batch(batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.rerank_batch(batch_size integer) TO xp_admin;
 GRANT ALL ON FUNCTION xp.rerank_batch(batch_size integer) TO xp_listener;
 
+REVOKE ALL ON FUNCTION xp.reserve_slot(keys text[], gaps double precision[], within double precision, bursts integer[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.reserve_slot(keys text[], gaps double precision[], within double precision, bursts integer[]) TO xp_listener;
+GRANT ALL ON FUNCTION xp.reserve_slot(keys text[], gaps double precision[], within double precision, bursts integer[]) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.resume_guild(guild_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.resume_guild(guild_id text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.resync_roles(user_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.resync_roles(user_id bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.revoke_api_key(name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.revoke_api_key(name text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.set_client_language(platform text, external_id text, language text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.set_client_language(platform text, external_id text, language text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.set_client_language(platform text, external_id text, language text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.set_language(platform text, external_id text, language text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.set_language(platform text, external_id text, language text) TO xp_bot;
@@ -2596,6 +3680,11 @@ GRANT ALL ON FUNCTION xp.set_language(platform text, external_id text, language 
 REVOKE ALL ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) TO xp_bot;
 GRANT ALL ON FUNCTION xp.set_notify(platform text, external_id text, enabled boolean) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) TO xp_bot;
+GRANT ALL ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) TO xp_admin;
+GRANT ALL ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) TO xp_web;
 
 REVOKE ALL ON FUNCTION xp.start_game(platform text, external_id text, game text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.start_game(platform text, external_id text, game text) TO xp_bot;
@@ -2612,70 +3701,80 @@ REVOKE ALL ON FUNCTION xp.unlink(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_admin;
 
-GRANT ALL ON TABLE xp.accounts TO xp_admin;
+REVOKE ALL ON FUNCTION xp.web_settings() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.web_settings() TO xp_web;
+GRANT ALL ON FUNCTION xp.web_settings() TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.accounts_id_seq TO xp_admin;
+REVOKE ALL ON FUNCTION xp.web_sign_in(platform text, external_id text, display_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.web_sign_in(platform text, external_id text, display_name text) TO xp_web;
+GRANT ALL ON FUNCTION xp.web_sign_in(platform text, external_id text, display_name text) TO xp_admin;
 
-GRANT ALL ON TABLE xp.achievement_roles TO xp_admin;
+GRANT SELECT ON TABLE xp.accounts TO xp_admin;
 
-GRANT ALL ON TABLE xp.achievements TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.achievement_roles TO xp_admin;
 
-GRANT ALL ON TABLE xp.deliveries TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.achievements TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.deliveries_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.api_keys TO xp_admin;
 
-GRANT ALL ON TABLE xp.events TO xp_admin;
+GRANT SELECT ON TABLE xp.board_marks TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.events_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.board_marks_taken TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.game_sessions_id_seq TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.chat_settings TO xp_admin;
 
-GRANT ALL ON TABLE xp.guild_settings TO xp_admin;
+GRANT SELECT ON TABLE xp.deliveries TO xp_admin;
 
-GRANT ALL ON TABLE xp.ledger TO xp_admin;
+GRANT SELECT ON TABLE xp.events TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.ledger_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.family_rewards TO xp_admin;
 
-GRANT ALL ON TABLE xp.link_codes TO xp_admin;
+GRANT SELECT ON TABLE xp.guild_health TO xp_admin;
 
-GRANT ALL ON TABLE xp.merges TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.guild_settings TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.merges_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.instance TO xp_admin;
 
-GRANT ALL ON TABLE xp.message_log TO xp_admin;
+GRANT SELECT ON TABLE xp.ledger TO xp_admin;
 
-GRANT ALL ON TABLE xp.multipliers TO xp_admin;
+GRANT SELECT ON TABLE xp.link_codes TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.multipliers_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.merges TO xp_admin;
 
-GRANT ALL ON TABLE xp.quiz_questions TO xp_admin;
+GRANT SELECT ON TABLE xp.message_log TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.quiz_questions_id_seq TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.multipliers TO xp_admin;
 
-GRANT ALL ON TABLE xp.rank_roles TO xp_admin;
+GRANT USAGE ON SEQUENCE xp.multipliers_id_seq TO xp_admin;
 
-GRANT ALL ON TABLE xp.ranks TO xp_admin;
+GRANT SELECT ON TABLE xp.pace TO xp_admin;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.quiz_questions TO xp_admin;
+
+GRANT USAGE ON SEQUENCE xp.quiz_questions_id_seq TO xp_admin;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.rank_roles TO xp_admin;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.ranks TO xp_admin;
 GRANT SELECT ON TABLE xp.ranks TO xp_listener;
 
-GRANT ALL ON TABLE xp.redeem_failures TO xp_admin;
+GRANT SELECT ON TABLE xp.reconcile_log TO xp_admin;
 
-GRANT ALL ON TABLE xp.schema_functions TO xp_admin;
+GRANT SELECT ON TABLE xp.redeem_failures TO xp_admin;
 
-GRANT ALL ON TABLE xp.seasons TO xp_admin;
+GRANT SELECT ON TABLE xp.schema_functions TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.seasons_id_seq TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.seasons TO xp_admin;
 
-GRANT ALL ON TABLE xp.settings TO xp_admin;
+GRANT USAGE ON SEQUENCE xp.seasons_id_seq TO xp_admin;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.settings TO xp_admin;
 GRANT SELECT ON TABLE xp.settings TO xp_listener;
 
-GRANT ALL ON TABLE xp.user_achievements TO xp_admin;
+GRANT SELECT ON TABLE xp.user_achievements TO xp_admin;
 
-GRANT ALL ON TABLE xp.users TO xp_admin;
+GRANT SELECT ON TABLE xp.voice_sessions TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.users_id_seq TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.wheel_prizes TO xp_admin;
 
-GRANT ALL ON TABLE xp.voice_sessions TO xp_admin;
-
-GRANT ALL ON TABLE xp.wheel_prizes TO xp_admin;
-
-GRANT ALL ON SEQUENCE xp.wheel_prizes_id_seq TO xp_admin;
+GRANT USAGE ON SEQUENCE xp.wheel_prizes_id_seq TO xp_admin;

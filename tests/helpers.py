@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from xpsync.db import with_database
@@ -84,3 +88,20 @@ def scratch_database(root_url: str, name: str) -> Iterator[str]:
         yield with_database(root_url, name)
     finally:
         drop()
+
+
+def raises(sqlstate: str, conn: psycopg.Connection, query: str, *args: Any) -> str:
+    """Run `query`, expect the database to refuse it with `sqlstate`; return the message."""
+    with pytest.raises(psycopg.Error) as err:
+        conn.execute(query, args)
+    assert err.value.sqlstate == sqlstate
+    return err.value.diag.message_primary
+
+
+def telegram_login(token: str, user_id: str, first_name: str = "Tg", auth_date: int | None = None,
+                   **fields: str) -> dict[str, str]:
+    """What the Login Widget puts in its redirect, signed as Telegram signs it."""
+    data = {"id": user_id, "first_name": first_name, "auth_date": str(auth_date or int(time.time())), **fields}
+    check = "\n".join(f"{k}={data[k]}" for k in sorted(data))
+    data["hash"] = hmac.new(hashlib.sha256(token.encode()).digest(), check.encode(), hashlib.sha256).hexdigest()
+    return data

@@ -112,6 +112,26 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run(DemoOptions(members=args.members, seconds=args.seconds, keep=args.keep), settings)
 
 
+def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
+    from .settings import parse_bind
+    from .web.serve import run
+
+    settings.require_web_secret()
+    host, port = parse_bind(args.bind)
+    return run(replace(settings, web_host=host, web_port=port), require_migrated(database_url(settings)))
+
+
+def cmd_web_api_key(args: argparse.Namespace, settings: Settings) -> int:
+    from .web.serve import create_api_key
+
+    url = settings.admin_database_url.reveal() if settings.admin_database_url else database_url(settings)
+    key = create_api_key(url, args.name)
+    print(f"API key {args.name!r} (shown once; the database keeps only its hash):\n{key}")
+    return 0
+
+
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from . import reconcile
 
@@ -138,7 +158,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "mee6":
         if not args.guild:
             raise ConfigError("import mee6 needs --guild ID (or XPSYNC_GUILD): the guild the leaderboard is from")
-        rows, source = transfer.read_mee6(args.file), f"mee6:{args.guild}"
+        rows, source = transfer.read_mee6(args.file, args.guild), f"mee6:{args.guild}"
     else:
         rows, source = transfer.read_csv(args.file), "csv"
     return transfer.run(require_migrated(database_url(settings)), rows, source=source, dry_run=args.dry_run)
@@ -184,6 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("platform", choices=TARGETS)
     p.set_defaults(func=cmd_bot)
 
+    p = sub.add_parser("web", help="serve the public board, profiles and JSON API until SIGTERM")
+    envflag(p, "--bind", "XPSYNC_WEB_BIND", default="127.0.0.1:8080", help="HOST:PORT to listen on")
+    p.set_defaults(func=cmd_web)
+    websub = p.add_subparsers(dest="web_command", metavar="ACTION")
+    keys = websub.add_parser("api-key", help="API keys of the JSON API")
+    keysub = keys.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    k = keysub.add_parser("create", help="make a key NAME and print it once (needs xp_admin: "
+                                         "XPSYNC_ADMIN_DATABASE_URL, else DATABASE_URL)")
+    k.add_argument("name")
+    k.set_defaults(func=cmd_web_api_key)
+
     p = sub.add_parser("reconcile", help="move people after threshold changes, then check and fix drift")
     envflag(p, "--dry-run", "XPSYNC_DRY_RUN", kind=bool, help="report only; exit 1 when there is drift")
     envflag(p, "--user", "XPSYNC_USER", kind=int, help="one person (user id) instead of everyone")
@@ -199,13 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import XP from MEE6 or a CSV file (idempotent; --dry-run previews)")
     p.add_argument("format", choices=("mee6", "csv"))
-    p.add_argument("file", type=Path, help="MEE6 leaderboard JSON (a page or a list of pages), or CSV "
-                                           "platform,external_id,xp[,coins][,display_name]")
+    p.add_argument("file", type=Path, help="MEE6 leaderboard JSON (a page, a list of pages, pages one after "
+                                           "another), or CSV platform,external_id,xp[,coins][,display_name][,source]")
     envflag(p, "--guild", "XPSYNC_GUILD", help="the Discord guild id of a MEE6 leaderboard")
     envflag(p, "--dry-run", "XPSYNC_DRY_RUN", kind=bool, help="print how many people land in each rank; write nothing")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="export people as CSV (platform,external_id,xp,coins,display_name)")
+    p = sub.add_parser("export", help="export every account as CSV (platform,external_id,xp,coins,display_name,"
+                                      "source), formula-safe; importing it back changes nothing")
     p.add_argument("format", choices=("csv",))
     envflag(p, "--file", "XPSYNC_FILE", help="write here instead of stdout")
     p.set_defaults(func=cmd_export)

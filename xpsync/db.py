@@ -29,6 +29,11 @@ def with_database(url: str, dbname: str) -> str:
     return urlunsplit(parts._replace(path="/" + quote(dbname)))
 
 
+def as_role(url: str, role: str) -> str:
+    """The same URL, every session of it acting as `role` (SET ROLE at connection start)."""
+    return url + ("&" if "?" in url else "?") + "options=" + quote(f"-c role={role}")
+
+
 def masked(url: str) -> str:
     """The URL with any password replaced, for messages and logs."""
     parts = urlsplit(url)

@@ -29,13 +29,15 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    found = [s.reveal() for s in (settings.discord_token, settings.telegram_token) if s is not None]
-    if settings.database_url is not None:
-        from urllib.parse import urlsplit
+    from urllib.parse import urlsplit
 
-        password = urlsplit(settings.database_url.reveal()).password
-        if password:
-            found.append(password)
+    found = [s.reveal() for s in (settings.discord_token, settings.telegram_token, settings.discord_client_secret,
+                                  settings.web_secret) if s is not None]
+    for url in (settings.database_url, settings.admin_database_url):
+        if url is not None:
+            password = urlsplit(url.reveal()).password
+            if password:
+                found.append(password)
     return found
 
 

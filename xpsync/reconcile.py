@@ -26,6 +26,9 @@ def run(url: str, *, dry_run: bool, user: int | None) -> int:
             rows = conn.execute("SELECT * FROM xp.reconcile_all(%s)", (dry_run,)).fetchall()
         else:
             rows = conn.execute("SELECT * FROM xp.reconcile_user(%s, %s)", (user, dry_run)).fetchall()
+        if not dry_run:
+            # the board marks places are counted from, for sites without `xpsync web` (which keeps them fresh)
+            conn.execute("SELECT xp.refresh_places()")
     if moved:
         out.print(f"rank thresholds: moved {moved} people")
     if not rows:

@@ -30,7 +30,7 @@ def intents() -> discord.Intents:
 
 
 # one extension per cog, each file's setup() adds it (cogs/<name>.py)
-COGS = ("linking", "profile", "roles", "chat", "voice")
+COGS = ("linking", "profile", "privacy", "roles", "chat", "voice")
 
 
 class XpBot(commands.Bot):

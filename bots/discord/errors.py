@@ -10,6 +10,7 @@ from xpsync.errors import XPError
 from xpsync.texts import pick_language
 
 from ..replies import apology, refusal
+from .answers import reply
 
 
 def language_of(interaction: discord.Interaction) -> str:
@@ -24,7 +25,4 @@ async def on_app_command_error(interaction: discord.Interaction, error: app_comm
     else:
         name = interaction.command.name if interaction.command else "?"
         text = apology(cause, language, f"discord /{name} by {interaction.user.id}")
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True)
-    else:
-        await interaction.response.send_message(text, ephemeral=True)
+    await reply(interaction, text, ephemeral=True)

@@ -4,6 +4,10 @@ Eligible (design.md §2): not self/server muted or deafened, not alone (bots do 
 count), not in the guild's AFK channel. A session runs from joining a guild's
 voice to leaving it (moving between channels keeps it); its id carries its
 start, so a restarted bot opens new sessions instead of re-counting old ones.
+
+While the gateway is away nothing counts: nobody can tell who stayed. When it
+is back, the fresh snapshot ends (and pays up to the loss) every session whose
+member is no longer in voice, and eligibility starts again from what it shows.
 """
 
 from __future__ import annotations
@@ -31,6 +35,12 @@ class Session:
     def total(self, now: float) -> float:
         return self.seconds + (now - self.since if self.since is not None else 0.0)
 
+    def stop(self, now: float) -> None:
+        """Eligible time stops counting at `now` (until the next snapshot says otherwise)."""
+        if self.since is not None:
+            self.seconds += now - self.since
+            self.since = None
+
 
 @dataclass
 class VoiceTracker:
@@ -51,17 +61,36 @@ class VoiceTracker:
             eligible = not m.muted and not afk and len(humans) > 1
             if eligible and s.since is None:
                 s.since = now
-            elif not eligible and s.since is not None:
-                s.seconds += now - s.since
-                s.since = None
+            elif not eligible:
+                s.stop(now)
 
     def leave(self, guild_id: str, member_id: str) -> Session | None:
         """The member left voice in this guild: their session ends (returned for its last report)."""
         s = self.sessions.pop((guild_id, member_id), None)
-        if s is not None and s.since is not None:
-            s.seconds += self.clock() - s.since
-            s.since = None
+        if s is not None:
+            s.stop(self.clock())
         return s
+
+    def suspend(self) -> None:
+        """The gateway is gone: every session stops counting now (events are no longer seen)."""
+        now = self.clock()
+        for s in self.sessions.values():
+            s.stop(now)
+
+    def resume(self, present: set[tuple[str, str]]) -> list[tuple[str, Session]]:
+        """A fresh snapshot after (re)connecting: (guild_id, member_id) of every human in voice now.
+
+        Every other session ends, paid up to the moment the gateway was lost (or up
+        to now, if no loss was seen); returned as (member_id, session) for their last
+        report. Feed the snapshot's channels to channel() afterwards.
+        """
+        now = self.clock()
+        ended = []
+        for key in [k for k in self.sessions if k not in present]:
+            s = self.sessions.pop(key)
+            s.stop(now)
+            ended.append((key[1], s))
+        return ended
 
     def due(self) -> list[tuple[str, Session, int]]:
         """(member_id, session, eligible seconds) for sessions with unreported whole seconds."""

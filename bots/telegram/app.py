@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 def build_dispatcher(pool: AsyncConnectionPool) -> Dispatcher:
     dp = Dispatcher()
     dp["xp"] = Xp(pool, "telegram")
+    language = LanguageMiddleware()  # one, so that both observers share what it has recorded
     for observer in (dp.message, dp.callback_query):
-        observer.outer_middleware(LanguageMiddleware())
+        observer.outer_middleware(language)
     dp.errors.register(errors.on_error)  # the root's error handler sees every router's errors
     dp.include_routers(start.router(), profile.router(), top.router(), daily.router(), linking.router(),
                        prefs.router(), games.router(), chat.router())

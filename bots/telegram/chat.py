@@ -1,4 +1,8 @@
-"""Group messages count for XP (the database applies the cooldown and the minimum length)."""
+"""Group messages count for XP (the database applies the cooldown and the minimum length).
+
+Only a member's own words count: not bots, not channel posts forwarded into a
+discussion group, not messages sent on behalf of a chat (context.own_words).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from aiogram import F, Router
 from aiogram.types import Message
 
 from ..api import Xp
-from .context import sender
+from .context import own_words, sender
 
 GROUPS = {"group", "supergroup"}
 
@@ -22,5 +26,5 @@ async def group_message(message: Message, xp: Xp) -> None:
 def router() -> Router:
     """A fresh router (a router belongs to one dispatcher)."""
     r = Router(name="chat")
-    r.message.register(group_message, F.chat.type.in_(GROUPS), F.from_user.is_bot.is_(False))
+    r.message.register(group_message, F.chat.type.in_(GROUPS), own_words)
     return r

@@ -27,11 +27,11 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- A season added, moved or removed while people earn: their season counters
--- follow the ledger at once (a rare, set-based rebuild).
+-- follow the ledger at once (a rare, set-based rebuild under the persons' locks).
 CREATE OR REPLACE FUNCTION xp._seasons_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM count(*) FROM xp._reconcile_boards(NULL, false);
+    PERFORM count(*) FROM xp._fix_boards(NULL);
     RETURN NULL;
 END
 $$;

@@ -89,6 +89,8 @@ DECLARE
     v_status text;
     v_delay double precision;
 BEGIN
+    PERFORM xp._check_flag(fail_delivery.permanent, 'permanent');
+    PERFORM xp._check_flag(fail_delivery.mute_person, 'mute_person');
     IF fail_delivery.retry_after NOT BETWEEN 0 AND 86400 THEN  -- also NaN and infinity
         RAISE EXCEPTION 'retry_after % is invalid: it must be between 0 and 86400 seconds', fail_delivery.retry_after
             USING ERRCODE = 'XP002';
@@ -193,13 +195,13 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT a.external_id, a.chat_opened_at IS NOT NULL,
            (SELECT c.chat_id FROM xp.chat_settings c
              WHERE c.platform = 'telegram' AND c.chat_id = u.last_telegram_group AND c.announce),
-           coalesce(a.display_name, u.display_name), u.language, u.notify
+           coalesce(a.display_name, u.display_name), xp._speaks(u.language, a.client_language), u.notify
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'telegram'
      WHERE u.id = uid
 $$;
 COMMENT ON FUNCTION xp.telegram_recipient(bigint) IS
-    'Listener: where a person may be told on Telegram (their opened private chat, else their announcing group), their name, language and notice preference.';
+    'Listener: where a person may be told on Telegram (their opened private chat, else their announcing group), their name, language (chosen, else the app''s) and notice preference.';
 
 -- /start: the person opened a private chat with the bot, which may write to
 -- them from now on. Notices turned off because they had blocked the bot go
@@ -383,6 +385,45 @@ END
 $$;
 COMMENT ON FUNCTION xp.request_resync(text, text) IS
     'Bots: ask for the Discord roles of the person behind an account to be put right; returns deliveries queued.';
+
+-- A Discord member's roles changed. Discord sends a member update for every
+-- change, the listener's own included, so a change is drift only when it moved
+-- a managed role away from the plan: a managed role the person should not hold
+-- was added, or one they should hold was removed. Only then is a resync queued;
+-- a change towards the plan (the listener at work, one role at a time) or of
+-- roles xpsync does not manage queues nothing.
+CREATE OR REPLACE FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[])
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_uid bigint;
+    v_desired text[];
+    v_managed text[];
+BEGIN
+    PERFORM xp._check_text(discord_roles_changed.guild_id, 'guild_id');
+    PERFORM xp._check_text(discord_roles_changed.member_id, 'member_id');
+    SELECT a.user_id INTO v_uid FROM xp.accounts a
+     WHERE a.platform = 'discord' AND a.external_id = discord_roles_changed.member_id;
+    IF NOT FOUND THEN
+        RETURN 0;  -- never seen: there are no roles to put right
+    END IF;
+    SELECT p.desired, p.managed INTO v_desired, v_managed
+      FROM xp.discord_role_plan(v_uid) p
+     WHERE p.guild_id = discord_roles_changed.guild_id;
+    IF NOT FOUND THEN
+        RETURN 0;  -- xpsync manages no role in that guild
+    END IF;
+    IF EXISTS (SELECT 1 FROM unnest(discord_roles_changed.added) AS r(id)
+                WHERE r.id = ANY (v_managed) AND r.id <> ALL (v_desired))
+       OR discord_roles_changed.removed && v_desired THEN
+        RETURN xp._queue_resync(ARRAY[v_uid],
+                                'managed roles changed by hand in guild ' || discord_roles_changed.guild_id);
+    END IF;
+    RETURN 0;
+END
+$$;
+COMMENT ON FUNCTION xp.discord_roles_changed(text, text, text[], text[]) IS
+    'Bots: a Discord member''s roles changed (added, removed); queues a role resync only when a managed role moved away from what the person should hold; returns deliveries queued.';
 
 CREATE OR REPLACE FUNCTION xp.resync_roles(user_id bigint DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -1,25 +1,37 @@
 -- 99_grants: every privilege on the xp schema, in one place, applied last.
 -- tests/sql/test_privileges.py mirrors this file.
 --
--- It starts from nothing: whatever the three roles (and PUBLIC) held before,
+-- It starts from nothing: whatever the four roles (and PUBLIC) held before,
 -- from an older release or by hand, is taken away and granted again as
 -- written here, in the same transaction, so no caller ever sees a gap.
 -- New functions are EXECUTE-able by PUBLIC (a per-schema default cannot
 -- revoke that), hence the REVOKE ... FROM PUBLIC.
 
-REVOKE ALL ON SCHEMA xp FROM PUBLIC, xp_bot, xp_listener, xp_admin;
-REVOKE ALL ON ALL TABLES IN SCHEMA xp FROM PUBLIC, xp_bot, xp_listener, xp_admin;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA xp FROM PUBLIC, xp_bot, xp_listener, xp_admin;
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA xp FROM PUBLIC, xp_bot, xp_listener, xp_admin;
+REVOKE ALL ON SCHEMA xp FROM PUBLIC, xp_bot, xp_listener, xp_web, xp_admin;
+REVOKE ALL ON ALL TABLES IN SCHEMA xp FROM PUBLIC, xp_bot, xp_listener, xp_web, xp_admin;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA xp FROM PUBLIC, xp_bot, xp_listener, xp_web, xp_admin;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA xp FROM PUBLIC, xp_bot, xp_listener, xp_web, xp_admin;
 
-GRANT USAGE ON SCHEMA xp TO xp_bot, xp_listener, xp_admin;
+GRANT USAGE ON SCHEMA xp TO xp_bot, xp_listener, xp_web, xp_admin;
 
 -- --- tables: the admin edits the operator tables (and may read everything but the pepper) -----------
+-- Only what a DBA needs, never ALL: TRIGGER would let a trigger function of theirs run with the
+-- owner's rights inside every SECURITY DEFINER function, REFERENCES would let a table of theirs
+-- block merges and deletions, and TRUNCATE empties a table around every trigger but the ledger's.
+-- Nobody but the functions writes the ledger or any other table that holds state (xp.adjust is
+-- the admin's way to change a balance); the operator tables are the DBA's to edit, and their
+-- triggers (SECURITY DEFINER, 12_operations.sql, 05_periods.sql) make the system follow.
 
-GRANT ALL ON ALL TABLES IN SCHEMA xp TO xp_admin;
-GRANT ALL ON ALL SEQUENCES IN SCHEMA xp TO xp_admin;
+GRANT SELECT ON ALL TABLES IN SCHEMA xp TO xp_admin;
 -- only the owner reads the link pepper: a reader of the code hashes cannot try all codes
 REVOKE ALL ON xp.link_pepper FROM xp_admin;
+GRANT INSERT, UPDATE, DELETE ON xp.ranks, xp.settings, xp.rank_roles, xp.guild_settings, xp.achievements,
+                                xp.achievement_roles, xp.seasons, xp.multipliers, xp.quiz_questions,
+                                xp.wheel_prizes, xp.chat_settings
+    TO xp_admin;
+GRANT USAGE ON SEQUENCE xp.seasons_id_seq, xp.multipliers_id_seq, xp.quiz_questions_id_seq,
+                        xp.wheel_prizes_id_seq
+    TO xp_admin;
 -- the listener follows rank and setting changes live
 GRANT SELECT ON xp.ranks, xp.settings TO xp_listener;
 
@@ -31,18 +43,38 @@ GRANT EXECUTE ON FUNCTION xp.award_xp(text, text, int, text, text, text),
                           xp.record_message(text, text, text, text, int, text),
                           xp.record_voice(text, text, text, int),
                           xp.profile(text, text),
-                          xp.leaderboard(int, text),
+                          xp.leaderboard(int, text, int, text),
                           xp.create_link_code(text, text),
                           xp.redeem_link_code(text, text, text),
                           xp.unlink(text, text),
                           xp.request_resync(text, text),
+                          xp.discord_roles_changed(text, text, text[], text[]),
                           xp.set_notify(text, text, boolean),
                           xp.chat_opened(text, text),
                           xp.set_language(text, text, text),
                           xp.language(text, text),
+                          xp.set_client_language(text, text, text),
                           xp.start_game(text, text, text),
-                          xp.play_game(text, text, bigint, text)
+                          xp.play_game(text, text, bigint, text),
+                          xp.set_privacy(text, text, boolean)
     TO xp_bot, xp_admin;
+
+-- --- functions: the website (xp_web reads no table: every read is one of these) -------------------
+
+GRANT EXECUTE ON FUNCTION xp.leaderboard(int, text, int, text),
+                          xp.profile(text, text),
+                          xp.set_privacy(text, text, boolean),
+                          xp.public_profile(bigint, bigint),
+                          xp.account_person(text, text),
+                          xp.board_size(text),
+                          xp.rank_ladder(),
+                          xp.web_settings(),
+                          xp.web_sign_in(text, text, text),
+                          xp.link_accounts(text, text, text, text, boolean),
+                          xp.api_key_name(text),
+                          xp.refresh_places(boolean)
+    TO xp_web, xp_admin;
+GRANT EXECUTE ON FUNCTION xp.create_api_key(text), xp.revoke_api_key(text) TO xp_admin;
 
 -- --- functions: listeners -------------------------------------------------------------------------
 
@@ -68,6 +100,7 @@ GRANT EXECUTE ON FUNCTION xp.rerank_batch(int),
                           xp.adjust(bigint, text, int, text, text),
                           xp.forget_person(bigint),
                           xp.import_xp(text, text, bigint, bigint, text, text),
+                          xp.export_accounts(),
                           xp.resync_roles(bigint),
                           xp.resume_guild(text)
     TO xp_admin;

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import awards, delivery, scale
+from bench import awards, delivery, scale, web
 
 pytestmark = pytest.mark.slow  # every benchmark, at a tiny size
 
@@ -26,3 +26,9 @@ def test_delivery_bench_drains_without_loss_and_measures_latency_limit_and_peers
 def test_scale_bench_loads_reconciles_and_drains():
     figures = scale.main(["--people", "500", "--rows-per-person", "4", "--deliveries", "200"])
     assert figures["drain_per_second"] > 0 and figures["reconcile_s"] >= 0
+
+
+def test_web_bench_measures_profile_and_every_page():
+    figures = web.main(["--people", "300", "--rows-per-person", "2", "--requests", "5"])
+    assert figures["profile_p99_ms"] > 0 and figures["counted_p99_ms"] > 0
+    assert {"board, first page p99_ms", "profile p99_ms", "rank card (drawn) p99_ms"} <= set(figures)

@@ -28,7 +28,7 @@ async def bot(pool, sandbox):
     await client.close()
 
 
-async def slash(bot, sandbox, name, options=(), user_id="555", locale="en-US"):
+async def slash(bot, sandbox, name, options=(), user_id="555", locale="en-US", resolved=None):
     n = sandbox.discord.interaction_id()  # a snowflake of now: Discord's 3 seconds to answer start here
     before = len(sandbox.discord.interaction_replies)
     bot._connection.parse_interaction_create({
@@ -39,7 +39,8 @@ async def slash(bot, sandbox, name, options=(), user_id="555", locale="en-US"):
         "member": {"user": {"id": user_id, "username": "ivan", "discriminator": "0", "global_name": "Ivan",
                             "avatar": None}, "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
                    "deaf": False, "mute": False, "permissions": "0", "flags": 0},
-        "data": {"id": "1", "name": name, "type": 1, "options": [dict(o) for o in options]},
+        "data": {"id": "1", "name": name, "type": 1, "options": [dict(o) for o in options],
+                 **({"resolved": resolved} if resolved else {})},
     })
     await eventually(lambda: len(sandbox.discord.interaction_replies) > before)
     return sandbox.discord.interaction_replies[-1]
@@ -54,6 +55,38 @@ async def test_profile_is_an_embed_with_rank_colour_and_progress(bot, sandbox, c
     assert (fields["Rank"], fields["XP"], fields["Coins"]) == ("F II", "300", "50")
     assert fields["Progress"].endswith("470 XP to F III") and fields["Progress"].startswith("░")
     assert fields["Accounts"] == "discord"
+
+
+async def test_profile_carries_the_rank_card_as_the_embeds_image(bot, sandbox, conn):
+    from xpsync.cards import Card, card_png
+
+    call(conn, "award_xp", "discord", "555", 300, "r", "k1", "Ivan")
+    reply = await slash(bot, sandbox, "profile")
+    assert reply.data["embeds"][0]["image"]["url"] == "attachment://card.png"
+    assert [(f.filename, f.data[:4]) for f in reply.files] == [("card.png", b"\x89PNG")]
+    profile = scalar(conn, "SELECT xp.profile('discord', '555')")
+    assert reply.files[0].data == card_png(Card.from_profile(profile, "en"))
+
+
+async def test_privacy_hides_a_member_from_the_boards_and_from_others_profiles(bot, sandbox, conn):
+    call(conn, "award_xp", "discord", "555", 300, "r", "k1", "Ivan")
+    reply = await slash(bot, sandbox, "privacy", options=[{"name": "state", "type": 3, "value": "on"}])
+    assert reply.data["content"].startswith("🙈 You are hidden") and reply.data["flags"] == 64  # ephemeral
+    assert scalar(conn, "SELECT hidden FROM xp.users") is True
+    assert (await slash(bot, sandbox, "top")).data["content"].endswith("Nobody is on this board yet.")
+    # another member asking for Ivan's profile
+    ivan = {"id": "555", "username": "ivan", "discriminator": "0", "global_name": "Ivan", "avatar": None}
+    other = await slash(bot, sandbox, "profile", user_id="556",
+                        options=[{"name": "member", "type": 6, "value": "555"}],
+                        resolved={"users": {"555": ivan}, "members": {"555": {
+                            "roles": [], "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False,
+                            "permissions": "0", "flags": 0}}})
+    assert other.data["content"] == "This member chose privacy." and not other.files
+    # Ivan still sees his own
+    assert (await slash(bot, sandbox, "profile")).files
+    reply = await slash(bot, sandbox, "privacy", options=[{"name": "state", "type": 3, "value": "off"}])
+    assert reply.data["content"] == "👀 You are shown on the public boards again."
+    assert "Ivan" in (await slash(bot, sandbox, "top")).data["content"]
 
 
 async def test_profile_labels_speak_the_members_language(bot, sandbox, conn):
@@ -94,6 +127,42 @@ async def test_sync_queues_a_role_resync(bot, sandbox, conn):
     assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord' AND status = 'pending'") == 1
 
 
+async def test_a_slow_database_is_deferred_within_the_deadline_and_answered_when_it_returns(bot, sandbox, conn,
+                                                                                           connect):
+    call(conn, "award_xp", "discord", "555", 40, "r", "k1", "Ivan")
+    blocker = connect()  # the database is slow: every read of people waits for this transaction
+    blocker.execute("BEGIN")
+    blocker.execute("LOCK TABLE xp.users, xp.accounts IN ACCESS EXCLUSIVE MODE")
+    board = await slash(bot, sandbox, "top")
+    synced = await slash(bot, sandbox, "sync")
+    card = await slash(bot, sandbox, "profile")
+    # all deferred while their calls still wait (sync privately: only the member will see its answer)
+    assert (board.type, synced.type, synced.data.get("flags"), card.type) == (5, 5, 64, 5)
+    assert sandbox.followups.sent == []
+    blocker.execute("COMMIT")
+    answers = await eventually(lambda: len(sandbox.followups.sent) == 3 and {
+        f.token: f for f in sandbox.followups.sent})
+    assert answers[f"tok{board.interaction_id}"].data["content"] == "🏆 Top — all time\n1. Ivan — 40 XP"
+    assert answers[f"tok{synced.interaction_id}"].data["content"].startswith("🔄")
+    profile = answers[f"tok{card.interaction_id}"]  # the embed and its rank card follow as well
+    assert profile.data["embeds"][0]["image"]["url"] == "attachment://card.png"
+    assert [(f.filename, f.data[:4]) for f in profile.files] == [("card.png", b"\x89PNG")]
+    quick = await slash(bot, sandbox, "top")  # a quick database: answered at once, in one request
+    assert quick.type == 4 and len(sandbox.followups.sent) == 3
+
+
+async def test_a_refusal_after_a_deferral_is_the_follow_up(bot, sandbox, conn, connect):
+    call(conn, "award_xp", "discord", "555", 1, "r", "k1")
+    blocker = connect()
+    blocker.execute("BEGIN")
+    blocker.execute("LOCK TABLE xp.accounts IN ACCESS EXCLUSIVE MODE")
+    deferred = await slash(bot, sandbox, "unlink")
+    assert (deferred.type, deferred.data.get("flags")) == (5, 64)
+    blocker.execute("COMMIT")
+    follow = await eventually(lambda: sandbox.followups.to(f"tok{deferred.interaction_id}"))
+    assert follow[0].data["content"] == "This is your only account: there is nothing to unlink it from."
+
+
 # --- events ---------------------------------------------------------------------------------------
 
 
@@ -115,15 +184,30 @@ async def test_messages_count_but_bots_dms_and_commands_do_not(pool, conn):
     assert scalar(conn, "SELECT messages FROM xp.users") == 1
 
 
-async def test_a_role_changed_by_hand_or_a_join_asks_for_a_resync(pool, conn):
+@pytest.mark.parametrize(("before", "after", "queued"), [
+    ([5, 9], [5, 9], 0),  # a nickname change: no role changed
+    ([5], [], 1),  # the rank role the member should hold, taken away by hand
+    ([5], [5, 6], 1),  # another rank's role, given by hand
+    ([], [5], 0),  # the role they should hold, given (the listener at work)
+    ([5, 6], [5], 0),  # a role they should not hold, taken away (the listener at work)
+    ([5], [5, 9], 0),  # a role xpsync does not manage
+])
+async def test_a_role_change_asks_for_a_resync_only_when_it_drifts_from_the_plan(pool, conn, before, after, queued):
+    conn.execute("INSERT INTO xp.rank_roles VALUES ('77', 1, '5'), ('77', 2, '6')")
+    call(conn, "award_xp", "discord", "1", 1, "r", "k1")  # rank 1: should hold role 5 in guild 77
+    conn.execute("DELETE FROM xp.deliveries")
+    await Roles(Xp(pool, "discord")).on_member_update(member(1, roles=before), member(1, roles=after))
+    assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord'") == queued
+
+
+async def test_drift_elsewhere_or_of_strangers_asks_for_nothing_and_a_join_asks_for_a_resync(pool, conn):
+    conn.execute("INSERT INTO xp.rank_roles VALUES ('78', 1, '5')")  # guild 77 maps no role
     call(conn, "award_xp", "discord", "1", 1, "r", "k1")
     conn.execute("DELETE FROM xp.deliveries")
     roles = Roles(Xp(pool, "discord"))
-    await roles.on_member_update(member(1, roles=[5]), member(1, roles=[5]))  # a nickname change: nothing
-    assert scalar(conn, "SELECT count(*) FROM xp.deliveries") == 0
     await roles.on_member_update(member(1, roles=[5]), member(1, roles=[]))
-    assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord'") == 1
-    conn.execute("DELETE FROM xp.deliveries")
+    await roles.on_member_update(member(2, roles=[5]), member(2, roles=[]))  # never seen
+    assert scalar(conn, "SELECT count(*) FROM xp.deliveries") == 0
     await roles.on_member_join(member(1))
     assert scalar(conn, "SELECT count(*) FROM xp.deliveries WHERE target = 'discord'") == 1
 

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tests.helpers import call, scalar
+from tests.listener.conftest import eventually, running, telegram_handler
 from xpsync.bots.telegram.app import build_dispatcher
 from xpsync.platforms.telegram_client import build_bot
 
@@ -62,8 +63,10 @@ async def test_start_daily_and_profile_come_from_the_database(ivan, conn):
     first = await ivan.send("/daily")
     assert first.text == "🎁 +100 XP and +50 coins. Streak: 1 days."
     assert (await ivan.send("/daily")).text.startswith("⏳ Already claimed today. Come back at ")
-    profile = (await ivan.send("/profile")).text
+    sent = await ivan.send("/profile")
+    profile = sent.text  # the photo's caption
     assert "rank F I" in profile and "XP 100 · coins 50" in profile and "155 XP to F II" in profile
+    assert sent.photo is not None and sent.photo[:8] == b"\x89PNG\r\n\x1a\n"  # the rank card
     assert scalar(conn, "SELECT count(*) FROM xp.ledger WHERE reason = 'daily reward'") == 2
 
 
@@ -84,6 +87,27 @@ async def test_start_in_a_group_opens_no_private_chat(telegram, sandbox, conn):
     group = Chat(*telegram, sandbox, user_id=101, chat_id=-1005, chat_type="supergroup")
     await group.send("/start")
     assert scalar(conn, "SELECT count(*) FROM xp.accounts WHERE chat_opened_at IS NOT NULL") == 0
+async def test_the_profile_photo_is_the_rank_card_the_web_shows(ivan, conn):
+    from xpsync.cards import Card, card_png
+
+    await ivan.send("/daily")
+    sent = await ivan.send("/profile")
+    profile = scalar(conn, "SELECT xp.profile('telegram', '100')")
+    assert sent.photo == card_png(Card.from_profile(profile, "en"))
+    assert sent.photo != card_png(Card.from_profile(profile, "ru"))  # the card speaks the member's language
+
+
+async def test_privacy_hides_the_person_from_the_boards_and_back(ivan, conn):
+    call(conn, "award_xp", "telegram", "7", 300, "r", "k7", "Anna")
+    await ivan.send("/daily")
+    assert "Ivan" in (await ivan.send("/top")).text
+    assert (await ivan.send("/privacy on")).text.startswith("🙈 You are hidden")
+    assert scalar(conn, "SELECT hidden FROM xp.users u JOIN xp.accounts a ON a.user_id = u.id "
+                        "WHERE a.external_id = '100'") is True
+    assert (await ivan.send("/top")).text == "🏆 Top — all time\n1. Anna — 300 XP"
+    assert (await ivan.send("/privacy maybe")).text == "Use /privacy on (hide me) or /privacy off (show me)."
+    assert (await ivan.send("/privacy off")).text == "👀 You are shown on the public boards again."
+    assert "Ivan" in (await ivan.send("/top")).text
 
 
 async def test_top_shows_the_board_of_the_period_asked(ivan, conn):
@@ -169,3 +193,63 @@ async def test_an_unexpected_error_is_logged_and_answered_with_an_apology(ivan, 
     reply = await ivan.send("/daily")
     assert reply.text == "😵 Something went wrong on our side. Please try again in a moment."
     assert any("unexpected error in telegram update" in r.message for r in caplog.records)
+
+
+async def test_only_a_members_own_words_count_not_channel_posts_or_messages_on_behalf_of_a_chat(telegram, sandbox,
+                                                                                                  conn):
+    dp, bot = telegram
+    group = {"id": -1002, "type": "supergroup", "title": "Discussion"}
+    channel = {"id": -1003, "type": "channel", "title": "News"}
+
+    async def feed(kind, message):
+        n = next(_ids)
+        await dp.feed_raw_update(bot, {"update_id": n, kind: {"message_id": n, "date": int(time.time()), **message}})
+
+    words = "a long enough message to count"
+    # a channel post forwarded into its discussion group: Telegram's service user 777000, the channel as sender
+    await feed("message", {"chat": group, "text": words, "is_automatic_forward": True, "sender_chat": channel,
+                           "from": {"id": 777000, "is_bot": False, "first_name": "Telegram"}})
+    # an anonymous admin (on behalf of the group) and a member posting as the channel
+    await feed("message", {"chat": group, "text": words, "sender_chat": group,
+                           "from": {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                                    "username": "GroupAnonymousBot"}})
+    await feed("message", {"chat": group, "text": words, "sender_chat": channel,
+                           "from": {"id": 136817688, "is_bot": True, "first_name": "Channel",
+                                    "username": "Channel_Bot"}})
+    await feed("channel_post", {"chat": channel, "text": words, "sender_chat": channel})  # the post itself
+    assert scalar(conn, "SELECT count(*) FROM xp.message_log") == 0
+    assert scalar(conn, "SELECT count(*) FROM xp.accounts") == 0  # nobody was even created
+    await feed("message", {"chat": group, "text": words,
+                           "from": {"id": 9, "is_bot": False, "first_name": "Olga"}})
+    assert scalar(conn, "SELECT count(*) FROM xp.message_log") == 1
+    assert scalar(conn, "SELECT external_id FROM xp.accounts") == "9"
+
+
+async def test_a_russian_app_is_answered_and_told_in_russian_until_the_person_chooses(telegram, sandbox, conn, pool,
+                                                                                      db_url):
+    olga = Chat(*telegram, sandbox, user_id=300, language="ru")
+    assert (await olga.send("/start")).text.startswith("👋 Привет, Ivan!")
+    assert (await olga.send("/daily")).text == "🎁 +100 опыта и +50 монет. Серия: 1 дн."
+    assert (await olga.send("/daily")).text.startswith("⏳ Сегодня награда уже получена.")  # a known account too
+    assert scalar(conn, "SELECT client_language FROM xp.accounts WHERE external_id = '300'") == "ru"
+    async with running(pool, db_url, await telegram_handler(sandbox)):  # the listener's notice, too
+        call(conn, "award_xp", "telegram", "300", 200, "r", "k1")
+        await eventually(lambda: olga.last().text.startswith("🎉"))
+        assert olga.last().text == "🎉 Новый ранг! Теперь вы 🌱 F II."
+        assert (await olga.send("/lang en")).text == "Language: English."  # the choice beats the app
+        assert (await olga.send("/daily")).text.startswith("⏳ Already claimed today.")
+        call(conn, "award_xp", "telegram", "300", 500, "r", "k2")
+        await eventually(lambda: olga.last().text.startswith("🎉"))
+        assert olga.last().text == "🎉 Rank up! You are now 🌱 F III."
+
+
+async def test_a_members_app_language_is_recorded_when_it_is_new_and_when_it_changes(telegram, sandbox, conn):
+    member = Chat(*telegram, sandbox, user_id=301, chat_id=-1005, chat_type="supergroup", language="ru")
+    await member.send("hello everyone")  # only counted, never answered: the app's language is recorded all the same
+    assert scalar(conn, "SELECT client_language FROM xp.accounts WHERE external_id = '301'") == "ru"
+    member.user["language_code"] = "en-GB"
+    await member.send("hello again")
+    assert scalar(conn, "SELECT client_language FROM xp.accounts WHERE external_id = '301'") == "en"
+    member.user["language_code"] = "x"  # nothing the database accepts: no apology in the group, still counted
+    await member.send("and once more, after a minute")
+    assert member.sent() == [] and scalar(conn, "SELECT count(*) FROM xp.message_log") == 3

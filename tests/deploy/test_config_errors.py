@@ -46,3 +46,14 @@ def test_requiring_database_url_refuses_the_embedded_default(value):
 @pytest.mark.parametrize("env", [{}, {"XPSYNC_REQUIRE_DATABASE_URL": "0"}, {"XPSYNC_REQUIRE_DATABASE_URL": ""}])
 def test_outside_the_units_the_embedded_default_stays(env):
     assert Settings.from_env(env).database_url is None
+
+
+def test_the_web_without_its_session_secret_stops_with_one_line_and_status_2(db_url, tmp_path):
+    """web.env as shipped leaves XPSYNC_WEB_SECRET empty."""
+    web = next(s for s in services() if s.name == "xpsync-web.service")
+    env = web.environment(db_url)
+    assert env["XPSYNC_WEB_SECRET"] == ""
+    result = run(web, {**base_env(tmp_path), **env})
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("xpsync: XPSYNC_WEB_SECRET is not set"), result.stderr

@@ -26,6 +26,7 @@ LISTENER = Service("xpsync-listener@.service", "discord")
 BOT = Service("xpsync-bot@.service", "telegram")
 RECONCILE = Service("xpsync-reconcile.service", None)
 CLEANUP = Service("xpsync-cleanup.service", None)
+WEB = Service("xpsync-web.service", None)
 # snowflake-shaped ids, as Discord has them
 GUILD, MEMBER, ROLE = "400000000000000001", "400000000000000002", "400000000000000003"
 
@@ -65,7 +66,7 @@ def environment(service: Service, db_url: str, tmp_path: Path, **extra: str) -> 
 @pytest.mark.parametrize(("service", "group"), [
     (LISTENER, "xp_listener"), (Service("xpsync-listener@.service", "telegram"), "xp_listener"),
     (BOT, "xp_bot"), (Service("xpsync-bot@.service", "discord"), "xp_bot"),
-    (RECONCILE, "xp_admin"), (CLEANUP, "xp_admin"),
+    (RECONCILE, "xp_admin"), (CLEANUP, "xp_admin"), (WEB, "xp_web"),
 ])
 def test_each_environment_file_logs_in_as_a_documented_role_of_its_kind(logins, service, group):
     assert logins[role_of(service.environment()["DATABASE_URL"])] == group
@@ -173,5 +174,42 @@ def test_the_telegram_bot_unit_starts_as_the_bot_role(conn, db_url, logins, tmp_
             time.sleep(1)  # from getMe to polling, where SIGTERM is a clean stop
         finally:
             status = stop(bot)
+    assert status == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
+
+
+def test_the_web_unit_serves_pages_and_cards_as_the_web_role_under_its_confinement(conn, db_url, logins, tmp_path):
+    """uvicorn, Jinja2 and Pillow under the unit's system-call filter and MemoryDenyWriteExecute."""
+    import urllib.request
+
+    from xpsync.web.serve import free_port
+
+    uid = call(conn, "award_xp", "telegram", "1", 300, "seed", "k1", "Ann")["user_id"]
+    port = free_port()
+    env = environment(WEB, db_url, tmp_path, XPSYNC_WEB_SECRET="unit-test-secret-0123456789",
+                      XPSYNC_WEB_BIND=f"127.0.0.1:{port}", XPSYNC_PUBLIC_URL=f"http://127.0.0.1:{port}")
+
+    def get(path: str) -> tuple[int, bytes]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+            return r.status, r.read()
+
+    def answers() -> bool:
+        try:
+            return get("/healthz")[0] == 200
+        except OSError:
+            return False
+
+    log = tmp_path / "stderr"
+    with log.open("w") as stderr:
+        web = start(WEB, env, stderr)
+        try:
+            wait_for(answers, web)
+            status, board = get("/")
+            assert status == 200 and b"Ann" in board
+            status, card = get(f"/u/{uid}/card.png")
+            assert status == 200 and card[:4] == b"\x89PNG"
+            assert sessions_of(conn, "xpsync-web") == {role_of(env["DATABASE_URL"])} == {"xpsync_web"}
+        finally:
+            status = stop(web)
     assert status == 0, log.read_text()
     assert "Traceback" not in log.read_text()

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from tests.helpers import assert_consistent, call, ledger_rows, scalar
+from tests.helpers import assert_consistent, call, ledger_rows, raises, scalar
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -40,13 +40,6 @@ def person_of(conn, platform, external_id):
 
 def user(conn, uid):
     return conn.execute("SELECT * FROM xp.users WHERE id = %s", (uid,)).fetchone()
-
-
-def raises(sqlstate, conn, query, *args):
-    with pytest.raises(psycopg.Error) as err:
-        conn.execute(query, args)
-    assert err.value.sqlstate == sqlstate
-    return err.value.diag.message_primary
 
 
 # --- codes ---------------------------------------------------------------------------------------
@@ -284,6 +277,16 @@ def test_link_unlink_cycles_farm_nothing(conn):
     merged = user(conn, tg)
     assert (merged["xp"], merged["coins"]) == (before["xp"] + 300, before["coins"])
     assert_consistent(conn)
+
+
+def test_a_replay_through_an_unlinked_account_shows_the_accounts_own_person(conn):
+    call(conn, "award_xp", "telegram", "t1", 500, "r", "t-1")
+    link(conn)
+    call(conn, "award_xp", "discord", "d1", 40, "r", "d-1")  # paid to the linked person
+    scalar(conn, "SELECT xp.unlink('discord', 'd1')")
+    replay = call(conn, "award_xp", "discord", "d1", 40, "r", "d-1")
+    assert replay["applied"] is False
+    assert (replay["user_id"], replay["xp"]) == (person_of(conn, "discord", "d1"), 0)  # not the other's 540
 
 
 def test_unlinking_the_issuer_side_also_starts_over(conn):

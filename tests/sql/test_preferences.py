@@ -62,3 +62,40 @@ def test_bad_preferences_are_xp002_and_change_nothing(conn, query, needle):
     assert err.value.sqlstate == "XP002"
     assert needle in err.value.diag.message_primary
     assert scalar(conn, "SELECT count(*) FROM xp.users") == 0
+
+
+def test_the_apps_language_is_spoken_until_the_person_chooses_one(conn):
+    assert scalar(conn, "SELECT xp.set_client_language('telegram', '1', 'ru-RU')") == "ru"  # first sight: created
+    assert scalar(conn, "SELECT client_language FROM xp.accounts") == "ru"
+    assert language(conn, "telegram", "1") == recipient(conn)["language"] == "ru"
+    assert scalar(conn, "SELECT xp.profile('telegram', '1') ->> 'language'") == "ru"
+    assert scalar(conn, "SELECT xp.set_client_language('telegram', '1', 'pt_BR')") == "en"  # not offered
+    assert recipient(conn)["language"] == "en"
+    conn.execute("SELECT xp.set_client_language('telegram', '1', 'ru')")
+    conn.execute("SELECT xp.set_language('telegram', '1', 'en')")  # a choice beats the app
+    assert language(conn, "telegram", "1") == recipient(conn)["language"] == "en"
+    assert scalar(conn, "SELECT xp.set_client_language('telegram', '1', 'ru')") == "en"
+    assert scalar(conn, "SELECT language FROM xp.users") == "en"
+
+
+def test_a_merge_keeps_the_choice_either_side_made(conn):
+    conn.execute("SELECT xp.set_client_language('telegram', '1', 'en')")
+    conn.execute("SELECT xp.set_language('telegram', '1', 'ru')")
+    code = scalar(conn, "SELECT xp.create_link_code('discord', 'd')")  # the person merged into chose nothing
+    conn.execute("SELECT xp.redeem_link_code('telegram', '1', %s)", (code,))
+    assert language(conn, "discord", "d") == recipient(conn)["language"] == "ru"
+
+
+def test_an_unchanged_app_language_writes_nothing(conn):
+    conn.execute("SELECT xp.set_client_language('telegram', '1', 'ru')")
+    before = scalar(conn, "SELECT xmin::text FROM xp.accounts")
+    conn.execute("SELECT xp.set_client_language('telegram', '1', 'RU')")
+    assert scalar(conn, "SELECT xmin::text FROM xp.accounts") == before
+
+
+@pytest.mark.parametrize("tag", ["", "x", "-", "ru!", "1234", "a" * 9, None])
+def test_a_malformed_app_language_is_xp002_and_creates_no_one(conn, tag):
+    with pytest.raises(psycopg.Error) as err:
+        conn.execute("SELECT xp.set_client_language('telegram', '1', %s)", (tag,))
+    assert err.value.sqlstate == "XP002" and "is not a language tag" in err.value.diag.message_primary
+    assert scalar(conn, "SELECT count(*) FROM xp.users") == 0

@@ -12,7 +12,12 @@ from tests.helpers import call
 BOT_FUNCTIONS = {
     "award_xp", "award_coins", "claim_daily", "record_message", "record_voice", "profile", "leaderboard",
     "create_link_code", "redeem_link_code", "unlink", "request_resync", "set_notify", "set_language",
-    "start_game", "play_game", "language", "chat_opened",
+    "start_game", "play_game", "language", "set_privacy", "set_client_language", "discord_roles_changed",
+    "chat_opened",
+}
+WEB_FUNCTIONS = {
+    "leaderboard", "profile", "set_privacy", "public_profile", "account_person", "board_size", "rank_ladder",
+    "web_settings", "web_sign_in", "link_accounts", "api_key_name", "refresh_places",
 }
 LISTENER_FUNCTIONS = {
     "claim_deliveries", "ack_deliveries", "fail_delivery", "release_deliveries", "discord_role_plan",
@@ -37,10 +42,11 @@ def public_functions(conn):
     ).fetchall()
 
 
-def test_bot_role_cannot_touch_any_table(conn):
+@pytest.mark.parametrize("role", ["xp_bot", "xp_web"])
+def test_bot_and_web_roles_cannot_touch_any_table(conn, role):
     found = tables(conn)
-    assert {"users", "accounts", "ledger", "deliveries", "settings"} <= {t["name"] for t in found}
-    conn.execute("SET ROLE xp_bot")
+    assert {"users", "accounts", "ledger", "deliveries", "settings", "api_keys"} <= {t["name"] for t in found}
+    conn.execute(f"SET ROLE {role}")
     for t in found:
         name, col = t["name"], t["col"]
         for statement in (f"SELECT * FROM xp.{name}", f"DELETE FROM xp.{name}",
@@ -83,6 +89,24 @@ def executable_by(conn, role):
 
 def test_bot_role_executes_exactly_the_bot_functions(conn):
     assert executable_by(conn, "xp_bot") == BOT_FUNCTIONS
+
+
+def test_web_role_executes_exactly_the_web_functions(conn):
+    assert executable_by(conn, "xp_web") == WEB_FUNCTIONS
+
+
+def test_web_role_calls_the_web_functions(conn):
+    call(conn, "award_xp", "discord", "1", 300, "r", "k1")
+    conn.execute("SET ROLE xp_web")
+    uid = conn.execute("SELECT xp.web_sign_in('telegram', '5', 'Ann') AS u").fetchone()["u"]
+    assert conn.execute("SELECT xp.public_profile(%s) AS p", (uid,)).fetchone()["p"]["display_name"] == "Ann"
+    assert [r["xp"] for r in conn.execute("SELECT * FROM xp.leaderboard(10, 'all', 0)")] == [300]
+    assert conn.execute("SELECT xp.board_size('all') AS n").fetchone()["n"] == 1
+    assert len(conn.execute("SELECT * FROM xp.rank_ladder()").fetchall()) == 20
+    for statement in ("SELECT xp.create_api_key('mine')", "SELECT * FROM xp.award_xp('discord', '1', 5, 'r', 'k2')",
+                      "SELECT xp.adjust(1, 'xp', 5, 'r', 'me')"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
 
 
 def test_listener_role_executes_exactly_the_delivery_functions(conn):

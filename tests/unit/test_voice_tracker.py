@@ -83,3 +83,29 @@ def test_session_ids_carry_guild_member_and_start_so_a_restart_opens_new_ones():
     later = VoiceTracker(wall=lambda: 1_700_000_060.0)
     later.channel("g", "c", [Voice("1"), Voice("2")], afk=False)
     assert later.sessions[("g", "1")].session_id != t.sessions[("g", "1")].session_id
+
+
+def test_a_lost_gateway_stops_every_session_and_the_next_snapshot_ends_those_gone():
+    t, clock = tracker()
+    t.channel("g", "c", [Voice("1"), Voice("2"), Voice("3")], afk=False)
+    clock.now = 120
+    t.suspend()  # the gateway is gone: nobody can tell who stays
+    clock.now = 3720  # an hour later it is back; 2 left meanwhile, 1 and 3 are still there
+    assert seconds(t) == {"1": 120, "2": 120, "3": 120}  # the hour away counts for nobody
+    ended = t.resume({("g", "1"), ("g", "3")})
+    assert [(member, int(s.seconds)) for member, s in ended] == [("2", 120)]  # paid up to the loss
+    assert ("g", "2") not in t.sessions
+    t.channel("g", "c", [Voice("1"), Voice("3")], afk=False)
+    clock.now = 3780
+    assert seconds(t) == {"1": 180, "3": 180}  # counting starts again from the snapshot
+
+
+def test_a_snapshot_without_a_seen_loss_ends_the_absent_sessions_now():
+    t, clock = tracker()
+    t.channel("g", "c", [Voice("1"), Voice("2")], afk=False)
+    t.channel("h", "d", [Voice("1"), Voice("4")], afk=False)
+    clock.now = 60
+    ended = t.resume({("g", "1"), ("g", "2"), ("h", "4")})  # 1 left voice in guild h only
+    assert [(member, int(s.seconds)) for member, s in ended] == [("1", 60)]
+    assert set(t.sessions) == {("g", "1"), ("g", "2"), ("h", "4")}
+    assert t.resume(set()) and t.sessions == {}  # a snapshot with nobody in voice ends everything

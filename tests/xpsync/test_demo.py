@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,12 +39,14 @@ def test_a_small_demo_runs_to_a_summary_with_no_drift(scratch):
     result = xpsync("demo", "--members", "20", "--seconds", "3", env={"TMPDIR": str(scratch)}, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     for line in ("reconcile_all", "no drift", "every managed role as the database says", "every one told",
-                 "discord commit→call", "Discord role changes", "faults injected"):
+                 "discord commit→call", "Discord role changes", "faults injected",
+                 "The board, live while the demo runs: http://127.0.0.1:"):
         assert line in result.stdout, line
     assert demo_dirs(scratch) == set()  # its server and data are gone
 
 
 def test_keep_leaves_the_database_up_for_psql(scratch):
+    pids: list[int] = []
     result = xpsync("demo", "--members", "10", "--seconds", "1", "--keep", env={"TMPDIR": str(scratch)},
                     timeout=300)
     kept = sorted(demo_dirs(scratch))
@@ -52,7 +56,14 @@ def test_keep_leaves_the_database_up_for_psql(scratch):
         assert f"XPSYNC_HOME={kept[0]} xpsync db psql" in result.stdout
         psql = xpsync("db", "psql", "-At", "-c", "select count(*) > 0 from xp.users", env={"XPSYNC_HOME": kept[0]})
         assert psql.stdout.strip() == "t"
+        web = re.search(r"The web is still running at (http://127\.0\.0\.1:\d+/) \(process (\d+)\)", result.stdout)
+        assert web, result.stdout
+        pids.append(int(web.group(2)))
+        with urllib.request.urlopen(web.group(1)) as board:  # noqa: S310 - the demo's loopback http URL
+            assert board.status == 200 and b"<table class=\"board\">" in board.read()
     finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGTERM)
         for home in kept:
             EmbeddedServer(home).stop()
             subprocess.run(["rm", "-rf", home], check=False)

@@ -29,10 +29,9 @@ def test_platforms_and_targets_are_the_ones_the_tables_allow(conn):
 def test_languages_are_the_ones_the_database_offers(conn):
     offered = conn.execute("SELECT value FROM xp.settings WHERE key = 'notices.languages'").fetchone()["value"]
     assert offered == list(LANGUAGES)
-    default = conn.execute("SELECT column_default FROM information_schema.columns "
-                           "WHERE table_schema = 'xp' AND table_name = 'users' AND column_name = 'language'"
-                           ).fetchone()["column_default"]
-    assert default.startswith(f"'{DEFAULT_LANGUAGE}'")
+    # someone who chose nothing, on an app in a language not offered, is spoken to in the fallback
+    conn.execute("SELECT xp.set_client_language('telegram', '1', 'de')")
+    assert conn.execute("SELECT xp.language('telegram', '1') AS l").fetchone()["l"] == DEFAULT_LANGUAGE
 
 
 def test_periods_are_the_ones_the_leaderboard_accepts(conn):

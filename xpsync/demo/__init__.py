@@ -8,13 +8,18 @@ removed at the end (or kept for exploring with --keep).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
+import secrets
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +29,7 @@ from psycopg_pool import AsyncConnectionPool
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..console import out
-from ..db import create_pool, fetch_value
+from ..db import as_role, create_pool, fetch_value
 from ..embedded import EmbeddedServer
 from ..listener.discord_roles import DiscordRoles
 from ..listener.latency import FirstCallLatency
@@ -34,6 +39,7 @@ from ..migrate import migrate
 from ..sandbox import Limits, Sandbox
 from ..settings import ConfigError, Settings
 from ..vocabulary import TARGETS
+from ..web.serve import free_port, in_thread
 from . import report
 from .activity import Activity
 from .community import Community, people, seed
@@ -70,9 +76,10 @@ def run(options: DemoOptions, settings: Settings) -> int:
     server = EmbeddedServer(home)
     # the watchdog stops and removes the server even if the demo is killed
     url = server.start(watch_pid=None if options.keep else os.getpid(), delete_on_exit=not options.keep)
+    port = free_port()
     try:
         migrate(url)
-        code = asyncio.run(_demo(url, options))
+        code = asyncio.run(_demo(url, options, port))
     except asyncio.CancelledError:  # SIGTERM: stop at once, clean up below
         out.print("demo stopped")
         code = 143
@@ -83,13 +90,37 @@ def run(options: DemoOptions, settings: Settings) -> int:
             finally:
                 shutil.rmtree(home, ignore_errors=True)
     if options.keep:
+        web = _keep_web(url, port, home)
         out.print("\nThe demo database is still running. Explore it with:")
         out.print(f"  XPSYNC_HOME={home} xpsync db psql")
-        out.print(f"and stop it with:\n  XPSYNC_HOME={home} xpsync db stop && rm -rf {home}")
+        out.print(f"The web is still running at http://127.0.0.1:{port}/ (process {web}).")
+        out.print(f"Stop both with:\n  kill {web}; XPSYNC_HOME={home} xpsync db stop && rm -rf {home}")
     return code
 
 
-async def _demo(url: str, options: DemoOptions) -> int:
+def _web_env(port: int) -> dict[str, str]:
+    """The web's settings in the demo: a loopback port and a session secret of its own."""
+    return {"XPSYNC_WEB_BIND": f"127.0.0.1:{port}", "XPSYNC_WEB_SECRET": secrets.token_hex(32)}
+
+
+def _keep_web(url: str, port: int, home: Path) -> int:
+    """`xpsync web` as a process of its own that outlives the demo (--keep); returns its pid."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/"),
+           "DATABASE_URL": as_role(url, "xp_web"), **_web_env(port)}
+    with open(home / "web.log", "ab") as log_file:
+        web = subprocess.Popen([sys.executable, "-m", "xpsync", "web"], env=env, stdin=subprocess.DEVNULL,
+                               stdout=log_file, stderr=log_file, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and web.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.2)
+    return web.pid
+
+
+async def _demo(url: str, options: DemoOptions, port: int) -> int:
     rng = random.Random(options.seed)
     # SIGTERM cancels the demo wherever it is; every finally below still runs
     demo = asyncio.current_task()
@@ -97,11 +128,17 @@ async def _demo(url: str, options: DemoOptions) -> int:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, demo.cancel)
     sandbox = Sandbox(limits=Limits())  # the platforms' real limits and refusals
     await sandbox.start()
+
     pool = create_pool(url, max_size=12, name="xpsync-demo")
     listener_pool = create_pool(url, max_size=20, name="xpsync-demo-listeners")  # claims, acks and pace slots
     await pool.open(wait=True)
     await listener_pool.open(wait=True)
+    site = contextlib.ExitStack()
     try:
+        # the web as members see it, logged in with the web's own role; sign-in goes to the sandbox's Discord
+        web_settings = Settings.from_env({**sandbox.env(), **_web_env(port)})
+        board = site.enter_context(in_thread(web_settings, as_role(url, "xp_web")))
+        out.print(f"The board, live while the demo runs: {board}/")
         async with pool.connection() as conn:
             for key, value in DEMO_SETTINGS.items():
                 await conn.execute("UPDATE xp.settings SET value = %s WHERE key = %s", (value, key))
@@ -155,6 +192,7 @@ async def _demo(url: str, options: DemoOptions) -> int:
         await telegram.close()
         return 0 if checks.ok else 1
     finally:
+        site.close()
         await pool.close()
         await listener_pool.close()
         await sandbox.stop()

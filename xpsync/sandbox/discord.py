@@ -35,8 +35,9 @@ from aiohttp import web
 
 from .faults import Fault
 from .limits import FixedWindows, Limits, Window, whole_seconds
-from .state import DiscordState, InteractionReply, RoleChange, snowflake_time
-from .traffic import Traffic, html, html_page, reply
+from .oauth import OAuthApp
+from .state import DiscordState, InteractionReply, RoleChange, Upload, snowflake_time
+from .traffic import Traffic, html, html_page, message_payload, reply
 
 PREFIX = "/discord/api/v10"
 UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
@@ -46,6 +47,8 @@ VIA = {"Via": "1.1 google"}
 # headers discord.py allows a single request in flight per route
 OTHER = Window(10_000, 1.0)
 NO_BUCKET: dict[str, str] = {}
+INVALID_FORM = {"message": "Invalid Form Body", "code": 50035}
+UNNAMED_ATTACHMENT = {"message": "Invalid Form Body: an attachment is not named in payload_json", "code": 50035}
 CLOUDFLARE_BAN = (
     "<!DOCTYPE html><html><head><title>Access denied | discord.com used Cloudflare to restrict access</title>"
     "</head><body><h1>Error 1015</h1><h2>You are being rate limited</h2><p>The owner of this website "
@@ -58,10 +61,11 @@ def bucket_hash(name: str) -> str:
 
 
 class DiscordApi:
-    def __init__(self, state: DiscordState, traffic: Traffic, limits: Limits) -> None:
+    def __init__(self, state: DiscordState, traffic: Traffic, limits: Limits, oauth: OAuthApp | None = None) -> None:
         self.state = state
         self.traffic = traffic
         self.limits = limits
+        self.oauth = oauth
         self.buckets = {
             "member": FixedWindows(limits.discord_member_reads),
             "member-roles": FixedWindows(limits.discord_role_edits),
@@ -79,8 +83,6 @@ class DiscordApi:
         app.router.add_route("DELETE", PREFIX + "/guilds/{guild}/members/{member}/roles/{role}", self.role)
         app.router.add_get(PREFIX + "/oauth2/applications/@me", self.application)
         app.router.add_post(PREFIX + "/interactions/{id}/{token}/callback", self.interaction)
-        app.router.add_route("PATCH", PREFIX + "/webhooks/{app}/{token}/messages/@original", self.followup)
-        app.router.add_post(PREFIX + "/webhooks/{app}/{token}", self.followup)
 
     @property
     def banned(self) -> bool:
@@ -153,6 +155,8 @@ class DiscordApi:
     # --- routes ----------------------------------------------------------------------------------
 
     async def me(self, request: web.Request) -> web.Response:
+        if self.oauth is not None and (signed_in := self.oauth.bearer(request)) is not None:
+            return reply(200, self.oauth.me(signed_in))  # a member signed in through OAuth2
         headers, refused = await self._gate(request, "other", "@me")
         if refused is not None:
             return refused
@@ -204,6 +208,7 @@ class DiscordApi:
         reason = unquote(request.headers.get("X-Audit-Log-Reason", ""))
         state = self.state
         body: dict[str, Any] | None
+        changed = False
         with state.lock:
             if guild in state.open_guilds:
                 state.members.setdefault(guild, {}).setdefault(member, set())
@@ -220,24 +225,32 @@ class DiscordApi:
                 status, body = 403, {"message": "Missing Permissions", "code": 50013}
             else:
                 action = "add" if request.method == "PUT" else "remove"
+                changed = (role in roles) != (action == "add")
                 (roles.add if action == "add" else roles.discard)(role)
                 state.role_changes.append(RoleChange(time.time(), guild, member, role, action, reason))
                 status, body = 204, None
+        if status == 204 and changed:
+            state.roles_changed(guild, member)  # Discord sends GUILD_MEMBER_UPDATE for every change
         return self._done(request, headers, status, body)
 
     async def interaction(self, request: web.Request) -> web.Response:
-        """An interaction's first answer (a reply or a deferral): within its 3 seconds, once."""
+        """An interaction's first answer (a reply or a deferral): within its 3 seconds, once. With
+        attachments it comes as multipart, as Discord takes it: `payload_json` and `files[n]`."""
         interaction_id = request.match_info["id"]
         if not SNOWFLAKE.fullmatch(interaction_id):
             return self._answer(request, reply(404, {"message": "Unknown interaction", "code": 10062}))
-        body = await request.json()
+        body, files = await message_payload(request)
+        if body is None:
+            return self._answer(request, reply(400, INVALID_FORM))
+        if unnamed(files, (body.get("data") or {}).get("attachments", [])):
+            return self._answer(request, reply(400, UNNAMED_ATTACHMENT))
         deadline = self.limits.interaction_deadline
         with self.state.lock:
             answered = any(r.interaction_id == interaction_id for r in self.state.interaction_replies)
             late = deadline is not None and time.time() - snowflake_time(interaction_id) > deadline
             if not (answered or late):
                 self.state.interaction_replies.append(
-                    InteractionReply(interaction_id, int(body.get("type", 0)), body.get("data") or {}))
+                    InteractionReply(interaction_id, int(body.get("type", 0)), body.get("data") or {}, files))
         if answered:
             return self._answer(request, reply(400, {"message": "Interaction has already been acknowledged.",
                                                      "code": 40060}))
@@ -247,19 +260,10 @@ class DiscordApi:
         return reply(200, {"interaction": {"id": interaction_id, "type": 2}},
                      _bucket_headers("interactions", OTHER, OTHER.limit - 1, time.time(), OTHER.seconds))
 
-    async def followup(self, request: web.Request) -> web.Response:
-        """An edit of the original response, or a follow-up message (a webhook with the interaction's token)."""
-        body = await request.json() if request.can_read_body else {}
-        with self.state.lock:
-            self.state.followups.append(InteractionReply(request.match_info["token"], 0, body or {}))
-        self.traffic.record("discord", request, 200)
-        return reply(200, {
-            "id": str(int(time.time() * 1000)), "channel_id": "1", "type": 0, "content": body.get("content", ""),
-            "author": _user(request.match_info["app"], "xpsync-sandbox", bot=True), "embeds": body.get("embeds", []),
-            "attachments": [], "mentions": [], "mention_roles": [], "mention_everyone": False, "pinned": False,
-            "tts": False, "timestamp": "2024-01-01T00:00:00+00:00", "edited_timestamp": None, "flags": 0,
-            "components": [],
-        })
+
+def unnamed(files: tuple[Upload, ...], attachments: list[dict[str, Any]]) -> bool:
+    """A file sent that the message's `attachments` do not name (Discord refuses it)."""
+    return bool({f.filename for f in files} - {a.get("filename") for a in attachments})
 
 
 def _bucket_headers(name: str, window: Window, remaining: int, now: float, reset_after: float) -> dict[str, str]:

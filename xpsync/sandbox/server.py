@@ -19,11 +19,16 @@ from aiohttp import web
 
 from . import discord, telegram
 from .faults import Faults
+from .followups import FollowUps
+from .gateway import PATH as GATEWAY_PATH
+from .gateway import Gateway
 from .limits import Limits
+from .oauth import OAuthApp
 from .state import Call, DiscordState, TelegramState
 from .traffic import Traffic, reply
 
 DISCORD_PREFIX = discord.PREFIX
+DISCORD_PAGES = "/discord"
 TELEGRAM_PREFIX = telegram.PREFIX
 
 
@@ -37,7 +42,10 @@ class Sandbox:
         self.telegram = TelegramState(telegram_token)
         self.faults = Faults()
         self.traffic = Traffic(self.faults)
-        self.discord_api = discord.DiscordApi(self.discord, self.traffic, self.limits)
+        self.gateway = Gateway(self.discord)
+        self.followups = FollowUps(self.traffic)
+        self.oauth = OAuthApp()
+        self.discord_api = discord.DiscordApi(self.discord, self.traffic, self.limits, self.oauth)
         self.telegram_api = telegram.TelegramApi(self.telegram, self.traffic, self.limits)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -65,6 +73,9 @@ class Sandbox:
             "DISCORD_TOKEN": self.discord.token,
             "TELEGRAM_API_BASE": self.telegram_api_base,
             "TELEGRAM_TOKEN": self.telegram.token,
+            "DISCORD_CLIENT_ID": self.oauth.client_id,
+            "DISCORD_CLIENT_SECRET": self.oauth.client_secret,
+            "DISCORD_OAUTH_URL": self.url + DISCORD_PAGES + "/oauth2/authorize",
         }
 
     def calls_to(self, platform: str, method: str | None = None) -> list[Call]:
@@ -73,15 +84,20 @@ class Sandbox:
     async def start(self, port: int = 0) -> None:
         app = web.Application()
         self.discord_api.add_routes(app)
+        self.oauth.routes(app.router, DISCORD_PREFIX, DISCORD_PAGES)
         self.telegram_api.add_routes(app)
+        self.followups.add_routes(app)
+        self.gateway.add_routes(app)
         app.router.add_get("/_sandbox/{platform}/arrivals", self._arrivals)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.gateway.url = f"ws://127.0.0.1:{self.port}{GATEWAY_PATH}/"
 
     async def stop(self) -> None:
+        await self.gateway.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

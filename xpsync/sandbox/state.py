@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +33,18 @@ class SentMessage:
     at: float
     chat_id: str
     message_id: int
-    text: str
+    text: str  # for a photo, its caption
     reply_markup: Any = None
+    photo: bytes | None = None  # sendPhoto: the uploaded image
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with a multipart request."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,7 @@ class InteractionReply:
     interaction_id: str
     type: int
     data: dict[str, Any]
+    files: tuple[Upload, ...] = ()  # attachments (multipart: payload_json and files[n])
 
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
@@ -72,13 +83,17 @@ class DiscordState:
     members: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     role_changes: list[RoleChange] = field(default_factory=list)
     interaction_replies: list[InteractionReply] = field(default_factory=list)
-    # edits of an interaction's original response and follow-up messages, after a reply or a deferral
-    followups: list[InteractionReply] = field(default_factory=list)
+    # called with (guild_id, member_id) after a member's roles changed (the gateway tells the bot)
+    role_watchers: list[Callable[[str, str], None]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def interaction_id(self, at: float | None = None) -> str:
         """The id Discord gives an interaction created now (or at `at`): its 3 seconds run from there."""
         return snowflake_at(time.time() if at is None else at)
+
+    def roles_changed(self, guild_id: str, member_id: str) -> None:
+        for watch in self.role_watchers:
+            watch(guild_id, member_id)
 
     def add_guild(self, guild_id: str, roles: Iterable[str], *, forbidden: Iterable[str] = ()) -> None:
         with self.lock:
@@ -98,6 +113,7 @@ class DiscordState:
         """Change a member's roles by hand, as a moderator would (drift)."""
         with self.lock:
             self.members[guild_id][member_id] = set(roles)
+        self.roles_changed(guild_id, member_id)
 
 
 @dataclass
@@ -118,10 +134,10 @@ class TelegramState:
         with self.lock:
             self.edits.append((chat_id, message_id, reply_markup))
 
-    def record(self, chat_id: str, text: str, reply_markup: Any = None) -> SentMessage:
+    def record(self, chat_id: str, text: str, reply_markup: Any = None, photo: bytes | None = None) -> SentMessage:
         with self.lock:
             self._next_id += 1
-            sent = SentMessage(time.time(), chat_id, self._next_id, text, reply_markup)
+            sent = SentMessage(time.time(), chat_id, self._next_id, text, reply_markup, photo)
             self.messages.append(sent)
             return sent
 

@@ -1,13 +1,15 @@
 """The fake Telegram Bot API: `{base}/bot{token}/{method}` for the methods the bot and the listener use.
 
-sendMessage refuses what Telegram refuses (the knobs are in limits.py):
+sendMessage and sendPhoto (an uploaded photo, multipart) refuse what Telegram
+refuses (the knobs are in limits.py):
 
 - a private chat (positive id) whose person never pressed Start: 403
   "Forbidden: bot can't initiate conversation with a user";
 - a person who blocked the bot, or deleted their account: 403 "Forbidden: bot
   was blocked by the user", "Forbidden: user is deactivated"; a group that
   removed the bot: 403 "Forbidden: bot was kicked from the group chat";
-- an id that is no chat at all: 400 "Bad Request: chat not found";
+- an id that is no chat at all: 400 "Bad Request: chat not found"; a
+  sendPhoto without its photo: 400;
 - more than 30 messages a second in all, one a second to one chat or 20 a
   minute to one group (with Telegram's tolerance of short bursts): 429 with
   `parameters.retry_after` in whole seconds.
@@ -26,7 +28,7 @@ from aiohttp import web
 
 from .faults import Fault
 from .limits import Limits, TokenBuckets, whole_seconds
-from .state import TelegramState
+from .state import TelegramState, Upload
 from .traffic import Traffic, form_of, html, html_page, reply
 
 PREFIX = "/telegram"
@@ -68,17 +70,23 @@ class TelegramApi:
         if method == "getUpdates":
             await asyncio.sleep(0.5)  # a short long-poll with nothing new
             return reply(200, {"ok": True, "result": []})
-        if method != "sendMessage":
+        if method not in ("sendMessage", "sendPhoto"):
             return refusal(404, "Not Found: method not found")
-        response = await self.send_message(request)
+        response = await self.send_message(request, photo=method == "sendPhoto")
         self.traffic.record("telegram", request, response.status)
         return response
 
-    async def send_message(self, request: web.Request) -> web.Response:
+    async def send_message(self, request: web.Request, *, photo: bool = False) -> web.Response:
+        """sendMessage, and sendPhoto with the photo uploaded (multipart), as a bot sends a new image."""
         if (faulty := await self.traffic.fault("telegram", request, _fault, record=False)) is not None:
             return faulty
         form = await form_of(request)
-        chat_id, text = str(form.get("chat_id", "")), str(form.get("text", ""))
+        chat_id, text = str(form.get("chat_id", "")), str(form.get("caption" if photo else "text", ""))
+        image = form.get("photo")
+        if isinstance(image, str) and image.startswith("attach://"):  # the file in a part of its own
+            image = form.get(image[len("attach://"):])
+        if photo and not (isinstance(image, Upload) and image.data):
+            return refusal(400, "Bad Request: there is no photo in the request")
         if not chat_id.lstrip("-").isdigit():
             return refusal(400, "Bad Request: chat not found")
         group = chat_id.startswith("-")
@@ -94,11 +102,17 @@ class TelegramApi:
         if (wait := self._wait(chat_id, group)) > 0:
             after = whole_seconds(wait)
             return refusal(429, f"Too Many Requests: retry after {after}", parameters={"retry_after": after})
-        sent = self.state.record(chat_id, text, _markup(form.get("reply_markup")))
-        return reply(200, {"ok": True, "result": {
-            "message_id": sent.message_id, "date": int(sent.at), "text": text,
-            "chat": {"id": int(chat_id), "type": "supergroup" if group else "private"},
-        }})
+        sent = self.state.record(chat_id, text, _markup(form.get("reply_markup")),
+                                 image.data if photo and isinstance(image, Upload) else None)
+        result: dict[str, Any] = {"message_id": sent.message_id, "date": int(sent.at),
+                                  "chat": {"id": int(chat_id), "type": "supergroup" if group else "private"}}
+        if photo:
+            result.update(caption=text, photo=[{"file_id": f"photo{sent.message_id}",
+                                                "file_unique_id": f"p{sent.message_id}", "width": 800,
+                                                "height": 240, "file_size": len(sent.photo or b"")}])
+        else:
+            result["text"] = text
+        return reply(200, {"ok": True, "result": result})
 
     def _wait(self, chat_id: str, group: bool) -> float:
         """0 and the message's tokens taken, or how long until it may be sent."""

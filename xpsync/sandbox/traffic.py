@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .faults import Fault, Faults
-from .state import Call
+from .state import Call, Upload
 
 
 def reply(status: int, data: Any = None, headers: dict[str, str] | None = None) -> web.Response:
@@ -37,10 +37,28 @@ def html_page(status: int, title: str, server: str) -> str:
 
 
 async def form_of(request: web.Request) -> dict[str, Any]:
-    """The parameters of a Bot API call, sent as a form or as JSON."""
+    """The parameters of a call, sent as a form, as multipart (files as Upload) or as JSON."""
     if request.content_type == "application/json":
         return dict(await request.json())
-    return dict(await request.post())
+    form: dict[str, Any] = {}
+    for name, value in (await request.post()).items():
+        if isinstance(value, web.FileField):
+            form[name] = Upload(value.filename, value.content_type, value.file.read())
+        else:
+            form[name] = value
+    return form
+
+
+async def message_payload(request: web.Request) -> tuple[dict[str, Any] | None, tuple[Upload, ...]]:
+    """A Discord message body and its attachments: JSON, or multipart (`payload_json` and `files[n]`) as
+    Discord takes a message with files. (None, ()) for a multipart body without a `payload_json`."""
+    if request.content_type != "multipart/form-data":
+        return dict(await request.json()), ()
+    form = await form_of(request)
+    if not isinstance(form.get("payload_json"), str):
+        return None, ()
+    files = tuple(v for k, v in sorted(form.items()) if k.startswith("files[") and isinstance(v, Upload))
+    return json.loads(form["payload_json"]), files
 
 
 class Traffic:

@@ -12,6 +12,7 @@ from xpsync.texts import say
 
 from ...api import Xp
 from ...replies import link_text
+from ..answers import in_time, reply
 from ..errors import language_of
 
 if TYPE_CHECKING:
@@ -27,15 +28,17 @@ class Linking(commands.Cog):
         lang = language_of(interaction)
         who = str(interaction.user.id)
         if code:
-            text = link_text(await self.xp.redeem_link_code(who, code.strip()), lang)
+            text = link_text(await in_time(interaction, self.xp.redeem_link_code(who, code.strip()), ephemeral=True),
+                             lang)
         else:
-            text = say(lang, "link_code", code=await self.xp.create_link_code(who))
-        await interaction.response.send_message(text, ephemeral=True)
+            text = say(lang, "link_code", code=await in_time(interaction, self.xp.create_link_code(who),
+                                                             ephemeral=True))
+        await reply(interaction, text, ephemeral=True)
 
     @app_commands.command(name="unlink", description="Take this Discord account off your linked progression")
     async def unlink(self, interaction: discord.Interaction) -> None:
-        await self.xp.unlink(str(interaction.user.id))
-        await interaction.response.send_message(say(language_of(interaction), "unlink_done"), ephemeral=True)
+        await in_time(interaction, self.xp.unlink(str(interaction.user.id)), ephemeral=True)
+        await reply(interaction, say(language_of(interaction), "unlink_done"), ephemeral=True)
 
 
 async def setup(bot: XpBot) -> None:

@@ -1,22 +1,28 @@
-"""/profile [member] and /top [period]: a member's card and the leaderboards."""
+"""/profile [member] and /top [period]: a member's rank card and the leaderboards."""
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from xpsync.cards import Card, card_png
 from xpsync.texts import say
 from xpsync.vocabulary import Period
 
 from ...api import Xp
 from ...replies import board_text
+from ..answers import in_time, reply
 from ..errors import language_of
 
 if TYPE_CHECKING:
     from ..client import XpBot
+
+
+CARD_NAME = "card.png"
 
 
 def progress_bar(xp: int, floor: int, ceiling: int, width: int = 10) -> str:
@@ -55,14 +61,21 @@ class Profile(commands.Cog):
 
     @app_commands.command(name="profile", description="Rank, XP, coins and progress (yours or a member's)")
     async def profile(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+        lang = language_of(interaction)
         who = member or interaction.user
-        p = await self.xp.profile(str(who.id))
-        await interaction.response.send_message(embed=profile_embed(p, language_of(interaction)))
+        p = await in_time(interaction, self.xp.profile(str(who.id)))
+        if p["hidden"] and who.id != interaction.user.id:
+            await reply(interaction, say(lang, "privacy_other"), ephemeral=True)
+            return
+        # the rank card, the same image as the web's /u/{id}/card.png, inside the embed
+        embed = profile_embed(p, lang).set_image(url=f"attachment://{CARD_NAME}")
+        card = discord.File(io.BytesIO(card_png(Card.from_profile(p, lang))), filename=CARD_NAME)
+        await reply(interaction, embed=embed, file=card)
 
     @app_commands.command(name="top", description="The leaderboard")
     async def top(self, interaction: discord.Interaction, period: Period = "all") -> None:
-        rows = await self.xp.leaderboard(period)
-        await interaction.response.send_message(board_text(rows, period, language_of(interaction)))
+        rows = await in_time(interaction, self.xp.leaderboard(period))
+        await reply(interaction, board_text(rows, period, language_of(interaction)))
 
 
 async def setup(bot: XpBot) -> None:

@@ -51,11 +51,34 @@ class VoiceXp(commands.Cog):
                              afk=guild.afk_channel is not None and guild.afk_channel.id == channel.id)
 
     @commands.Cog.listener()
+    async def on_disconnect(self) -> None:
+        """The gateway is gone (fired again for every failed attempt to reconnect): nothing counts
+        until the next snapshot."""
+        self.tracker.suspend()
+
+    @commands.Cog.listener()
     async def on_ready(self) -> None:
-        """After a (re)start: whoever is in voice now starts a new session."""
-        for guild in self.bot.guilds if self.bot else []:
-            for channel in [*guild.voice_channels, *guild.stage_channels]:
-                self.observe(channel)
+        """After a start or a new gateway session: the guilds as they are now."""
+        await self.resync()
+
+    @commands.Cog.listener()
+    async def on_resumed(self) -> None:
+        """The gateway session resumed (missed events replayed): counting starts again."""
+        await self.resync()
+
+    async def resync(self) -> None:
+        """Sessions of members no longer in voice end and are paid up to the loss of the gateway;
+        whoever is in voice now goes on (or starts a new session)."""
+        channels = [c for guild in (self.bot.guilds if self.bot else [])
+                    for c in [*guild.voice_channels, *guild.stage_channels]]
+        present = {(str(c.guild.id), str(m.id)) for c in channels for m in c.members if not m.bot}
+        for member_id, session in self.tracker.resume(present):
+            try:
+                await self.send(member_id, session, int(session.seconds))
+            except Exception as exc:  # noqa: BLE001 - one failed report must not stop the others
+                log.warning("last voice report for %s failed: %s", member_id, exc)
+        for channel in channels:
+            self.observe(channel)
 
     @commands.Cog.listener()
     async def on_voice_state_update(self, member: discord.Member, before: discord.VoiceState,
