@@ -89,6 +89,7 @@ class Sandbox:
         self.followups.add_routes(app)
         self.gateway.add_routes(app)
         app.router.add_get("/_sandbox/{platform}/arrivals", self._arrivals)
+        app.router.add_get("/_sandbox/{platform}/answers", self._answers)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -101,6 +102,13 @@ class Sandbox:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def _answers(self, request: web.Request) -> web.Response:
+        """Control endpoint: how many answers of each HTTP status the platform gave (429s: refused for a limit)."""
+        counts: dict[str, int] = {}
+        for call in self.traffic.calls_to(request.match_info["platform"]):
+            counts[str(call.status)] = counts.get(str(call.status), 0) + 1
+        return reply(200, counts)
 
     async def _arrivals(self, request: web.Request) -> web.Response:
         """Control endpoint (not part of either API), for a sandbox in another process: when the
