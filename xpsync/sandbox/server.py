@@ -116,7 +116,8 @@ class Sandbox:
         platform = request.match_info["platform"]
         first: dict[str, float] = {}
         for call in self.traffic.calls_to(platform):
-            account = call.path.split("/members/")[1].split("/")[0] if platform == "discord" else None
+            member = call.path.partition("/members/")[2] if platform == "discord" else ""
+            account = member.split("/")[0] or None  # Discord's member calls only (not logging in)
             if account is not None:
                 first.setdefault(account, call.at)
         if platform == "telegram":
