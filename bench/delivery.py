@@ -91,12 +91,16 @@ def control(sandbox_env: dict[str, str], target: str, what: str) -> dict[str, fl
         return json.load(response)
 
 
-def rank_ups(conn: psycopg.Connection, target: str, first: int, count: int) -> None:
-    """`count` new members each ranking up, in one set-based statement (on Telegram, each has opened a
-    private chat with the bot first)."""
+def opened(conn: psycopg.Connection, target: str, first: int, count: int) -> None:
+    """On Telegram, these members opened a private chat with the bot (pressed Start): it may write to them."""
     if target == "telegram":
         conn.execute("SELECT count(xp.chat_opened('telegram', g::text)) FROM generate_series(%s::bigint, %s::bigint) g",
                      (first, first + count - 1))
+
+
+def rank_ups(conn: psycopg.Connection, target: str, first: int, count: int) -> None:
+    """`count` new members each ranking up, in one set-based statement."""
+    opened(conn, target, first, count)
     conn.execute("SELECT count(xp.award_xp(%s, g::text, 300, 'bench', 'rank-up-' || g)) "
                  "FROM generate_series(%s::bigint, %s::bigint) g", (target, first, first + count - 1))
 
@@ -147,6 +151,7 @@ def latency(conn: psycopg.Connection, url: str, sandbox_env: dict[str, str], tar
     try:
         ready(conn, target, 910_000)
         first = 2_000_000
+        opened(conn, target, first, int(rate * seconds))
         started = time.monotonic()
         for n in range(int(rate * seconds)):
             due = started + n / rate
