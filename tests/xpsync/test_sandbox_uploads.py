@@ -37,7 +37,8 @@ def test_an_interaction_answer_with_an_attachment(box):
         return f"{box.discord_api_base}/interactions/{box.discord.interaction_id()}/tok/callback"
 
     payload = {"type": 4, "data": {"content": "x", "attachments": [{"id": 0, "filename": "card.png"}]}}
-    ok = httpx.post(url(), data={"payload_json": json.dumps(payload)}, files={"files[0]": ("card.png", PNG, "image/png")})
+    ok = httpx.post(url(), data={"payload_json": json.dumps(payload)},
+                    files={"files[0]": ("card.png", PNG, "image/png")})
     assert ok.status_code == 200
     reply = box.discord.interaction_replies[-1]
     assert reply.data["content"] == "x" and [(f.filename, f.data) for f in reply.files] == [("card.png", PNG)]
