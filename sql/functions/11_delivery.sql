@@ -427,9 +427,14 @@ COMMENT ON FUNCTION xp.discord_roles_changed(text, text, text[], text[]) IS
 
 CREATE OR REPLACE FUNCTION xp.resync_roles(user_id bigint DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_queued bigint;
 BEGIN
-    RETURN xp._queue_resync(CASE WHEN resync_roles.user_id IS NULL THEN NULL ELSE ARRAY[resync_roles.user_id] END,
-                            'resync_roles by ' || session_user);
+    v_queued := xp._queue_resync(CASE WHEN resync_roles.user_id IS NULL THEN NULL ELSE ARRAY[resync_roles.user_id] END,
+                                 'resync_roles by ' || xp._actor());
+    PERFORM xp._audit('person.resync_roles', coalesce(resync_roles.user_id::text, 'everyone'),
+                      jsonb_build_object('queued', v_queued));
+    RETURN v_queued;
 END
 $$;
 COMMENT ON FUNCTION xp.resync_roles(bigint) IS
