@@ -36,7 +36,7 @@ def heartbeat_of(conn, instance):
 
 
 async def test_a_running_listener_beats_and_says_which_change_it_took_up(conn, pool, db_url, sandbox):
-    handler = await telegram_handler(sandbox)
+    handler = await telegram_handler(sandbox, pool)
     async with running(pool, db_url, handler, owner="telegram@test:1") as listener:
         first = await eventually(lambda: heartbeat_of(conn, "telegram@test:1"))
         assert (first["kind"], first["state"]) == ("listener:telegram", "running")
