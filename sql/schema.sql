@@ -2678,6 +2678,8 @@ CREATE FUNCTION xp.pause_pace(keys text[], seconds double precision) RETURNS voi
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_until timestamptz;
 BEGIN
     IF pause_pace.keys IS NULL OR cardinality(pause_pace.keys) NOT BETWEEN 1 AND 10
        OR EXISTS (SELECT 1 FROM unnest(pause_pace.keys) AS k WHERE k IS NULL OR length(k) NOT BETWEEN 1 AND 200)
@@ -2686,9 +2688,9 @@ BEGIN
             left(coalesce(pause_pace.keys::text, 'NULL'), 200), coalesce(pause_pace.seconds::text, 'NULL')
             USING ERRCODE = 'XP002';
     END IF;
+    v_until := clock_timestamp() + make_interval(secs => pause_pace.seconds);  -- once: a key named twice is one
     INSERT INTO xp.pace AS p (key, next_at, paused_until)
-    SELECT DISTINCT k, clock_timestamp() + make_interval(secs => pause_pace.seconds),
-           clock_timestamp() + make_interval(secs => pause_pace.seconds)
+    SELECT DISTINCT k, v_until, v_until
       FROM unnest(pause_pace.keys) AS k ORDER BY 1
     ON CONFLICT (key) DO UPDATE
        SET next_at = greatest(p.next_at, excluded.next_at),
