@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections import Counter
 from contextlib import AsyncExitStack
 
@@ -134,17 +133,15 @@ async def test_an_html_502_from_a_proxy_is_retried_without_a_traceback(conn, poo
 
 
 async def test_each_delivery_is_acked_as_soon_as_its_own_send_succeeded(conn, pool, db_url, sandbox):
-    settings(conn, **REALISTIC_PACE)
+    settings(conn, telegram__messages_per_second=25, telegram__chat_interval_seconds=3)
     started(conn, sandbox, "100")
-    rank_ups_of_one_person(conn, "100", 4)  # paced a second apart: the batch takes over three seconds
+    rank_ups_of_one_person(conn, "100", 4)  # paced three seconds apart: the batch takes over nine seconds
     first, total = conn.execute("SELECT min(id) AS first, count(*) AS total FROM xp.deliveries").fetchone().values()
     async with running(pool, db_url, await telegram_handler(sandbox, pool)):
         await eventually(lambda: len(sandbox.telegram.sent_to("100")) == 1)
-        sent_at = time.monotonic()
         await eventually(lambda: scalar(conn, "SELECT status FROM xp.deliveries WHERE id = %s", first) == "done")
-        assert time.monotonic() - sent_at < 0.9  # before the next send of its batch
-        assert len(sandbox.telegram.sent_to("100")) == 1
-        await eventually(lambda: statuses(conn) == {"done": total}, timeout=20)
+        assert len(sandbox.telegram.sent_to("100")) == 1  # done before the next send of its batch
+        await eventually(lambda: statuses(conn) == {"done": total}, timeout=30)
 
 
 async def test_pacing_never_holds_a_claim_past_its_lease(conn, pool, db_url, sandbox):
