@@ -63,6 +63,9 @@ class Xp(Calls):
     async def request_resync(self, external_id: str) -> int:
         return await self._one("SELECT xp.request_resync(%s, %s)", self.platform, external_id)
 
+    async def chat_opened(self, external_id: str) -> bool:
+        """/start: the bot may write to the person now; True when notices muted by a block came back on."""
+        return await self._one("SELECT xp.chat_opened(%s, %s)", self.platform, external_id)
     async def discord_roles_changed(self, guild_id: str, member_id: str, added: list[str],
                                     removed: list[str]) -> int:
         """A member's roles changed; a resync is queued only when a managed role drifted from the plan."""

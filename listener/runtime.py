@@ -5,10 +5,13 @@ Two named tasks run under one TaskGroup: `listen-<target>` keeps a dedicated
 autocommit LISTEN connection (reconnecting with jittered, capped backoff) and
 rings a wake event; `work-<target>` drains due deliveries whenever woken, on
 start and after every reconnect (catch-up), and every `poll_seconds` whatever
-NOTIFY says, with two batches in flight so that the platform calls never wait
-for a claim. A stop event ends both after the current batch. A task that dies
-of anything but a lost connection takes the group down, and the process exits
-non-zero so that systemd restarts it.
+NOTIFY says. It keeps up to `concurrency` deliveries in flight, claiming again
+as room frees up, and records each outcome as soon as its platform call is
+over (listener/outcomes.py), so that pacing never holds a finished delivery
+past its lease. A stop event ends both after what is in flight. A token the
+platform rejects (ConfigError) hands the claims back and stops the listener
+(exit 2); a task that dies of anything but a lost connection takes the group
+down, and the process exits non-zero so that systemd restarts it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import os
 import socket
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,13 +31,16 @@ from psycopg_pool import AsyncConnectionPool
 
 from xpsync.db import recover
 from xpsync.heartbeat import Heartbeat
+from xpsync.settings import ConfigError
 
 from . import store
 from .backoff import Backoff, sleep_unless
-from .handler import Delivery, Handler, Permanent, Retry
+from .handler import Delivery, Handler, Permanent, Retry, Unsent
+from .outcomes import Done, Failed, Outcome, Recorder
+from .pace import Deferred, bounded
 
 log = logging.getLogger(__name__)
-BATCHES_IN_FLIGHT = 2  # one is claimed and looked up while the other's last platform calls finish
+MIN_LEASE_LEFT = 1.0  # a delivery whose lease has less left than this goes back for another claim
 
 
 @dataclass(frozen=True)
@@ -42,20 +49,10 @@ class Options:
     lease_seconds: int = 30
     poll_seconds: float = 2.0
     concurrency: int = 16
-    guard_seconds: float = 60.0  # the longest one delivery may take, pacing included
 
 
 def default_owner(target: str) -> str:
     return f"{target}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-@dataclass(frozen=True)
-class _Failed:
-    delivery: Delivery
-    reason: str
-    permanent: bool = False
-    retry_after: float | None = None
-    mute: bool = False
 
 
 class Listener:
@@ -76,7 +73,7 @@ class Listener:
         self.owner = owner or default_owner(self.target)
         self.stats: Counter[str] = Counter()
         self.settings: dict[str, Any] = {}
-        self._slots = asyncio.Semaphore(options.concurrency)
+        self.recorder = Recorder(pool, self.owner, self.target, self.stats)
         # xp_config payloads not acted on yet: 'settings' (reload), 'ranks' (move people), any other table
         self._config: set[str] = {"settings", "ranks"}
         self.heartbeat = Heartbeat(pool, f"listener:{self.target}", self.owner)
@@ -158,40 +155,67 @@ class Listener:
                 return moved
 
     async def _drain(self, stop: asyncio.Event) -> None:
-        """Deliver batch after batch until one comes back short (nothing more is due), with
-        BATCHES_IN_FLIGHT batches under way at once."""
+        """Deliver until nothing more is due: up to `concurrency` deliveries in flight, claiming again as
+        soon as a quarter of them are over (a claim is never bigger than the room for it, so that nothing
+        claimed waits for a free call slot while its lease runs out). Each outcome is recorded as soon as
+        it is known. Interrupted (stopped by cancellation, a rejected token, the database gone), it hands
+        back whatever it claimed and has not recorded."""
+        concurrency = self.options.concurrency
+        refill = max(1, concurrency // 4)
+        room = asyncio.Condition()
+        busy = 0
+        unrecorded: dict[int, Delivery] = {}
 
-        async def batches() -> None:
-            while not stop.is_set() and await self.drain_once() == self.options.batch_size:
-                pass
+        def has_room() -> bool:
+            return busy <= concurrency - refill
+
+        async def deliver(delivery: Delivery, facts: Any) -> None:
+            nonlocal busy
+            try:
+                await self.recorder.record(await self._deliver(delivery, facts))
+                del unrecorded[delivery.id]
+            finally:
+                async with room:
+                    busy -= 1
+                    room.notify()
 
         try:
             async with asyncio.TaskGroup() as group:
-                for _ in range(BATCHES_IN_FLIGHT):
-                    group.create_task(batches())
-        except* psycopg.OperationalError as lost:
-            raise lost.exceptions[0] from None  # the database went away: one reconnect, as with one batch
-
-    async def drain_once(self) -> int:
-        """Claim one batch, deliver it, record the outcomes; return how many were claimed."""
-        async with self.pool.connection() as conn:
-            deliveries = await store.claim(conn, self.target, self.owner, self.options.batch_size,
-                                           self.options.lease_seconds)
-            if not deliveries:
-                return 0
-            facts = await self.handler.lookup(conn, sorted({d.user_id for d in deliveries}))
-        try:
-            outcomes = await asyncio.gather(*(self._deliver(d, facts.get(d.user_id)) for d in deliveries))
-        except asyncio.CancelledError:
-            await self._release(deliveries)
+                while not stop.is_set():
+                    async with room:
+                        await room.wait_for(has_room)
+                        wanted = min(self.options.batch_size, concurrency - busy)
+                    deliveries, facts = await self._claim(wanted)
+                    if not deliveries:
+                        break  # nothing due: what is in flight finishes, then we wait for the doorbell
+                    busy += len(deliveries)
+                    unrecorded.update((d.id, d) for d in deliveries)
+                    self.heartbeat.note(len(deliveries))
+                    for delivery in deliveries:
+                        group.create_task(deliver(delivery, facts.get(delivery.user_id)))
+        except BaseException as exc:
+            await self._release(list(unrecorded.values()))
+            if isinstance(exc, BaseExceptionGroup):
+                raise first_cause(exc) from None
             raise
-        await self._record(outcomes)
-        self.heartbeat.note(len(deliveries))
-        return len(deliveries)
+
+    async def _claim(self, wanted: int) -> tuple[list[Delivery], Mapping[int, Any]]:
+        """Claim up to `wanted` due deliveries and look up what the handler needs about their people."""
+        # taken before the claim, so on the safe side of the lease the database gives
+        lease_ends = asyncio.get_running_loop().time() + self.options.lease_seconds
+        async with self.pool.connection() as conn:
+            deliveries = await store.claim(conn, self.target, self.owner, wanted, self.options.lease_seconds,
+                                           lease_ends)
+            if not deliveries:
+                return [], {}
+            return deliveries, await self.handler.lookup(conn, sorted({d.user_id for d in deliveries}))
 
     async def _release(self, deliveries: list[Delivery]) -> None:
-        """Cancelled mid-batch (a sibling task died): hand the claims back rather than let the leases run
-        out. Best effort: what is not released is reclaimed when its lease expires."""
+        """Interrupted mid-batch (stopped, a sibling task died, a rejected token): hand the claims back
+        rather than let the leases run out. Best effort: what is not released is reclaimed when its lease
+        expires."""
+        if not deliveries:
+            return
         try:
             async with asyncio.timeout(2), self.pool.connection() as conn:
                 released = await store.release(conn, self.owner, [d.id for d in deliveries])
@@ -199,36 +223,43 @@ class Listener:
         except Exception as exc:  # noqa: BLE001 - best effort: the leases expire anyway
             log.info("could not release claimed deliveries (%s); their leases will expire", _first_line(exc))
 
-    async def _deliver(self, delivery: Delivery, facts: Any) -> tuple[Delivery, str | None] | _Failed:
-        async with self._slots:
-            try:
-                async with asyncio.timeout(self.options.guard_seconds):
-                    ref = await self.handler.handle(delivery, facts)
-            except Permanent as exc:
-                return _Failed(delivery, exc.reason, permanent=True, mute=exc.mute)
-            except Retry as exc:
-                return _Failed(delivery, exc.reason, retry_after=exc.retry_after)
-            except TimeoutError:
-                return _Failed(delivery, f"timed out after {self.options.guard_seconds:g}s")
-            except Exception as exc:
-                log.exception("delivery %s (%s) failed", delivery.id, delivery.kind)
-                return _Failed(delivery, f"{type(exc).__name__}: {_first_line(exc)}")
-            return delivery, ref
+    async def _deliver(self, delivery: Delivery, facts: Any) -> Outcome:
+        """One delivery's platform calls, inside its lease; a rejected token (ConfigError) stops the listener."""
+        if delivery.lease_ends - asyncio.get_running_loop().time() < MIN_LEASE_LEFT:
+            return Failed(delivery, "its lease was nearly over before it started", retry_after=0, routine=True)
+        try:
+            async with asyncio.timeout_at(delivery.lease_ends):
+                answer = await self.handler.handle(delivery, facts)
+        except ConfigError:
+            raise
+        except Permanent as exc:
+            return Failed(delivery, exc.reason, permanent=True, mute=exc.mute)
+        except Retry as exc:
+            return Failed(delivery, exc.reason, retry_after=None if exc.retry_after is None
+                          else bounded(exc.retry_after), routine=isinstance(exc, Deferred))
+        except TimeoutError:
+            return Failed(delivery, "not delivered within its lease")
+        except Exception as exc:
+            log.exception("delivery %s (%s) failed", delivery.id, delivery.kind)
+            return Failed(delivery, f"{type(exc).__name__}: {_first_line(exc)}")
+        if isinstance(answer, Unsent):
+            return Done(delivery, note=answer.note)
+        return Done(delivery, ref=answer)
 
-    async def _record(self, outcomes: list[tuple[Delivery, str | None] | _Failed]) -> None:
-        done = [o for o in outcomes if not isinstance(o, _Failed)]
-        failed = [o for o in outcomes if isinstance(o, _Failed)]
-        async with self.pool.connection() as conn:
-            if done:
-                acked = await store.ack(conn, self.owner, done)
-                self.stats["done"] += acked
-                self.stats["lost_leases"] += len(done) - acked
-            for f in failed:
-                status = await store.fail(conn, self.owner, f.delivery, f.reason, permanent=f.permanent,
-                                          retry_after=f.retry_after, mute=f.mute)
-                self.stats["retried" if status == "pending" else status or "lost_leases"] += 1
-                log.log(logging.WARNING if f.permanent or status == "dead" else logging.INFO,
-                        "delivery %s to %s %s: %s", f.delivery.id, self.target, status, f.reason)
+
+def first_cause(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """What stopped a group of tasks: a rejected token before anything else, else the first failure."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    return next((e for e in leaves if isinstance(e, ConfigError)), leaves[0])
 
 
 def _first_line(exc: BaseException) -> str:

@@ -7,6 +7,7 @@ in one query.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,19 +23,34 @@ Connection = AsyncConnection[Any]
 
 @dataclass(frozen=True)
 class RolePlan:
-    """One guild's roles for a person: what they should hold of the roles xpsync manages there."""
+    """One guild's roles for a person: what they should hold of the roles xpsync manages there, and
+    whether the guild is paused (its refusals tripped the circuit breaker)."""
 
     guild_id: str
     member_id: str
     desired: frozenset[str]
     managed: frozenset[str]
+    paused: bool = False
+
+
+@dataclass
+class PersonPlans:
+    """A person's role plans as one claimed batch read them; deliveries of the person in that batch
+    share one convergence (`converging`), since each would compute the same from the same plans."""
+
+    plans: list[RolePlan]
+    converging: asyncio.Future[Any] | None = None
 
 
 @dataclass(frozen=True)
 class Recipient:
-    """Where and how a person is told on Telegram."""
+    """Where and how a person is told on Telegram: their private chat when they opened it with the bot
+    (/start), else their announcing group (None: nowhere), their name for the group, their language."""
 
     chat_id: str
+    opened: bool
+    group_chat: str | None
+    name: str | None
     language: str
     notify: bool
 
@@ -45,17 +61,21 @@ async def listen(conn: Connection, channels: list[str]) -> None:
         await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
 
 
-async def claim(conn: Connection, target: str, owner: str, batch_size: int, lease_seconds: int) -> list[Delivery]:
+async def claim(conn: Connection, target: str, owner: str, batch_size: int, lease_seconds: int,
+                lease_ends: float) -> list[Delivery]:
+    """Claim a batch; `lease_ends` is when (event-loop time) the lease is over for this process."""
     cur = conn.cursor(row_factory=dict_row)
     await cur.execute("SELECT * FROM xp.claim_deliveries(%s, %s, %s, %s)", (target, owner, batch_size, lease_seconds))
-    return [Delivery(**row) for row in await cur.fetchall()]
+    return [Delivery(**row, lease_ends=lease_ends) for row in await cur.fetchall()]
 
 
-async def ack(conn: Connection, owner: str, done: list[tuple[Delivery, str | None]]) -> int:
-    """Mark delivered what we still hold the lease of (with the platform's reference); return how many."""
+async def ack(conn: Connection, owner: str, done: list[tuple[Delivery, str | None, str | None]]) -> int:
+    """Mark delivered what we still hold the lease of (with the platform's reference, or a note saying
+    why nobody was told); return how many."""
     return int(await fetch_value(
-        conn, "SELECT xp.ack_deliveries(%s, %s, %s, %s)",
-        (owner, [d.id for d, _ in done], [d.attempts for d, _ in done], [ref for _, ref in done]),
+        conn, "SELECT xp.ack_deliveries(%s, %s, %s, %s, %s)",
+        (owner, [d.id for d, _, _ in done], [d.attempts for d, _, _ in done], [ref for _, ref, _ in done],
+         [note for _, _, note in done]),
     ))
 
 
@@ -74,6 +94,30 @@ async def release(conn: Connection, owner: str, ids: list[int]) -> int:
     return int(await fetch_value(conn, "SELECT xp.release_deliveries(%s, %s)", (owner, ids)))
 
 
+async def reserve_slot(conn: Connection, keys: list[str], gaps: list[float], bursts: list[int],
+                       within: float) -> tuple[float, bool]:
+    """Take the next call slot under these limits if it comes within `within` seconds: (wait, taken)."""
+    cur = await conn.execute("SELECT * FROM xp.reserve_slot(%s, %s, %s, %s)", (keys, gaps, within, bursts))
+    row = await cur.fetchone()
+    assert row is not None
+    return float(row[0]), bool(row[1])
+
+
+async def pause_pace(conn: Connection, keys: list[str], seconds: float) -> None:
+    """No call under these limits for `seconds`, whichever instance makes it."""
+    await conn.execute("SELECT xp.pause_pace(%s, %s)", (keys, seconds))
+
+
+async def pace_held(conn: Connection, keys: list[str]) -> float:
+    """Seconds until a pause of these limits ends (0: none)."""
+    return float(await fetch_value(conn, "SELECT xp.pace_held(%s)", (keys,)))
+
+
+async def guild_refused(conn: Connection, guild_id: str, reason: str) -> bool:
+    """Count a guild's refusal; return whether the guild is paused now."""
+    return bool(await fetch_value(conn, "SELECT xp.guild_refused(%s, %s)", (guild_id, reason)))
+
+
 async def rerank_batch(conn: Connection, batch_size: int) -> int:
     """Move up to `batch_size` people out of step with xp.ranks; return how many moved."""
     return int(await fetch_value(conn, "SELECT xp.rerank_batch(%s)", (batch_size,)))
@@ -90,20 +134,20 @@ async def settings(conn: Connection) -> dict[str, Any]:
     return {key: value for key, value in await cur.fetchall()}
 
 
-async def role_plans(conn: Connection, people: list[int]) -> dict[int, list[RolePlan]]:
+async def role_plans(conn: Connection, people: list[int]) -> dict[int, PersonPlans]:
     """Each person's role plan, one per mapped guild, for a whole batch in one query."""
     cur = await conn.execute(
         "SELECT u.id, p.* FROM unnest(%s::bigint[]) AS u(id), xp.discord_role_plan(u.id) AS p", (people,))
-    plans: dict[int, list[RolePlan]] = {}
-    for user_id, guild_id, member_id, desired, managed in await cur.fetchall():
-        plans.setdefault(user_id, []).append(RolePlan(guild_id, member_id, frozenset(desired), frozenset(managed)))
+    plans: dict[int, PersonPlans] = {}
+    for user_id, guild_id, member_id, desired, managed, paused in await cur.fetchall():
+        plans.setdefault(user_id, PersonPlans([])).plans.append(
+            RolePlan(guild_id, member_id, frozenset(desired), frozenset(managed), paused))
     return plans
 
 
 async def recipients(conn: Connection, people: list[int]) -> dict[int, Recipient]:
-    """Each person's private chat, language and notice preference, for a whole batch in one query."""
+    """Where and how each person may be told, for a whole batch in one query."""
     cur = await conn.execute(
         "SELECT u.id, r.* FROM unnest(%s::bigint[]) AS u(id), xp.telegram_recipient(u.id) AS r", (people,))
-    rows = await cur.fetchall()
-    return {user_id: Recipient(chat_id, language, notify) for user_id, chat_id, language, notify in rows}
+    return {row[0]: Recipient(*row[1:]) for row in await cur.fetchall()}
 

@@ -971,6 +971,7 @@ CREATE TABLE xp.users (
     season_id integer,
     season_xp bigint DEFAULT 0 NOT NULL,
     family bigint,
+    last_telegram_group text,
     hidden boolean DEFAULT false NOT NULL,
     CONSTRAINT users_coins_check CHECK ((coins >= 0)),
     CONSTRAINT users_xp_check CHECK ((xp >= 0))
@@ -981,6 +982,8 @@ COMMENT ON TABLE xp.users IS 'People. xp and coins are a cache of the ledger sum
 COMMENT ON COLUMN xp.users.language IS 'The language the person chose (/lang); NULL: none chosen, the language of their app is spoken.';
 
 COMMENT ON COLUMN xp.users.family IS 'The family (persons that ever shared an account) whose once-only rewards this person shares; NULL: its own id.';
+
+COMMENT ON COLUMN xp.users.last_telegram_group IS 'The Telegram group of the person''s last counted message (xp.record_message): where they may be told.';
 
 CREATE FUNCTION xp._person_view(u xp.users) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -1660,17 +1663,18 @@ $$;
 
 COMMENT ON FUNCTION xp.account_person(platform text, external_id text) IS 'The person id an account belongs to now, or NULL for an account never seen.';
 
-CREATE FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[] DEFAULT NULL::text[]) RETURNS integer
+CREATE FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[] DEFAULT NULL::text[], notes text[] DEFAULT NULL::text[]) RETURNS integer
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     WITH done AS (
         UPDATE xp.deliveries d
            SET status = 'done', finished_at = now(), sent_ref = coalesce(a.ref, d.sent_ref),
-               lease_owner = NULL, last_error = NULL
+               lease_owner = NULL, last_error = left(a.note, 500)
           FROM unnest(ack_deliveries.ids, ack_deliveries.attempts,
-                      coalesce(ack_deliveries.refs, array_fill(NULL::text, ARRAY[cardinality(ack_deliveries.ids)])))
-               AS a (id, attempt, ref)
+                      coalesce(ack_deliveries.refs, array_fill(NULL::text, ARRAY[cardinality(ack_deliveries.ids)])),
+                      coalesce(ack_deliveries.notes, array_fill(NULL::text, ARRAY[cardinality(ack_deliveries.ids)])))
+               AS a (id, attempt, ref, note)
          WHERE d.id = a.id AND d.attempts = a.attempt AND d.lease_owner = ack_deliveries.owner
            AND d.status = 'pending'
         RETURNING d.user_id, d.target),
@@ -1681,7 +1685,7 @@ CREATE FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], 
     SELECT count(*)::int FROM done
 $$;
 
-COMMENT ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) IS 'Listener: mark claimed deliveries done (with the platform''s message id); returns how many were still ours.';
+COMMENT ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[], notes text[]) IS 'Listener: mark claimed deliveries done (with the platform''s message id, or a note why nobody was told); returns how many were still ours.';
 
 CREATE FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2039,6 +2043,26 @@ $$;
 
 COMMENT ON FUNCTION xp.board_size(period text) IS 'How many people are on a board now (0 for the season board without a season).';
 
+CREATE FUNCTION xp.chat_opened(platform text, external_id text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+    v_blocked timestamptz;
+BEGIN
+    SELECT * INTO a FROM xp._account_for(chat_opened.platform, chat_opened.external_id);
+    SELECT c.chat_blocked_at INTO v_blocked FROM xp.accounts c WHERE c.id = a.acc FOR NO KEY UPDATE;
+    UPDATE xp.accounts c SET chat_opened_at = now(), chat_blocked_at = NULL WHERE c.id = a.acc;
+    IF v_blocked IS NOT NULL THEN
+        UPDATE xp.users u SET notify = true WHERE u.id = a.uid;
+    END IF;
+    RETURN v_blocked IS NOT NULL;
+END
+$$;
+
+COMMENT ON FUNCTION xp.chat_opened(platform text, external_id text) IS 'Bots (/start): the person opened a private chat with the bot; notices muted by a block go back on (returns whether they did).';
+
 CREATE FUNCTION xp.claim_daily(platform text, external_id text, display_name text DEFAULT NULL::text) RETURNS xp.daily_result
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2160,11 +2184,15 @@ BEGIN
     -- a day's claim or spin long over can never be claimed again; what is paid once ever stays
     DELETE FROM xp.family_rewards r WHERE r.day < (v_cutoff AT TIME ZONE 'UTC')::date - 1;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_total := v_total + v_rows;
+    -- pacing slots long past (one per chat ever written to)
+    DELETE FROM xp.pace p WHERE p.next_at < v_cutoff;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
     RETURN v_total + v_rows;
 END
 $$;
 
-COMMENT ON FUNCTION xp.cleanup(older_than interval) IS 'Remove finished deliveries (and old message ids, failed redeems, expired codes, days long over) older than older_than.';
+COMMENT ON FUNCTION xp.cleanup(older_than interval) IS 'Remove finished deliveries (and old message ids, failed redeems, expired codes, days long over, past pacing slots) older than older_than.';
 
 CREATE FUNCTION xp.config_version() RETURNS bigint
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -2288,7 +2316,7 @@ $$;
 
 COMMENT ON FUNCTION xp.discard_deliveries(by_target text, by_status text, by_error text, ids bigint[]) IS 'Admin: never attempt again the pending (unclaimed), failed or dead deliveries matching a filter (or ids); returns how many.';
 
-CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, member_id text, desired text[], managed text[])
+CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, member_id text, desired text[], managed text[], paused boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -2309,7 +2337,8 @@ CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, me
            coalesce((SELECT array_agg(rr.role_id ORDER BY rr.rank_id) FROM xp.rank_roles rr
                       WHERE rr.guild_id = g.guild_id), '{}')
            || coalesce((SELECT array_agg(ar.role_id ORDER BY ar.code) FROM xp.achievement_roles ar
-                         WHERE ar.guild_id = g.guild_id), '{}')
+                         WHERE ar.guild_id = g.guild_id), '{}'),
+           EXISTS (SELECT 1 FROM xp.guild_health h WHERE h.guild_id = g.guild_id AND h.paused_at IS NOT NULL)
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'discord'
      CROSS JOIN (SELECT r.guild_id FROM xp.rank_roles r
@@ -2320,7 +2349,7 @@ CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, me
      ORDER BY g.guild_id
 $$;
 
-COMMENT ON FUNCTION xp.discord_role_plan(uid bigint) IS 'Listener: per guild, the managed Discord roles (rank and achievement) a person should hold now and all roles xpsync manages there.';
+COMMENT ON FUNCTION xp.discord_role_plan(uid bigint) IS 'Listener: per guild, the managed Discord roles (rank and achievement) a person should hold now, all roles xpsync manages there, and whether the guild is paused.';
 
 CREATE FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2438,7 +2467,10 @@ BEGIN
            last_error = left(coalesce(fail_delivery.error, 'unknown error'), 500)
      WHERE x.id = d.id;
     IF fail_delivery.mute_person THEN
+        -- the platform said the person blocked the bot (or left): notices off until they open the chat again
         UPDATE xp.users u SET notify = false WHERE u.id = d.user_id;
+        UPDATE xp.accounts a SET chat_blocked_at = now(), chat_opened_at = NULL
+         WHERE a.user_id = d.user_id AND a.platform = d.target;
     END IF;
     RETURN v_status;
 END
@@ -2478,6 +2510,34 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.forget_person(user_id bigint) IS 'Admin: privacy deletion: remove every account and name of a person on all platforms; the ledger keeps numbers only.';
+
+CREATE FUNCTION xp.guild_refused(guild_id text, reason text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_window interval := make_interval(mins => xp._setting('discord.guild_refusal_window_minutes')::int);
+    h xp.guild_health;
+BEGIN
+    PERFORM xp._check_text(guild_refused.guild_id, 'guild_id', 64);
+    INSERT INTO xp.guild_health AS g (guild_id, refusals, window_start, last_refusal, last_refusal_at)
+    VALUES (guild_refused.guild_id, 1, now(), left(coalesce(guild_refused.reason, 'refused'), 500), now())
+    ON CONFLICT ON CONSTRAINT guild_health_pkey DO UPDATE
+       SET refusals = CASE WHEN g.window_start > now() - v_window THEN g.refusals + 1 ELSE 1 END,
+           window_start = CASE WHEN g.window_start > now() - v_window THEN g.window_start ELSE now() END,
+           last_refusal = excluded.last_refusal,
+           last_refusal_at = now()
+    RETURNING g.* INTO h;
+    IF h.paused_at IS NULL AND h.refusals >= xp._setting('discord.guild_pause_after')::int THEN
+        UPDATE xp.guild_health g SET paused_at = now(), paused_reason = h.last_refusal
+         WHERE g.guild_id = guild_refused.guild_id;
+        RETURN true;
+    END IF;
+    RETURN h.paused_at IS NOT NULL;
+END
+$$;
+
+COMMENT ON FUNCTION xp.guild_refused(guild_id text, reason text) IS 'Listener: count a Discord guild''s refusal; repeated refusals pause the guild (returns whether it is paused).';
 
 CREATE FUNCTION xp.heartbeat(instance text, kind text, version text, config_version bigint DEFAULT NULL::bigint, handled bigint DEFAULT 0, last_batch integer DEFAULT NULL::integer, last_batch_at timestamp with time zone DEFAULT NULL::timestamp with time zone, stopping boolean DEFAULT false) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2745,6 +2805,42 @@ $$;
 
 COMMENT ON FUNCTION xp.operator_rows(table_name text) IS 'Admin panel: the rows of an operator table (ranks, rank_roles, guild_settings, achievements, achievement_roles, seasons, multipliers, quiz_questions, wheel_prizes) as jsonb.';
 
+CREATE FUNCTION xp.pace_held(keys text[]) RETURNS double precision
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(greatest(max(extract(epoch FROM p.paused_until - clock_timestamp())), 0), 0)::double precision
+      FROM xp.pace p WHERE p.key = ANY (pace_held.keys)
+$$;
+
+COMMENT ON FUNCTION xp.pace_held(keys text[]) IS 'Listener: seconds until a pause of these limits (a 429) ends; 0 when none holds them.';
+
+CREATE FUNCTION xp.pause_pace(keys text[], seconds double precision) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_until timestamptz;
+BEGIN
+    IF pause_pace.keys IS NULL OR cardinality(pause_pace.keys) NOT BETWEEN 1 AND 10
+       OR EXISTS (SELECT 1 FROM unnest(pause_pace.keys) AS k WHERE k IS NULL OR length(k) NOT BETWEEN 1 AND 200)
+       OR pause_pace.seconds IS NULL OR NOT pause_pace.seconds BETWEEN 0 AND 86400 THEN
+        RAISE EXCEPTION 'keys % and seconds % are invalid: 1 to 10 keys of 1 to 200 characters, 0 to 86400 seconds',
+            left(coalesce(pause_pace.keys::text, 'NULL'), 200), coalesce(pause_pace.seconds::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    v_until := clock_timestamp() + make_interval(secs => pause_pace.seconds);  -- once: a key named twice is one
+    INSERT INTO xp.pace AS p (key, next_at, paused_until)
+    SELECT DISTINCT k, v_until, v_until
+      FROM unnest(pause_pace.keys) AS k ORDER BY 1
+    ON CONFLICT (key) DO UPDATE
+       SET next_at = greatest(p.next_at, excluded.next_at),
+           paused_until = greatest(p.paused_until, excluded.paused_until);
+END
+$$;
+
+COMMENT ON FUNCTION xp.pause_pace(keys text[], seconds double precision) IS 'Listener: hold every call under these limits for so many seconds (a 429''s retry_after), for every instance.';
+
 CREATE FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2955,9 +3051,12 @@ BEGIN
        OR (s -> 'message.ignored_chats') ? (record_message.platform || ':' || record_message.chat_id) THEN
         RETURN xp._state(a.uid);
     END IF;
+    -- the Telegram group of a counted message is where the person may be told (xp.telegram_recipient)
     v_key := 'msg:' || record_message.platform || ':' || record_message.chat_id || ':' || record_message.message_id;
     UPDATE xp.users u
-       SET last_message_at = now(), messages = u.messages + 1
+       SET last_message_at = now(), messages = u.messages + 1,
+           last_telegram_group = CASE WHEN record_message.platform = 'telegram' THEN record_message.chat_id
+                                      ELSE u.last_telegram_group END
      WHERE u.id = a.uid
        AND (u.last_message_at IS NULL
             OR u.last_message_at <= now() - make_interval(secs => (s ->> 'message.cooldown_seconds')::int))
@@ -3187,6 +3286,72 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.rerank_batch(batch_size integer) IS 'Move up to batch_size people whose rank no longer matches xp.ranks; call until it returns 0.';
+
+CREATE FUNCTION xp.reserve_slot(keys text[], gaps double precision[], within double precision DEFAULT 30, bursts integer[] DEFAULT NULL::integer[]) RETURNS TABLE(wait double precision, reserved boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_now timestamptz;
+    v_at timestamptz;
+BEGIN
+    IF reserve_slot.keys IS NULL OR cardinality(reserve_slot.keys) NOT BETWEEN 1 AND 10
+       OR cardinality(reserve_slot.gaps) IS DISTINCT FROM cardinality(reserve_slot.keys)
+       OR (reserve_slot.bursts IS NOT NULL AND cardinality(reserve_slot.bursts) <> cardinality(reserve_slot.keys))
+       OR EXISTS (SELECT 1 FROM unnest(reserve_slot.keys, reserve_slot.gaps, reserve_slot.bursts) AS k (key, gap, burst)
+                   WHERE k.key IS NULL OR length(k.key) NOT BETWEEN 1 AND 200 OR k.gap IS NULL
+                      OR NOT k.gap BETWEEN 0 AND 86400 OR NOT coalesce(k.burst, 1) BETWEEN 1 AND 1000) THEN
+        RAISE EXCEPTION 'keys %, gaps % and bursts % must pair 1 to 10 keys of 1 to 200 characters with gaps of 0 to 86400 seconds and bursts of 1 to 1000',
+            left(coalesce(reserve_slot.keys::text, 'NULL'), 200), left(coalesce(reserve_slot.gaps::text, 'NULL'), 200),
+            left(coalesce(reserve_slot.bursts::text, 'NULL'), 100) USING ERRCODE = 'XP002';
+    END IF;
+    IF reserve_slot.within IS NULL OR NOT reserve_slot.within BETWEEN 0 AND 86400 THEN
+        RAISE EXCEPTION 'within % is invalid: it must be between 0 and 86400 seconds',
+            coalesce(reserve_slot.within::text, 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    INSERT INTO xp.pace (key, next_at)
+    SELECT DISTINCT k, '-infinity'::timestamptz FROM unnest(reserve_slot.keys) AS k ORDER BY k
+    ON CONFLICT (key) DO NOTHING;
+    PERFORM 1 FROM xp.pace p WHERE p.key = ANY (reserve_slot.keys) ORDER BY p.key FOR UPDATE;
+    v_now := clock_timestamp();  -- after the locks: waiting for another reservation is part of the wait
+    SELECT greatest(v_now, max(p.next_at - make_interval(secs => (l.burst - 1) * l.gap)), max(p.paused_until))
+      INTO v_at
+      FROM xp.pace p
+      JOIN (SELECT k.key, max(k.gap) AS gap, max(coalesce(k.burst, 1)) AS burst
+              FROM unnest(reserve_slot.keys, reserve_slot.gaps, reserve_slot.bursts) AS k (key, gap, burst)
+             GROUP BY k.key) AS l ON l.key = p.key;
+    IF v_at > v_now + make_interval(secs => reserve_slot.within) THEN
+        RETURN QUERY SELECT extract(epoch FROM v_at - v_now)::double precision, false;
+        RETURN;
+    END IF;
+    UPDATE xp.pace p
+       SET next_at = greatest(p.next_at, v_at) + make_interval(secs => g.gap)
+      FROM (SELECT k.key, max(k.gap) AS gap FROM unnest(reserve_slot.keys, reserve_slot.gaps) AS k (key, gap)
+             GROUP BY k.key) AS g
+     WHERE p.key = g.key;
+    RETURN QUERY SELECT extract(epoch FROM v_at - v_now)::double precision, true;
+END
+$$;
+
+COMMENT ON FUNCTION xp.reserve_slot(keys text[], gaps double precision[], within double precision, bursts integer[]) IS 'Listener: take the next call slot under several limits shared by every instance (within a bound); returns the wait and whether it was taken.';
+
+CREATE FUNCTION xp.resume_guild(guild_id text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_paused timestamptz;
+BEGIN
+    PERFORM xp._check_text(resume_guild.guild_id, 'guild_id', 64);
+    DELETE FROM xp.guild_health g WHERE g.guild_id = resume_guild.guild_id RETURNING g.paused_at INTO v_paused;
+    IF v_paused IS NULL THEN
+        RETURN 0;
+    END IF;
+    RETURN xp._queue_resync(NULL, 'guild ' || resume_guild.guild_id || ' resumed by ' || session_user);
+END
+$$;
+
+COMMENT ON FUNCTION xp.resume_guild(guild_id text) IS 'Admin: resume a Discord guild paused after repeated refusals, and queue a role resync for everyone; returns deliveries queued.';
 
 CREATE FUNCTION xp.resync_roles(user_id bigint DEFAULT NULL::bigint) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3452,22 +3617,35 @@ CREATE FUNCTION xp.stats() RETURNS jsonb
         'people', (SELECT count(*) FROM xp.users WHERE forgotten_at IS NULL),
         'ledger_rows', (SELECT count(*) FROM xp.ledger),
         'awards_last_hour', (SELECT count(*) FROM xp.ledger WHERE created_at > now() - interval '1 hour'),
-        'notify_queue_usage', pg_notification_queue_usage())
+        'notify_queue_usage', pg_notification_queue_usage(),
+        -- Discord guilds that refused calls lately, and those paused by their refusals (xp.resume_guild)
+        'guilds', coalesce((
+            SELECT jsonb_object_agg(g.guild_id, jsonb_build_object(
+                       'refusals', g.refusals, 'last_refusal', g.last_refusal, 'last_refusal_at', g.last_refusal_at,
+                       'paused_at', g.paused_at))
+              FROM xp.guild_health g), '{}'),
+        'paused_guilds', coalesce((
+            SELECT jsonb_agg(jsonb_build_object('guild_id', g.guild_id, 'since', g.paused_at,
+                                                'reason', g.paused_reason) ORDER BY g.paused_at)
+              FROM xp.guild_health g WHERE g.paused_at IS NOT NULL), '[]'))
 $$;
 
-COMMENT ON FUNCTION xp.stats() IS 'Health at a glance: deliveries by target and status, oldest pending, top failures, people, ledger, NOTIFY queue.';
+COMMENT ON FUNCTION xp.stats() IS 'Health at a glance: deliveries by target and status, oldest pending, top failures, people, ledger, NOTIFY queue, refusing and paused Discord guilds.';
 
-CREATE FUNCTION xp.telegram_recipient(uid bigint) RETURNS TABLE(chat_id text, language text, notify boolean)
+CREATE FUNCTION xp.telegram_recipient(uid bigint) RETURNS TABLE(chat_id text, opened boolean, group_chat text, name text, language text, notify boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT a.external_id, xp._speaks(u.language, a.client_language), u.notify
+    SELECT a.external_id, a.chat_opened_at IS NOT NULL,
+           (SELECT c.chat_id FROM xp.chat_settings c
+             WHERE c.platform = 'telegram' AND c.chat_id = u.last_telegram_group AND c.announce),
+           coalesce(a.display_name, u.display_name), xp._speaks(u.language, a.client_language), u.notify
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'telegram'
      WHERE u.id = uid
 $$;
 
-COMMENT ON FUNCTION xp.telegram_recipient(uid bigint) IS 'Listener: the private chat, language (chosen, else the app''s) and notice preference of a person''s Telegram account.';
+COMMENT ON FUNCTION xp.telegram_recipient(uid bigint) IS 'Listener: where a person may be told on Telegram (their opened private chat, else their announcing group), their name, language (chosen, else the app''s) and notice preference.';
 
 CREATE FUNCTION xp.unlink(platform text, external_id text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3641,6 +3819,8 @@ CREATE TABLE xp.accounts (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     linked_at timestamp with time zone,
     redeem_locked_until timestamp with time zone,
+    chat_opened_at timestamp with time zone,
+    chat_blocked_at timestamp with time zone,
     client_language text,
     CONSTRAINT accounts_client_language_check CHECK ((client_language ~ '^[a-z]{2,8}$'::text)),
     CONSTRAINT accounts_external_id_check CHECK (((length(external_id) >= 1) AND (length(external_id) <= 200))),
@@ -3648,6 +3828,10 @@ CREATE TABLE xp.accounts (
 );
 
 COMMENT ON TABLE xp.accounts IS 'Platform accounts; a person holds at most one per platform.';
+
+COMMENT ON COLUMN xp.accounts.chat_opened_at IS 'When the person opened a private chat with the bot (/start, xp.chat_opened); NULL: the bot may not write to them.';
+
+COMMENT ON COLUMN xp.accounts.chat_blocked_at IS 'When the platform said the person blocked the bot or is deactivated; their notices were turned off then.';
 
 COMMENT ON COLUMN xp.accounts.client_language IS 'The language the account''s app last reported (Telegram''s language_code, primary subtag), spoken until the person chooses one.';
 
@@ -3776,6 +3960,16 @@ CREATE TABLE xp.board_marks_taken (
 
 COMMENT ON TABLE xp.board_marks_taken IS 'When xp.board_marks was last taken.';
 
+CREATE TABLE xp.chat_settings (
+    platform text NOT NULL,
+    chat_id text NOT NULL,
+    announce boolean DEFAULT false NOT NULL,
+    CONSTRAINT chat_settings_chat_id_check CHECK (((length(chat_id) >= 1) AND (length(chat_id) <= 64))),
+    CONSTRAINT chat_settings_platform_check CHECK ((platform = ANY (ARRAY['telegram'::text, 'discord'::text])))
+);
+
+COMMENT ON TABLE xp.chat_settings IS 'Operator table: per chat, whether rank-ups and achievements of people the bot may not write to are announced there.';
+
 CREATE TABLE xp.config_version (
     only_row boolean DEFAULT true NOT NULL,
     version bigint DEFAULT 0 NOT NULL,
@@ -3831,6 +4025,18 @@ ALTER TABLE xp.game_sessions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+CREATE TABLE xp.guild_health (
+    guild_id text NOT NULL,
+    refusals integer DEFAULT 0 NOT NULL,
+    window_start timestamp with time zone DEFAULT now() NOT NULL,
+    last_refusal text,
+    last_refusal_at timestamp with time zone,
+    paused_at timestamp with time zone,
+    paused_reason text
+);
+
+COMMENT ON TABLE xp.guild_health IS 'Per Discord guild: refusals counted in a window, the last one, and whether the guild is paused (xp.resume_guild).';
 
 CREATE TABLE xp.guild_settings (
     guild_id text NOT NULL,
@@ -3954,6 +4160,14 @@ ALTER TABLE xp.multipliers ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY 
     NO MAXVALUE
     CACHE 1
 );
+
+CREATE TABLE xp.pace (
+    key text NOT NULL,
+    next_at timestamp with time zone NOT NULL,
+    paused_until timestamp with time zone
+);
+
+COMMENT ON TABLE xp.pace IS 'Shared send pacing: per limit (a platform, a guild''s bucket, a chat), when its next call may go (xp.reserve_slot).';
 
 CREATE TABLE xp.quiz_questions (
     id integer NOT NULL,
@@ -4167,6 +4381,9 @@ ALTER TABLE ONLY xp.board_marks
 ALTER TABLE ONLY xp.board_marks_taken
     ADD CONSTRAINT board_marks_taken_pkey PRIMARY KEY (only_row);
 
+ALTER TABLE ONLY xp.chat_settings
+    ADD CONSTRAINT chat_settings_pkey PRIMARY KEY (platform, chat_id);
+
 ALTER TABLE ONLY xp.config_version
     ADD CONSTRAINT config_version_pkey PRIMARY KEY (only_row);
 
@@ -4181,6 +4398,9 @@ ALTER TABLE ONLY xp.family_rewards
 
 ALTER TABLE ONLY xp.game_sessions
     ADD CONSTRAINT game_sessions_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.guild_health
+    ADD CONSTRAINT guild_health_pkey PRIMARY KEY (guild_id);
 
 ALTER TABLE ONLY xp.guild_settings
     ADD CONSTRAINT guild_settings_pkey PRIMARY KEY (guild_id);
@@ -4211,6 +4431,9 @@ ALTER TABLE ONLY xp.message_log
 
 ALTER TABLE ONLY xp.multipliers
     ADD CONSTRAINT multipliers_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.pace
+    ADD CONSTRAINT pace_pkey PRIMARY KEY (key);
 
 ALTER TABLE ONLY xp.quiz_questions
     ADD CONSTRAINT quiz_questions_pkey PRIMARY KEY (id);
@@ -4571,9 +4794,9 @@ REVOKE ALL ON FUNCTION xp.account_person(platform text, external_id text) FROM P
 GRANT ALL ON FUNCTION xp.account_person(platform text, external_id text) TO xp_web;
 GRANT ALL ON FUNCTION xp.account_person(platform text, external_id text) TO xp_admin;
 
-REVOKE ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) TO xp_listener;
-GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[]) TO xp_admin;
+REVOKE ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[], notes text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[], notes text[]) TO xp_listener;
+GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integer[], refs text[], notes text[]) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) TO xp_admin;
@@ -4648,6 +4871,10 @@ REVOKE ALL ON FUNCTION xp.board_size(period text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.board_size(period text) TO xp_web;
 GRANT ALL ON FUNCTION xp.board_size(period text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.chat_opened(platform text, external_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.chat_opened(platform text, external_id text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.chat_opened(platform text, external_id text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.claim_daily(platform text, external_id text, display_name text) TO xp_admin;
@@ -4696,6 +4923,10 @@ GRANT ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, e
 REVOKE ALL ON FUNCTION xp.forget_person(user_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.forget_person(user_id bigint) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.guild_refused(guild_id text, reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.guild_refused(guild_id text, reason text) TO xp_listener;
+GRANT ALL ON FUNCTION xp.guild_refused(guild_id text, reason text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.heartbeat(instance text, kind text, version text, config_version bigint, handled bigint, last_batch integer, last_batch_at timestamp with time zone, stopping boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.heartbeat(instance text, kind text, version text, config_version bigint, handled bigint, last_batch integer, last_batch_at timestamp with time zone, stopping boolean) TO xp_listener;
 GRANT ALL ON FUNCTION xp.heartbeat(instance text, kind text, version text, config_version bigint, handled bigint, last_batch integer, last_batch_at timestamp with time zone, stopping boolean) TO xp_bot;
@@ -4720,6 +4951,14 @@ GRANT ALL ON FUNCTION xp.link_accounts(platform text, external_id text, other_pl
 REVOKE ALL ON FUNCTION xp.operator_rows(table_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.operator_rows(table_name text) TO xp_web;
 GRANT ALL ON FUNCTION xp.operator_rows(table_name text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.pace_held(keys text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.pace_held(keys text[]) TO xp_listener;
+GRANT ALL ON FUNCTION xp.pace_held(keys text[]) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.pause_pace(keys text[], seconds double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.pause_pace(keys text[], seconds double precision) TO xp_listener;
+GRANT ALL ON FUNCTION xp.pause_pace(keys text[], seconds double precision) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) TO xp_bot;
@@ -4779,6 +5018,13 @@ GRANT ALL ON FUNCTION xp.request_resync(platform text, external_id text) TO xp_a
 REVOKE ALL ON FUNCTION xp.rerank_batch(batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.rerank_batch(batch_size integer) TO xp_admin;
 GRANT ALL ON FUNCTION xp.rerank_batch(batch_size integer) TO xp_listener;
+
+REVOKE ALL ON FUNCTION xp.reserve_slot(keys text[], gaps double precision[], within double precision, bursts integer[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.reserve_slot(keys text[], gaps double precision[], within double precision, bursts integer[]) TO xp_listener;
+GRANT ALL ON FUNCTION xp.reserve_slot(keys text[], gaps double precision[], within double precision, bursts integer[]) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.resume_guild(guild_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.resume_guild(guild_id text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.resync_roles(user_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.resync_roles(user_id bigint) TO xp_admin;
@@ -4859,11 +5105,15 @@ GRANT SELECT ON TABLE xp.board_marks TO xp_admin;
 
 GRANT SELECT ON TABLE xp.board_marks_taken TO xp_admin;
 
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.chat_settings TO xp_admin;
+
 GRANT SELECT ON TABLE xp.config_version TO xp_admin;
 
 GRANT SELECT ON TABLE xp.events TO xp_admin;
 
 GRANT SELECT ON TABLE xp.family_rewards TO xp_admin;
+
+GRANT SELECT ON TABLE xp.guild_health TO xp_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.guild_settings TO xp_admin;
 
@@ -4880,6 +5130,8 @@ GRANT SELECT ON TABLE xp.message_log TO xp_admin;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.multipliers TO xp_admin;
 
 GRANT USAGE ON SEQUENCE xp.multipliers_id_seq TO xp_admin;
+
+GRANT SELECT ON TABLE xp.pace TO xp_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.quiz_questions TO xp_admin;
 

@@ -89,9 +89,12 @@ BEGIN
        OR (s -> 'message.ignored_chats') ? (record_message.platform || ':' || record_message.chat_id) THEN
         RETURN xp._state(a.uid);
     END IF;
+    -- the Telegram group of a counted message is where the person may be told (xp.telegram_recipient)
     v_key := 'msg:' || record_message.platform || ':' || record_message.chat_id || ':' || record_message.message_id;
     UPDATE xp.users u
-       SET last_message_at = now(), messages = u.messages + 1
+       SET last_message_at = now(), messages = u.messages + 1,
+           last_telegram_group = CASE WHEN record_message.platform = 'telegram' THEN record_message.chat_id
+                                      ELSE u.last_telegram_group END
      WHERE u.id = a.uid
        AND (u.last_message_at IS NULL
             OR u.last_message_at <= now() - make_interval(secs => (s ->> 'message.cooldown_seconds')::int))

@@ -3,7 +3,9 @@
 -- rescheduling failures with capped exponential backoff and jitter (a 429 at
 -- its retry_after, uncounted), permanent failures and dead letters; what the
 -- handlers read (the Discord roles a person should hold in each guild, the
--- Telegram chat to tell); and resync requests for drifted roles.
+-- Telegram chat to tell); pacing shared by every listener instance (send
+-- slots, pauses after a 429); each Discord guild's refusals and its circuit
+-- breaker; chats opened with the bot; and resync requests for drifted roles.
 -- Re-applied by every `xpsync migrate` (CREATE OR REPLACE); a body lives only here.
 -- Changing a signature or a return type, or removing a function: sql/README.md.
 
@@ -47,18 +49,22 @@ COMMENT ON FUNCTION xp.claim_deliveries(text, text, int, int) IS
     'Listener: claim due deliveries for a target under a lease (SKIP LOCKED); an expired lease is due again.';
 
 -- Ack claims by (id, attempt): only the holder of that claim may finish it.
--- A done Discord delivery also records the rank whose roles were applied, so
--- that reconcile can tell who never had their roles set (imports, dead letters).
-CREATE OR REPLACE FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts int[], refs text[] DEFAULT NULL)
+-- A note says why a done delivery reached nobody (kept in last_error, e.g.
+-- "not told: ..."). A done Discord delivery also records the rank whose roles
+-- were applied, so that reconcile can tell who never had their roles set
+-- (imports, dead letters).
+CREATE OR REPLACE FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts int[], refs text[] DEFAULT NULL,
+                                             notes text[] DEFAULT NULL)
 RETURNS int
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     WITH done AS (
         UPDATE xp.deliveries d
            SET status = 'done', finished_at = now(), sent_ref = coalesce(a.ref, d.sent_ref),
-               lease_owner = NULL, last_error = NULL
+               lease_owner = NULL, last_error = left(a.note, 500)
           FROM unnest(ack_deliveries.ids, ack_deliveries.attempts,
-                      coalesce(ack_deliveries.refs, array_fill(NULL::text, ARRAY[cardinality(ack_deliveries.ids)])))
-               AS a (id, attempt, ref)
+                      coalesce(ack_deliveries.refs, array_fill(NULL::text, ARRAY[cardinality(ack_deliveries.ids)])),
+                      coalesce(ack_deliveries.notes, array_fill(NULL::text, ARRAY[cardinality(ack_deliveries.ids)])))
+               AS a (id, attempt, ref, note)
          WHERE d.id = a.id AND d.attempts = a.attempt AND d.lease_owner = ack_deliveries.owner
            AND d.status = 'pending'
         RETURNING d.user_id, d.target),
@@ -68,8 +74,8 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
            AND u.roles_rank IS DISTINCT FROM u.rank_id)
     SELECT count(*)::int FROM done
 $$;
-COMMENT ON FUNCTION xp.ack_deliveries(text, bigint[], int[], text[]) IS
-    'Listener: mark claimed deliveries done (with the platform''s message id); returns how many were still ours.';
+COMMENT ON FUNCTION xp.ack_deliveries(text, bigint[], int[], text[], text[]) IS
+    'Listener: mark claimed deliveries done (with the platform''s message id, or a note why nobody was told); returns how many were still ours.';
 
 -- A failed claim: permanent → failed; 429 → due at retry_after, attempt not
 -- counted; otherwise capped exponential backoff with jitter, dead after the
@@ -118,7 +124,10 @@ BEGIN
            last_error = left(coalesce(fail_delivery.error, 'unknown error'), 500)
      WHERE x.id = d.id;
     IF fail_delivery.mute_person THEN
+        -- the platform said the person blocked the bot (or left): notices off until they open the chat again
         UPDATE xp.users u SET notify = false WHERE u.id = d.user_id;
+        UPDATE xp.accounts a SET chat_blocked_at = now(), chat_opened_at = NULL
+         WHERE a.user_id = d.user_id AND a.platform = d.target;
     END IF;
     RETURN v_status;
 END
@@ -140,9 +149,10 @@ COMMENT ON FUNCTION xp.release_deliveries(text, bigint[]) IS
     'Listener: hand claimed deliveries back unprocessed (on shutdown); they are due at once.';
 
 -- Per guild with mapped rank or achievement roles: the person's Discord member
--- id, the managed roles it should hold now, and every role xpsync manages there.
+-- id, the managed roles it should hold now, every role xpsync manages there,
+-- and whether the guild is paused (its refusals tripped the circuit breaker).
 CREATE OR REPLACE FUNCTION xp.discord_role_plan(uid bigint)
-RETURNS TABLE (guild_id text, member_id text, desired text[], managed text[])
+RETURNS TABLE (guild_id text, member_id text, desired text[], managed text[], paused boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT g.guild_id,
            a.external_id,
@@ -161,7 +171,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
            coalesce((SELECT array_agg(rr.role_id ORDER BY rr.rank_id) FROM xp.rank_roles rr
                       WHERE rr.guild_id = g.guild_id), '{}')
            || coalesce((SELECT array_agg(ar.role_id ORDER BY ar.code) FROM xp.achievement_roles ar
-                         WHERE ar.guild_id = g.guild_id), '{}')
+                         WHERE ar.guild_id = g.guild_id), '{}'),
+           EXISTS (SELECT 1 FROM xp.guild_health h WHERE h.guild_id = g.guild_id AND h.paused_at IS NOT NULL)
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'discord'
      CROSS JOIN (SELECT r.guild_id FROM xp.rank_roles r
@@ -172,19 +183,193 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
      ORDER BY g.guild_id
 $$;
 COMMENT ON FUNCTION xp.discord_role_plan(bigint) IS
-    'Listener: per guild, the managed Discord roles (rank and achievement) a person should hold now and all roles xpsync manages there.';
+    'Listener: per guild, the managed Discord roles (rank and achievement) a person should hold now, all roles xpsync manages there, and whether the guild is paused.';
 
--- Where and how to tell a person something on Telegram (no row: no Telegram account).
+-- Where and how to tell a person something on Telegram (no row: no Telegram
+-- account): their private chat and whether they opened it with the bot, the
+-- group of their last counted message when that group has announcements on,
+-- their name for a group, their language and notice preference.
 CREATE OR REPLACE FUNCTION xp.telegram_recipient(uid bigint)
-RETURNS TABLE (chat_id text, language text, notify boolean)
+RETURNS TABLE (chat_id text, opened boolean, group_chat text, name text, language text, notify boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT a.external_id, xp._speaks(u.language, a.client_language), u.notify
+    SELECT a.external_id, a.chat_opened_at IS NOT NULL,
+           (SELECT c.chat_id FROM xp.chat_settings c
+             WHERE c.platform = 'telegram' AND c.chat_id = u.last_telegram_group AND c.announce),
+           coalesce(a.display_name, u.display_name), xp._speaks(u.language, a.client_language), u.notify
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'telegram'
      WHERE u.id = uid
 $$;
 COMMENT ON FUNCTION xp.telegram_recipient(bigint) IS
-    'Listener: the private chat, language (chosen, else the app''s) and notice preference of a person''s Telegram account.';
+    'Listener: where a person may be told on Telegram (their opened private chat, else their announcing group), their name, language (chosen, else the app''s) and notice preference.';
+
+-- /start: the person opened a private chat with the bot, which may write to
+-- them from now on. Notices turned off because they had blocked the bot go
+-- back on (a choice made with /notify off stays). Returns whether they did.
+CREATE OR REPLACE FUNCTION xp.chat_opened(platform text, external_id text) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    a record;
+    v_blocked timestamptz;
+BEGIN
+    SELECT * INTO a FROM xp._account_for(chat_opened.platform, chat_opened.external_id);
+    SELECT c.chat_blocked_at INTO v_blocked FROM xp.accounts c WHERE c.id = a.acc FOR NO KEY UPDATE;
+    UPDATE xp.accounts c SET chat_opened_at = now(), chat_blocked_at = NULL WHERE c.id = a.acc;
+    IF v_blocked IS NOT NULL THEN
+        UPDATE xp.users u SET notify = true WHERE u.id = a.uid;
+    END IF;
+    RETURN v_blocked IS NOT NULL;
+END
+$$;
+COMMENT ON FUNCTION xp.chat_opened(text, text) IS
+    'Bots (/start): the person opened a private chat with the bot; notices muted by a block go back on (returns whether they did).';
+
+-- --- pacing shared by every listener instance ------------------------------------------------------
+
+-- Reserve the next call under several limits at once: each key is one limit
+-- (the platform, a guild's bucket, a chat), its gap the seconds between two
+-- calls under it, and its burst how many may go at once before the gap holds
+-- (a token bucket as a theoretical arrival time: next_at). The slot is the
+-- first moment every key allows; it is taken (each key's next_at moves on by
+-- its gap) only when it comes within `within` seconds, so that a caller never
+-- waits past its lease. Returns the seconds to wait for the slot and whether it
+-- was taken. Keys are locked in their order, so reservations never deadlock.
+CREATE OR REPLACE FUNCTION xp.reserve_slot(keys text[], gaps double precision[], within double precision DEFAULT 30,
+                                           bursts int[] DEFAULT NULL)
+RETURNS TABLE (wait double precision, reserved boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_now timestamptz;
+    v_at timestamptz;
+BEGIN
+    IF reserve_slot.keys IS NULL OR cardinality(reserve_slot.keys) NOT BETWEEN 1 AND 10
+       OR cardinality(reserve_slot.gaps) IS DISTINCT FROM cardinality(reserve_slot.keys)
+       OR (reserve_slot.bursts IS NOT NULL AND cardinality(reserve_slot.bursts) <> cardinality(reserve_slot.keys))
+       OR EXISTS (SELECT 1 FROM unnest(reserve_slot.keys, reserve_slot.gaps, reserve_slot.bursts) AS k (key, gap, burst)
+                   WHERE k.key IS NULL OR length(k.key) NOT BETWEEN 1 AND 200 OR k.gap IS NULL
+                      OR NOT k.gap BETWEEN 0 AND 86400 OR NOT coalesce(k.burst, 1) BETWEEN 1 AND 1000) THEN
+        RAISE EXCEPTION 'keys %, gaps % and bursts % must pair 1 to 10 keys of 1 to 200 characters with gaps of 0 to 86400 seconds and bursts of 1 to 1000',
+            left(coalesce(reserve_slot.keys::text, 'NULL'), 200), left(coalesce(reserve_slot.gaps::text, 'NULL'), 200),
+            left(coalesce(reserve_slot.bursts::text, 'NULL'), 100) USING ERRCODE = 'XP002';
+    END IF;
+    IF reserve_slot.within IS NULL OR NOT reserve_slot.within BETWEEN 0 AND 86400 THEN
+        RAISE EXCEPTION 'within % is invalid: it must be between 0 and 86400 seconds',
+            coalesce(reserve_slot.within::text, 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    INSERT INTO xp.pace (key, next_at)
+    SELECT DISTINCT k, '-infinity'::timestamptz FROM unnest(reserve_slot.keys) AS k ORDER BY k
+    ON CONFLICT (key) DO NOTHING;
+    PERFORM 1 FROM xp.pace p WHERE p.key = ANY (reserve_slot.keys) ORDER BY p.key FOR UPDATE;
+    v_now := clock_timestamp();  -- after the locks: waiting for another reservation is part of the wait
+    SELECT greatest(v_now, max(p.next_at - make_interval(secs => (l.burst - 1) * l.gap)), max(p.paused_until))
+      INTO v_at
+      FROM xp.pace p
+      JOIN (SELECT k.key, max(k.gap) AS gap, max(coalesce(k.burst, 1)) AS burst
+              FROM unnest(reserve_slot.keys, reserve_slot.gaps, reserve_slot.bursts) AS k (key, gap, burst)
+             GROUP BY k.key) AS l ON l.key = p.key;
+    IF v_at > v_now + make_interval(secs => reserve_slot.within) THEN
+        RETURN QUERY SELECT extract(epoch FROM v_at - v_now)::double precision, false;
+        RETURN;
+    END IF;
+    UPDATE xp.pace p
+       SET next_at = greatest(p.next_at, v_at) + make_interval(secs => g.gap)
+      FROM (SELECT k.key, max(k.gap) AS gap FROM unnest(reserve_slot.keys, reserve_slot.gaps) AS k (key, gap)
+             GROUP BY k.key) AS g
+     WHERE p.key = g.key;
+    RETURN QUERY SELECT extract(epoch FROM v_at - v_now)::double precision, true;
+END
+$$;
+COMMENT ON FUNCTION xp.reserve_slot(text[], double precision[], double precision, int[]) IS
+    'Listener: take the next call slot under several limits shared by every instance (within a bound); returns the wait and whether it was taken.';
+
+-- Nothing goes under these limits for `seconds` (a 429's retry_after).
+CREATE OR REPLACE FUNCTION xp.pause_pace(keys text[], seconds double precision) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_until timestamptz;
+BEGIN
+    IF pause_pace.keys IS NULL OR cardinality(pause_pace.keys) NOT BETWEEN 1 AND 10
+       OR EXISTS (SELECT 1 FROM unnest(pause_pace.keys) AS k WHERE k IS NULL OR length(k) NOT BETWEEN 1 AND 200)
+       OR pause_pace.seconds IS NULL OR NOT pause_pace.seconds BETWEEN 0 AND 86400 THEN
+        RAISE EXCEPTION 'keys % and seconds % are invalid: 1 to 10 keys of 1 to 200 characters, 0 to 86400 seconds',
+            left(coalesce(pause_pace.keys::text, 'NULL'), 200), coalesce(pause_pace.seconds::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    v_until := clock_timestamp() + make_interval(secs => pause_pace.seconds);  -- once: a key named twice is one
+    INSERT INTO xp.pace AS p (key, next_at, paused_until)
+    SELECT DISTINCT k, v_until, v_until
+      FROM unnest(pause_pace.keys) AS k ORDER BY 1
+    ON CONFLICT (key) DO UPDATE
+       SET next_at = greatest(p.next_at, excluded.next_at),
+           paused_until = greatest(p.paused_until, excluded.paused_until);
+END
+$$;
+COMMENT ON FUNCTION xp.pause_pace(text[], double precision) IS
+    'Listener: hold every call under these limits for so many seconds (a 429''s retry_after), for every instance.';
+
+-- Seconds until a pause of these limits ends (0: none holds them): a caller
+-- that slept until its slot asks this before calling, since a pause begun
+-- meanwhile voids the slots taken before it.
+CREATE OR REPLACE FUNCTION xp.pace_held(keys text[]) RETURNS double precision
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(greatest(max(extract(epoch FROM p.paused_until - clock_timestamp())), 0), 0)::double precision
+      FROM xp.pace p WHERE p.key = ANY (pace_held.keys)
+$$;
+COMMENT ON FUNCTION xp.pace_held(text[]) IS
+    'Listener: seconds until a pause of these limits (a 429) ends; 0 when none holds them.';
+
+-- --- Discord guilds: refusals and the circuit breaker ----------------------------------------------
+
+-- A guild refused a call (403 Missing Permissions or Access, a missing role, an
+-- id it cannot read): count it in the window; at discord.guild_pause_after the
+-- guild is paused, so that a misconfigured guild cannot cause a storm of
+-- invalid requests (Discord bans an IP after 10 000 in 10 minutes). Returns
+-- whether the guild is paused now.
+CREATE OR REPLACE FUNCTION xp.guild_refused(guild_id text, reason text) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_window interval := make_interval(mins => xp._setting('discord.guild_refusal_window_minutes')::int);
+    h xp.guild_health;
+BEGIN
+    PERFORM xp._check_text(guild_refused.guild_id, 'guild_id', 64);
+    INSERT INTO xp.guild_health AS g (guild_id, refusals, window_start, last_refusal, last_refusal_at)
+    VALUES (guild_refused.guild_id, 1, now(), left(coalesce(guild_refused.reason, 'refused'), 500), now())
+    ON CONFLICT ON CONSTRAINT guild_health_pkey DO UPDATE
+       SET refusals = CASE WHEN g.window_start > now() - v_window THEN g.refusals + 1 ELSE 1 END,
+           window_start = CASE WHEN g.window_start > now() - v_window THEN g.window_start ELSE now() END,
+           last_refusal = excluded.last_refusal,
+           last_refusal_at = now()
+    RETURNING g.* INTO h;
+    IF h.paused_at IS NULL AND h.refusals >= xp._setting('discord.guild_pause_after')::int THEN
+        UPDATE xp.guild_health g SET paused_at = now(), paused_reason = h.last_refusal
+         WHERE g.guild_id = guild_refused.guild_id;
+        RETURN true;
+    END IF;
+    RETURN h.paused_at IS NOT NULL;
+END
+$$;
+COMMENT ON FUNCTION xp.guild_refused(text, text) IS
+    'Listener: count a Discord guild''s refusal; repeated refusals pause the guild (returns whether it is paused).';
+
+-- The operator fixed the guild (the bot's role above the rank roles, the role
+-- mapping): clear its pause and refusals, and queue a role resync for everyone
+-- with a Discord account, since nobody's roles were set there meanwhile.
+-- Returns the deliveries queued (0 when the guild was not paused).
+CREATE OR REPLACE FUNCTION xp.resume_guild(guild_id text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_paused timestamptz;
+BEGIN
+    PERFORM xp._check_text(resume_guild.guild_id, 'guild_id', 64);
+    DELETE FROM xp.guild_health g WHERE g.guild_id = resume_guild.guild_id RETURNING g.paused_at INTO v_paused;
+    IF v_paused IS NULL THEN
+        RETURN 0;
+    END IF;
+    RETURN xp._queue_resync(NULL, 'guild ' || resume_guild.guild_id || ' resumed by ' || session_user);
+END
+$$;
+COMMENT ON FUNCTION xp.resume_guild(text) IS
+    'Admin: resume a Discord guild paused after repeated refusals, and queue a role resync for everyone; returns deliveries queued.';
 
 CREATE OR REPLACE FUNCTION xp.request_resync(platform text, external_id text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

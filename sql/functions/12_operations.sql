@@ -418,10 +418,20 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
         'people', (SELECT count(*) FROM xp.users WHERE forgotten_at IS NULL),
         'ledger_rows', (SELECT count(*) FROM xp.ledger),
         'awards_last_hour', (SELECT count(*) FROM xp.ledger WHERE created_at > now() - interval '1 hour'),
-        'notify_queue_usage', pg_notification_queue_usage())
+        'notify_queue_usage', pg_notification_queue_usage(),
+        -- Discord guilds that refused calls lately, and those paused by their refusals (xp.resume_guild)
+        'guilds', coalesce((
+            SELECT jsonb_object_agg(g.guild_id, jsonb_build_object(
+                       'refusals', g.refusals, 'last_refusal', g.last_refusal, 'last_refusal_at', g.last_refusal_at,
+                       'paused_at', g.paused_at))
+              FROM xp.guild_health g), '{}'),
+        'paused_guilds', coalesce((
+            SELECT jsonb_agg(jsonb_build_object('guild_id', g.guild_id, 'since', g.paused_at,
+                                                'reason', g.paused_reason) ORDER BY g.paused_at)
+              FROM xp.guild_health g WHERE g.paused_at IS NOT NULL), '[]'))
 $$;
 COMMENT ON FUNCTION xp.stats() IS
-    'Health at a glance: deliveries by target and status, oldest pending, top failures, people, ledger, NOTIFY queue.';
+    'Health at a glance: deliveries by target and status, oldest pending, top failures, people, ledger, NOTIFY queue, refusing and paused Discord guilds.';
 
 CREATE OR REPLACE FUNCTION xp.cleanup(older_than interval DEFAULT '30 days') RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -451,11 +461,15 @@ BEGIN
     -- a day's claim or spin long over can never be claimed again; what is paid once ever stays
     DELETE FROM xp.family_rewards r WHERE r.day < (v_cutoff AT TIME ZONE 'UTC')::date - 1;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_total := v_total + v_rows;
+    -- pacing slots long past (one per chat ever written to)
+    DELETE FROM xp.pace p WHERE p.next_at < v_cutoff;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
     RETURN v_total + v_rows;
 END
 $$;
 COMMENT ON FUNCTION xp.cleanup(interval) IS
-    'Remove finished deliveries (and old message ids, failed redeems, expired codes, days long over) older than older_than.';
+    'Remove finished deliveries (and old message ids, failed redeems, expired codes, days long over, past pacing slots) older than older_than.';
 
 -- --- admin changes, privacy deletion, imports ----------------------------------------------------
 

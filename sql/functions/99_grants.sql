@@ -27,7 +27,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA xp TO xp_admin;
 REVOKE ALL ON xp.link_pepper FROM xp_admin;
 GRANT INSERT, UPDATE, DELETE ON xp.ranks, xp.settings, xp.rank_roles, xp.guild_settings, xp.achievements,
                                 xp.achievement_roles, xp.seasons, xp.multipliers, xp.quiz_questions,
-                                xp.wheel_prizes
+                                xp.wheel_prizes, xp.chat_settings
     TO xp_admin;
 GRANT USAGE ON SEQUENCE xp.seasons_id_seq, xp.multipliers_id_seq, xp.quiz_questions_id_seq,
                         xp.wheel_prizes_id_seq
@@ -52,6 +52,7 @@ GRANT EXECUTE ON FUNCTION xp.award_xp(text, text, int, text, text, text),
                           xp.request_resync(text, text),
                           xp.discord_roles_changed(text, text, text[], text[]),
                           xp.set_notify(text, text, boolean),
+                          xp.chat_opened(text, text),
                           xp.set_language(text, text, text),
                           xp.language(text, text),
                           xp.set_client_language(text, text, text),
@@ -110,11 +111,15 @@ GRANT EXECUTE ON FUNCTION xp.create_admin_token(text, text, bytea, interval),
 -- --- functions: listeners -------------------------------------------------------------------------
 
 GRANT EXECUTE ON FUNCTION xp.claim_deliveries(text, text, int, int),
-                          xp.ack_deliveries(text, bigint[], int[], text[]),
+                          xp.ack_deliveries(text, bigint[], int[], text[], text[]),
                           xp.fail_delivery(bigint, text, int, text, boolean, double precision, boolean),
                           xp.release_deliveries(text, bigint[]),
                           xp.discord_role_plan(bigint),
-                          xp.telegram_recipient(bigint)
+                          xp.telegram_recipient(bigint),
+                          xp.reserve_slot(text[], double precision[], double precision, int[]),
+                          xp.pause_pace(text[], double precision),
+                          xp.pace_held(text[]),
+                          xp.guild_refused(text, text)
     TO xp_listener, xp_admin;
 
 -- --- functions: operations (rerank_batch also for the listener, which follows threshold changes) ---
@@ -128,7 +133,8 @@ GRANT EXECUTE ON FUNCTION xp.rerank_batch(int),
                           xp.forget_person(bigint),
                           xp.import_xp(text, text, bigint, bigint, text, text),
                           xp.export_accounts(),
-                          xp.resync_roles(bigint)
+                          xp.resync_roles(bigint),
+                          xp.resume_guild(text)
     TO xp_admin;
 GRANT EXECUTE ON FUNCTION xp.rerank_batch(int) TO xp_listener;
 

@@ -4,7 +4,6 @@ through the sandbox's REST API; voice, message and member events fed as the obje
 from __future__ import annotations
 
 import asyncio
-import itertools
 from types import SimpleNamespace as NS
 
 import pytest
@@ -19,8 +18,6 @@ from xpsync.bots.discord.cogs.voice import VoiceXp
 from xpsync.bots.discord.voice_tracker import VoiceTracker
 from xpsync.platforms.discord_client import use_api_base
 
-_ids = itertools.count(900)
-
 
 @pytest.fixture
 async def bot(pool, sandbox):
@@ -32,7 +29,7 @@ async def bot(pool, sandbox):
 
 
 async def slash(bot, sandbox, name, options=(), user_id="555", locale="en-US", resolved=None):
-    n = str(next(_ids))
+    n = sandbox.discord.interaction_id()  # a snowflake of now: Discord's 3 seconds to answer start here
     before = len(sandbox.discord.interaction_replies)
     bot._connection.parse_interaction_create({
         "id": n, "application_id": "1000", "type": 2, "token": f"tok{n}", "version": 1, "guild_id": "77",

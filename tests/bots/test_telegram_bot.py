@@ -22,6 +22,8 @@ class Chat:
         self.dp, self.bot, self.sandbox = dp, bot, sandbox
         self.user = {"id": user_id, "is_bot": False, "first_name": "Ivan", "language_code": language}
         self.chat = {"id": chat_id or user_id, "type": chat_type}
+        if chat_type == "private":  # writing to a bot in private means having pressed its Start
+            sandbox.telegram.open_chat(str(self.chat["id"]))
 
     async def send(self, text):
         n = next(_ids)
@@ -69,6 +71,23 @@ async def test_start_daily_and_profile_come_from_the_database(ivan, conn):
     assert scalar(conn, "SELECT count(*) FROM xp.ledger WHERE reason = 'daily reward'") == 2
 
 
+async def test_start_opens_the_private_chat_and_unmutes_a_blocked_person(ivan, conn):
+    ivan.sandbox.telegram.opened.discard("100")  # as Telegram sees it: Ivan blocked the bot once
+    call(conn, "award_xp", "telegram", "100", 10, "r", "k100")
+    conn.execute("UPDATE xp.users SET notify = false")
+    conn.execute("UPDATE xp.accounts SET chat_blocked_at = now() WHERE external_id = '100'")
+    ivan.sandbox.telegram.open_chat("100")  # he unblocks the bot and presses Start
+    assert "Welcome, Ivan" in (await ivan.send("/start")).text
+    account = conn.execute("SELECT a.chat_opened_at IS NOT NULL AS opened, a.chat_blocked_at, u.notify "
+                           "FROM xp.accounts a JOIN xp.users u ON u.id = a.user_id WHERE a.external_id = '100'"
+                           ).fetchone()
+    assert account == {"opened": True, "chat_blocked_at": None, "notify": True}
+
+
+async def test_start_in_a_group_opens_no_private_chat(telegram, sandbox, conn):
+    group = Chat(*telegram, sandbox, user_id=101, chat_id=-1005, chat_type="supergroup")
+    await group.send("/start")
+    assert scalar(conn, "SELECT count(*) FROM xp.accounts WHERE chat_opened_at IS NOT NULL") == 0
 async def test_the_profile_photo_is_the_rank_card_the_web_shows(ivan, conn):
     from xpsync.cards import Card, card_png
 
@@ -215,7 +234,7 @@ async def test_a_russian_app_is_answered_and_told_in_russian_until_the_person_ch
     assert (await olga.send("/daily")).text == "🎁 +100 опыта и +50 монет. Серия: 1 дн."
     assert (await olga.send("/daily")).text.startswith("⏳ Сегодня награда уже получена.")  # a known account too
     assert scalar(conn, "SELECT client_language FROM xp.accounts WHERE external_id = '300'") == "ru"
-    async with running(pool, db_url, await telegram_handler(sandbox)):  # the listener's notice, too
+    async with running(pool, db_url, await telegram_handler(sandbox, pool)):  # the listener's notice, too
         call(conn, "award_xp", "telegram", "300", 200, "r", "k1")
         await eventually(lambda: olga.last().text.startswith("🎉"))
         assert olga.last().text == "🎉 Новый ранг! Теперь вы 🌱 F II."

@@ -115,9 +115,10 @@ CALLS = {
     "rerank_batch": ("SELECT xp.rerank_batch(%s::int)", [AMOUNT]),
     "claim_deliveries": ("SELECT * FROM xp.claim_deliveries(%s, %s, %s::int, %s::int)",
                          [st.one_of(st.sampled_from(["discord", "telegram"]), MAYBE_NULL_TEXT), WORDS, AMOUNT, AMOUNT]),
-    "ack_deliveries": ("SELECT xp.ack_deliveries(%s, %s::bigint[], %s::int[], %s::text[])",
+    "ack_deliveries": ("SELECT xp.ack_deliveries(%s, %s::bigint[], %s::int[], %s::text[], %s::text[])",
                        [WORDS, st.lists(st.one_of(st.none(), st.integers(-5, 10)), max_size=5),
                         st.lists(st.one_of(st.none(), INT32), max_size=5),
+                        st.one_of(st.none(), st.lists(MAYBE_NULL_TEXT, max_size=5)),
                         st.one_of(st.none(), st.lists(MAYBE_NULL_TEXT, max_size=5))]),
     "fail_delivery": ("SELECT xp.fail_delivery(%s::bigint, %s, %s::int, %s, %s, %s::float8, %s)",
                       [PERSON, WORDS, AMOUNT, MAYBE_NULL_TEXT, st.one_of(st.none(), st.booleans()),
@@ -126,6 +127,17 @@ CALLS = {
                            [WORDS, st.lists(st.one_of(st.none(), st.integers(-5, 10)), max_size=5)]),
     "discord_role_plan": ("SELECT * FROM xp.discord_role_plan(%s::bigint)", [PERSON]),
     "telegram_recipient": ("SELECT * FROM xp.telegram_recipient(%s::bigint)", [PERSON]),
+    "chat_opened": ("SELECT xp.chat_opened(%s, %s)", [PLATFORM, ID]),
+    "reserve_slot": ("SELECT * FROM xp.reserve_slot(%s::text[], %s::float8[], %s::float8, %s::int[])",
+                     [st.one_of(st.none(), st.lists(MAYBE_NULL_TEXT, max_size=12)),
+                      st.one_of(st.none(), st.lists(st.one_of(st.none(), st.floats()), max_size=12)),
+                      st.one_of(st.none(), st.floats()),
+                      st.one_of(st.none(), st.lists(st.one_of(st.none(), INT32), max_size=12))]),
+    "pause_pace": ("SELECT xp.pause_pace(%s::text[], %s::float8)",
+                   [st.one_of(st.none(), st.lists(MAYBE_NULL_TEXT, max_size=12)), st.one_of(st.none(), st.floats())]),
+    "pace_held": ("SELECT xp.pace_held(%s::text[])", [st.one_of(st.none(), st.lists(MAYBE_NULL_TEXT, max_size=12))]),
+    "guild_refused": ("SELECT xp.guild_refused(%s, %s)", [ID, MAYBE_NULL_TEXT]),
+    "resume_guild": ("SELECT xp.resume_guild(%s)", [ID]),
 }
 
 # the admin panel's arguments
@@ -186,7 +198,8 @@ ADMIN_CALLS = {
 CALLS.update(ADMIN_CALLS)
 
 COUNTED = ("users", "accounts", "ledger", "events", "deliveries", "link_codes", "message_log", "voice_sessions",
-           "user_achievements", "game_sessions", "admin_audit", "admin_tokens", "heartbeats")
+           "user_achievements", "game_sessions", "pace", "guild_health", "admin_audit", "admin_tokens",
+           "heartbeats")
 
 
 def footprint(conn) -> dict[str, int]:

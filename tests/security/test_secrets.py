@@ -7,6 +7,7 @@ import signal
 import pytest
 
 from tests.helpers import call
+from tests.listener.conftest import G1, R2
 from tests.listener.test_runtime import listen, wait_until
 from xpsync.sandbox import Sandbox, SandboxThread
 
@@ -17,14 +18,16 @@ PASSWORD = "db-secret-password-77"
 
 @pytest.mark.slow
 def test_listeners_never_log_a_secret(conn, db_url):
-    conn.execute("INSERT INTO xp.rank_roles VALUES ('g1', 2, 'r2')")
+    conn.execute("INSERT INTO xp.rank_roles VALUES (%s, 2, %s)", (G1, R2))
     conn.execute("UPDATE xp.settings SET value = '0.05' WHERE key = 'delivery.backoff_base_seconds'")
+    call(conn, "chat_opened", "telegram", "501")  # pressed Start: the listener writes to them
     code = conn.execute("SELECT xp.create_link_code('telegram', '501') AS c").fetchone()["c"]
     conn.execute("SELECT xp.redeem_link_code('discord', '601', %s)", (code,))
     url = db_url.replace("postgresql://postgres@", f"postgresql://postgres:{PASSWORD}@")
     with SandboxThread(Sandbox(discord_token=DISCORD_TOKEN, telegram_token=TELEGRAM_TOKEN)) as box:
-        box.discord.add_guild("g1", ["r2"], forbidden=["r2"])  # a 403 to log
-        box.discord.add_member("g1", "601")
+        box.discord.add_guild(G1, [R2], forbidden=[R2])  # a 403 to log
+        box.discord.add_member(G1, "601")
+        box.telegram.open_chat("501")
         box.faults.script("telegram", "5xx", "429")
         procs = [listen(t, url, box, XPSYNC_LOG_LEVEL="DEBUG") for t in ("discord", "telegram")]
         try:
@@ -36,7 +39,7 @@ def test_listeners_never_log_a_secret(conn, db_url):
                 proc.send_signal(signal.SIGTERM)
             outputs = [proc.communicate(timeout=30) for proc in procs]
     logs = "".join(out + err for out, err in outputs)
-    assert "discord 403 in guild g1" in logs  # the failure itself is logged…
+    assert f"discord 403 in guild {G1}" in logs  # the failure itself is logged…
     assert "retry after" in logs.lower() or "429" in logs
     for secret in (TELEGRAM_TOKEN, DISCORD_TOKEN, PASSWORD, TELEGRAM_TOKEN.split(":")[1]):
         assert secret not in logs  # …but no secret is

@@ -14,7 +14,7 @@ BOT_FUNCTIONS = {
     "profile", "leaderboard",
     "create_link_code", "redeem_link_code", "unlink", "request_resync", "set_notify", "set_language",
     "start_game", "play_game", "language", "set_privacy", "set_client_language", "discord_roles_changed",
-    "heartbeat", "config_version",
+    "chat_opened", "heartbeat", "config_version",
 }
 WEB_FUNCTIONS = {
     "leaderboard", "profile", "set_privacy", "public_profile", "account_person", "board_size", "rank_ladder",
@@ -26,7 +26,8 @@ WEB_FUNCTIONS = {
 }
 LISTENER_FUNCTIONS = {
     "claim_deliveries", "ack_deliveries", "fail_delivery", "release_deliveries", "discord_role_plan",
-    "telegram_recipient", "rerank_batch", "heartbeat", "config_version",
+    "telegram_recipient", "rerank_batch", "reserve_slot", "pause_pace", "pace_held", "guild_refused",
+    "heartbeat", "config_version",
 }
 
 

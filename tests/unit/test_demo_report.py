@@ -26,7 +26,10 @@ def test_the_summary_opens_with_its_first_line_under_the_title(capsys):
 
 
 def test_the_summary_says_when_a_check_failed(capsys):
-    report.show(figures(), report.Checks(unsent=2, role_mismatches=["7: holds [], should hold ['r']"]))
+    report.show(figures(), report.Checks(told=3, not_told=1, unsent=2,
+                                         role_mismatches=["7: holds [], should hold ['r']"]))
     out = capsys.readouterr().out
-    assert "2 not told" in out and "1 member(s) differ" in out and "role mismatch: 7" in out
+    flat = " ".join(out.replace("│", " ").split())  # the table wraps its cells
+    assert "2 owed a message and unsent" in flat and "1 member(s) differ" in flat and "role mismatch: 7" in flat
+    assert "1 not told (never opened a chat with the bot and no announcing group)" in flat
     assert "p50 2.0 ms" in out or "p50 4.0 ms" in out

@@ -1,49 +1,40 @@
-"""Telegram send pacing: the overall rate and one message per chat per interval."""
+"""The pace's arithmetic: settings read as gaps between calls, platform waits bounded to a day. The
+slots themselves are reserved in the database (tests/sql/test_pace.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import time
+import math
 
-from xpsync.listener.pace import Pacer
+import pytest
 
-
-async def test_pacing_keeps_one_message_per_chat_per_interval():
-    pacer = Pacer(per_second=1000, per_chat_seconds=0.2)
-    sent: list[tuple[str, float]] = []
-
-    async def send(chat):
-        await pacer.wait(chat)
-        sent.append((chat, time.monotonic()))
-
-    await asyncio.gather(*(send(chat) for chat in ["a", "a", "a", "b", "b"]))
-    for chat in "ab":
-        times = [t for c, t in sent if c == chat]
-        assert all(later - earlier >= 0.19 for earlier, later in itertools.pairwise(times))
-    assert len(sent) == 5
+from xpsync.listener.pace import MAX_WAIT, Deferred, Limit, Pace, bounded, gap, number
 
 
-async def test_pacing_keeps_the_overall_rate():
-    pacer = Pacer(per_second=50, per_chat_seconds=0)
-    started = time.monotonic()
-    await asyncio.gather(*(pacer.wait(str(i)) for i in range(26)))
-    assert time.monotonic() - started >= 0.49  # 26 sends at 50/s span at least 25 gaps of 20 ms
+@pytest.mark.parametrize(("setting", "expected"), [
+    (25, 0.04), ("4", 0.25), (0.9, 1 / 0.9), (0, 0.0), (-3, 0.0), ("fast", 1 / 45), (None, 1 / 45),
+    (math.inf, 1 / 45), (math.nan, 1 / 45),
+])
+def test_a_rate_setting_is_a_gap_between_calls(setting, expected):
+    assert gap(setting, 45) == pytest.approx(expected)
 
 
-async def test_slots_follow_a_fake_clock_and_new_rates_apply_from_the_next_slot(monkeypatch):
-    now = [100.0]
-    pacer = Pacer(per_second=10, per_chat_seconds=1.0, clock=lambda: now[0])
-    slept: list[float] = []
+def test_a_setting_that_is_no_number_is_the_default():
+    assert number("1.5", 1) == 1.5 and number([], 1) == 1 and number(None, 2) == 2
 
-    async def fake_sleep(seconds: float) -> None:
-        slept.append(round(seconds, 6))
 
-    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
-    await pacer.wait("a")  # at once
-    await pacer.wait("b")  # the overall gap: 0.1 s later
-    await pacer.wait("a")  # a's own interval: 1 s after its first
-    pacer.configure(per_second=2, per_chat_seconds=0)
-    await pacer.wait("c")  # 0.1 s after a's slot (the gap reserved before the change)
-    await pacer.wait("d")  # then the new 0.5 s gap
-    assert slept == [0.1, 1.0, 1.1, 1.6]  # seconds from the (frozen) clock's now
+@pytest.mark.parametrize(("asked", "honoured"), [
+    (64.57, 64.57), (0, 0.0), (-5, 0.0), (None, 0.0), (math.nan, 0.0), (200_000, MAX_WAIT), (math.inf, MAX_WAIT),
+])
+def test_a_platforms_wait_is_honoured_up_to_a_day(asked, honoured):
+    assert bounded(asked) == honoured
+
+
+async def test_lifted_limits_cost_no_database_round_trip():
+    pace = Pace(pool=None)  # type: ignore[arg-type]  # never touched
+    await pace.slot([Limit("telegram", 0.0), Limit("telegram:1", 0.0)], within=5)
+
+
+async def test_a_lease_with_no_time_left_is_deferred_at_once():
+    with pytest.raises(Deferred) as deferred:
+        await Pace(pool=None).slot([Limit("telegram", 0.04)], within=-0.5)  # type: ignore[arg-type]
+    assert deferred.value.retry_after == 0.0

@@ -138,7 +138,7 @@ class ListenerThread:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
         pool = create_pool(self.url, max_size=4, name="test-admin-listener")
         await pool.open(wait=True, timeout=10)
-        handler = TelegramNotices(self.sandbox.telegram.token, self.sandbox.telegram_api_base, call_timeout=2)
+        handler = TelegramNotices(self.sandbox.telegram.token, self.sandbox.telegram_api_base, pool, call_timeout=2)
         await handler.start()
         try:
             self.listener = Listener(pool, self.url, handler, owner=self.owner,

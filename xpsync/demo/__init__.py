@@ -21,6 +21,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from ..listener.latency import FirstCallLatency
 from ..listener.runtime import Listener, Options
 from ..listener.telegram_notices import TelegramNotices
 from ..migrate import migrate
-from ..sandbox import Sandbox
+from ..sandbox import Limits, Sandbox
 from ..settings import ConfigError, Settings
 from ..vocabulary import TARGETS
 from ..web.serve import free_port, in_thread
@@ -45,14 +46,13 @@ from .community import Community, people, seed
 from .panel import admin_env, admin_link, admin_link_async
 
 # The demo's own knobs, set with ordinary UPDATEs of xp.settings: a short message
-# cooldown so that a few seconds show activity, quick retries, and a Telegram pace
-# that a loopback sandbox does not need.
+# cooldown so that a few seconds show activity, and quick retries. The platforms'
+# limits stay real: the sandbox answers as Discord and Telegram do, and the
+# listeners pace themselves as in production.
 DEMO_SETTINGS = {
     "message.cooldown_seconds": "2",
     "delivery.backoff_base_seconds": "0.2",
     "delivery.backoff_cap_seconds": "2",
-    "telegram.messages_per_second": "1000",
-    "telegram.chat_interval_seconds": "0.05",
 }
 FAULT_RATES = {"429": 0.02, "5xx": 0.03, "slow": 0.01}
 
@@ -67,7 +67,7 @@ class DemoOptions:
 
 def run(options: DemoOptions, settings: Settings) -> int:
     # the faults are injected on purpose and counted in the summary: no line per retry
-    for name in (Listener.__module__, "discord.http"):
+    for name in (Listener.__module__.rpartition(".")[0], "discord.http"):
         logging.getLogger(name).setLevel(logging.ERROR)
     if settings.database_url is not None:
         raise ConfigError("xpsync demo runs on its own embedded PostgreSQL and never touches DATABASE_URL: unset it")
@@ -128,11 +128,11 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
     demo = asyncio.current_task()
     assert demo is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, demo.cancel)
-    sandbox = Sandbox()
+    sandbox = Sandbox(limits=Limits())  # the platforms' real limits and refusals
     await sandbox.start()
 
     pool = create_pool(url, max_size=12, name="xpsync-demo")
-    listener_pool = create_pool(url, max_size=6, name="xpsync-demo-listeners")
+    listener_pool = create_pool(url, max_size=20, name="xpsync-demo-listeners")  # claims, acks and pace slots
     await pool.open(wait=True)
     await listener_pool.open(wait=True)
     site = contextlib.ExitStack()
@@ -149,16 +149,18 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
         community = people(options.members, rng)
         with _progress() as progress:
             task = progress.add_task("seeding the community", total=None, info="")
-            await seed(pool, sandbox, community, rng)
+            history = await seed(pool, sandbox, community, rng)
             progress.update(task, description="seeded", total=1, completed=1)
         for platform in TARGETS:
             sandbox.faults.randomize(platform, FAULT_RATES, seed=options.seed, delay=0.2)
         latency = {target: FirstCallLatency() for target in TARGETS}
-        discord = DiscordRoles(sandbox.discord.token, sandbox.discord_api_base, on_call=latency["discord"])
-        telegram = TelegramNotices(sandbox.telegram.token, sandbox.telegram_api_base, on_call=latency["telegram"])
+        discord = DiscordRoles(sandbox.discord.token, sandbox.discord_api_base, listener_pool,
+                               on_call=latency["discord"])
+        telegram = TelegramNotices(sandbox.telegram.token, sandbox.telegram_api_base, listener_pool,
+                                   on_call=latency["telegram"])
         await discord.start()
         await telegram.start()
-        fast = Options(batch_size=100, lease_seconds=10, poll_seconds=0.5, concurrency=16)
+        fast = Options(batch_size=100, lease_seconds=30, poll_seconds=0.5, concurrency=16)
         listeners = [Listener(listener_pool, url, h, options=fast) for h in (discord, telegram)]
         stop = asyncio.Event()
         running = [asyncio.create_task(x.run(stop), name=f"demo-{x.target}") for x in listeners]
@@ -175,19 +177,20 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
                 await asyncio.sleep(0.2)
             elapsed = work.result()
             await director
-            task = progress.add_task("delivering what is left", total=None, info="")
+            task = progress.add_task("delivering what is left, at the platforms' pace", total=None, info="")
             sandbox.faults.clear()
-            await _drained(pool, within=60)
+            await _drained(pool, within=600, tell=lambda left: progress.update(task, info=left))
         stop.set()
         await asyncio.gather(*running)
         events, deliveries, retried = await report.gather(pool)
-        checks = await report.check(pool, sandbox)
+        checks = await report.check(pool, sandbox, after_delivery=history)
         report.show(report.Figures(
             members=options.members, seconds=elapsed, calls=activity.counts, applied=activity.applied,
             events=events, deliveries=deliveries, retried_to_done=retried,
             latencies={target: observer.seconds for target, observer in latency.items()},
             role_changes=Counter(c.action for c in sandbox.discord.role_changes),
             messages=len(sandbox.telegram.messages), faults=sandbox.faults.injected,
+            limited=_limited(sandbox),
         ), checks)
         await discord.close()
         await telegram.close()
@@ -214,15 +217,28 @@ async def _direct(pool: AsyncConnectionPool, community: Community, rng: random.R
             await conn.execute("SELECT xp.adjust(%s, 'xp', 2500, 'season finale prize', 'demo-host')", (uid,))
 
 
-async def _drained(pool: AsyncConnectionPool, within: float) -> None:
+async def _drained(pool: AsyncConnectionPool, within: float, tell: Callable[[str], None]) -> None:
+    """Until nothing is pending (Discord allows a guild about one role change a second: a backlog takes
+    its time), saying how much is left."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         async with pool.connection() as conn:
-            pending = await fetch_value(conn, "SELECT count(*) FROM xp.deliveries WHERE status = 'pending'")
+            rows = await (await conn.execute("SELECT target, count(*) FROM xp.deliveries WHERE status = 'pending' "
+                                             "GROUP BY 1 ORDER BY 1")).fetchall()
             moving = await fetch_value(conn, "SELECT count(*) FROM xp._out_of_step(NULL, 1)")
-        if pending == 0 and moving == 0:
+        if not rows and moving == 0:
             return
-        await asyncio.sleep(0.2)
+        tell(" · ".join(f"{n} {target}" for target, n in rows) + " to go")
+        await asyncio.sleep(0.5)
+
+
+def _limited(sandbox: Sandbox) -> Counter[str]:
+    """429s the platforms' limits answered, beyond the ones injected on purpose."""
+    answered = Counter(c.platform for c in sandbox.calls if c.status == 429)
+    for (platform, kind), n in sandbox.faults.injected.items():
+        if kind.startswith("429"):
+            answered[platform] -= n
+    return Counter({p: n for p, n in answered.items() if n > 0})
 
 
 def _progress() -> Progress:

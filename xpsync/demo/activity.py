@@ -63,7 +63,8 @@ class Activity:
     async def message(self, conn: Connection, member: Member, step: int) -> bool:
         platform, external_id = self._account(member)
         return await self._award(conn, "SELECT applied FROM xp.record_message(%s, %s, %s, %s, %s, %s)",
-                                 (platform, external_id, "lounge", str(step), self.rng.randint(1, 200), member.name))
+                                 (platform, external_id, member.chat(platform), str(step), self.rng.randint(1, 200),
+                                  member.name))
 
     async def voice(self, conn: Connection, member: Member, step: int) -> bool:
         if member.discord is None:

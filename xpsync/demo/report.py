@@ -11,38 +11,64 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..console import out, table
 from ..db import fetch_value
+from ..listener.telegram_notices import NOT_TOLD
 from ..sandbox import Sandbox
 from ..vocabulary import TARGETS
-from .community import GUILD
+
+# every Telegram rank-up of the demo, with where it went and why not, and where the person could be told now
+RANK_UPS = """
+SELECT d.status, d.sent_ref, d.last_error, r.chat_id, r.opened, r.group_chat
+  FROM xp.deliveries d
+  JOIN xp.events e ON e.id = d.event_id
+  LEFT JOIN LATERAL xp.telegram_recipient(d.user_id) r ON true
+ WHERE d.id > %s AND d.target = 'telegram' AND e.kind = 'rank_changed'
+   AND (e.payload ->> 'new_rank')::int > (e.payload ->> 'old_rank')::int
+"""
 
 
 @dataclass
 class Checks:
     drift: list[tuple[Any, ...]] = field(default_factory=list)  # reconcile_all findings
     role_mismatches: list[str] = field(default_factory=list)  # Discord roles that disagree with the database
-    unsent: int = 0  # rank-ups owed a Telegram message that has none
+    told: int = 0  # Telegram rank-ups whose message reached the person's private chat
+    told_in_group: int = 0  # … their announcing group
+    not_told: int = 0  # … nobody: never opened a chat with the bot, and no announcing group
+    unsent: int = 0  # rank-ups owed a Telegram message that has none, and no reason why
+    misreported: list[str] = field(default_factory=list)  # "not told" though the bot could have told them
 
     @property
     def ok(self) -> bool:
-        return not (self.drift or self.role_mismatches or self.unsent)
+        return not (self.drift or self.role_mismatches or self.unsent or self.misreported)
 
 
-async def check(pool: AsyncConnectionPool, sandbox: Sandbox) -> Checks:
+async def check(pool: AsyncConnectionPool, sandbox: Sandbox, after_delivery: int = 0) -> Checks:
+    """The closing checks, for what the demo itself delivered (deliveries after `after_delivery`)."""
     result = Checks()
     async with pool.connection() as conn:
         result.drift = await (await conn.execute("SELECT * FROM xp.reconcile_all()")).fetchall()
         plans = await (await conn.execute(
-            "SELECT p.member_id, p.desired, p.managed FROM xp.accounts a, xp.discord_role_plan(a.user_id) p "
-            "WHERE a.platform = 'discord' AND p.guild_id = %s", (GUILD,))).fetchall()
-        result.unsent = await fetch_value(conn,
-            "SELECT count(*) FROM xp.deliveries d JOIN xp.events e ON e.id = d.event_id "
-            "WHERE d.target = 'telegram' AND e.kind = 'rank_changed' "
-            "AND (e.payload ->> 'new_rank')::int > (e.payload ->> 'old_rank')::int "
-            "AND (d.status <> 'done' OR d.sent_ref IS NULL)")
-    for member_id, desired, managed in plans:
-        held = sandbox.discord.roles_of(GUILD, member_id) & set(managed)
-        if held != set(desired):
-            result.role_mismatches.append(f"{member_id}: holds {sorted(held)}, should hold {sorted(desired)}")
+            "SELECT p.guild_id, p.member_id, p.desired, p.managed "
+            "FROM xp.accounts a, xp.discord_role_plan(a.user_id) p WHERE a.platform = 'discord'")).fetchall()
+        rank_ups = await (await conn.execute(RANK_UPS, (after_delivery,))).fetchall()
+    for guild_id, member_id, desired, managed in plans:
+        with sandbox.discord.lock:
+            in_guild = member_id in sandbox.discord.members.get(guild_id, {})
+        held = sandbox.discord.roles_of(guild_id, member_id) & set(managed)
+        if in_guild and held != set(desired):
+            result.role_mismatches.append(f"{member_id} in {guild_id}: holds {sorted(held)}, "
+                                          f"should hold {sorted(desired)}")
+    sent = {(m.chat_id, str(m.message_id)) for m in sandbox.telegram.messages}
+    for status, ref, note, chat_id, opened, group in rank_ups:
+        if status == "done" and ref is not None and (chat_id, ref) in sent:
+            result.told += 1
+        elif status == "done" and ref is not None and (group, ref) in sent:
+            result.told_in_group += 1
+        elif status == "done" and ref is None and note == NOT_TOLD:
+            result.not_told += 1
+            if opened or group is not None or chat_id in sandbox.telegram.opened:
+                result.misreported.append(f"{chat_id}: reported not told, but could be told")
+        else:
+            result.unsent += 1
     return result
 
 
@@ -69,6 +95,7 @@ class Figures:
     role_changes: Counter[str]
     messages: int
     faults: Counter[tuple[str, str]]
+    limited: Counter[str] = field(default_factory=Counter)  # 429s the platforms' limits gave (not injected)
 
 
 async def gather(pool: AsyncConnectionPool) -> tuple[dict[str, int], dict[tuple[str, str], int], int]:
@@ -100,14 +127,19 @@ def show(figures: Figures, checks: Checks) -> None:
         ("Discord role changes", f"{figures.role_changes['add']} added, {figures.role_changes['remove']} removed"),
         ("Telegram messages", str(figures.messages)),
         ("faults injected", ", ".join(f"{p} {k} {n}" for (p, k), n in sorted(figures.faults.items())) or "none"),
+        ("429s of the limits", ", ".join(f"{p} {n}" for p, n in sorted(figures.limited.items())) or "none"),
         ("retried to success", str(figures.retried_to_done)),
         ("reconcile_all", "no drift" if not checks.drift else f"{len(checks.drift)} finding(s)"),
         ("Discord vs database", "every managed role as the database says" if not checks.role_mismatches
          else f"{len(checks.role_mismatches)} member(s) differ"),
-        ("Telegram rank-ups", "every one told" if not checks.unsent else f"{checks.unsent} not told"),
+        ("Telegram rank-ups", f"{checks.told} told privately, {checks.told_in_group} in their group, "
+                              f"{checks.not_told} not told ({NOT_TOLD.removeprefix('not told: ')})"
+                              + (f", {checks.unsent} owed a message and unsent" if checks.unsent else "")),
     ]
     table("xpsync demo", ["", ""], lines, header=False)
     for finding in checks.drift[:10]:
         out.print(f"drift: {finding}")
     for mismatch in checks.role_mismatches[:10]:
         out.print(f"role mismatch: {mismatch}")
+    for wrong in checks.misreported[:10]:
+        out.print(f"misreported: {wrong}")

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import aiohttp
 import discord
 from discord.http import HTTPClient, Route
 
@@ -28,10 +29,13 @@ def token_checked() -> Iterator[None]:
         raise ConfigError(REJECTED) from None
 
 
-async def rest_client(token: str, api_base: str) -> HTTPClient:
-    """A REST-only client, logged in (discord.py checks the token against /users/@me)."""
+async def rest_client(token: str, api_base: str, *, max_ratelimit_timeout: float | None = None,
+                      trace: aiohttp.TraceConfig | None = None) -> HTTPClient:
+    """A REST-only client, logged in (discord.py checks the token against /users/@me). With
+    `max_ratelimit_timeout` (at least 30 s), a rate limit longer than that raises discord.RateLimited
+    instead of being slept out inside the call; `trace` sees every answer."""
     use_api_base(api_base)
-    http = HTTPClient(asyncio.get_running_loop())
+    http = HTTPClient(asyncio.get_running_loop(), max_ratelimit_timeout=max_ratelimit_timeout, http_trace=trace)
     try:
         with token_checked():
             await http.static_login(token)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .faults import Fault, Faults
+from .limits import Limits, Rate, Window
 from .server import Sandbox, SandboxThread
 
-__all__ = ["Fault", "Faults", "Sandbox", "SandboxThread"]
+__all__ = ["Fault", "Faults", "Limits", "Rate", "Sandbox", "SandboxThread", "Window"]

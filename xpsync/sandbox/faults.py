@@ -1,4 +1,12 @@
-"""Switchable faults for the sandbox: scripted (in order) or random (seeded)."""
+"""Switchable faults for the sandbox: scripted (in order) or random (seeded).
+
+Kinds: `429` (a rate limit on the route, JSON with `retry_after`), `429-global`
+(Discord's global limit: every request of the bot is refused for `retry_after`
+seconds), `429-html` (Cloudflare's HTML 429, no JSON, a `Retry-After` header),
+`5xx` (a JSON 503 from Discord, a JSON 502 from Telegram), `5xx-html` (an HTML
+502 from a proxy in front of the API), `403` (Discord: Missing Permissions;
+Telegram: blocked by the user) and `slow` (the answer comes after `delay`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ import threading
 from collections import Counter, deque
 from dataclasses import dataclass
 
-KINDS = ("429", "5xx", "403", "slow")
+KINDS = ("429", "429-global", "429-html", "5xx", "5xx-html", "403", "slow")
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ class Faults:
     def randomize(
         self, platform: str, rates: dict[str, float], *, seed: int = 0, retry_after: float = 0.05, delay: float = 0.5
     ) -> None:
-        """Each request to `platform` fails with kind k at rate rates[k] (kinds: 429, 5xx, 403, slow)."""
+        """Each request to `platform` fails with kind k at rate rates[k] (the kinds above)."""
         for kind in rates:
             _checked(kind)
         with self._lock:

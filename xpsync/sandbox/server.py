@@ -3,8 +3,11 @@
 The real discord.py and aiogram clients talk to it through DISCORD_API_BASE and
 TELEGRAM_API_BASE. Each platform lives in its own module (discord.py,
 telegram.py); this one wires them into one aiohttp application on 127.0.0.1,
-with a control endpoint for a sandbox in another process. Faults (429 with
-retry_after, 5xx, 403, slow answers) are switched on through `Sandbox.faults`.
+with a control endpoint for a sandbox in another process. Both meet the real
+platforms' limits and refusals by default (`limits=Limits()`, limits.py lists
+every knob); `Limits.lifted()` takes the rate limits away for throughput
+benchmarks. Faults (429s, global and HTML 429s, JSON and HTML 5xx, 403, slow
+answers) are switched on through `Sandbox.faults` (faults.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from .faults import Faults
 from .followups import FollowUps
 from .gateway import PATH as GATEWAY_PATH
 from .gateway import Gateway
+from .limits import Limits
 from .oauth import OAuthApp
 from .state import Call, DiscordState, TelegramState
 from .traffic import Traffic, reply
@@ -31,7 +35,9 @@ TELEGRAM_PREFIX = telegram.PREFIX
 class Sandbox:
     """Fake Discord and Telegram on 127.0.0.1; start it in the running event loop."""
 
-    def __init__(self, *, discord_token: str = "sandbox-discord-token", telegram_token: str = "1:sandbox") -> None:
+    def __init__(self, *, discord_token: str = "sandbox-discord-token", telegram_token: str = "1:sandbox",
+                 limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
         self.discord = DiscordState(discord_token)
         self.telegram = TelegramState(telegram_token)
         self.faults = Faults()
@@ -39,6 +45,8 @@ class Sandbox:
         self.gateway = Gateway(self.discord)
         self.followups = FollowUps(self.traffic)
         self.oauth = OAuthApp()
+        self.discord_api = discord.DiscordApi(self.discord, self.traffic, self.limits, self.oauth)
+        self.telegram_api = telegram.TelegramApi(self.telegram, self.traffic, self.limits)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -75,12 +83,13 @@ class Sandbox:
 
     async def start(self, port: int = 0) -> None:
         app = web.Application()
-        discord.DiscordApi(self.discord, self.traffic, self.oauth).add_routes(app)
+        self.discord_api.add_routes(app)
         self.oauth.routes(app.router, DISCORD_PREFIX, DISCORD_PAGES)
-        telegram.TelegramApi(self.telegram, self.traffic).add_routes(app)
+        self.telegram_api.add_routes(app)
         self.followups.add_routes(app)
         self.gateway.add_routes(app)
         app.router.add_get("/_sandbox/{platform}/arrivals", self._arrivals)
+        app.router.add_get("/_sandbox/{platform}/answers", self._answers)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -94,13 +103,21 @@ class Sandbox:
             await self._runner.cleanup()
             self._runner = None
 
+    async def _answers(self, request: web.Request) -> web.Response:
+        """Control endpoint: how many answers of each HTTP status the platform gave (429s: refused for a limit)."""
+        counts: dict[str, int] = {}
+        for call in self.traffic.calls_to(request.match_info["platform"]):
+            counts[str(call.status)] = counts.get(str(call.status), 0) + 1
+        return reply(200, counts)
+
     async def _arrivals(self, request: web.Request) -> web.Response:
         """Control endpoint (not part of either API), for a sandbox in another process: when the
         first call about each account arrived (Telegram: chat id; Discord: member id)."""
         platform = request.match_info["platform"]
         first: dict[str, float] = {}
         for call in self.traffic.calls_to(platform):
-            account = call.path.split("/members/")[1].split("/")[0] if platform == "discord" else None
+            member = call.path.partition("/members/")[2] if platform == "discord" else ""
+            account = member.split("/")[0] or None  # Discord's member calls only (not logging in)
             if account is not None:
                 first.setdefault(account, call.at)
         if platform == "telegram":

@@ -55,19 +55,41 @@ class InteractionReply:
     files: tuple[Upload, ...] = ()  # attachments (multipart: payload_json and files[n])
 
 
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
+
+def snowflake_at(at: float) -> str:
+    """A Discord id made at `at` (Unix seconds): the milliseconds since Discord's epoch, shifted by 22."""
+    return str((int(at * 1000) - DISCORD_EPOCH_MS) << 22)
+
+
+def snowflake_time(snowflake: str) -> float:
+    """When a Discord id was made (Unix seconds)."""
+    return ((int(snowflake) >> 22) + DISCORD_EPOCH_MS) / 1000
+
+
 @dataclass
 class DiscordState:
     token: str
     # guilds where every user is a member and every role exists (benchmarks: no set-up per member)
     open_guilds: set[str] = field(default_factory=set)
     guild_roles: dict[str, set[str]] = field(default_factory=dict)
+    # roles placed above the bot's highest role: editing them is 403 Missing Permissions (50013)
     forbidden_roles: dict[str, set[str]] = field(default_factory=dict)
+    # guilds the bot was removed from: 403 Missing Access (50001)
+    left_guilds: set[str] = field(default_factory=set)
+    # users who deleted their account: 404 Unknown User (10013)
+    deleted_users: set[str] = field(default_factory=set)
     members: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     role_changes: list[RoleChange] = field(default_factory=list)
     interaction_replies: list[InteractionReply] = field(default_factory=list)
     # called with (guild_id, member_id) after a member's roles changed (the gateway tells the bot)
     role_watchers: list[Callable[[str, str], None]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def interaction_id(self, at: float | None = None) -> str:
+        """The id Discord gives an interaction created now (or at `at`): its 3 seconds run from there."""
+        return snowflake_at(time.time() if at is None else at)
 
     def roles_changed(self, guild_id: str, member_id: str) -> None:
         for watch in self.role_watchers:
@@ -97,7 +119,11 @@ class DiscordState:
 @dataclass
 class TelegramState:
     token: str
-    blocked: set[str] = field(default_factory=set)
+    # private chats that sent /start: a bot may write only to these (and to groups it is in)
+    opened: set[str] = field(default_factory=set)
+    blocked: set[str] = field(default_factory=set)  # 403 bot was blocked by the user
+    deactivated: set[str] = field(default_factory=set)  # 403 user is deactivated
+    kicked: set[str] = field(default_factory=set)  # groups that removed the bot: 403 bot was kicked
     messages: list[SentMessage] = field(default_factory=list)
     # (chat_id, message_id, new inline keyboard) for every editMessageReplyMarkup
     edits: list[tuple[str, int, Any]] = field(default_factory=list)
@@ -114,6 +140,11 @@ class TelegramState:
             sent = SentMessage(time.time(), chat_id, self._next_id, text, reply_markup, photo)
             self.messages.append(sent)
             return sent
+
+    def open_chat(self, *chat_ids: str) -> None:
+        """These people pressed Start: the bot may write to their private chats."""
+        with self.lock:
+            self.opened.update(chat_ids)
 
     def sent_to(self, chat_id: str) -> list[SentMessage]:
         with self.lock:

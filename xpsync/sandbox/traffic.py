@@ -26,6 +26,16 @@ def reply(status: int, data: Any = None, headers: dict[str, str] | None = None) 
     )
 
 
+def html(status: int, body: str, headers: dict[str, str] | None = None) -> web.Response:
+    """An HTML answer, as a proxy or Cloudflare sends in front of an API: no JSON at all."""
+    return web.Response(status=status, text=body, content_type="text/html", headers=headers)
+
+
+def html_page(status: int, title: str, server: str) -> str:
+    return (f"<html>\r\n<head><title>{status} {title}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{status} {title}</h1></center>\r\n<hr><center>{server}</center>\r\n</body>\r\n</html>\r\n")
+
+
 async def form_of(request: web.Request) -> dict[str, Any]:
     """The parameters of a call, sent as a form, as multipart (files as Upload) or as JSON."""
     if request.content_type == "application/json":
@@ -67,10 +77,10 @@ class Traffic:
         with self._lock:
             return [c for c in self.calls if c.platform == platform and (method is None or c.method == method)]
 
-    async def fault(self, platform: str, request: web.Request,
-                    respond: Callable[[Fault], web.Response]) -> web.Response | None:
-        """The fault this request suffers, answered the platform's way (`respond`); None: answer normally
-        (after a delay for a slow one)."""
+    async def fault(self, platform: str, request: web.Request, respond: Callable[[Fault], web.Response], *,
+                    record: bool = True) -> web.Response | None:
+        """The fault this request suffers, answered the platform's way (`respond`, recorded unless the
+        caller records every answer itself); None: answer normally (after a delay for a slow one)."""
         fault = self.faults.next(platform)
         if fault is None:
             return None
@@ -78,5 +88,6 @@ class Traffic:
             await asyncio.sleep(fault.delay)
             return None
         response = respond(fault)
-        self.record(platform, request, response.status)
+        if record:
+            self.record(platform, request, response.status)
         return response

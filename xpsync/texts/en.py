@@ -69,6 +69,9 @@ TEXTS: dict[str, str] = {
     # Telegram notices sent by the listener
     "notice_rank_up": "🎉 Rank up! You are now {emoji} {name}.",
     "notice_achievement": "🏆 Achievement unlocked: {emoji} {name}",
+    # the same, announced in a group for someone the bot may not write to
+    "notice_rank_up_group": "🎉 {person} reached {emoji} {name}!",
+    "notice_achievement_group": "🏆 {person} unlocked {emoji} {name}",
     # the rank card's labels (xpsync.cards: the web's card.png and the bots' /profile image)
     "card_xp": "XP",
     "card_place": "Place",

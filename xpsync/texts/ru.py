@@ -69,6 +69,9 @@ TEXTS: dict[str, str] = {
     # Telegram notices sent by the listener
     "notice_rank_up": "🎉 Новый ранг! Теперь вы {emoji} {name}.",
     "notice_achievement": "🏆 Новое достижение: {emoji} {name}",
+    # the same, announced in a group for someone the bot may not write to
+    "notice_rank_up_group": "🎉 {person} получает ранг {emoji} {name}!",
+    "notice_achievement_group": "🏆 {person} получает достижение: {emoji} {name}",
     # the rank card's labels (xpsync.cards: the web's card.png and the bots' /profile image)
     "card_xp": "опыт",
     "card_place": "Место",
