@@ -1322,6 +1322,8 @@ CREATE FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer 
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_coalesce boolean := claim_deliveries.target = 'discord';
 BEGIN
     IF claim_deliveries.batch_size IS NULL OR claim_deliveries.batch_size NOT BETWEEN 1 AND 10000
        OR claim_deliveries.lease_seconds IS NULL OR claim_deliveries.lease_seconds NOT BETWEEN 1 AND 3600 THEN
@@ -1331,19 +1333,30 @@ BEGIN
     PERFORM xp._check_text(claim_deliveries.owner, 'owner');
     RETURN QUERY
         WITH due AS (
-            SELECT d.id
+            SELECT d.id, d.user_id
               FROM xp.deliveries d
              WHERE d.target = claim_deliveries.target AND d.status = 'pending' AND d.run_at <= now()
+               AND NOT (v_coalesce AND EXISTS (
+                   SELECT 1 FROM xp.deliveries o
+                    WHERE o.user_id = d.user_id AND o.target = d.target AND o.status = 'pending'
+                      AND o.lease_owner IS NOT NULL AND o.run_at > now()))
              ORDER BY d.run_at, d.id
              LIMIT claim_deliveries.batch_size
+               FOR UPDATE SKIP LOCKED),
+        siblings AS (
+            SELECT d.id
+              FROM xp.deliveries d
+             WHERE v_coalesce AND d.target = claim_deliveries.target AND d.status = 'pending'
+               AND d.user_id IN (SELECT due.user_id FROM due) AND d.id NOT IN (SELECT due.id FROM due)
+               AND (d.lease_owner IS NULL OR d.run_at <= now())
                FOR UPDATE SKIP LOCKED),
         claimed AS (
             UPDATE xp.deliveries d
                SET attempts = d.attempts + 1,
                    lease_owner = claim_deliveries.owner,
                    run_at = now() + make_interval(secs => claim_deliveries.lease_seconds)
-              FROM due
-             WHERE d.id = due.id
+              FROM (SELECT due.id FROM due UNION ALL SELECT siblings.id FROM siblings) AS t
+             WHERE d.id = t.id
             RETURNING d.id, d.event_id, d.user_id, d.attempts, d.sent_ref, d.created_at)
         SELECT c.id, c.event_id, c.user_id, e.kind, e.payload, c.attempts, c.sent_ref, c.created_at
           FROM claimed c
@@ -1352,7 +1365,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer, lease_seconds integer) IS 'Listener: claim due deliveries for a target under a lease (SKIP LOCKED); an expired lease is due again.';
+COMMENT ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer, lease_seconds integer) IS 'Listener: claim due deliveries for a target under a lease (SKIP LOCKED); an expired lease is due again; a person''s Discord deliveries are claimed together.';
 
 CREATE FUNCTION xp.cleanup(older_than interval DEFAULT '30 days'::interval) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3312,6 +3325,8 @@ CREATE INDEX board_marks_key ON xp.board_marks USING btree (board, period_of, xp
 CREATE INDEX deliveries_due ON xp.deliveries USING btree (target, run_at) WHERE (status = 'pending'::text);
 
 CREATE INDEX deliveries_event ON xp.deliveries USING btree (event_id);
+
+CREATE INDEX deliveries_pending_person ON xp.deliveries USING btree (user_id, target) WHERE (status = 'pending'::text);
 
 CREATE INDEX family_rewards_day ON xp.family_rewards USING btree (day) WHERE (day IS NOT NULL);
 
