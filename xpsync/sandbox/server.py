@@ -108,7 +108,9 @@ class Sandbox:
         platform = request.match_info["platform"]
         first: dict[str, float] = {}
         for call in self.traffic.calls_to(platform):
-            account = call.path.split("/members/")[1].split("/")[0] if platform == "discord" else None
+            # Discord: calls about a member (logging in, GET /users/@me, is about nobody)
+            account = call.path.split("/members/")[1].split("/")[0] \
+                if platform == "discord" and "/members/" in call.path else None
             if account is not None:
                 first.setdefault(account, call.at)
         if platform == "telegram":
