@@ -46,6 +46,8 @@ class Convergence:
     failed: int
     most_edits: int  # the most role edits one person got (2: add one, remove one)
     most_reads: int
+    first_edit: float  # seconds from the change's commit to the first role edit
+    idle: float  # seconds the guild's role edits were not used: gaps between edits beyond the limit's own
 
     @property
     def ratio(self) -> float:
@@ -143,8 +145,11 @@ def measure(url: str, conn: psycopg.Connection, start_listener, people: int, k: 
     reads = Counter(m for c, m in zip((c for c in calls if "/members/" in c.path), members, strict=True)
                     if c.method == "GET")
     edits = Counter(change.member_id for change in changes)
+    times = sorted(change.at for change in changes)
+    gap = limits.discord_role_edits.seconds / limits.discord_role_edits.limit
     return Convergence(
         people=people, seconds=max(change.at for change in changes) - started, minimum=minimum, binding=binding,
         reads=sum(reads.values()), edits=sum(edits.values()),
         too_many_requests=sum(1 for c in calls if c.status == 429), dead=statuses.get("dead", 0),
-        failed=statuses.get("failed", 0), most_edits=max(edits.values()), most_reads=max(reads.values()))
+        failed=statuses.get("failed", 0), most_edits=max(edits.values()), most_reads=max(reads.values()),
+        first_edit=times[0] - started, idle=sum(max(0.0, b - a - gap) for a, b in zip(times, times[1:])))
