@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import psycopg
 
@@ -141,9 +142,7 @@ def measure(url: str, conn: psycopg.Connection, start_listener, people: int, k: 
             changes = list(box.discord.role_changes)
         calls = box.calls_to("discord")
     statuses = dict(conn.execute("SELECT status, count(*) FROM xp.deliveries GROUP BY 1").fetchall())
-    members = [c.path.split("/members/")[1].split("/")[0] for c in calls if "/members/" in c.path]
-    reads = Counter(m for c, m in zip((c for c in calls if "/members/" in c.path), members, strict=True)
-                    if c.method == "GET")
+    reads = Counter(c.path.split("/members/")[1] for c in calls if c.method == "GET" and "/members/" in c.path)
     edits = Counter(change.member_id for change in changes)
     times = sorted(change.at for change in changes)
     gap = limits.discord_role_edits.seconds / limits.discord_role_edits.limit
@@ -152,4 +151,4 @@ def measure(url: str, conn: psycopg.Connection, start_listener, people: int, k: 
         reads=sum(reads.values()), edits=sum(edits.values()),
         too_many_requests=sum(1 for c in calls if c.status == 429), dead=statuses.get("dead", 0),
         failed=statuses.get("failed", 0), most_edits=max(edits.values()), most_reads=max(reads.values()),
-        first_edit=times[0] - started, idle=sum(max(0.0, b - a - gap) for a, b in zip(times, times[1:])))
+        first_edit=times[0] - started, idle=sum(max(0.0, b - a - gap) for a, b in pairwise(times)))

@@ -210,6 +210,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             ("  429s answered, dead", f"{moved.too_many_requests}, {moved.dead}   (targets 0, 0)"),
             ("  calls per person", f"at most {moved.most_reads} member read(s), {moved.most_edits} role edits; "
                                    f"{moved.reads} reads and {moved.edits} edits in all"),
+            ("  where the time went", f"first edit {moved.first_edit:.1f}s after the commit; role edits unused "
+                                      f"for {moved.idle:.1f}s beyond the limit's own spacing"),
         ]
         figures |= {"converge_seconds": moved.seconds, "converge_minimum_seconds": moved.minimum,
                     "converge_ratio": moved.ratio, "converge_429s": moved.too_many_requests,

@@ -1,9 +1,10 @@
--- 0045_delivery_coalescing: why: a person's Discord deliveries are claimed
--- together and never while another claim of theirs is live, so that however
--- many rank changes waited, the platform sees one convergence per person; the
--- claim looks a person's pending deliveries up, which without this index read
--- every pending delivery for each one claimed (a 100 000-person threshold
--- change turned quadratic).
+-- 0045_delivery_coalescing: why: a mass change (a threshold moved, a resync)
+-- wasted calls under Discord's limits and left some of them unused. A person's
+-- Discord deliveries are now claimed together and never while another claim
+-- of theirs is live, so that however many rank changes waited, the platform
+-- sees one convergence per person; the claim looks a person's pending
+-- deliveries up, which without this index read every pending delivery for
+-- each one claimed (a 100 000-person threshold change turned quadratic).
 
 CREATE INDEX deliveries_pending_person ON xp.deliveries (user_id, target) WHERE status = 'pending';
 
