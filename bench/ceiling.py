@@ -45,7 +45,8 @@ async def telegram_calls(session: aiohttp.ClientSession, base: str, token: str, 
 CALLS = {"discord": discord_calls, "telegram": telegram_calls}
 
 
-async def _run(target: str, env: dict[str, str], role: tuple[str, str], deliveries: int, concurrency: int) -> float:
+async def _run(target: str, env: dict[str, str], role: tuple[str, str], deliveries: int, concurrency: int,
+               first: int) -> float:
     call = CALLS[target]
     base, token = env[f"{target.upper()}_API_BASE"], env[f"{target.upper()}_TOKEN"]
     slots = asyncio.Semaphore(concurrency)
@@ -56,12 +57,12 @@ async def _run(target: str, env: dict[str, str], role: tuple[str, str], deliveri
 
     async with aiohttp.ClientSession() as session:
         started = time.monotonic()
-        await asyncio.gather(*(one(FIRST_ACCOUNT + n) for n in range(deliveries)))
+        await asyncio.gather(*(one(first + n) for n in range(deliveries)))
         return deliveries / (time.monotonic() - started)
 
 
 def platform_calls_per_second(target: str, env: dict[str, str], role: tuple[str, str], deliveries: int,
-                              concurrency: int) -> float:
+                              concurrency: int, first: int = FIRST_ACCOUNT) -> float:
     """Deliveries' worth of platform calls per second, made with nothing else in the way;
     `role` is the (guild, role) a Discord rank-up adds."""
-    return asyncio.run(_run(target, env, role, deliveries, concurrency))
+    return asyncio.run(_run(target, env, role, deliveries, concurrency, first))
