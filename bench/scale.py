@@ -7,7 +7,8 @@ loading, as a bulk restore would), spread over the last 60 days so that the
 weekly board has a real window. Printed: reconcile_all time (target < 60 s),
 leaderboard top 10 all-time (target < 5 ms) and weekly (target < 50 ms),
 profile lookup, and --deliveries pending deliveries drained by one listener
-process with zero loss.
+process with zero loss (the platforms' limits lifted, as bench.delivery's
+first run: the machinery, not Discord's pace).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 import psycopg
 
 from .common import bench_database, show
-from .delivery import GUILD, ROLE, done, start_listener, start_sandbox, stop_sandbox, wait_drained
+from .delivery import GUILD, PACE_OFF, ROLE, done, settings, start_listener, start_sandbox, stop_sandbox, wait_drained
 
 LOAD = """
 -- bulk load: no FK checks per row
@@ -42,7 +43,7 @@ UPDATE xp.users u SET rank_id = l.id, rank_floor = l.lo, rank_ceil = l.hi, rewar
 -- a season over the last 30 days: declaring it rebuilds every week/month/season counter from the ledger
 INSERT INTO xp.seasons (name, starts_on, ends_on)
 VALUES ('bench', (now() AT TIME ZONE 'UTC')::date - 30, (now() AT TIME ZONE 'UTC')::date + 30);
-SELECT count(*) FROM xp._reconcile_achievements(NULL, false);
+SELECT count(xp._achieve(m.uid)) FROM xp._missing_achievements(NULL) m;
 """
 
 
@@ -61,7 +62,8 @@ def drain(url: str, conn: psycopg.Connection, deliveries: int) -> tuple[float, i
     conn.execute("INSERT INTO xp.rank_roles VALUES (%s, 2, %s)", (GUILD, ROLE))  # queues resyncs...
     conn.execute("DELETE FROM xp.deliveries")  # ...which this benchmark replaces by its own count
     conn.execute("DELETE FROM xp.events")
-    sandbox, sandbox_env = start_sandbox()
+    settings(conn, PACE_OFF)
+    sandbox, sandbox_env = start_sandbox(lifted=True)
     listener = start_listener(url, sandbox_env, "discord")
     try:
         conn.execute("SELECT xp._queue_resync((SELECT array_agg(g) FROM generate_series(1, %s) g), 'bench')",

@@ -46,7 +46,6 @@ NOT_TOLD = "not told: never opened a chat with the bot and no announcing group"
 CANT_INITIATE = "can't initiate conversation"
 MUTING = ("blocked by the user", "user is deactivated")  # the person's own doing: their notices go off
 GLOBAL = "telegram"
-GROUP_BURST = 15  # a group takes a burst of messages within its minute's share, then one per gap
 
 
 class CantInitiate(Exception):
@@ -105,8 +104,9 @@ class TelegramNotices:
         return Unsent(NOT_TOLD)
 
     async def _send(self, delivery: Delivery, chat_id: str, text: str, *, group: bool) -> str:
-        per_chat = Limit(f"telegram:{chat_id}", self.gaps["group"], GROUP_BURST) if group \
-            else Limit(f"telegram:{chat_id}", self.gaps["private"])
+        # a group's 20 a minute hold over any minute: one every 3 s, no burst (a burst on top of the
+        # rate would put more than 20 into the minute it starts)
+        per_chat = Limit(f"telegram:{chat_id}", self.gaps["group" if group else "private"])
         await self.pace.slot([Limit(GLOBAL, self.gaps["any"]), per_chat], within=delivery.time_left() - SHORTEST_CALL)
         if self.on_call is not None:
             self.on_call(delivery)

@@ -113,7 +113,7 @@ async def test_the_listeners_own_role_changes_ask_for_nothing_and_drift_by_hand_
         await settled("on_member_update")
         await eventually(lambda: statuses(conn, "discord").keys() <= {"done"})
 
-    async with running(pool, db_url, await discord_handler(sandbox)):
+    async with running(pool, db_url, await discord_handler(sandbox, pool)):
         await roles_are("202", "900")  # the listener's +202 came back as a member update
         call(conn, "award_xp", "discord", "555", 500, "r", "k2")  # rank 3: +203, then -202, two updates
         await roles_are("203", "900")

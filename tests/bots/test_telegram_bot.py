@@ -232,7 +232,7 @@ async def test_a_russian_app_is_answered_and_told_in_russian_until_the_person_ch
     assert (await olga.send("/daily")).text == "🎁 +100 опыта и +50 монет. Серия: 1 дн."
     assert (await olga.send("/daily")).text.startswith("⏳ Сегодня награда уже получена.")  # a known account too
     assert scalar(conn, "SELECT client_language FROM xp.accounts WHERE external_id = '300'") == "ru"
-    async with running(pool, db_url, await telegram_handler(sandbox)):  # the listener's notice, too
+    async with running(pool, db_url, await telegram_handler(sandbox, pool)):  # the listener's notice, too
         call(conn, "award_xp", "telegram", "300", 200, "r", "k1")
         await eventually(lambda: olga.last().text.startswith("🎉"))
         assert olga.last().text == "🎉 Новый ранг! Теперь вы 🌱 F II."

@@ -38,7 +38,7 @@ def demo_dirs(scratch: Path) -> set[str]:
 def test_a_small_demo_runs_to_a_summary_with_no_drift(scratch):
     result = xpsync("demo", "--members", "20", "--seconds", "3", env={"TMPDIR": str(scratch)}, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    for line in ("reconcile_all", "no drift", "every managed role as the database says", "every one told",
+    for line in ("reconcile_all", "no drift", "every managed role as the database says", "told privately",
                  "discord commit→call", "Discord role changes", "faults injected",
                  "The board, live while the demo runs: http://127.0.0.1:"):
         assert line in result.stdout, line

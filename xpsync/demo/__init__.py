@@ -175,7 +175,7 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
             await director
             task = progress.add_task("delivering what is left, at the platforms' pace", total=None, info="")
             sandbox.faults.clear()
-            await _drained(pool, within=300, tell=lambda left: progress.update(task, info=left))
+            await _drained(pool, within=600, tell=lambda left: progress.update(task, info=left))
         stop.set()
         await asyncio.gather(*running)
         events, deliveries, retried = await report.gather(pool)

@@ -1,9 +1,11 @@
 """The demo's community: people on Telegram, on Discord or both, three Discord guilds with rank roles,
-two Telegram groups (one announces rank-ups, one does not), and a history before the demo starts.
+four Telegram groups (three lounges announce rank-ups, a quiet room does not), and a history before the
+demo starts.
 
 As on the real platforms, only some Telegram members ever pressed Start in a
 private chat with the bot: the others can be told only in a group that
-announces, where they talk.
+announces, where they talk. A group takes 20 messages a minute, so the
+lounges share the announcements of a busy community.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from ..sandbox import Sandbox
 GUILDS = ("900000000000000001", "900000000000000002", "900000000000000003")
 RANKS_WITH_ROLES = (2, 4, 7, 10, 13, 16, 19)
 CHANNEL = "800000000000000001"
-# Telegram groups have negative ids: the lounge announces rank-ups, the quiet room does not
-LOUNGE, QUIET = "-1001000000001", "-1001000000002"
+# Telegram groups have negative ids: the lounges announce rank-ups, the quiet room does not
+LOUNGES = ("-1001000000001", "-1001000000003", "-1001000000004")
+QUIET = "-1001000000002"
 STARTED_SHARE = 0.6  # Telegram members who opened a private chat with the bot
 NAMES = ("Ivan", "Anna", "Mark", "Olga", "Lena", "Pavel", "Sara", "Tom", "Nika", "Yuri", "Mia", "Leo", "Zoe", "Max")
 
@@ -41,7 +44,7 @@ class Member:
     telegram: str | None
     discord: str | None
     guild: str = GUILDS[0]  # the Discord guild they are in
-    group: str = LOUNGE  # the Telegram group they talk in
+    group: str = LOUNGES[0]  # the Telegram group they talk in
     started: bool = False  # pressed Start in a private chat with the bot
 
     @property
@@ -72,7 +75,7 @@ def people(count: int, rng: random.Random) -> Community:
         telegram = str(5_000_000 + i) if kind < 7 else None
         discord = str(700_000_000_000_000_000 + i) if kind >= 3 else None
         members.append(Member(f"{rng.choice(NAMES)}{i}", telegram, discord, guild=GUILDS[i % len(GUILDS)],
-                              group=rng.choice((LOUNGE, LOUNGE, QUIET)),
+                              group=rng.choice((*LOUNGES, QUIET)),
                               started=telegram is not None and rng.random() < STARTED_SHARE))
     both = [m for m in members if m.telegram and m.discord]
     return Community(members, to_link=both[: len(both) // 2])
@@ -88,8 +91,9 @@ async def seed(pool: AsyncConnectionPool, sandbox: Sandbox, community: Community
             sandbox.discord.add_guild(guild, [member_role(guild), *rank_roles(guild).values()])
             for rank, role in rank_roles(guild).items():
                 await conn.execute("INSERT INTO xp.rank_roles VALUES (%s, %s, %s)", (guild, rank, role))
-        await conn.execute("INSERT INTO xp.chat_settings (platform, chat_id, announce) VALUES "
-                           "('telegram', %s, true), ('telegram', %s, false)", (LOUNGE, QUIET))
+        for chat, announce in (*((lounge, True) for lounge in LOUNGES), (QUIET, False)):
+            await conn.execute("INSERT INTO xp.chat_settings (platform, chat_id, announce) VALUES ('telegram', %s, %s)",
+                               (chat, announce))
         # people already linked before the demo starts: one person each
         linked = [m for m in community.members if m.telegram and m.discord and m not in community.to_link]
         for member in linked:

@@ -89,6 +89,7 @@ class Sandbox:
         self.followups.add_routes(app)
         self.gateway.add_routes(app)
         app.router.add_get("/_sandbox/{platform}/arrivals", self._arrivals)
+        app.router.add_get("/_sandbox/{platform}/answers", self._answers)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -102,15 +103,21 @@ class Sandbox:
             await self._runner.cleanup()
             self._runner = None
 
+    async def _answers(self, request: web.Request) -> web.Response:
+        """Control endpoint: how many answers of each HTTP status the platform gave (429s: refused for a limit)."""
+        counts: dict[str, int] = {}
+        for call in self.traffic.calls_to(request.match_info["platform"]):
+            counts[str(call.status)] = counts.get(str(call.status), 0) + 1
+        return reply(200, counts)
+
     async def _arrivals(self, request: web.Request) -> web.Response:
         """Control endpoint (not part of either API), for a sandbox in another process: when the
         first call about each account arrived (Telegram: chat id; Discord: member id)."""
         platform = request.match_info["platform"]
         first: dict[str, float] = {}
         for call in self.traffic.calls_to(platform):
-            # Discord: calls about a member (logging in, GET /users/@me, is about nobody)
-            account = call.path.split("/members/")[1].split("/")[0] \
-                if platform == "discord" and "/members/" in call.path else None
+            member = call.path.partition("/members/")[2] if platform == "discord" else ""
+            account = member.split("/")[0] or None  # Discord's member calls only (not logging in)
             if account is not None:
                 first.setdefault(account, call.at)
         if platform == "telegram":
