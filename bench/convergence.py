@@ -19,8 +19,10 @@ exactly 2 and 1).
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -116,8 +118,8 @@ def converged(conn: psycopg.Connection, box: Sandbox, people: int) -> bool:
         return all(roles == {R3} for roles in box.discord.members[GUILD].values())
 
 
-def measure(url: str, conn: psycopg.Connection, start_listener, people: int, k: float = 1.0,
-            timeout: float | None = None) -> Convergence:
+def measure(url: str, conn: psycopg.Connection, start_listener: Callable[[dict[str, str]], subprocess.Popen],
+            people: int, k: float = 1.0, timeout: float | None = None) -> Convergence:
     """Run one threshold change of `people` to convergence; `start_listener(env)` starts the listener
     process against the sandbox environment `env` and returns it."""
     limits = scaled(Limits(), k)
@@ -130,10 +132,11 @@ def measure(url: str, conn: psycopg.Connection, start_listener, people: int, k: 
             time.sleep(1)  # its catch-up on start is over: nothing was pending
             started = time.time()
             conn.execute("UPDATE xp.ranks SET min_xp = (SELECT min(xp) FROM xp.users) WHERE id = 3")
-            deadline = time.monotonic() + (timeout or 3 * minimum + 60)
+            timeout = timeout or 3 * minimum + 60
+            deadline = time.monotonic() + timeout
             while not converged(conn, box, people):
                 if time.monotonic() > deadline:
-                    raise SystemExit(f"no convergence of {people} people within {deadline:.0f}s")
+                    raise SystemExit(f"no convergence of {people} people within {timeout:.0f}s")
                 time.sleep(0.2)
         finally:
             listener.terminate()
