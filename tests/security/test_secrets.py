@@ -20,6 +20,7 @@ PASSWORD = "db-secret-password-77"
 def test_listeners_never_log_a_secret(conn, db_url):
     conn.execute("INSERT INTO xp.rank_roles VALUES (%s, 2, %s)", (G1, R2))
     conn.execute("UPDATE xp.settings SET value = '0.05' WHERE key = 'delivery.backoff_base_seconds'")
+    call(conn, "chat_opened", "telegram", "501")  # pressed Start: the listener writes to them
     code = conn.execute("SELECT xp.create_link_code('telegram', '501') AS c").fetchone()["c"]
     conn.execute("SELECT xp.redeem_link_code('discord', '601', %s)", (code,))
     url = db_url.replace("postgresql://postgres@", f"postgresql://postgres:{PASSWORD}@")

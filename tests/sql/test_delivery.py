@@ -164,7 +164,8 @@ def test_role_plan_follows_the_guild_role_mode(conn, mode, xp, desired):
     conn.execute("INSERT INTO xp.rank_roles VALUES ('g1', 2, 'r2'), ('g1', 3, 'r3'), ('g1', 5, 'r5')")
     conn.execute("INSERT INTO xp.guild_settings VALUES ('g1', %s)", (mode,))
     call(conn, "award_xp", "discord", "p", xp, "r", "k")
-    assert plan(conn) == [{"guild_id": "g1", "member_id": "p", "desired": desired, "managed": ["r2", "r3", "r5"]}]
+    assert plan(conn) == [{"guild_id": "g1", "member_id": "p", "desired": desired, "managed": ["r2", "r3", "r5"],
+                           "paused": False}]
 
 
 def test_role_plan_covers_every_guild_and_defaults_to_replace(conn):
