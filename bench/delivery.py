@@ -50,10 +50,12 @@ from xpsync.demo.report import percentile_ms
 from . import ceiling, convergence, peers
 from .common import bench_database, show
 
-# the listener's shared pacing lifted (0 lifts a limit), for the run against the lifted sandbox
-PACE_OFF = {key: "0" for key in ("discord.requests_per_second", "discord.member_reads_per_second",
-                                  "discord.role_edits_per_second", "telegram.messages_per_second",
-                                  "telegram.chat_interval_seconds", "telegram.group_messages_per_minute")}
+# the listener's shared pacing lifted (0 lifts a limit; Telegram's overall rate may not be 0, so it is
+# set beyond anything reached), for the run against the lifted sandbox
+PACE_OFF = {**{key: "0" for key in ("discord.requests_per_second", "discord.member_reads_per_second",
+                                     "discord.role_edits_per_second", "telegram.chat_interval_seconds",
+                                     "telegram.group_messages_per_minute")},
+            "telegram.messages_per_second": "100000"}
 # what each platform allows, for a backlog of rank-ups as the limited run sends it
 ALLOWED = {"discord": (1.0, "10 role edits per 10 s in a guild"),
            "telegram": (30.0, "30 messages a second in all, 1 a second per chat")}

@@ -30,6 +30,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from xpsync.db import recover
+from xpsync.heartbeat import Heartbeat
 from xpsync.settings import ConfigError
 
 from . import store
@@ -73,8 +74,9 @@ class Listener:
         self.stats: Counter[str] = Counter()
         self.settings: dict[str, Any] = {}
         self.recorder = Recorder(pool, self.owner, self.target, self.stats)
-        # xp_config payloads not acted on yet: 'settings' (reload), 'ranks' (move people)
+        # xp_config payloads not acted on yet: 'settings' (reload), 'ranks' (move people), any other table
         self._config: set[str] = {"settings", "ranks"}
+        self.heartbeat = Heartbeat(pool, f"listener:{self.target}", self.owner)
 
     async def run(self, stop: asyncio.Event) -> None:
         wake = asyncio.Event()
@@ -83,6 +85,7 @@ class Listener:
         async with asyncio.TaskGroup() as group:
             group.create_task(self._listen(wake, stop), name=f"listen-{self.target}")
             group.create_task(self._work(wake, stop), name=f"work-{self.target}")
+            group.create_task(self.heartbeat.run(stop), name=f"heartbeat-{self.target}")
 
     async def _listen(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
         backoff = Backoff(0.1, 10.0)
@@ -123,15 +126,20 @@ class Listener:
 
     async def _take_up_config(self) -> None:
         pending, self._config = self._config, set()
+        if not pending:
+            return
         try:
-            if "settings" in pending:
-                async with self.pool.connection() as conn:
+            async with self.pool.connection() as conn:
+                version = await store.config_version(conn)  # before what it covers is read
+                if "settings" in pending:
                     self.settings = await store.settings(conn)
+            if "settings" in pending:
                 self.handler.configure(self.settings)
             if "ranks" in pending:
                 moved = await self.rerank()
                 if moved:
                     log.info("rank thresholds changed: %d people moved", moved)
+            self.heartbeat.took_up(version)
         except BaseException:
             self._config |= pending  # not taken up: try again next time
             raise
@@ -182,6 +190,7 @@ class Listener:
                         break  # nothing due: what is in flight finishes, then we wait for the doorbell
                     busy += len(deliveries)
                     unrecorded.update((d.id, d) for d in deliveries)
+                    self.heartbeat.note(len(deliveries))
                     for delivery in deliveries:
                         group.create_task(deliver(delivery, facts.get(delivery.user_id)))
         except BaseException as exc:

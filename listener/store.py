@@ -123,6 +123,11 @@ async def rerank_batch(conn: Connection, batch_size: int) -> int:
     return int(await fetch_value(conn, "SELECT xp.rerank_batch(%s)", (batch_size,)))
 
 
+async def config_version(conn: Connection) -> int:
+    """How many changes of the operator tables there have been (what a heartbeat says was taken up)."""
+    return int(await fetch_value(conn, "SELECT xp.config_version()"))
+
+
 async def settings(conn: Connection) -> dict[str, Any]:
     """The live settings (xp.settings) as key → JSON value."""
     cur = await conn.execute("SELECT key, value FROM xp.settings")

@@ -137,6 +137,12 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._actor() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT left(coalesce(nullif(current_setting('xp.actor', true), ''), session_user::text), 200)
+$$;
+
 CREATE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount bigint, p_reason text, p_key text, p_factor numeric DEFAULT 1, p_actor text DEFAULT NULL::text, p_display_name text DEFAULT NULL::text, p_imported_from text DEFAULT NULL::text) RETURNS xp.award_result
     LANGUAGE plpgsql
     AS $$
@@ -199,6 +205,24 @@ BEGIN
         RETURN xp._rerank(p_uid, v_rank);
     END IF;
     RETURN ROW(p_uid, v_xp, v_coins, v_rank, v_rank, false, 0, true)::xp.award_result;
+END
+$$;
+
+CREATE FUNCTION xp._audit(p_action text, p_target text DEFAULT NULL::text, p_detail jsonb DEFAULT '{}'::jsonb, p_actor text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE sql
+    AS $$
+    INSERT INTO xp.admin_audit (actor, action, target, detail)
+    VALUES (coalesce(left(p_actor, 200), xp._actor()), p_action, left(p_target, 200), coalesce(p_detail, '{}'))
+    RETURNING id
+$$;
+
+CREATE FUNCTION xp._audit_ring() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM pg_notify('xp_admin', 'audit');
+    RETURN NULL;
 END
 $$;
 
@@ -282,6 +306,67 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._change_thresholds(p_thresholds jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_bad text;
+    v_marks jsonb := xp._marks();
+    v_before jsonb := xp._rank_counts();
+    v_uids bigint[];
+    v_plans jsonb;
+    r record;
+BEGIN
+    IF p_thresholds IS NULL OR jsonb_typeof(p_thresholds) <> 'object' OR p_thresholds = '{}' THEN
+        RAISE EXCEPTION 'thresholds must be a JSON object of rank id to XP, such as {"2": 300}'
+            USING ERRCODE = 'XP002';
+    END IF;
+    SELECT string_agg(t.key || ': ' || left(t.value::text, 30), ', ') INTO v_bad
+      FROM jsonb_each(p_thresholds) AS t
+     WHERE t.key !~ '^[1-9][0-9]{0,8}$' OR NOT EXISTS (SELECT 1 FROM xp.ranks k WHERE k.id = t.key::int)
+        OR jsonb_typeof(t.value) <> 'number' OR t.value::numeric < 0 OR t.value::numeric > 1e15
+        OR t.value::numeric <> trunc(t.value::numeric);
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'thresholds must map rank ids of xp.ranks to whole XP from 0: % is not', v_bad
+            USING ERRCODE = 'XP002';
+    END IF;
+    -- one statement: the ladder is checked when it is done (ranks_min_xp_key is deferrable)
+    BEGIN
+        UPDATE xp.ranks k SET min_xp = (p_thresholds -> k.id::text)::numeric
+         WHERE p_thresholds ? k.id::text AND k.min_xp <> (p_thresholds -> k.id::text)::numeric;
+    EXCEPTION WHEN unique_violation THEN
+        RAISE EXCEPTION 'rank thresholds must rise with rank ids: two ranks would start at the same XP (%)',
+            p_thresholds USING ERRCODE = 'XP002';
+    END;
+    v_uids := ARRAY(SELECT o.uid FROM xp._out_of_step(NULL) AS o ORDER BY o.uid);
+    v_plans := xp._role_plans(v_uids);
+    FOR r IN SELECT u.id, u.rank_id FROM xp.users u WHERE u.id = ANY (v_uids) ORDER BY u.id FOR UPDATE LOOP
+        PERFORM xp._rerank(r.id, r.rank_id);
+    END LOOP;
+    RETURN jsonb_build_object('before', v_before, 'after', xp._rank_counts(),
+                              'effects', xp._effects(v_marks, v_uids, v_plans)
+                                         || jsonb_build_object('people', cardinality(v_uids)));
+END
+$_$;
+
+CREATE FUNCTION xp._check_delivery_filter(p_target text, p_status text, p_error text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF p_target IS NOT NULL AND p_target NOT IN ('discord', 'telegram') THEN
+        RAISE EXCEPTION 'target % is invalid: expected discord or telegram', quote_literal(left(p_target, 40))
+            USING ERRCODE = 'XP002';
+    END IF;
+    IF p_status IS NOT NULL AND p_status NOT IN ('pending', 'done', 'failed', 'dead', 'discarded') THEN
+        RAISE EXCEPTION 'status % is invalid: expected pending, done, failed, dead or discarded',
+            quote_literal(left(p_status, 40)) USING ERRCODE = 'XP002';
+    END IF;
+    IF p_error IS NOT NULL THEN
+        PERFORM xp._check_text(p_error, 'error');
+    END IF;
+END
+$$;
+
 CREATE FUNCTION xp._check_flag(value boolean, what text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -321,6 +406,84 @@ CREATE FUNCTION xp._code_hash(code text) RETURNS bytea
     AS $$
     SELECT sha256(p.pepper || convert_to(upper(regexp_replace(code, '[\s-]', '', 'g')), 'UTF8'))
       FROM xp.link_pepper p
+$$;
+
+CREATE TABLE xp.deliveries (
+    id bigint NOT NULL,
+    event_id bigint NOT NULL,
+    target text NOT NULL,
+    user_id bigint NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    run_at timestamp with time zone DEFAULT now() NOT NULL,
+    lease_owner text,
+    last_error text,
+    sent_ref text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'done'::text, 'failed'::text, 'dead'::text, 'discarded'::text]))),
+    CONSTRAINT deliveries_target_check CHECK ((target = ANY (ARRAY['discord'::text, 'telegram'::text])))
+);
+
+COMMENT ON TABLE xp.deliveries IS 'The mailbox: one row per event and interested platform; NOTIFY xp_<target> is only the doorbell.';
+
+CREATE FUNCTION xp._deliveries_matching(p_target text, p_status text, p_error text) RETURNS SETOF xp.deliveries
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    PERFORM xp._check_delivery_filter(p_target, p_status, p_error);
+    RETURN QUERY
+        SELECT d.* FROM xp.deliveries d
+         WHERE (p_target IS NULL OR d.target = p_target) AND (p_status IS NULL OR d.status = p_status)
+           AND (p_error IS NULL OR strpos(lower(d.last_error), lower(p_error)) > 0);
+END
+$$;
+
+CREATE FUNCTION xp._deliveries_to_act_on(p_action text, p_target text, p_status text, p_error text, p_ids bigint[]) RETURNS SETOF bigint
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT d.id FROM xp._deliveries_matching(p_target, p_status, p_error) d
+     WHERE (p_ids IS NULL OR d.id = ANY (p_ids))
+       AND CASE p_action
+               WHEN 'retry' THEN d.status IN ('failed', 'dead', 'discarded')
+                                 OR (d.status = 'pending' AND d.lease_owner IS NULL AND d.run_at > now())
+               WHEN 'discard' THEN d.status IN ('failed', 'dead')
+                                   OR (d.status = 'pending' AND (d.lease_owner IS NULL OR d.run_at <= now()))
+           END
+$$;
+
+CREATE FUNCTION xp._effects(p_marks jsonb, p_uids bigint[], p_plans jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_plans jsonb := xp._role_plans(p_uids);
+BEGIN
+    RETURN jsonb_build_object(
+        'rank_changes', coalesce((
+            SELECT jsonb_object_agg(m.move, m.n)
+              FROM (SELECT (e.payload ->> 'old_rank') || '>' || (e.payload ->> 'new_rank') AS move, count(*) AS n
+                      FROM xp.events e
+                     WHERE e.id > (p_marks ->> 'events')::bigint AND e.created_at = now() AND e.kind = 'rank_changed'
+                     GROUP BY 1) AS m), '{}'),
+        'events', coalesce((
+            SELECT jsonb_object_agg(k.kind, k.n)
+              FROM (SELECT e.kind, count(*) AS n FROM xp.events e
+                     WHERE e.id > (p_marks ->> 'events')::bigint AND e.created_at = now() GROUP BY 1) AS k), '{}'),
+        'deliveries', coalesce((
+            SELECT jsonb_object_agg(t.target, t.n)
+              FROM (SELECT d.target, count(*) AS n FROM xp.deliveries d
+                     WHERE d.id > (p_marks ->> 'deliveries')::bigint AND d.created_at = now() GROUP BY 1) AS t), '{}'),
+        'ledger', coalesce((
+            SELECT jsonb_object_agg(s.source || ':' || s.kind, jsonb_build_object('rows', s.n, 'sum', s.total))
+              FROM (SELECT l.source, l.kind, count(*) AS n, sum(l.delta) AS total FROM xp.ledger l
+                     WHERE l.id > (p_marks ->> 'ledger')::bigint AND l.created_at = now() GROUP BY 1, 2) AS s), '{}'),
+        'achievements', (SELECT count(*) FROM xp.user_achievements x
+                          WHERE x.user_id = ANY (p_uids) AND x.unlocked_at = now()),
+        'role_changes', (SELECT count(*)
+                           FROM (SELECT b.key FROM jsonb_each(p_plans) AS b
+                                 UNION SELECT a.key FROM jsonb_each(v_plans) AS a) AS k
+                          WHERE p_plans -> k.key IS DISTINCT FROM v_plans -> k.key));
+END
 $$;
 
 CREATE FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb DEFAULT '{}'::jsonb) RETURNS bigint
@@ -481,6 +644,14 @@ CREATE FUNCTION xp._lock_persons(uids bigint[]) RETURNS void
     SELECT count(*) FROM (SELECT 1 FROM xp.users u WHERE u.id = ANY (uids) ORDER BY u.id FOR UPDATE) AS locked
 $$;
 
+CREATE FUNCTION xp._marks() RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object('events', coalesce((SELECT max(e.id) FROM xp.events e), 0),
+                              'deliveries', coalesce((SELECT max(d.id) FROM xp.deliveries d), 0),
+                              'ledger', coalesce((SELECT max(l.id) FROM xp.ledger l), 0))
+$$;
+
 CREATE FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigint) RETURNS void
     LANGUAGE plpgsql
     AS $$
@@ -588,6 +759,33 @@ CREATE FUNCTION xp._new_person(p_display_name text) RETURNS bigint
     SELECT p_display_name, r.id, r.min_xp, (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
       FROM xp.ranks r ORDER BY r.min_xp LIMIT 1
     RETURNING id
+$$;
+
+CREATE FUNCTION xp._operator_row_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_old jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
+    v_new jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
+    v_target text;
+    v_detail jsonb;
+BEGIN
+    SELECT string_agg(coalesce(v_new, v_old) ->> k.col, ':' ORDER BY k.n) INTO v_target
+      FROM unnest(TG_ARGV) WITH ORDINALITY AS k (col, n);
+    IF TG_OP = 'UPDATE' THEN
+        SELECT jsonb_build_object('old', jsonb_object_agg(o.key, o.value), 'new', jsonb_object_agg(o.key, v_new -> o.key))
+          INTO v_detail
+          FROM jsonb_each(v_old) AS o
+         WHERE o.value IS DISTINCT FROM v_new -> o.key;
+    ELSE
+        v_detail := jsonb_build_object(CASE TG_OP WHEN 'INSERT' THEN 'new' ELSE 'old' END, coalesce(v_new, v_old));
+    END IF;
+    PERFORM xp._audit(TG_TABLE_NAME || '.' || lower(TG_OP), v_target, v_detail);
+    UPDATE xp.config_version SET version = version + 1, changed_at = now();
+    PERFORM pg_notify('xp_config', TG_TABLE_NAME);
+    RETURN NULL;
+END
 $$;
 
 CREATE FUNCTION xp._out_of_step(uids bigint[], lim integer DEFAULT NULL::integer) RETURNS TABLE(uid bigint, rank_id integer, want integer, rewarded_rank integer)
@@ -809,6 +1007,13 @@ BEGIN
     SELECT count(*) INTO v_count FROM dl;
     RETURN v_count;
 END
+$$;
+
+CREATE FUNCTION xp._rank_counts() RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(jsonb_object_agg(c.rank_id, c.n), '{}')
+      FROM (SELECT u.rank_id, count(*) AS n FROM xp.users u WHERE u.forgotten_at IS NULL GROUP BY u.rank_id) AS c
 $$;
 
 CREATE FUNCTION xp._ranks_changed() RETURNS trigger
@@ -1057,6 +1262,60 @@ BEGIN
 END
 $$;
 
+CREATE TABLE xp.ledger (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    account_id bigint,
+    platform text,
+    kind text NOT NULL,
+    delta bigint NOT NULL,
+    reason text NOT NULL,
+    idempotency_key text NOT NULL,
+    factor numeric(6,3) DEFAULT 1 NOT NULL,
+    actor text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    source text NOT NULL,
+    imported_from text,
+    CONSTRAINT ledger_imported_from_check CHECK (((source = 'import'::text) = (imported_from IS NOT NULL))),
+    CONSTRAINT ledger_kind_check CHECK ((kind = ANY (ARRAY['xp'::text, 'coins'::text]))),
+    CONSTRAINT ledger_source_check CHECK ((source = ANY (ARRAY['award'::text, 'daily'::text, 'message'::text, 'voice'::text, 'game'::text, 'achievement'::text, 'rank_reward'::text, 'admin'::text, 'import'::text, 'void'::text])))
+);
+
+COMMENT ON TABLE xp.ledger IS 'Append-only: every XP and coin change. Rows are re-pointed by merges, never rewritten or deleted.';
+
+COMMENT ON COLUMN xp.ledger.idempotency_key IS 'Applied once within its source: bot keys (source award) and the keys the database makes for itself never meet.';
+
+COMMENT ON COLUMN xp.ledger.source IS 'What wrote the row: award (award_xp/award_coins), daily, message, voice, game, achievement, rank_reward, admin (xp.adjust), import (xp.import_xp) or void (xp.void_ledger: its key is void:<id of the row it reverses>).';
+
+COMMENT ON COLUMN xp.ledger.imported_from IS 'For source = import: the import source (e.g. mee6:GUILD); earlier imports of the same source are summed by it.';
+
+CREATE FUNCTION xp._reverse(p_rows xp.ledger[], p_note text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_marks jsonb := xp._marks();
+    v_uids bigint[] := ARRAY(SELECT DISTINCT r.user_id FROM unnest(p_rows) AS r ORDER BY 1);
+    v_plans jsonb := xp._role_plans(v_uids);
+    v_left bigint;
+    v_step int;
+    v_n int;
+    r record;
+BEGIN
+    FOR r IN SELECT * FROM unnest(p_rows) AS x ORDER BY x.user_id, x.delta, x.id LOOP
+        v_left := -r.delta;
+        v_n := 0;
+        WHILE v_left <> 0 LOOP
+            v_step := sign(v_left) * least(abs(v_left), 1000000);
+            v_n := v_n + 1;
+            PERFORM xp._apply(r.user_id, NULL, NULL, 'void', r.kind, v_step, left('void: ' || p_note, 200),
+                              'void:' || r.id || CASE WHEN v_n > 1 THEN ':' || v_n ELSE '' END, 1, xp._actor());
+            v_left := v_left - v_step;
+        END LOOP;
+    END LOOP;
+    RETURN xp._effects(v_marks, v_uids, v_plans);
+END
+$$;
+
 CREATE FUNCTION xp._ring() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -1076,6 +1335,13 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._role_plans(p_uids bigint[]) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(jsonb_object_agg(p.uid || '/' || r.guild_id, to_jsonb(r.desired)), '{}')
+      FROM unnest(p_uids) AS p (uid), xp.discord_role_plan(p.uid) AS r
+$$;
+
 CREATE FUNCTION xp._seasons_changed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1092,6 +1358,56 @@ CREATE FUNCTION xp._setting(p_key text) RETURNS jsonb
     SELECT value FROM xp.settings WHERE key = p_key
 $$;
 
+CREATE FUNCTION xp._setting_problem(p_value jsonb, p_rule jsonb, p_old jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    v_kind text := jsonb_typeof(p_value);
+    v_type text := p_rule ->> 'type';
+    v_items jsonb := p_rule -> 'items';
+    v_item jsonb;
+BEGIN
+    IF p_value IS NULL OR v_kind = 'null' THEN
+        RETURN 'needs a value';
+    END IF;
+    IF p_rule IS NULL THEN
+        RETURN CASE WHEN p_old IS NOT NULL AND jsonb_typeof(p_old) <> v_kind
+                    THEN 'must stay a JSON ' || jsonb_typeof(p_old) END;
+    END IF;
+    IF v_type IN ('integer', 'number') THEN
+        IF v_kind <> 'number' THEN
+            RETURN 'must be a number';
+        ELSIF v_type = 'integer' AND p_value::numeric <> trunc(p_value::numeric) THEN
+            RETURN 'must be a whole number';
+        END IF;
+    ELSIF v_type IN ('string', 'boolean', 'array') AND v_kind <> v_type THEN
+        RETURN 'must be a JSON ' || v_type;
+    END IF;
+    IF v_kind = 'number' THEN
+        IF p_rule ? 'min' AND p_value::numeric < (p_rule ->> 'min')::numeric THEN
+            RETURN 'must be at least ' || (p_rule ->> 'min');
+        ELSIF p_rule ? 'max' AND p_value::numeric > (p_rule ->> 'max')::numeric THEN
+            RETURN 'must be at most ' || (p_rule ->> 'max');
+        END IF;
+    END IF;
+    IF p_rule ? 'enum' AND NOT (p_rule -> 'enum') @> jsonb_build_array(p_value) THEN
+        RETURN 'must be one of ' || (p_rule -> 'enum')::text;
+    END IF;
+    IF v_kind = 'array' AND v_items IS NOT NULL THEN
+        FOR v_item IN SELECT e.value FROM jsonb_array_elements(p_value) AS e LOOP
+            IF jsonb_typeof(v_item) <> 'string' THEN
+                RETURN 'must hold strings only, not ' || left(v_item::text, 40);
+            ELSIF v_items ? 'enum' AND NOT (v_items -> 'enum') @> jsonb_build_array(v_item) THEN
+                RETURN 'holds ' || left(v_item::text, 40) || ', which is not one of ' || (v_items -> 'enum')::text;
+            ELSIF v_items ? 'pattern' AND (v_item #>> '{}') !~ (v_items ->> 'pattern') THEN
+                RETURN 'holds ' || left(v_item::text, 40) || ', which does not match ' || (v_items ->> 'pattern');
+            END IF;
+        END LOOP;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION xp._settings_changed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1099,6 +1415,40 @@ CREATE FUNCTION xp._settings_changed() RETURNS trigger
 BEGIN
     PERFORM pg_notify('xp_config', 'settings');
     RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION xp._settings_coherent() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    p record;
+BEGIN
+    FOR p IN SELECT * FROM (VALUES ('message.xp_min', 'message.xp_max'),
+                                   ('delivery.backoff_base_seconds', 'delivery.backoff_cap_seconds')) AS t (low, high)
+    LOOP
+        IF xp._setting(p.low)::numeric > xp._setting(p.high)::numeric THEN
+            RAISE EXCEPTION 'setting % (%) must not be above % (%)', p.low, xp._setting(p.low), p.high,
+                xp._setting(p.high) USING ERRCODE = 'XP002';
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION xp._settings_valid() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_problem text := xp._setting_problem(NEW.value, NEW.rule, CASE WHEN TG_OP = 'UPDATE' THEN OLD.value END);
+BEGIN
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION 'setting % = % is refused: it %', NEW.key, coalesce(left(NEW.value::text, 60), 'NULL'),
+            v_problem USING ERRCODE = 'XP002';
+    END IF;
+    RETURN NEW;
 END
 $$;
 
@@ -1116,6 +1466,65 @@ CREATE FUNCTION xp._state(p_uid bigint) RETURNS xp.award_result
     AS $$
     SELECT ROW(u.id, u.xp, u.coins, u.rank_id, u.rank_id, false, 0, false)::xp.award_result
       FROM xp.users u WHERE u.id = p_uid
+$$;
+
+CREATE FUNCTION xp._void_rows(p_since timestamp with time zone, p_until timestamp with time zone, p_uid bigint, p_source text, p_reason text, p_upto bigint) RETURNS SETOF xp.ledger
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF p_since IS NULL OR p_until IS NULL OR p_until <= p_since THEN
+        RAISE EXCEPTION 'a void needs a time window: since % must be before until %', coalesce(p_since::text, 'NULL'),
+            coalesce(p_until::text, 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    IF p_source IS NOT NULL AND p_source NOT IN ('award', 'daily', 'message', 'voice', 'game', 'achievement',
+                                                 'rank_reward', 'admin') THEN
+        RAISE EXCEPTION 'source % cannot be voided: expected award, daily, message, voice, game, achievement, rank_reward or admin',
+            quote_literal(left(p_source, 40)) USING ERRCODE = 'XP002';
+    END IF;
+    IF p_reason IS NOT NULL THEN
+        PERFORM xp._check_text(p_reason, 'reason');
+    END IF;
+    RETURN QUERY
+        SELECT l.* FROM xp.ledger l
+         WHERE l.created_at >= p_since AND l.created_at < p_until AND l.id <= p_upto
+           AND (p_uid IS NULL OR l.user_id = p_uid)
+           AND (p_source IS NULL OR l.source = p_source)
+           AND l.source NOT IN ('void', 'import')
+           AND (p_reason IS NULL OR strpos(lower(l.reason), lower(p_reason)) > 0)
+           AND NOT EXISTS (SELECT 1 FROM xp.ledger v WHERE v.source = 'void' AND v.idempotency_key = 'void:' || l.id)
+         ORDER BY l.id;
+END
+$$;
+
+CREATE FUNCTION xp._void_summary(p_rows xp.ledger[]) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    WITH r AS (SELECT * FROM unnest(p_rows)),
+    people AS (
+        SELECT r.user_id, count(*) AS n,
+               coalesce(sum(r.delta) FILTER (WHERE r.kind = 'xp'), 0) AS xp,
+               coalesce(sum(r.delta) FILTER (WHERE r.kind = 'coins'), 0) AS coins
+          FROM r GROUP BY r.user_id)
+    SELECT jsonb_build_object(
+        'rows', (SELECT count(*) FROM r),
+        'digest', (SELECT md5(coalesce(string_agg(r.id::text, ',' ORDER BY r.id), '')) FROM r),
+        'xp', (SELECT coalesce(sum(p.xp), 0) FROM people p),
+        'coins', (SELECT coalesce(sum(p.coins), 0) FROM people p),
+        'sources', coalesce((SELECT jsonb_object_agg(s.source, s.n)
+                               FROM (SELECT r.source, count(*) AS n FROM r GROUP BY 1) AS s), '{}'),
+        'reasons', coalesce((SELECT jsonb_agg(jsonb_build_object('reason', s.reason, 'rows', s.n) ORDER BY s.n DESC)
+                               FROM (SELECT r.reason, count(*) AS n FROM r GROUP BY 1 ORDER BY 2 DESC LIMIT 10) AS s),
+                            '[]'),
+        'people', coalesce((
+            SELECT jsonb_agg(jsonb_build_object('user_id', p.user_id, 'display_name', u.display_name, 'rows', p.n,
+                                                'xp', p.xp, 'coins', p.coins, 'xp_now', u.xp, 'coins_now', u.coins,
+                                                'xp_after', u.xp - p.xp, 'coins_after', u.coins - p.coins)
+                             ORDER BY abs(p.xp) + abs(p.coins) DESC, p.user_id)
+              FROM people p JOIN xp.users u ON u.id = p.user_id), '[]'),
+        'short', coalesce((
+            SELECT jsonb_agg(p.user_id ORDER BY p.user_id)
+              FROM people p JOIN xp.users u ON u.id = p.user_id
+             WHERE u.xp - p.xp < 0 OR u.coins - p.coins < 0), '[]'))
 $$;
 
 CREATE FUNCTION xp.account_person(platform text, external_id text) RETURNS bigint
@@ -1175,12 +1584,221 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM xp.users u WHERE u.id = adjust.user_id AND u.forgotten_at IS NULL) THEN
         RAISE EXCEPTION 'unknown person %', coalesce(adjust.user_id::text, 'NULL') USING ERRCODE = 'XP001';
     END IF;
+    PERFORM xp._audit('person.adjust', adjust.user_id::text,
+                      jsonb_build_object('kind', adjust.kind, 'amount', adjust.amount, 'reason', adjust.reason),
+                      adjust.actor);
     RETURN xp._apply(adjust.user_id, NULL, NULL, 'admin', adjust.kind, adjust.amount, 'admin: ' || adjust.reason,
                      'adjust:' || gen_random_uuid(), 1, adjust.actor);
 END
 $$;
 
 COMMENT ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) IS 'Admin: change a person''s XP or coins by hand, capped, with actor and reason on the ledger row.';
+
+CREATE FUNCTION xp.admin_cursor() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_object(
+        'ledger', coalesce((SELECT max(l.id) FROM xp.ledger l), 0),
+        'events', coalesce((SELECT max(e.id) FROM xp.events e), 0),
+        'deliveries', coalesce((SELECT max(d.id) FROM xp.deliveries d), 0),
+        'audit', coalesce((SELECT max(a.id) FROM xp.admin_audit a), 0),
+        'config', (SELECT v.version FROM xp.config_version v),
+        'beats', coalesce((SELECT max(h.beat) FROM xp.heartbeats h), 0))
+$$;
+
+COMMENT ON FUNCTION xp.admin_cursor() IS 'Admin panel: the newest ledger row, event, delivery, audit entry, config version and heartbeat, for the live pages.';
+
+CREATE FUNCTION xp.admin_deliveries(by_target text DEFAULT NULL::text, by_status text DEFAULT NULL::text, by_error text DEFAULT NULL::text, before bigint DEFAULT NULL::bigint, lim integer DEFAULT 50) RETURNS TABLE(id bigint, event_id bigint, kind text, user_id bigint, display_name text, target text, status text, attempts integer, run_at timestamp with time zone, lease_owner text, last_error text, created_at timestamp with time zone, finished_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF admin_deliveries.lim IS NULL OR admin_deliveries.lim NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION 'lim % is invalid: it must be between 1 and 500', coalesce(admin_deliveries.lim::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    RETURN QUERY
+        SELECT d.id, d.event_id, e.kind, d.user_id, u.display_name, d.target, d.status, d.attempts, d.run_at,
+               d.lease_owner, d.last_error, d.created_at, d.finished_at
+          FROM xp._deliveries_matching(admin_deliveries.by_target, admin_deliveries.by_status, admin_deliveries.by_error) d
+          JOIN xp.events e ON e.id = d.event_id
+          LEFT JOIN xp.users u ON u.id = d.user_id
+         WHERE admin_deliveries.before IS NULL OR d.id < admin_deliveries.before
+         ORDER BY d.id DESC
+         LIMIT admin_deliveries.lim;
+END
+$$;
+
+COMMENT ON FUNCTION xp.admin_deliveries(by_target text, by_status text, by_error text, before bigint, lim integer) IS 'Admin panel: deliveries by target, status and error (contained, any case), newest first, a page at a time.';
+
+CREATE FUNCTION xp.admin_delivery_count(by_target text DEFAULT NULL::text, by_status text DEFAULT NULL::text, by_error text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT count(*) FROM xp._deliveries_matching(admin_delivery_count.by_target, admin_delivery_count.by_status,
+                                                 admin_delivery_count.by_error)
+$$;
+
+COMMENT ON FUNCTION xp.admin_delivery_count(by_target text, by_status text, by_error text) IS 'Admin panel: how many deliveries match a filter (what "retry all" or "discard all" would look at).';
+
+CREATE FUNCTION xp.admin_heartbeats() RETURNS TABLE(instance text, kind text, version text, config_version bigint, handled bigint, last_batch integer, last_batch_at timestamp with time zone, started_at timestamp with time zone, seen_at timestamp with time zone, state text, seen_seconds_ago double precision)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT h.instance, h.kind, h.version, h.config_version, h.handled, h.last_batch, h.last_batch_at, h.started_at,
+           h.seen_at,
+           CASE WHEN h.stopped_at IS NOT NULL THEN 'stopped'
+                WHEN h.seen_at < now() - make_interval(secs => xp._setting('admin.heartbeat_stale_seconds')::int)
+                THEN 'stale'
+                ELSE 'running' END,
+           round(extract(epoch FROM now() - h.seen_at)::numeric, 1)::double precision
+      FROM xp.heartbeats h
+     ORDER BY h.kind, h.started_at, h.instance
+$$;
+
+COMMENT ON FUNCTION xp.admin_heartbeats() IS 'Admin panel: the listeners and bots that reported lately, each running, stale or stopped, with the config version it took up.';
+
+CREATE FUNCTION xp.admin_ledger(uid bigint, before bigint DEFAULT NULL::bigint, lim integer DEFAULT 50) RETURNS TABLE(id bigint, kind text, delta bigint, reason text, source text, platform text, factor numeric, actor text, idempotency_key text, created_at timestamp with time zone, voided_by bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF admin_ledger.lim IS NULL OR admin_ledger.lim NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION 'lim % is invalid: it must be between 1 and 500', coalesce(admin_ledger.lim::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    RETURN QUERY
+        SELECT l.id, l.kind, l.delta, l.reason, l.source, l.platform, l.factor, l.actor, l.idempotency_key,
+               l.created_at,
+               (SELECT v.id FROM xp.ledger v WHERE v.source = 'void' AND v.idempotency_key = 'void:' || l.id)
+          FROM xp.ledger l
+         WHERE l.user_id = admin_ledger.uid AND (admin_ledger.before IS NULL OR l.id < admin_ledger.before)
+         ORDER BY l.id DESC
+         LIMIT admin_ledger.lim;
+END
+$$;
+
+COMMENT ON FUNCTION xp.admin_ledger(uid bigint, before bigint, lim integer) IS 'Admin panel: a page of a person''s ledger, newest first, each row with the void that reversed it (if any).';
+
+CREATE FUNCTION xp.admin_overview() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT xp.stats() || jsonb_build_object(
+        'awards_per_minute', (
+            SELECT jsonb_agg(jsonb_build_object('minute', m.minute, 'rows', coalesce(c.n, 0)) ORDER BY m.minute)
+              FROM generate_series(date_trunc('minute', now()) - interval '59 minutes', date_trunc('minute', now()),
+                                   interval '1 minute') AS m (minute)
+              LEFT JOIN (SELECT date_trunc('minute', l.created_at) AS minute, count(*) AS n
+                           FROM xp.ledger l
+                          WHERE l.created_at >= date_trunc('minute', now()) - interval '59 minutes'
+                          GROUP BY 1) AS c ON c.minute = m.minute),
+        'processes', (SELECT coalesce(jsonb_agg(to_jsonb(h)), '[]') FROM xp.admin_heartbeats() h),
+        'config_version', (SELECT v.version FROM xp.config_version v))
+$$;
+
+COMMENT ON FUNCTION xp.admin_overview() IS 'Admin panel: xp.stats() with ledger rows a minute over the last hour, the running processes and the config version.';
+
+CREATE FUNCTION xp.admin_people(q text DEFAULT NULL::text, lim integer DEFAULT 50) RETURNS TABLE(user_id bigint, display_name text, xp bigint, coins bigint, rank_id integer, forgotten boolean, accounts jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_q text := nullif(btrim(coalesce(admin_people.q, '')), '');
+BEGIN
+    IF admin_people.lim IS NULL OR admin_people.lim NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'lim % is invalid: it must be between 1 and 200', coalesce(admin_people.lim::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    PERFORM xp._check_text(coalesce(v_q, '-'), 'q', 200);
+    RETURN QUERY
+        WITH found AS (
+            (SELECT u.id FROM xp.users u WHERE v_q IS NULL ORDER BY u.id DESC LIMIT admin_people.lim)
+            UNION
+            SELECT u.id FROM xp.users u
+             WHERE u.id = CASE WHEN v_q ~ '^#?[0-9]{1,18}$' THEN ltrim(v_q, '#')::bigint END
+            UNION
+            SELECT a.user_id FROM xp.accounts a
+             WHERE (a.platform, a.external_id) IN (('discord', v_q), ('telegram', v_q), ('website', v_q))
+            UNION
+            (SELECT a.user_id FROM xp.accounts a
+              WHERE lower(a.display_name) LIKE replace(replace(replace(lower(v_q), '\', '\\'), '%', '\%'), '_', '\_') || '%'
+              ORDER BY lower(a.display_name) LIMIT admin_people.lim))
+        SELECT u.id, u.display_name, u.xp, u.coins, u.rank_id, u.forgotten_at IS NOT NULL,
+               coalesce((SELECT jsonb_agg(jsonb_build_object('platform', a.platform, 'external_id', a.external_id,
+                                                             'display_name', a.display_name) ORDER BY a.platform)
+                           FROM xp.accounts a WHERE a.user_id = u.id), '[]')
+          FROM found f JOIN xp.users u ON u.id = f.id
+         ORDER BY u.id DESC
+         LIMIT admin_people.lim;
+END
+$_$;
+
+COMMENT ON FUNCTION xp.admin_people(q text, lim integer) IS 'Admin panel: people whose account name starts with q (any case), who hold the platform id q, or whose id is q; newest first.';
+
+CREATE FUNCTION xp.admin_person(uid bigint) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT to_jsonb(u) - 'rank_floor' - 'rank_ceil' || jsonb_build_object(
+        'rank', (SELECT to_jsonb(r) FROM xp.ranks r WHERE r.id = u.rank_id),
+        'accounts', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                  'platform', a.platform, 'external_id', a.external_id, 'display_name', a.display_name,
+                                  'created_at', a.created_at, 'linked_at', a.linked_at,
+                                  'redeem_locked_until', a.redeem_locked_until) ORDER BY a.platform)
+                                FROM xp.accounts a WHERE a.user_id = u.id), '[]'),
+        'achievements', coalesce((SELECT jsonb_agg(jsonb_build_object('code', x.code, 'name', a.name, 'emoji', a.emoji,
+                                                                      'unlocked_at', x.unlocked_at)
+                                                   ORDER BY x.unlocked_at)
+                                    FROM xp.user_achievements x JOIN xp.achievements a ON a.code = x.code
+                                   WHERE x.user_id = u.id), '[]'),
+        'deliveries', coalesce((SELECT jsonb_agg(to_jsonb(d) ORDER BY d.id DESC)
+                                  FROM (SELECT d.id, d.target, d.status, d.attempts, d.run_at, d.last_error,
+                                               d.created_at, d.finished_at, e.kind
+                                          FROM xp.deliveries d JOIN xp.events e ON e.id = d.event_id
+                                         WHERE d.user_id = u.id ORDER BY d.id DESC LIMIT 20) AS d), '[]'),
+        'ledger_rows', (SELECT count(*) FROM xp.ledger l WHERE l.user_id = u.id))
+      FROM xp.users u WHERE u.id = admin_person.uid
+$$;
+
+COMMENT ON FUNCTION xp.admin_person(uid bigint) IS 'Admin panel: everything about a person (balances, rank, stats, accounts with their platform ids, achievements, latest deliveries); NULL when unknown.';
+
+CREATE FUNCTION xp.admin_settings() RETURNS TABLE(key text, value jsonb, description text, rule jsonb)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT s.key, s.value, s.description, s.rule FROM xp.settings s ORDER BY s.key
+$$;
+
+COMMENT ON FUNCTION xp.admin_settings() IS 'Admin panel: every setting with its description and the rule its value is checked against.';
+
+CREATE FUNCTION xp.admin_token_role(token_id bigint) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT t.role FROM xp.admin_tokens t
+     WHERE t.id = admin_token_role.token_id AND t.used_at IS NOT NULL AND t.revoked_at IS NULL
+$$;
+
+COMMENT ON FUNCTION xp.admin_token_role(token_id bigint) IS 'Web: the role of the panel session a login link opened (admin or viewer), or NULL once it was revoked.';
+
+CREATE FUNCTION xp.admin_unlink(platform text, external_id text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_from bigint := xp.account_person(admin_unlink.platform, admin_unlink.external_id);
+    v_new bigint;
+BEGIN
+    v_new := xp.unlink(admin_unlink.platform, admin_unlink.external_id);
+    PERFORM xp._audit('account.unlink', admin_unlink.platform || ':' || admin_unlink.external_id,
+                      jsonb_build_object('from_user', v_from, 'new_user', v_new));
+    RETURN v_new;
+END
+$$;
+
+COMMENT ON FUNCTION xp.admin_unlink(platform text, external_id text) IS 'Admin: unlink an account from its person as /unlink does (the person keeps the progress), audited; returns the account''s new person.';
 
 CREATE FUNCTION xp.api_key_name(key text) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1191,6 +1809,47 @@ CREATE FUNCTION xp.api_key_name(key text) RETURNS text
 $$;
 
 COMMENT ON FUNCTION xp.api_key_name(key text) IS 'Web: the name of a valid API key, or NULL for an unknown or revoked one.';
+
+CREATE FUNCTION xp.apply_thresholds(thresholds jsonb, expected jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v jsonb := xp._change_thresholds(apply_thresholds.thresholds);
+BEGIN
+    IF apply_thresholds.expected IS NULL OR v -> 'effects' IS DISTINCT FROM apply_thresholds.expected THEN
+        RAISE EXCEPTION 'the preview is out of date: applying now would do %', v -> 'effects'
+            USING ERRCODE = 'XP008';
+    END IF;
+    PERFORM xp._audit('thresholds.apply', NULL,
+                      jsonb_build_object('thresholds', apply_thresholds.thresholds, 'effects', v -> 'effects'));
+    RETURN v;
+END
+$$;
+
+COMMENT ON FUNCTION xp.apply_thresholds(thresholds jsonb, expected jsonb) IS 'Admin: move rank thresholds and everyone with them at once, only if that does exactly what the preview''s effects say (else XP008).';
+
+CREATE FUNCTION xp.audit_log(before bigint DEFAULT NULL::bigint, lim integer DEFAULT 50, q text DEFAULT NULL::text) RETURNS TABLE(id bigint, at timestamp with time zone, actor text, db_user text, action text, target text, detail jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF audit_log.lim IS NULL OR audit_log.lim NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION 'lim % is invalid: it must be between 1 and 500', coalesce(audit_log.lim::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    RETURN QUERY
+        SELECT a.id, a.at, a.actor, a.db_user, a.action, a.target, a.detail
+          FROM xp.admin_audit a
+         WHERE (audit_log.before IS NULL OR a.id < audit_log.before)
+           AND (audit_log.q IS NULL OR strpos(lower(a.actor || ' ' || a.action || ' ' || coalesce(a.target, '')),
+                                              lower(audit_log.q)) > 0)
+         ORDER BY a.id DESC
+         LIMIT audit_log.lim;
+END
+$$;
+
+COMMENT ON FUNCTION xp.audit_log(before bigint, lim integer, q text) IS 'Admin panel: the audit log, newest first, a page at a time; q keeps entries whose actor, action or target contains it.';
 
 CREATE FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1417,6 +2076,54 @@ $$;
 
 COMMENT ON FUNCTION xp.cleanup(older_than interval) IS 'Remove finished deliveries (and old message ids, failed redeems, expired codes, days long over, past pacing slots) older than older_than.';
 
+CREATE FUNCTION xp.config_version() RETURNS bigint
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT v.version FROM xp.config_version v
+$$;
+
+COMMENT ON FUNCTION xp.config_version() IS 'How many changes of the operator tables there have been: read it before re-reading what you cache, and report it in xp.heartbeat.';
+
+CREATE FUNCTION xp.create_admin_token(name text, role text, token_hash bytea, valid_for interval DEFAULT '1 day'::interval) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_expires timestamptz;
+BEGIN
+    IF create_admin_token.name IS NULL OR create_admin_token.name !~ '^[A-Za-z0-9][A-Za-z0-9._@-]{0,59}$' THEN
+        RAISE EXCEPTION 'token name % is invalid: 1 to 60 letters, digits and . _ @ - (starting with a letter or digit)',
+            coalesce(quote_literal(left(create_admin_token.name, 60)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    IF create_admin_token.role IS NULL OR create_admin_token.role NOT IN ('admin', 'viewer') THEN
+        RAISE EXCEPTION 'role % is invalid: expected admin or viewer',
+            coalesce(quote_literal(left(create_admin_token.role, 40)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    IF create_admin_token.token_hash IS NULL OR length(create_admin_token.token_hash) <> 32 THEN
+        RAISE EXCEPTION 'token_hash must be the 32 bytes of a SHA-256' USING ERRCODE = 'XP002';
+    END IF;
+    IF create_admin_token.valid_for IS NULL OR create_admin_token.valid_for NOT BETWEEN interval '1 minute'
+                                                                             AND interval '30 days' THEN
+        RAISE EXCEPTION 'valid_for % is invalid: from 1 minute to 30 days',
+            coalesce(create_admin_token.valid_for::text, 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    INSERT INTO xp.admin_tokens (name, role, token_hash, created_by, expires_at)
+    VALUES (create_admin_token.name, create_admin_token.role, create_admin_token.token_hash, xp._actor(),
+            now() + create_admin_token.valid_for)
+    ON CONFLICT ON CONSTRAINT admin_tokens_token_hash_key DO NOTHING
+    RETURNING expires_at INTO v_expires;
+    IF v_expires IS NULL THEN
+        RAISE EXCEPTION 'that token exists already: make a new one' USING ERRCODE = 'XP002';
+    END IF;
+    PERFORM xp._audit('admin_token.create', create_admin_token.name,
+                      jsonb_build_object('role', create_admin_token.role, 'expires_at', v_expires));
+    RETURN v_expires;
+END
+$_$;
+
+COMMENT ON FUNCTION xp.create_admin_token(name text, role text, token_hash bytea, valid_for interval) IS 'Admin: record a login link of the admin panel for NAME (admin or viewer) by the SHA-256 of its token; it signs in once within valid_for.';
+
 CREATE FUNCTION xp.create_api_key(name text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1463,6 +2170,33 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.create_link_code(platform text, external_id text) IS 'Issue a one-time link code (8 characters, valid 10 minutes) for the account to redeem on another platform.';
+
+CREATE FUNCTION xp.discard_deliveries(by_target text DEFAULT NULL::text, by_status text DEFAULT NULL::text, by_error text DEFAULT NULL::text, ids bigint[] DEFAULT NULL::bigint[]) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_n bigint;
+BEGIN
+    PERFORM xp._check_delivery_filter(discard_deliveries.by_target, discard_deliveries.by_status,
+                                      discard_deliveries.by_error);
+    UPDATE xp.deliveries d
+       SET status = 'discarded', finished_at = now(), lease_owner = NULL
+      FROM xp._deliveries_to_act_on('discard', discard_deliveries.by_target, discard_deliveries.by_status,
+                                    discard_deliveries.by_error, discard_deliveries.ids) AS x (id)
+     WHERE d.id = x.id;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_n > 0 THEN
+        PERFORM xp._audit('deliveries.discard', discard_deliveries.by_target,
+                          jsonb_strip_nulls(jsonb_build_object('deliveries', v_n, 'status', discard_deliveries.by_status,
+                                                               'error', discard_deliveries.by_error,
+                                                               'ids', to_jsonb(discard_deliveries.ids))));
+    END IF;
+    RETURN v_n;
+END
+$$;
+
+COMMENT ON FUNCTION xp.discard_deliveries(by_target text, by_status text, by_error text, ids bigint[]) IS 'Admin: never attempt again the pending (unclaimed), failed or dead deliveries matching a filter (or ids); returns how many.';
 
 CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, member_id text, desired text[], managed text[], paused boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1652,6 +2386,8 @@ BEGIN
      WHERE l.user_id = forget_person.user_id;
     UPDATE xp.users u SET display_name = NULL, notify = false, forgotten_at = now()
      WHERE u.id = forget_person.user_id;
+    PERFORM xp._audit('person.forget', forget_person.user_id::text,
+                      jsonb_build_object('accounts', coalesce(cardinality(v_accounts), 0)));
 END
 $$;
 
@@ -1684,6 +2420,41 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.guild_refused(guild_id text, reason text) IS 'Listener: count a Discord guild''s refusal; repeated refusals pause the guild (returns whether it is paused).';
+
+CREATE FUNCTION xp.heartbeat(instance text, kind text, version text, config_version bigint DEFAULT NULL::bigint, handled bigint DEFAULT 0, last_batch integer DEFAULT NULL::integer, last_batch_at timestamp with time zone DEFAULT NULL::timestamp with time zone, stopping boolean DEFAULT false) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM xp._check_text(heartbeat.instance, 'instance');
+    PERFORM xp._check_text(heartbeat.version, 'version', 40);
+    IF heartbeat.kind IS NULL OR heartbeat.kind NOT IN ('listener:discord', 'listener:telegram', 'bot:discord',
+                                                        'bot:telegram') THEN
+        RAISE EXCEPTION 'kind % is invalid: expected listener:discord, listener:telegram, bot:discord or bot:telegram',
+            coalesce(quote_literal(left(heartbeat.kind, 40)), 'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    IF heartbeat.handled IS NULL OR heartbeat.handled < 0 OR heartbeat.last_batch < 0
+       OR heartbeat.stopping IS NULL THEN
+        RAISE EXCEPTION 'handled % and last_batch % must be 0 or more, stopping true or false',
+            coalesce(heartbeat.handled::text, 'NULL'), heartbeat.last_batch USING ERRCODE = 'XP002';
+    END IF;
+    INSERT INTO xp.heartbeats AS h (instance, kind, version, config_version, handled, last_batch, last_batch_at,
+                                    stopped_at)
+    VALUES (heartbeat.instance, heartbeat.kind, heartbeat.version, heartbeat.config_version, heartbeat.handled,
+            heartbeat.last_batch, heartbeat.last_batch_at, CASE WHEN heartbeat.stopping THEN now() END)
+    ON CONFLICT ON CONSTRAINT heartbeats_pkey DO UPDATE
+       SET kind = EXCLUDED.kind, version = EXCLUDED.version,
+           config_version = coalesce(EXCLUDED.config_version, h.config_version),
+           handled = EXCLUDED.handled, last_batch = coalesce(EXCLUDED.last_batch, h.last_batch),
+           last_batch_at = coalesce(EXCLUDED.last_batch_at, h.last_batch_at), seen_at = now(),
+           stopped_at = EXCLUDED.stopped_at, beat = nextval('xp.heartbeat_beats');
+    -- instances gone for a day are forgotten (the table stays as small as what runs)
+    DELETE FROM xp.heartbeats h WHERE h.seen_at < now() - interval '1 day';
+    RETURN (SELECT v.version FROM xp.config_version v);
+END
+$$;
+
+COMMENT ON FUNCTION xp.heartbeat(instance text, kind text, version text, config_version bigint, handled bigint, last_batch integer, last_batch_at timestamp with time zone, stopping boolean) IS 'Listeners and bots: say that this instance runs (version, the config version it took up, work handled, last batch); returns the current config version.';
 
 CREATE FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text, display_name text DEFAULT NULL::text) RETURNS xp.award_result
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1891,6 +2662,31 @@ $$;
 
 COMMENT ON FUNCTION xp.link_accounts(platform text, external_id text, other_platform text, other_external_id text, dry_run boolean) IS 'Web: link two verified accounts as /link does (merging progress, XP006 refusals); dry_run previews the merged person and writes nothing.';
 
+CREATE FUNCTION xp.operator_rows(table_name text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_order text := CASE operator_rows.table_name
+        WHEN 'ranks' THEN 'id' WHEN 'rank_roles' THEN 'guild_id, rank_id' WHEN 'guild_settings' THEN 'guild_id'
+        WHEN 'achievements' THEN 'code' WHEN 'achievement_roles' THEN 'guild_id, code'
+        WHEN 'seasons' THEN 'starts_on' WHEN 'multipliers' THEN 'starts_at DESC, id'
+        WHEN 'quiz_questions' THEN 'language, id' WHEN 'wheel_prizes' THEN 'id' END;
+    v jsonb;
+BEGIN
+    IF v_order IS NULL THEN
+        RAISE EXCEPTION 'table % is not an operator table', coalesce(quote_literal(left(operator_rows.table_name, 60)), 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY %s), ''[]'') FROM xp.%I t', v_order,
+                   operator_rows.table_name)
+       INTO v;
+    RETURN v;
+END
+$$;
+
+COMMENT ON FUNCTION xp.operator_rows(table_name text) IS 'Admin panel: the rows of an operator table (ranks, rank_roles, guild_settings, achievements, achievement_roles, seasons, multipliers, quiz_questions, wheel_prizes) as jsonb.';
+
 CREATE FUNCTION xp.pace_held(keys text[]) RETURNS double precision
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1905,6 +2701,8 @@ CREATE FUNCTION xp.pause_pace(keys text[], seconds double precision) RETURNS voi
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_until timestamptz;
 BEGIN
     IF pause_pace.keys IS NULL OR cardinality(pause_pace.keys) NOT BETWEEN 1 AND 10
        OR EXISTS (SELECT 1 FROM unnest(pause_pace.keys) AS k WHERE k IS NULL OR length(k) NOT BETWEEN 1 AND 200)
@@ -1913,9 +2711,9 @@ BEGIN
             left(coalesce(pause_pace.keys::text, 'NULL'), 200), coalesce(pause_pace.seconds::text, 'NULL')
             USING ERRCODE = 'XP002';
     END IF;
+    v_until := clock_timestamp() + make_interval(secs => pause_pace.seconds);  -- once: a key named twice is one
     INSERT INTO xp.pace AS p (key, next_at, paused_until)
-    SELECT DISTINCT k, clock_timestamp() + make_interval(secs => pause_pace.seconds),
-           clock_timestamp() + make_interval(secs => pause_pace.seconds)
+    SELECT DISTINCT k, v_until, v_until
       FROM unnest(pause_pace.keys) AS k ORDER BY 1
     ON CONFLICT (key) DO UPDATE
        SET next_at = greatest(p.next_at, excluded.next_at),
@@ -1993,6 +2791,25 @@ $_$;
 
 COMMENT ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) IS 'Bots: one answer in a guess or quiz session (a number); the database scores it and rewards a win once.';
 
+CREATE FUNCTION xp.preview_thresholds(thresholds jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v jsonb;
+BEGIN
+    BEGIN
+        v := xp._change_thresholds(preview_thresholds.thresholds);
+        RAISE EXCEPTION 'preview' USING ERRCODE = 'XP099';
+    EXCEPTION WHEN SQLSTATE 'XP099' THEN
+        NULL;  -- everything the change did is rolled back; what it did is returned
+    END;
+    RETURN v;
+END
+$$;
+
+COMMENT ON FUNCTION xp.preview_thresholds(thresholds jsonb) IS 'What moving rank thresholds ({"rank id": min_xp}) would do, done and rolled back: people per rank before and after, rank changes, rewards, unlocks, deliveries, role changes.';
+
 CREATE FUNCTION xp.profile(platform text, external_id text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2057,9 +2874,15 @@ CREATE FUNCTION xp.reconcile_all(dry_run boolean DEFAULT false) RETURNS TABLE(us
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_found bigint;
 BEGIN
     PERFORM xp._check_flag(reconcile_all.dry_run, 'dry_run');
     RETURN QUERY SELECT * FROM xp._reconcile(NULL, reconcile_all.dry_run);
+    GET DIAGNOSTICS v_found = ROW_COUNT;
+    IF NOT reconcile_all.dry_run AND v_found > 0 THEN
+        PERFORM xp._audit('reconcile.fix', NULL, jsonb_build_object('findings', v_found));
+    END IF;
 END
 $$;
 
@@ -2408,13 +3231,68 @@ CREATE FUNCTION xp.resync_roles(user_id bigint DEFAULT NULL::bigint) RETURNS big
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_queued bigint;
 BEGIN
-    RETURN xp._queue_resync(CASE WHEN resync_roles.user_id IS NULL THEN NULL ELSE ARRAY[resync_roles.user_id] END,
-                            'resync_roles by ' || session_user);
+    v_queued := xp._queue_resync(CASE WHEN resync_roles.user_id IS NULL THEN NULL ELSE ARRAY[resync_roles.user_id] END,
+                                 'resync_roles by ' || xp._actor());
+    PERFORM xp._audit('person.resync_roles', coalesce(resync_roles.user_id::text, 'everyone'),
+                      jsonb_build_object('queued', v_queued));
+    RETURN v_queued;
 END
 $$;
 
 COMMENT ON FUNCTION xp.resync_roles(user_id bigint) IS 'Admin: queue a Discord role resync for one person, or (NULL) everyone with a Discord account.';
+
+CREATE FUNCTION xp.retry_deliveries(by_target text DEFAULT NULL::text, by_status text DEFAULT NULL::text, by_error text DEFAULT NULL::text, ids bigint[] DEFAULT NULL::bigint[]) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_targets text[];
+BEGIN
+    PERFORM xp._check_delivery_filter(retry_deliveries.by_target, retry_deliveries.by_status, retry_deliveries.by_error);
+    WITH retried AS (
+        UPDATE xp.deliveries d
+           SET status = 'pending', run_at = now(), attempts = 0, lease_owner = NULL, finished_at = NULL
+          FROM xp._deliveries_to_act_on('retry', retry_deliveries.by_target, retry_deliveries.by_status,
+                                        retry_deliveries.by_error, retry_deliveries.ids) AS x (id)
+         WHERE d.id = x.id
+        RETURNING d.target)
+    SELECT array_agg(r.target) INTO v_targets FROM retried r;
+    IF v_targets IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM pg_notify('xp_' || t.target, '') FROM (SELECT DISTINCT u.target FROM unnest(v_targets) AS u (target)) AS t;
+    PERFORM xp._audit('deliveries.retry', retry_deliveries.by_target,
+                      jsonb_strip_nulls(jsonb_build_object('deliveries', cardinality(v_targets),
+                                                           'status', retry_deliveries.by_status,
+                                                           'error', retry_deliveries.by_error,
+                                                           'ids', to_jsonb(retry_deliveries.ids))));
+    RETURN cardinality(v_targets);
+END
+$$;
+
+COMMENT ON FUNCTION xp.retry_deliveries(by_target text, by_status text, by_error text, ids bigint[]) IS 'Admin: make failed, dead, discarded or backing-off deliveries matching a filter (or ids) due now with fresh attempts; returns how many.';
+
+CREATE FUNCTION xp.revoke_admin_tokens(name text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_n int;
+BEGIN
+    UPDATE xp.admin_tokens t SET revoked_at = now()
+     WHERE t.name = revoke_admin_tokens.name AND t.revoked_at IS NULL;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_n > 0 THEN
+        PERFORM xp._audit('admin_token.revoke', revoke_admin_tokens.name, jsonb_build_object('tokens', v_n));
+    END IF;
+    RETURN v_n;
+END
+$$;
+
+COMMENT ON FUNCTION xp.revoke_admin_tokens(name text) IS 'Admin: revoke every login link of NAME, used or not; the panel signs their sessions out at their next request.';
 
 CREATE FUNCTION xp.revoke_api_key(name text) RETURNS boolean
     LANGUAGE sql SECURITY DEFINER
@@ -2681,6 +3559,102 @@ $$;
 
 COMMENT ON FUNCTION xp.unlink(platform text, external_id text) IS 'Take an account off its person: the person keeps all progress, the account starts over as a new person.';
 
+CREATE FUNCTION xp.use_admin_token(token_hash bytea) RETURNS TABLE(token_id bigint, name text, role text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN QUERY
+        WITH used AS (
+            UPDATE xp.admin_tokens t SET used_at = now()
+             WHERE t.token_hash = use_admin_token.token_hash AND t.used_at IS NULL AND t.revoked_at IS NULL
+               AND t.expires_at > now()
+            RETURNING t.id, t.name, t.role),
+        noted AS (
+            INSERT INTO xp.admin_audit (actor, action, target, detail)
+            SELECT u.name, 'admin.sign_in', u.name, jsonb_build_object('role', u.role, 'token', u.id) FROM used u)
+        SELECT u.id, u.name, u.role FROM used u;
+END
+$$;
+
+COMMENT ON FUNCTION xp.use_admin_token(token_hash bytea) IS 'Web: sign in with an admin login link by the SHA-256 of its token: once, before it expires, unless revoked; no row otherwise.';
+
+CREATE FUNCTION xp.void_ledger(since timestamp with time zone, until timestamp with time zone, user_id bigint, source text, reason text, upto bigint, digest text, note text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_rows xp.ledger[];
+    v jsonb;
+    v_max int := xp._setting('admin.void_max_rows')::int;
+BEGIN
+    PERFORM xp._check_text(void_ledger.note, 'note', 190);
+    IF void_ledger.upto IS NULL OR void_ledger.digest IS NULL THEN
+        RAISE EXCEPTION 'upto and digest come from xp.void_preview: preview first' USING ERRCODE = 'XP002';
+    END IF;
+    v_rows := ARRAY(SELECT l FROM xp._void_rows(void_ledger.since, void_ledger.until, void_ledger.user_id,
+                                                void_ledger.source, void_ledger.reason, void_ledger.upto) AS l);
+    v := xp._void_summary(v_rows);
+    IF v ->> 'digest' <> void_ledger.digest THEN
+        RAISE EXCEPTION 'the preview is out of date: the filter now chooses % rows, not the ones previewed',
+            v ->> 'rows' USING ERRCODE = 'XP008';
+    END IF;
+    IF (v ->> 'rows')::int = 0 THEN
+        RAISE EXCEPTION 'no ledger row matches: nothing to void' USING ERRCODE = 'XP002';
+    END IF;
+    IF (v ->> 'rows')::int > v_max THEN
+        RAISE EXCEPTION 'the filter chooses % rows; one void reverses at most % (admin.void_max_rows)', v ->> 'rows',
+            v_max USING ERRCODE = 'XP002';
+    END IF;
+    IF v -> 'short' <> '[]' THEN
+        RAISE EXCEPTION 'voiding these rows would take persons % below zero', v -> 'short' USING ERRCODE = 'XP003';
+    END IF;
+    v := v - 'people' - 'reasons' || jsonb_build_object('effects', xp._reverse(v_rows, void_ledger.note));
+    PERFORM xp._audit('ledger.void', void_ledger.user_id::text,
+                      jsonb_strip_nulls(jsonb_build_object(
+                          'since', void_ledger.since, 'until', void_ledger.until, 'source', void_ledger.source,
+                          'reason', void_ledger.reason, 'upto', void_ledger.upto, 'note', void_ledger.note,
+                          'rows', v -> 'rows', 'xp', v -> 'xp', 'coins', v -> 'coins',
+                          'effects', v -> 'effects')));
+    RETURN v;
+END
+$$;
+
+COMMENT ON FUNCTION xp.void_ledger(since timestamp with time zone, until timestamp with time zone, user_id bigint, source text, reason text, upto bigint, digest text, note text) IS 'Admin: reverse exactly the ledger rows a void preview listed (same filter, upto and digest; else XP008), one reversing row each, in one audited change.';
+
+CREATE FUNCTION xp.void_preview(since timestamp with time zone, until timestamp with time zone, user_id bigint DEFAULT NULL::bigint, source text DEFAULT NULL::text, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_upto bigint := coalesce((SELECT max(l.id) FROM xp.ledger l), 0);
+    v_rows xp.ledger[] := ARRAY(SELECT l FROM xp._void_rows(void_preview.since, void_preview.until,
+                                                            void_preview.user_id, void_preview.source,
+                                                            void_preview.reason, v_upto) AS l);
+    v jsonb := xp._void_summary(v_rows);
+    v_effects jsonb;
+BEGIN
+    v := v || jsonb_build_object(
+        'upto', v_upto, 'max_rows', xp._setting('admin.void_max_rows')::int,
+        'sample', coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'user_id', s.user_id, 'kind', s.kind,
+                                                                'delta', s.delta, 'reason', s.reason,
+                                                                'source', s.source, 'created_at', s.created_at)
+                                             ORDER BY s.id)
+                              FROM (SELECT * FROM unnest(v_rows) LIMIT 100) AS s), '[]'));
+    IF (v ->> 'rows')::int BETWEEN 1 AND (v ->> 'max_rows')::int AND v -> 'short' = '[]' THEN
+        BEGIN
+            v_effects := xp._reverse(v_rows, 'preview');
+            RAISE EXCEPTION 'preview' USING ERRCODE = 'XP099';
+        EXCEPTION WHEN SQLSTATE 'XP099' THEN
+            NULL;  -- the reversal is rolled back; what it did is returned
+        END;
+    END IF;
+    RETURN v || jsonb_build_object('effects', v_effects);
+END
+$$;
+
+COMMENT ON FUNCTION xp.void_preview(since timestamp with time zone, until timestamp with time zone, user_id bigint, source text, reason text) IS 'What voiding the ledger rows of a window (and a person, source, reason) would do: the rows, sums per person, who would go below zero, and the effects, done and rolled back.';
+
 CREATE FUNCTION xp.web_settings() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2773,6 +3747,54 @@ CREATE TABLE xp.achievements (
 
 COMMENT ON TABLE xp.achievements IS 'Operator table: an achievement unlocks once per person when the criterion (games_won, streak, messages, voice_seconds, rank, platforms) reaches threshold.';
 
+CREATE TABLE xp.admin_audit (
+    id bigint NOT NULL,
+    at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    actor text NOT NULL,
+    db_user text DEFAULT SESSION_USER NOT NULL,
+    action text NOT NULL,
+    target text,
+    detail jsonb DEFAULT '{}'::jsonb NOT NULL
+);
+
+COMMENT ON TABLE xp.admin_audit IS 'The audit log: who changed what (operator tables, balances, deliveries, people, thresholds, voids), newest last.';
+
+ALTER TABLE xp.admin_audit ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.admin_audit_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE xp.admin_tokens (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    role text NOT NULL,
+    token_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT admin_tokens_check CHECK ((expires_at > created_at)),
+    CONSTRAINT admin_tokens_name_check CHECK ((name ~ '^[A-Za-z0-9][A-Za-z0-9._@-]{0,59}$'::text)),
+    CONSTRAINT admin_tokens_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'viewer'::text]))),
+    CONSTRAINT admin_tokens_token_hash_check CHECK ((length(token_hash) = 32))
+);
+
+COMMENT ON TABLE xp.admin_tokens IS 'Login links of the admin panel, as SHA-256 hashes: each signs in once, before expires_at, unless revoked.';
+
+ALTER TABLE xp.admin_tokens ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.admin_tokens_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE xp.api_keys (
     id bigint NOT NULL,
     name text NOT NULL,
@@ -2822,24 +3844,14 @@ CREATE TABLE xp.chat_settings (
 
 COMMENT ON TABLE xp.chat_settings IS 'Operator table: per chat, whether rank-ups and achievements of people the bot may not write to are announced there.';
 
-CREATE TABLE xp.deliveries (
-    id bigint NOT NULL,
-    event_id bigint NOT NULL,
-    target text NOT NULL,
-    user_id bigint NOT NULL,
-    status text DEFAULT 'pending'::text NOT NULL,
-    attempts integer DEFAULT 0 NOT NULL,
-    run_at timestamp with time zone DEFAULT now() NOT NULL,
-    lease_owner text,
-    last_error text,
-    sent_ref text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    finished_at timestamp with time zone,
-    CONSTRAINT deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'done'::text, 'failed'::text, 'dead'::text]))),
-    CONSTRAINT deliveries_target_check CHECK ((target = ANY (ARRAY['discord'::text, 'telegram'::text])))
+CREATE TABLE xp.config_version (
+    only_row boolean DEFAULT true NOT NULL,
+    version bigint DEFAULT 0 NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT config_version_only_row_check CHECK (only_row)
 );
 
-COMMENT ON TABLE xp.deliveries IS 'The mailbox: one row per event and interested platform; NOTIFY xp_<target> is only the doorbell.';
+COMMENT ON TABLE xp.config_version IS 'How many changes of the operator tables there have been; heartbeats say which one a process took up.';
 
 ALTER TABLE xp.deliveries ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.deliveries_id_seq
@@ -2908,6 +3920,31 @@ CREATE TABLE xp.guild_settings (
 
 COMMENT ON TABLE xp.guild_settings IS 'Operator table: replace = only the role of the highest rank reached; stack = the roles of every rank reached.';
 
+CREATE SEQUENCE xp.heartbeat_beats
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+CREATE TABLE xp.heartbeats (
+    instance text NOT NULL,
+    kind text NOT NULL,
+    version text NOT NULL,
+    config_version bigint,
+    handled bigint DEFAULT 0 NOT NULL,
+    last_batch integer,
+    last_batch_at timestamp with time zone,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    stopped_at timestamp with time zone,
+    beat bigint DEFAULT nextval('xp.heartbeat_beats'::regclass) NOT NULL,
+    CONSTRAINT heartbeats_instance_check CHECK (((length(instance) >= 1) AND (length(instance) <= 200))),
+    CONSTRAINT heartbeats_kind_check CHECK ((kind = ANY (ARRAY['listener:discord'::text, 'listener:telegram'::text, 'bot:discord'::text, 'bot:telegram'::text])))
+);
+
+COMMENT ON TABLE xp.heartbeats IS 'Running listeners and bots: version, the config version taken up, work done and the last batch; written by xp.heartbeat.';
+
 CREATE TABLE xp.instance (
     only_row boolean DEFAULT true NOT NULL,
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -2916,33 +3953,6 @@ CREATE TABLE xp.instance (
 );
 
 COMMENT ON TABLE xp.instance IS 'This database''s name: its exports say they come from xpsync:<id>, which it never imports into itself.';
-
-CREATE TABLE xp.ledger (
-    id bigint NOT NULL,
-    user_id bigint NOT NULL,
-    account_id bigint,
-    platform text,
-    kind text NOT NULL,
-    delta bigint NOT NULL,
-    reason text NOT NULL,
-    idempotency_key text NOT NULL,
-    factor numeric(6,3) DEFAULT 1 NOT NULL,
-    actor text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    source text NOT NULL,
-    imported_from text,
-    CONSTRAINT ledger_imported_from_check CHECK (((source = 'import'::text) = (imported_from IS NOT NULL))),
-    CONSTRAINT ledger_kind_check CHECK ((kind = ANY (ARRAY['xp'::text, 'coins'::text]))),
-    CONSTRAINT ledger_source_check CHECK ((source = ANY (ARRAY['award'::text, 'daily'::text, 'message'::text, 'voice'::text, 'game'::text, 'achievement'::text, 'rank_reward'::text, 'admin'::text, 'import'::text])))
-);
-
-COMMENT ON TABLE xp.ledger IS 'Append-only: every XP and coin change. Rows are re-pointed by merges, never rewritten or deleted.';
-
-COMMENT ON COLUMN xp.ledger.idempotency_key IS 'Applied once within its source: bot keys (source award) and the keys the database makes for itself never meet.';
-
-COMMENT ON COLUMN xp.ledger.source IS 'What wrote the row: award (award_xp/award_coins), daily, message, voice, game, achievement, rank_reward, admin (xp.adjust) or import (xp.import_xp).';
-
-COMMENT ON COLUMN xp.ledger.imported_from IS 'For source = import: the import source (e.g. mee6:GUILD); earlier imports of the same source are summed by it.';
 
 ALTER TABLE xp.ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.ledger_id_seq
@@ -3146,10 +4156,14 @@ ALTER TABLE xp.seasons ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
 CREATE TABLE xp.settings (
     key text NOT NULL,
     value jsonb NOT NULL,
-    description text DEFAULT ''::text NOT NULL
+    description text DEFAULT ''::text NOT NULL,
+    rule jsonb,
+    CONSTRAINT settings_rule_check CHECK (((rule IS NULL) OR (jsonb_typeof(rule) = 'object'::text)))
 );
 
 COMMENT ON TABLE xp.settings IS 'Operator table: tunables; the functions read them on every call.';
+
+COMMENT ON COLUMN xp.settings.rule IS 'What a value must be: {"type": integer|number|string|boolean|array, "min", "max", "enum", "items"}; NULL keeps its JSON type.';
 
 CREATE TABLE xp.user_achievements (
     user_id bigint NOT NULL,
@@ -3217,6 +4231,15 @@ ALTER TABLE ONLY xp.achievement_roles
 ALTER TABLE ONLY xp.achievements
     ADD CONSTRAINT achievements_pkey PRIMARY KEY (code);
 
+ALTER TABLE ONLY xp.admin_audit
+    ADD CONSTRAINT admin_audit_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.admin_tokens
+    ADD CONSTRAINT admin_tokens_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.admin_tokens
+    ADD CONSTRAINT admin_tokens_token_hash_key UNIQUE (token_hash);
+
 ALTER TABLE ONLY xp.api_keys
     ADD CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash);
 
@@ -3235,6 +4258,9 @@ ALTER TABLE ONLY xp.board_marks_taken
 ALTER TABLE ONLY xp.chat_settings
     ADD CONSTRAINT chat_settings_pkey PRIMARY KEY (platform, chat_id);
 
+ALTER TABLE ONLY xp.config_version
+    ADD CONSTRAINT config_version_pkey PRIMARY KEY (only_row);
+
 ALTER TABLE ONLY xp.deliveries
     ADD CONSTRAINT deliveries_pkey PRIMARY KEY (id);
 
@@ -3252,6 +4278,9 @@ ALTER TABLE ONLY xp.guild_health
 
 ALTER TABLE ONLY xp.guild_settings
     ADD CONSTRAINT guild_settings_pkey PRIMARY KEY (guild_id);
+
+ALTER TABLE ONLY xp.heartbeats
+    ADD CONSTRAINT heartbeats_pkey PRIMARY KEY (instance);
 
 ALTER TABLE ONLY xp.instance
     ADD CONSTRAINT instance_pkey PRIMARY KEY (only_row);
@@ -3290,7 +4319,7 @@ ALTER TABLE ONLY xp.rank_roles
     ADD CONSTRAINT rank_roles_pkey PRIMARY KEY (guild_id, rank_id);
 
 ALTER TABLE ONLY xp.ranks
-    ADD CONSTRAINT ranks_min_xp_key UNIQUE (min_xp);
+    ADD CONSTRAINT ranks_min_xp_key UNIQUE (min_xp) DEFERRABLE;
 
 ALTER TABLE ONLY xp.ranks
     ADD CONSTRAINT ranks_name_key UNIQUE (name);
@@ -3330,6 +4359,12 @@ ALTER TABLE ONLY xp.wheel_prizes
 
 CREATE INDEX accounts_name ON xp.accounts USING btree (lower(display_name) text_pattern_ops) WHERE (display_name IS NOT NULL);
 
+CREATE INDEX admin_audit_action ON xp.admin_audit USING btree (action, id);
+
+CREATE INDEX admin_audit_actor ON xp.admin_audit USING btree (actor, id);
+
+CREATE INDEX admin_tokens_name ON xp.admin_tokens USING btree (name);
+
 CREATE INDEX board_marks_key ON xp.board_marks USING btree (board, period_of, xp, user_id);
 
 CREATE INDEX deliveries_due ON xp.deliveries USING btree (target, run_at) WHERE (status = 'pending'::text);
@@ -3337,6 +4372,8 @@ CREATE INDEX deliveries_due ON xp.deliveries USING btree (target, run_at) WHERE 
 CREATE INDEX deliveries_event ON xp.deliveries USING btree (event_id);
 
 CREATE INDEX deliveries_pending_person ON xp.deliveries USING btree (user_id, target) WHERE (status = 'pending'::text);
+
+CREATE INDEX deliveries_unsent ON xp.deliveries USING btree (status, id) WHERE (status = ANY (ARRAY['failed'::text, 'dead'::text, 'discarded'::text]));
 
 CREATE INDEX family_rewards_day ON xp.family_rewards USING btree (day) WHERE (day IS NOT NULL);
 
@@ -3372,9 +4409,23 @@ CREATE INDEX users_season ON xp.users USING btree (season_id, season_xp DESC, id
 
 CREATE INDEX users_week ON xp.users USING btree (week_of, week_xp DESC, id) WHERE ((week_xp > 0) AND (forgotten_at IS NULL) AND (NOT hidden));
 
+CREATE TRIGGER achievement_roles_audit AFTER INSERT OR DELETE ON xp.achievement_roles FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('guild_id', 'code');
+
+CREATE TRIGGER achievement_roles_audit_update AFTER UPDATE ON xp.achievement_roles FOR EACH ROW WHEN ((old.* IS DISTINCT FROM new.*)) EXECUTE FUNCTION xp._operator_row_changed('guild_id', 'code');
+
 CREATE TRIGGER achievement_roles_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.achievement_roles FOR EACH STATEMENT EXECUTE FUNCTION xp._role_mapping_changed();
 
+CREATE TRIGGER achievements_audit AFTER INSERT OR DELETE ON xp.achievements FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('code');
+
+CREATE TRIGGER achievements_audit_update AFTER UPDATE ON xp.achievements FOR EACH ROW WHEN ((old.* IS DISTINCT FROM new.*)) EXECUTE FUNCTION xp._operator_row_changed('code');
+
+CREATE TRIGGER admin_audit_ring AFTER INSERT ON xp.admin_audit FOR EACH STATEMENT EXECUTE FUNCTION xp._audit_ring();
+
 CREATE TRIGGER deliveries_ring AFTER INSERT ON xp.deliveries FOR EACH ROW WHEN ((new.status = 'pending'::text)) EXECUTE FUNCTION xp._ring();
+
+CREATE TRIGGER guild_settings_audit AFTER INSERT OR DELETE ON xp.guild_settings FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('guild_id');
+
+CREATE TRIGGER guild_settings_audit_update AFTER UPDATE ON xp.guild_settings FOR EACH ROW WHEN ((old.* IS DISTINCT FROM new.*)) EXECUTE FUNCTION xp._operator_row_changed('guild_id');
 
 CREATE TRIGGER guild_settings_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.guild_settings FOR EACH STATEMENT EXECUTE FUNCTION xp._role_mapping_changed();
 
@@ -3384,15 +4435,47 @@ CREATE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger FOR EACH ROW WHEN ((
 
 CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON xp.ledger FOR EACH STATEMENT EXECUTE FUNCTION xp._ledger_append_only();
 
+CREATE TRIGGER multipliers_audit AFTER INSERT OR DELETE ON xp.multipliers FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('id');
+
+CREATE TRIGGER multipliers_audit_update AFTER UPDATE ON xp.multipliers FOR EACH ROW WHEN ((old.* IS DISTINCT FROM new.*)) EXECUTE FUNCTION xp._operator_row_changed('id');
+
 CREATE TRIGGER privacy_follows AFTER UPDATE OF user_id ON xp.accounts FOR EACH ROW WHEN ((old.user_id IS DISTINCT FROM new.user_id)) EXECUTE FUNCTION xp._privacy_follows();
+
+CREATE TRIGGER quiz_questions_audit AFTER INSERT OR DELETE ON xp.quiz_questions FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('id');
+
+CREATE TRIGGER quiz_questions_audit_update AFTER UPDATE ON xp.quiz_questions FOR EACH ROW WHEN ((old.* IS DISTINCT FROM new.*)) EXECUTE FUNCTION xp._operator_row_changed('id');
+
+CREATE TRIGGER rank_roles_audit AFTER INSERT OR DELETE ON xp.rank_roles FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('guild_id', 'rank_id');
+
+CREATE TRIGGER rank_roles_audit_update AFTER UPDATE ON xp.rank_roles FOR EACH ROW WHEN ((old.* IS DISTINCT FROM new.*)) EXECUTE FUNCTION xp._operator_row_changed('guild_id', 'rank_id');
 
 CREATE TRIGGER rank_roles_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.rank_roles FOR EACH STATEMENT EXECUTE FUNCTION xp._role_mapping_changed();
 
+CREATE TRIGGER ranks_audit AFTER INSERT OR DELETE ON xp.ranks FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('id');
+
+CREATE TRIGGER ranks_audit_update AFTER UPDATE ON xp.ranks FOR EACH ROW WHEN ((old.* IS DISTINCT FROM new.*)) EXECUTE FUNCTION xp._operator_row_changed('id');
+
 CREATE TRIGGER ranks_changed AFTER INSERT OR DELETE OR UPDATE ON xp.ranks FOR EACH STATEMENT EXECUTE FUNCTION xp._ranks_changed();
+
+CREATE TRIGGER seasons_audit AFTER INSERT OR DELETE ON xp.seasons FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('id');
+
+CREATE TRIGGER seasons_audit_update AFTER UPDATE ON xp.seasons FOR EACH ROW WHEN ((old.* IS DISTINCT FROM new.*)) EXECUTE FUNCTION xp._operator_row_changed('id');
 
 CREATE TRIGGER seasons_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.seasons FOR EACH STATEMENT EXECUTE FUNCTION xp._seasons_changed();
 
+CREATE TRIGGER settings_audit AFTER INSERT OR DELETE ON xp.settings FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('key');
+
+CREATE TRIGGER settings_audit_update AFTER UPDATE ON xp.settings FOR EACH ROW WHEN ((old.* IS DISTINCT FROM new.*)) EXECUTE FUNCTION xp._operator_row_changed('key');
+
 CREATE TRIGGER settings_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON xp.settings FOR EACH STATEMENT EXECUTE FUNCTION xp._settings_changed();
+
+CREATE TRIGGER settings_coherent AFTER INSERT OR UPDATE ON xp.settings FOR EACH STATEMENT EXECUTE FUNCTION xp._settings_coherent();
+
+CREATE TRIGGER settings_valid BEFORE INSERT OR UPDATE ON xp.settings FOR EACH ROW EXECUTE FUNCTION xp._settings_valid();
+
+CREATE TRIGGER wheel_prizes_audit AFTER INSERT OR DELETE ON xp.wheel_prizes FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('id');
+
+CREATE TRIGGER wheel_prizes_audit_update AFTER UPDATE ON xp.wheel_prizes FOR EACH ROW WHEN ((old.* IS DISTINCT FROM new.*)) EXECUTE FUNCTION xp._operator_row_changed('id');
 
 ALTER TABLE ONLY xp.accounts
     ADD CONSTRAINT accounts_user_id_fkey FOREIGN KEY (user_id) REFERENCES xp.users(id);
@@ -3439,13 +4522,23 @@ REVOKE ALL ON FUNCTION xp._account_for(p_platform text, p_external_id text, p_di
 
 REVOKE ALL ON FUNCTION xp._achieve(p_uid bigint, p_criteria text[]) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._actor() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount bigint, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text, p_imported_from text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._audit(p_action text, p_target text, p_detail jsonb, p_actor text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._audit_ring() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._balance_drift(uids bigint[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._board(p_board text, OUT score text, OUT filter text, OUT period_of text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._board_drift(uids bigint[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._change_thresholds(p_thresholds jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._check_delivery_filter(p_target text, p_status text, p_error text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._check_flag(value boolean, what text) FROM PUBLIC;
 
@@ -3454,6 +4547,14 @@ REVOKE ALL ON FUNCTION xp._check_platform(platform text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION xp._check_text(value text, what text, max_length integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._code_hash(code text) FROM PUBLIC;
+
+GRANT SELECT ON TABLE xp.deliveries TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp._deliveries_matching(p_target text, p_status text, p_error text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._deliveries_to_act_on(p_action text, p_target text, p_status text, p_error text, p_ids bigint[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._effects(p_marks jsonb, p_uids bigint[], p_plans jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb) FROM PUBLIC;
 
@@ -3479,6 +4580,8 @@ REVOKE ALL ON FUNCTION xp._ledger_append_only() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._lock_persons(uids bigint[]) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._marks() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._missing_achievements(uids bigint[]) FROM PUBLIC;
@@ -3488,6 +4591,8 @@ REVOKE ALL ON FUNCTION xp._multiplier(p_platform text, p_chat_id text) FROM PUBL
 REVOKE ALL ON FUNCTION xp._new_code() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._new_person(p_display_name text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._operator_row_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._out_of_step(uids bigint[], lim integer) FROM PUBLIC;
 
@@ -3507,6 +4612,8 @@ REVOKE ALL ON FUNCTION xp._progress(uids bigint[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._queue_resync(uids bigint[], reason text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._rank_counts() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._ranks_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._reconcile(uids bigint[], dry_run boolean) FROM PUBLIC;
@@ -3521,19 +4628,35 @@ REVOKE ALL ON FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_source text, p_k
 
 REVOKE ALL ON FUNCTION xp._rerank(p_uid bigint, p_old_rank integer) FROM PUBLIC;
 
+GRANT SELECT ON TABLE xp.ledger TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp._reverse(p_rows xp.ledger[], p_note text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._ring() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._role_mapping_changed() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._role_plans(p_uids bigint[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._seasons_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._setting(p_key text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._setting_problem(p_value jsonb, p_rule jsonb, p_old jsonb) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._settings_changed() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._settings_coherent() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._settings_valid() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._speaks(p_chosen text, p_client text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._state(p_uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._void_rows(p_since timestamp with time zone, p_until timestamp with time zone, p_uid bigint, p_source text, p_reason text, p_upto bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._void_summary(p_rows xp.ledger[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp.account_person(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.account_person(platform text, external_id text) TO xp_web;
@@ -3546,9 +4669,59 @@ GRANT ALL ON FUNCTION xp.ack_deliveries(owner text, ids bigint[], attempts integ
 REVOKE ALL ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.adjust(user_id bigint, kind text, amount integer, reason text, actor text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.admin_cursor() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_cursor() TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_cursor() TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.admin_deliveries(by_target text, by_status text, by_error text, before bigint, lim integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_deliveries(by_target text, by_status text, by_error text, before bigint, lim integer) TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_deliveries(by_target text, by_status text, by_error text, before bigint, lim integer) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.admin_delivery_count(by_target text, by_status text, by_error text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_delivery_count(by_target text, by_status text, by_error text) TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_delivery_count(by_target text, by_status text, by_error text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.admin_heartbeats() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_heartbeats() TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_heartbeats() TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.admin_ledger(uid bigint, before bigint, lim integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_ledger(uid bigint, before bigint, lim integer) TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_ledger(uid bigint, before bigint, lim integer) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.admin_overview() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_overview() TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_overview() TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.admin_people(q text, lim integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_people(q text, lim integer) TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_people(q text, lim integer) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.admin_person(uid bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_person(uid bigint) TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_person(uid bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.admin_settings() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_settings() TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_settings() TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.admin_token_role(token_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_token_role(token_id bigint) TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_token_role(token_id bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.admin_unlink(platform text, external_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_unlink(platform text, external_id text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.api_key_name(key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.api_key_name(key text) TO xp_web;
 GRANT ALL ON FUNCTION xp.api_key_name(key text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.apply_thresholds(thresholds jsonb, expected jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.apply_thresholds(thresholds jsonb, expected jsonb) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.audit_log(before bigint, lim integer, q text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.audit_log(before bigint, lim integer, q text) TO xp_web;
+GRANT ALL ON FUNCTION xp.audit_log(before bigint, lim integer, q text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.award_coins(platform text, external_id text, amount integer, reason text, idempotency_key text) TO xp_bot;
@@ -3577,12 +4750,24 @@ GRANT ALL ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size in
 REVOKE ALL ON FUNCTION xp.cleanup(older_than interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.cleanup(older_than interval) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.config_version() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.config_version() TO xp_web;
+GRANT ALL ON FUNCTION xp.config_version() TO xp_admin;
+GRANT ALL ON FUNCTION xp.config_version() TO xp_listener;
+GRANT ALL ON FUNCTION xp.config_version() TO xp_bot;
+
+REVOKE ALL ON FUNCTION xp.create_admin_token(name text, role text, token_hash bytea, valid_for interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.create_admin_token(name text, role text, token_hash bytea, valid_for interval) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.create_api_key(name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.create_api_key(name text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.create_link_code(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.discard_deliveries(by_target text, by_status text, by_error text, ids bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.discard_deliveries(by_target text, by_status text, by_error text, ids bigint[]) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.discord_role_plan(uid bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_listener;
@@ -3606,6 +4791,11 @@ REVOKE ALL ON FUNCTION xp.guild_refused(guild_id text, reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.guild_refused(guild_id text, reason text) TO xp_listener;
 GRANT ALL ON FUNCTION xp.guild_refused(guild_id text, reason text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.heartbeat(instance text, kind text, version text, config_version bigint, handled bigint, last_batch integer, last_batch_at timestamp with time zone, stopping boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.heartbeat(instance text, kind text, version text, config_version bigint, handled bigint, last_batch integer, last_batch_at timestamp with time zone, stopping boolean) TO xp_listener;
+GRANT ALL ON FUNCTION xp.heartbeat(instance text, kind text, version text, config_version bigint, handled bigint, last_batch integer, last_batch_at timestamp with time zone, stopping boolean) TO xp_bot;
+GRANT ALL ON FUNCTION xp.heartbeat(instance text, kind text, version text, config_version bigint, handled bigint, last_batch integer, last_batch_at timestamp with time zone, stopping boolean) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text, display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins bigint, source text, display_name text) TO xp_admin;
 
@@ -3622,6 +4812,10 @@ REVOKE ALL ON FUNCTION xp.link_accounts(platform text, external_id text, other_p
 GRANT ALL ON FUNCTION xp.link_accounts(platform text, external_id text, other_platform text, other_external_id text, dry_run boolean) TO xp_web;
 GRANT ALL ON FUNCTION xp.link_accounts(platform text, external_id text, other_platform text, other_external_id text, dry_run boolean) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.operator_rows(table_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.operator_rows(table_name text) TO xp_web;
+GRANT ALL ON FUNCTION xp.operator_rows(table_name text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.pace_held(keys text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.pace_held(keys text[]) TO xp_listener;
 GRANT ALL ON FUNCTION xp.pace_held(keys text[]) TO xp_admin;
@@ -3633,6 +4827,10 @@ GRANT ALL ON FUNCTION xp.pause_pace(keys text[], seconds double precision) TO xp
 REVOKE ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.preview_thresholds(thresholds jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.preview_thresholds(thresholds jsonb) TO xp_web;
+GRANT ALL ON FUNCTION xp.preview_thresholds(thresholds jsonb) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.profile(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_bot;
@@ -3691,6 +4889,12 @@ GRANT ALL ON FUNCTION xp.resume_guild(guild_id text) TO xp_admin;
 REVOKE ALL ON FUNCTION xp.resync_roles(user_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.resync_roles(user_id bigint) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.retry_deliveries(by_target text, by_status text, by_error text, ids bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.retry_deliveries(by_target text, by_status text, by_error text, ids bigint[]) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.revoke_admin_tokens(name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.revoke_admin_tokens(name text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.revoke_api_key(name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.revoke_api_key(name text) TO xp_admin;
 
@@ -3726,6 +4930,17 @@ REVOKE ALL ON FUNCTION xp.unlink(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.use_admin_token(token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.use_admin_token(token_hash bytea) TO xp_web;
+GRANT ALL ON FUNCTION xp.use_admin_token(token_hash bytea) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.void_ledger(since timestamp with time zone, until timestamp with time zone, user_id bigint, source text, reason text, upto bigint, digest text, note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.void_ledger(since timestamp with time zone, until timestamp with time zone, user_id bigint, source text, reason text, upto bigint, digest text, note text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.void_preview(since timestamp with time zone, until timestamp with time zone, user_id bigint, source text, reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.void_preview(since timestamp with time zone, until timestamp with time zone, user_id bigint, source text, reason text) TO xp_web;
+GRANT ALL ON FUNCTION xp.void_preview(since timestamp with time zone, until timestamp with time zone, user_id bigint, source text, reason text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.web_settings() FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.web_settings() TO xp_web;
 GRANT ALL ON FUNCTION xp.web_settings() TO xp_admin;
@@ -3740,6 +4955,10 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.achievement_roles TO xp_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.achievements TO xp_admin;
 
+GRANT SELECT ON TABLE xp.admin_audit TO xp_admin;
+
+GRANT SELECT ON TABLE xp.admin_tokens TO xp_admin;
+
 GRANT SELECT ON TABLE xp.api_keys TO xp_admin;
 
 GRANT SELECT ON TABLE xp.board_marks TO xp_admin;
@@ -3748,7 +4967,7 @@ GRANT SELECT ON TABLE xp.board_marks_taken TO xp_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.chat_settings TO xp_admin;
 
-GRANT SELECT ON TABLE xp.deliveries TO xp_admin;
+GRANT SELECT ON TABLE xp.config_version TO xp_admin;
 
 GRANT SELECT ON TABLE xp.events TO xp_admin;
 
@@ -3758,9 +4977,9 @@ GRANT SELECT ON TABLE xp.guild_health TO xp_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.guild_settings TO xp_admin;
 
-GRANT SELECT ON TABLE xp.instance TO xp_admin;
+GRANT SELECT ON TABLE xp.heartbeats TO xp_admin;
 
-GRANT SELECT ON TABLE xp.ledger TO xp_admin;
+GRANT SELECT ON TABLE xp.instance TO xp_admin;
 
 GRANT SELECT ON TABLE xp.link_codes TO xp_admin;
 

@@ -43,6 +43,12 @@ class OnlyAccount(XPError):
     sqlstate = "XP007"
 
 
+class StalePreview(XPError):
+    """What was previewed (a threshold change, a void) is no longer what applying would do."""
+
+    sqlstate = "XP008"
+
+
 BY_SQLSTATE: dict[str, type[XPError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -53,6 +59,7 @@ BY_SQLSTATE: dict[str, type[XPError]] = {
         RedeemLocked,
         LinkConflict,
         OnlyAccount,
+        StalePreview,
     )
 }
 

@@ -32,6 +32,7 @@ ENV_VARS = (
     "XPSYNC_PUBLIC_URL",
     "XPSYNC_WEB_SECRET",
     "XPSYNC_ADMIN_DATABASE_URL",
+    "XPSYNC_ADMIN_GUILDS",
 )
 
 
@@ -103,6 +104,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:8080"
     web_secret: Secret | None = None
     admin_database_url: Secret | None = None
+    admin_guilds: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -126,6 +128,10 @@ class Settings:
         client_secret = _optional(env, "DISCORD_CLIENT_SECRET")
         web_secret = _optional(env, "XPSYNC_WEB_SECRET")
         admin_url = _optional(env, "XPSYNC_ADMIN_DATABASE_URL")
+        admin_guilds = tuple(g.strip() for g in (_optional(env, "XPSYNC_ADMIN_GUILDS") or "").split(",") if g.strip())
+        if any(not g.isdigit() or len(g) > 20 for g in admin_guilds):
+            raise ConfigError("XPSYNC_ADMIN_GUILDS must be Discord guild ids separated by commas, such as "
+                              f"123456789012345678,234567890123456789, not {_optional(env, 'XPSYNC_ADMIN_GUILDS')!r}")
         return cls(
             database_url=Secret(url) if url else None,
             home=Path(home).expanduser() if home else default_home(),
@@ -143,6 +149,7 @@ class Settings:
             public_url=public_url,
             web_secret=Secret(web_secret) if web_secret else None,
             admin_database_url=Secret(admin_url) if admin_url else None,
+            admin_guilds=admin_guilds,
         )
 
     def require_discord_token(self) -> str:

@@ -10,6 +10,7 @@ import discord
 from discord.ext import commands
 from psycopg_pool import AsyncConnectionPool
 
+from xpsync.config_watch import presence
 from xpsync.db import create_pool, database_url
 from xpsync.platforms.discord_client import token_checked, use_api_base
 from xpsync.settings import ConfigError, Settings
@@ -51,10 +52,11 @@ class XpBot(commands.Bot):
 async def run(settings: Settings) -> int:
     token = settings.require_discord_token()
     use_api_base(settings.discord_api_base)
-    pool = create_pool(database_url(settings), max_size=8, name="xpsync-bot-discord")
+    url = database_url(settings)
+    pool = create_pool(url, max_size=8, name="xpsync-bot-discord")
     await pool.open(wait=True, timeout=30)
     try:
-        async with XpBot(pool) as bot:
+        async with XpBot(pool) as bot, presence(pool, url, "bot:discord", bot.xp):  # heartbeats, changes taken up
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):  # close the gateway; cogs report voice time on unload
                 loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))

@@ -7,6 +7,7 @@ import logging
 from aiogram import Dispatcher
 from psycopg_pool import AsyncConnectionPool
 
+from xpsync.config_watch import presence
 from xpsync.db import create_pool, database_url
 from xpsync.platforms.telegram_client import build_bot, check_token
 from xpsync.settings import Settings
@@ -32,13 +33,16 @@ def build_dispatcher(pool: AsyncConnectionPool) -> Dispatcher:
 
 async def run(settings: Settings) -> int:
     token = settings.require_telegram_token()
-    pool = create_pool(database_url(settings), max_size=8, name="xpsync-bot-telegram")
+    url = database_url(settings)
+    pool = create_pool(url, max_size=8, name="xpsync-bot-telegram")
     await pool.open(wait=True, timeout=30)
     bot = build_bot(token, settings.telegram_api_base)
     try:
         me = await check_token(bot)
         log.info("telegram bot @%s started", me.username)
-        await build_dispatcher(pool).start_polling(bot, handle_signals=True)
+        dp = build_dispatcher(pool)
+        async with presence(pool, url, "bot:telegram", dp["xp"]):  # heartbeats, changes taken up
+            await dp.start_polling(bot, handle_signals=True)
         return 0
     finally:
         await bot.session.close()

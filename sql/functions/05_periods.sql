@@ -28,6 +28,7 @@ $$;
 
 -- A season added, moved or removed while people earn: their season counters
 -- follow the ledger at once (a rare, set-based rebuild under the persons' locks).
+-- (as the owner: a DBA edits the seasons, the rebuild is not theirs to call)
 CREATE OR REPLACE FUNCTION xp._seasons_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN

@@ -316,6 +316,8 @@ COMMENT ON FUNCTION xp.reserve_slot(text[], double precision[], double precision
 -- Nothing goes under these limits for `seconds` (a 429's retry_after).
 CREATE OR REPLACE FUNCTION xp.pause_pace(keys text[], seconds double precision) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_until timestamptz;
 BEGIN
     IF pause_pace.keys IS NULL OR cardinality(pause_pace.keys) NOT BETWEEN 1 AND 10
        OR EXISTS (SELECT 1 FROM unnest(pause_pace.keys) AS k WHERE k IS NULL OR length(k) NOT BETWEEN 1 AND 200)
@@ -324,9 +326,9 @@ BEGIN
             left(coalesce(pause_pace.keys::text, 'NULL'), 200), coalesce(pause_pace.seconds::text, 'NULL')
             USING ERRCODE = 'XP002';
     END IF;
+    v_until := clock_timestamp() + make_interval(secs => pause_pace.seconds);  -- once: a key named twice is one
     INSERT INTO xp.pace AS p (key, next_at, paused_until)
-    SELECT DISTINCT k, clock_timestamp() + make_interval(secs => pause_pace.seconds),
-           clock_timestamp() + make_interval(secs => pause_pace.seconds)
+    SELECT DISTINCT k, v_until, v_until
       FROM unnest(pause_pace.keys) AS k ORDER BY 1
     ON CONFLICT (key) DO UPDATE
        SET next_at = greatest(p.next_at, excluded.next_at),
@@ -458,9 +460,14 @@ COMMENT ON FUNCTION xp.discord_roles_changed(text, text, text[], text[]) IS
 
 CREATE OR REPLACE FUNCTION xp.resync_roles(user_id bigint DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_queued bigint;
 BEGIN
-    RETURN xp._queue_resync(CASE WHEN resync_roles.user_id IS NULL THEN NULL ELSE ARRAY[resync_roles.user_id] END,
-                            'resync_roles by ' || session_user);
+    v_queued := xp._queue_resync(CASE WHEN resync_roles.user_id IS NULL THEN NULL ELSE ARRAY[resync_roles.user_id] END,
+                                 'resync_roles by ' || xp._actor());
+    PERFORM xp._audit('person.resync_roles', coalesce(resync_roles.user_id::text, 'everyone'),
+                      jsonb_build_object('queued', v_queued));
+    RETURN v_queued;
 END
 $$;
 COMMENT ON FUNCTION xp.resync_roles(bigint) IS

@@ -45,6 +45,7 @@ $$;
 CREATE OR REPLACE TRIGGER settings_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON xp.settings
     FOR EACH STATEMENT EXECUTE FUNCTION xp._settings_changed();
 
+-- (as the owner: a DBA edits the mapping, the resync helper is not theirs to call)
 CREATE OR REPLACE FUNCTION xp._role_mapping_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -380,9 +381,15 @@ COMMENT ON FUNCTION xp.reconcile_user(bigint, boolean) IS
 CREATE OR REPLACE FUNCTION xp.reconcile_all(dry_run boolean DEFAULT false)
 RETURNS TABLE (user_id bigint, check_name text, expected text, actual text, fixed boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_found bigint;
 BEGIN
     PERFORM xp._check_flag(reconcile_all.dry_run, 'dry_run');
     RETURN QUERY SELECT * FROM xp._reconcile(NULL, reconcile_all.dry_run);
+    GET DIAGNOSTICS v_found = ROW_COUNT;
+    IF NOT reconcile_all.dry_run AND v_found > 0 THEN
+        PERFORM xp._audit('reconcile.fix', NULL, jsonb_build_object('findings', v_found));
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION xp.reconcile_all(boolean) IS
@@ -485,6 +492,9 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM xp.users u WHERE u.id = adjust.user_id AND u.forgotten_at IS NULL) THEN
         RAISE EXCEPTION 'unknown person %', coalesce(adjust.user_id::text, 'NULL') USING ERRCODE = 'XP001';
     END IF;
+    PERFORM xp._audit('person.adjust', adjust.user_id::text,
+                      jsonb_build_object('kind', adjust.kind, 'amount', adjust.amount, 'reason', adjust.reason),
+                      adjust.actor);
     RETURN xp._apply(adjust.user_id, NULL, NULL, 'admin', adjust.kind, adjust.amount, 'admin: ' || adjust.reason,
                      'adjust:' || gen_random_uuid(), 1, adjust.actor);
 END
@@ -516,6 +526,8 @@ BEGIN
      WHERE l.user_id = forget_person.user_id;
     UPDATE xp.users u SET display_name = NULL, notify = false, forgotten_at = now()
      WHERE u.id = forget_person.user_id;
+    PERFORM xp._audit('person.forget', forget_person.user_id::text,
+                      jsonb_build_object('accounts', coalesce(cardinality(v_accounts), 0)));
 END
 $$;
 COMMENT ON FUNCTION xp.forget_person(bigint) IS

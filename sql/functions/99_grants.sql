@@ -76,6 +76,36 @@ GRANT EXECUTE ON FUNCTION xp.leaderboard(int, text, int, text),
     TO xp_web, xp_admin;
 GRANT EXECUTE ON FUNCTION xp.create_api_key(text), xp.revoke_api_key(text) TO xp_admin;
 
+-- --- functions: the admin panel -------------------------------------------------------------------
+-- It reads with the web's login (so it works, read-only, without XPSYNC_ADMIN_DATABASE_URL) and
+-- changes with the admin's; a preview runs the change and rolls it back.
+
+GRANT EXECUTE ON FUNCTION xp.admin_cursor(),
+                          xp.admin_overview(),
+                          xp.admin_heartbeats(),
+                          xp.admin_people(text, int),
+                          xp.admin_person(bigint),
+                          xp.admin_ledger(bigint, bigint, int),
+                          xp.admin_deliveries(text, text, text, bigint, int),
+                          xp.admin_delivery_count(text, text, text),
+                          xp.audit_log(bigint, int, text),
+                          xp.admin_settings(),
+                          xp.operator_rows(text),
+                          xp.config_version(),
+                          xp.use_admin_token(bytea),
+                          xp.admin_token_role(bigint),
+                          xp.preview_thresholds(jsonb),
+                          xp.void_preview(timestamptz, timestamptz, bigint, text, text)
+    TO xp_web, xp_admin;
+GRANT EXECUTE ON FUNCTION xp.create_admin_token(text, text, bytea, interval),
+                          xp.revoke_admin_tokens(text),
+                          xp.retry_deliveries(text, text, text, bigint[]),
+                          xp.discard_deliveries(text, text, text, bigint[]),
+                          xp.admin_unlink(text, text),
+                          xp.apply_thresholds(jsonb, jsonb),
+                          xp.void_ledger(timestamptz, timestamptz, bigint, text, text, bigint, text, text)
+    TO xp_admin;
+
 -- --- functions: listeners -------------------------------------------------------------------------
 
 GRANT EXECUTE ON FUNCTION xp.claim_deliveries(text, text, int, int),
@@ -105,3 +135,9 @@ GRANT EXECUTE ON FUNCTION xp.rerank_batch(int),
                           xp.resume_guild(text)
     TO xp_admin;
 GRANT EXECUTE ON FUNCTION xp.rerank_batch(int) TO xp_listener;
+
+-- --- functions: heartbeats (listeners and bots say they run and what they took up) -----------------
+
+GRANT EXECUTE ON FUNCTION xp.heartbeat(text, text, text, bigint, bigint, int, timestamptz, boolean),
+                          xp.config_version()
+    TO xp_listener, xp_bot, xp_admin;

@@ -3,6 +3,9 @@ internal error, and never writes part of a call; balances equal ledger sums afte
 
 from __future__ import annotations
 
+import json
+from datetime import UTC
+
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -118,8 +121,66 @@ CALLS = {
     "resume_guild": ("SELECT xp.resume_guild(%s)", [ID]),
 }
 
+# the admin panel's arguments
+TARGET = st.one_of(st.sampled_from(["discord", "telegram"]), MAYBE_NULL_TEXT)
+STATUS = st.one_of(st.sampled_from(["pending", "done", "failed", "dead", "discarded"]), MAYBE_NULL_TEXT)
+IDS = st.one_of(st.none(), st.lists(st.one_of(st.none(), st.integers(-5, 10)), max_size=5))
+FLAG = st.one_of(st.none(), st.booleans())
+MOMENT = st.one_of(st.none(), st.datetimes(timezones=st.just(UTC)),
+                   st.sampled_from(["infinity", "-infinity", "epoch"]))
+HASH = st.one_of(st.none(), st.binary(max_size=40), st.binary(min_size=32, max_size=32))
+# (jsonb holds no \u0000: such a document is refused by the cast, before any function is called)
+JSON_TEXT = st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=5)
+JSON_VALUE = st.one_of(st.integers(-10, 200_000), st.floats(allow_nan=False, allow_infinity=False), JSON_TEXT,
+                       st.none(), st.booleans(), st.integers(10**15, 10**20))
+THRESHOLDS = st.one_of(
+    st.none(), st.sampled_from(["[]", '"x"', "1", "null", "{}", '{"2": 300}', '{"2": 300.0}', '{"02": 300}']),
+    st.dictionaries(st.one_of(st.sampled_from(["1", "2", "3", "20", "21", "0", "x", "٣"]), JSON_TEXT),
+                    JSON_VALUE, max_size=4).map(json.dumps))
+ADMIN_CALLS = {
+    "config_version": ("SELECT xp.config_version()", []),
+    "heartbeat": ("SELECT xp.heartbeat(%s, %s, %s, %s::bigint, %s::bigint, %s::int, %s::timestamptz, %s)",
+                  [WORDS, st.one_of(st.sampled_from(["listener:discord", "bot:telegram"]), MAYBE_NULL_TEXT), WORDS,
+                   MAYBE_NULL_BIGINT, MAYBE_NULL_BIGINT, MAYBE_NULL_INT, MOMENT, FLAG]),
+    "admin_heartbeats": ("SELECT * FROM xp.admin_heartbeats()", []),
+    "create_admin_token": ("SELECT xp.create_admin_token(%s, %s, %s, %s::interval)",
+                           [WORDS, st.one_of(st.sampled_from(["admin", "viewer"]), MAYBE_NULL_TEXT), HASH,
+                            st.sampled_from([None, "1 day", "-1 day", "0", "100 years", "1 second", "30 days"])]),
+    "revoke_admin_tokens": ("SELECT xp.revoke_admin_tokens(%s)", [WORDS]),
+    "use_admin_token": ("SELECT * FROM xp.use_admin_token(%s)", [HASH]),
+    "admin_token_role": ("SELECT xp.admin_token_role(%s::bigint)", [PERSON]),
+    "admin_cursor": ("SELECT xp.admin_cursor()", []),
+    "admin_overview": ("SELECT xp.admin_overview()", []),
+    "admin_people": ("SELECT * FROM xp.admin_people(%s, %s::int)", [MAYBE_NULL_TEXT, AMOUNT]),
+    "admin_person": ("SELECT xp.admin_person(%s::bigint)", [PERSON]),
+    "admin_ledger": ("SELECT * FROM xp.admin_ledger(%s::bigint, %s::bigint, %s::int)", [PERSON, PERSON, AMOUNT]),
+    "admin_deliveries": ("SELECT * FROM xp.admin_deliveries(%s, %s, %s, %s::bigint, %s::int)",
+                         [TARGET, STATUS, MAYBE_NULL_TEXT, PERSON, AMOUNT]),
+    "admin_delivery_count": ("SELECT xp.admin_delivery_count(%s, %s, %s)", [TARGET, STATUS, MAYBE_NULL_TEXT]),
+    "audit_log": ("SELECT * FROM xp.audit_log(%s::bigint, %s::int, %s)", [PERSON, AMOUNT, MAYBE_NULL_TEXT]),
+    "admin_settings": ("SELECT * FROM xp.admin_settings()", []),
+    "operator_rows": ("SELECT xp.operator_rows(%s)",
+                      [st.one_of(st.sampled_from(["ranks", "seasons", "ledger", "users", "rank_roles"]),
+                                 MAYBE_NULL_TEXT)]),
+    "retry_deliveries": ("SELECT xp.retry_deliveries(%s, %s, %s, %s::bigint[])",
+                         [TARGET, STATUS, MAYBE_NULL_TEXT, IDS]),
+    "discard_deliveries": ("SELECT xp.discard_deliveries(%s, %s, %s, %s::bigint[])",
+                           [TARGET, STATUS, MAYBE_NULL_TEXT, IDS]),
+    "admin_unlink": ("SELECT xp.admin_unlink(%s, %s)", [PLATFORM, ID]),
+    "preview_thresholds": ("SELECT xp.preview_thresholds(%s::jsonb)", [THRESHOLDS]),
+    "apply_thresholds": ("SELECT xp.apply_thresholds(%s::jsonb, %s::jsonb)", [THRESHOLDS, THRESHOLDS]),
+    "void_preview": ("SELECT xp.void_preview(%s::timestamptz, %s::timestamptz, %s::bigint, %s, %s)",
+                     [MOMENT, MOMENT, PERSON, st.one_of(st.sampled_from(["award", "void", "import"]), MAYBE_NULL_TEXT),
+                      MAYBE_NULL_TEXT]),
+    "void_ledger": ("SELECT xp.void_ledger(%s::timestamptz, %s::timestamptz, %s::bigint, %s, %s, %s::bigint, %s, %s)",
+                    [MOMENT, MOMENT, PERSON, st.one_of(st.sampled_from(["award"]), MAYBE_NULL_TEXT), MAYBE_NULL_TEXT,
+                     PERSON, MAYBE_NULL_TEXT, WORDS]),
+}
+CALLS.update(ADMIN_CALLS)
+
 COUNTED = ("users", "accounts", "ledger", "events", "deliveries", "link_codes", "message_log", "voice_sessions",
-           "user_achievements", "game_sessions", "pace", "guild_health")
+           "user_achievements", "game_sessions", "pace", "guild_health", "admin_audit", "admin_tokens",
+           "heartbeats")
 
 
 def footprint(conn) -> dict[str, int]:

@@ -100,3 +100,9 @@ def test_a_burst_goes_at_once_then_the_gap_holds(conn):
 def reserve_burst(conn, keys, gaps, bursts, within=30.0) -> tuple[float, bool]:
     row = conn.execute("SELECT * FROM xp.reserve_slot(%s, %s, %s, %s)", (keys, gaps, within, bursts)).fetchone()
     return row["wait"], row["reserved"]
+
+
+def test_a_pause_naming_a_key_twice_is_one_pause(conn):
+    """Found by the fuzzer: each row's own clock made the same key two rows of one upsert (21000)."""
+    conn.execute("SELECT xp.pause_pace(ARRAY['telegram', 'telegram'], 2)")
+    assert scalar(conn, "SELECT count(*) FROM xp.pace WHERE key = 'telegram' AND paused_until > now()") == 1

@@ -13,15 +13,20 @@ BOT_FUNCTIONS = {
     "award_xp", "award_coins", "claim_daily", "record_message", "record_voice", "profile", "leaderboard",
     "create_link_code", "redeem_link_code", "unlink", "request_resync", "set_notify", "set_language",
     "start_game", "play_game", "language", "set_privacy", "set_client_language", "discord_roles_changed",
-    "chat_opened",
+    "chat_opened", "heartbeat", "config_version",
 }
 WEB_FUNCTIONS = {
     "leaderboard", "profile", "set_privacy", "public_profile", "account_person", "board_size", "rank_ladder",
     "web_settings", "web_sign_in", "link_accounts", "api_key_name", "refresh_places",
+    # the admin panel reads with the web's login (read-only without XPSYNC_ADMIN_DATABASE_URL)
+    "admin_cursor", "admin_overview", "admin_heartbeats", "admin_people", "admin_person", "admin_ledger",
+    "admin_deliveries", "admin_delivery_count", "audit_log", "admin_settings", "operator_rows", "config_version",
+    "use_admin_token", "admin_token_role", "preview_thresholds", "void_preview",
 }
 LISTENER_FUNCTIONS = {
     "claim_deliveries", "ack_deliveries", "fail_delivery", "release_deliveries", "discord_role_plan",
     "telegram_recipient", "rerank_batch", "reserve_slot", "pause_pace", "pace_held", "guild_refused",
+    "heartbeat", "config_version",
 }
 
 

@@ -3,6 +3,8 @@ with the sandbox standing in for Discord's OAuth2."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -60,8 +62,18 @@ def client(make_client: Any) -> TestClient:
     return make_client()
 
 
-def sign_in_telegram(client: TestClient, sandbox: Sandbox, user_id: str, name: str = "Tg") -> httpx.Response:
-    return client.get("/auth/telegram?" + urlencode(telegram_login(sandbox.telegram.token, user_id, name)))
+def telegram_state(client: TestClient) -> str:
+    """The state our sign-in page hands the Login Widget for this browser (it comes back in the redirect)."""
+    found = re.search(r'data-auth-url="([^"]+)"', client.get("/sign-in").text)
+    assert found, "no Telegram widget on the sign-in page"
+    return query_of(html.unescape(found.group(1)))["state"][0]
+
+
+def sign_in_telegram(client: TestClient, sandbox: Sandbox, user_id: str, name: str = "Tg",
+                     **extra: str) -> httpx.Response:
+    """What the widget does after our sign-in page: back to /auth/telegram with its signed fields."""
+    fields = {**telegram_login(sandbox.telegram.token, user_id, name), "state": telegram_state(client), **extra}
+    return client.get("/auth/telegram?" + urlencode(fields))
 
 
 def sign_in_discord(client: TestClient, sandbox: Sandbox, user_id: str, name: str = "Dc",
@@ -77,8 +89,6 @@ def sign_in_discord(client: TestClient, sandbox: Sandbox, user_id: str, name: st
 
 
 def csrf_of(client: TestClient, path: str = "/") -> str:
-    import re
-
     found = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
     assert found, "no CSRF token on the page"
     return found.group(1)
@@ -86,3 +96,30 @@ def csrf_of(client: TestClient, path: str = "/") -> str:
 
 def query_of(url: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(url).query)
+
+
+ADMIN_GUILD = "900000000000000001"
+
+
+def admin_env(db_url: str, **extra: str) -> dict[str, str]:
+    """The web with the admin panel's changes (an xp_admin login) and an admin guild."""
+    return {"XPSYNC_ADMIN_DATABASE_URL": as_role(db_url, "xp_admin"), "XPSYNC_ADMIN_GUILDS": ADMIN_GUILD, **extra}
+
+
+def login_token(conn: Any, name: str = "alice", role: str = "admin", valid: str = "1 day") -> str:
+    """A login link's token, recorded as `xpsync web admin-token create` records it."""
+    import secrets
+
+    from xpsync.web.admin.login import TOKEN_PREFIX, digest
+
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    conn.execute("SELECT xp.create_admin_token(%s, %s, %s, %s::interval)", (name, role, digest(token), valid))
+    return token
+
+
+def sign_in_admin(client: TestClient, conn: Any, name: str = "alice", role: str = "admin") -> httpx.Response:
+    """Open the login link, then click its button (a POST)."""
+    token = login_token(conn, name, role)
+    r = client.post("/admin/login", data={"token": token, "csrf": csrf_of(client, f"/admin/login?token={token}")})
+    assert r.status_code == 303, r.text
+    return r

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.helpers import call, scalar, telegram_login
-from tests.web.conftest import csrf_of, query_of, sign_in_discord, sign_in_telegram
+from tests.web.conftest import csrf_of, query_of, sign_in_discord, sign_in_telegram, telegram_state
 
 
 def person_of(conn, platform, external_id):
@@ -75,7 +75,7 @@ def test_the_sign_in_page_offers_both_and_allows_only_telegrams_widget(client):
     r = client.get("/sign-in?next=/ranks")
     assert 'id="discord-sign-in" href="/auth/discord?next=%2Franks"' in r.text
     assert 'data-telegram-login="xpsync_sandbox_bot"' in r.text
-    assert 'data-auth-url="http://testserver/auth/telegram?next=%2Franks"' in r.text
+    assert 'data-auth-url="http://testserver/auth/telegram?next=%2Franks&amp;state=' in r.text
     assert 'href="/auth/discord"' in client.get("/sign-in").text
     csp = r.headers["content-security-policy"]
     assert "script-src 'self' https://telegram.org" in csp and "frame-ancestors 'none'" in csp
@@ -89,10 +89,10 @@ def test_telegram_sign_in_checks_the_widget_hash_and_age(client, sandbox, conn):
     old = telegram_login(token, "5005", auth_date=int(time.time()) - 86_401)
     other_bot = telegram_login("2:other", "5005")
     for fields in (forged, old, other_bot, {k: v for k, v in good.items() if k != "hash"}, {"hash": "x"}):
-        r = client.get("/auth/telegram?" + urlencode(fields))
+        r = client.get("/auth/telegram?" + urlencode({**fields, "state": telegram_state(client)}))
         assert r.status_code == 400 and "could not be verified" in r.text
     assert person_of(conn, "telegram", "5005") is None
-    r = client.get("/auth/telegram?" + urlencode(good))
+    r = client.get("/auth/telegram?" + urlencode({**good, "state": telegram_state(client)}))
     uid = person_of(conn, "telegram", "5005")
     assert r.status_code == 303 and r.headers["location"] == f"/u/{uid}"
     assert scalar(conn, "SELECT display_name FROM xp.users WHERE id = %s", uid) == "Tanya"
@@ -104,8 +104,7 @@ def test_telegram_sign_in_checks_the_widget_hash_and_age(client, sandbox, conn):
     ("/%0d%0aSet-Cookie:x", "/%0d%0aSet-Cookie:x"),
 ])
 def test_next_only_ever_leads_to_a_path_on_this_site(client, sandbox, target, lands):
-    fields = {**telegram_login(sandbox.telegram.token, "6006"), "next": target}
-    r = client.get("/auth/telegram?" + urlencode(fields))
+    r = sign_in_telegram(client, sandbox, "6006", next=target)
     assert r.status_code == 303 and r.headers["location"] == lands
 
 
@@ -212,3 +211,24 @@ def test_a_forgotten_member_is_signed_out(client, sandbox, conn):
     sign_in_telegram(client, sandbox, "607")
     conn.execute("SELECT xp.forget_person(%s)", (person_of(conn, "telegram", "607"),))
     assert 'id="me"' not in client.get("/").text
+
+
+def test_a_telegram_sign_in_must_start_on_our_sign_in_page_in_this_browser(make_client, sandbox, conn):
+    """Login CSRF: the widget's redirect carries no state of Telegram's, so a link crafted with the
+    attacker's own signed fields must not sign a victim's browser in as the attacker."""
+    attacker, victim = make_client(), make_client()
+    crafted = telegram_login(sandbox.telegram.token, "6660", "Mallory")
+    r = victim.get("/auth/telegram?" + urlencode(crafted))  # the victim never opened our sign-in page
+    assert r.status_code == 400 and "did not start here" in r.text
+    # the attacker's own state (from their sign-in page) is of no use in another browser
+    state = telegram_state(attacker)
+    telegram_state(victim)
+    r = victim.get("/auth/telegram?" + urlencode({**crafted, "state": state}))
+    assert r.status_code == 400
+    assert person_of(conn, "telegram", "6660") is None
+    assert 'id="sign-out"' not in victim.get("/").text
+    # started here, it signs in once; the same redirect again is refused
+    r = sign_in_telegram(victim, sandbox, "6661")
+    assert r.status_code == 303
+    replay = r.request.url
+    assert victim.get(replay).status_code == 400

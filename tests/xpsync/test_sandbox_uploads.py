@@ -20,6 +20,7 @@ def box():
 
 
 def test_send_photo_keeps_the_image_and_its_caption(box):
+    box.telegram.open_chat("5")  # the person pressed Start: the bot may write to them
     url = f"{box.telegram_api_base}/bot{box.telegram.token}/sendPhoto"
     sent = httpx.post(url, data={"chat_id": "5", "caption": "hi", "photo": "attach://card"},
                       files={"card": ("card.png", PNG, "image/png")})
@@ -32,13 +33,16 @@ def test_send_photo_keeps_the_image_and_its_caption(box):
 
 
 def test_an_interaction_answer_with_an_attachment(box):
-    url = f"{box.discord_api_base}/interactions/9/tok/callback"
+    def url() -> str:  # a new interaction, within its 3 seconds
+        return f"{box.discord_api_base}/interactions/{box.discord.interaction_id()}/tok/callback"
+
     payload = {"type": 4, "data": {"content": "x", "attachments": [{"id": 0, "filename": "card.png"}]}}
-    ok = httpx.post(url, data={"payload_json": json.dumps(payload)}, files={"files[0]": ("card.png", PNG, "image/png")})
+    ok = httpx.post(url(), data={"payload_json": json.dumps(payload)},
+                    files={"files[0]": ("card.png", PNG, "image/png")})
     assert ok.status_code == 200
     reply = box.discord.interaction_replies[-1]
     assert reply.data["content"] == "x" and [(f.filename, f.data) for f in reply.files] == [("card.png", PNG)]
-    unnamed = httpx.post(url, data={"payload_json": json.dumps({"type": 4, "data": {}})},
+    unnamed = httpx.post(url(), data={"payload_json": json.dumps({"type": 4, "data": {}})},
                          files={"files[0]": ("other.png", PNG, "image/png")})
     assert unnamed.status_code == 400
-    assert httpx.post(url, files={"files[0]": ("card.png", PNG, "image/png")}).status_code == 400
+    assert httpx.post(url(), files={"files[0]": ("card.png", PNG, "image/png")}).status_code == 400

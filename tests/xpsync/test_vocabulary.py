@@ -7,7 +7,7 @@ import re
 import psycopg
 import pytest
 
-from xpsync.vocabulary import DEFAULT_LANGUAGE, LANGUAGES, PERIODS, PLATFORMS, TARGETS
+from xpsync.vocabulary import DEFAULT_LANGUAGE, DELIVERY_STATUSES, LANGUAGES, PERIODS, PLATFORMS, SOURCES, TARGETS
 
 
 def allowed(conn, table: str, column: str) -> set[str]:
@@ -24,6 +24,11 @@ def allowed(conn, table: str, column: str) -> set[str]:
 def test_platforms_and_targets_are_the_ones_the_tables_allow(conn):
     assert allowed(conn, "xp.accounts", "platform") == set(PLATFORMS)
     assert allowed(conn, "xp.deliveries", "target") == set(TARGETS)
+
+
+def test_delivery_statuses_and_ledger_sources_are_the_ones_the_tables_allow(conn):
+    assert allowed(conn, "xp.deliveries", "status") == set(DELIVERY_STATUSES)
+    assert allowed(conn, "xp.ledger", "source") == set(SOURCES)
 
 
 def test_languages_are_the_ones_the_database_offers(conn):

@@ -1,4 +1,4 @@
-"""The web application: one ASGI app for the public pages, the JSON API and (next) the admin panel.
+"""The web application: one ASGI app for the public pages, the JSON API and the admin panel.
 
 One pool per process, opened at start-up (fail fast) and closed on exit, handed to the routes
 through FastAPI's dependencies (deps.Calls).
@@ -11,7 +11,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlencode
 
 import psycopg
 import swagger_ui_bundle
@@ -28,12 +27,12 @@ from .. import __version__
 from ..db import create_pool
 from ..settings import Settings
 from ..texts import say
-from . import api, auth, board, health, people, ranks
+from . import admin, api, auth, board, health, people, ranks
 from .deps import PageError, SignInNeeded, language
 from .discord_oauth import DiscordOAuth
 from .limits import RateLimit
 from .render import error_page, page
-from .security import SecurityHeaders
+from .security import CSP_SIGN_IN, SecurityHeaders
 from .sqlapi import WebCalls
 
 log = logging.getLogger(__name__)
@@ -49,14 +48,25 @@ def create_app(settings: Settings, database_url: str, *, pool_size: int = 8) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = create_pool(database_url, min_size=1, max_size=pool_size, name="xpsync-web")
         await pool.open(wait=True, timeout=10)
+        admin_pool = None
+        if settings.admin_database_url is not None:  # the admin panel's changes; without it, read-only
+            admin_pool = create_pool(settings.admin_database_url.reveal(), min_size=1, max_size=2,
+                                     name="xpsync-web-admin")
+            await admin_pool.open(wait=True, timeout=10)
         app.state.calls = WebCalls(pool)
-        refresher = asyncio.create_task(_refresh_places(app.state.calls), name="xpsync-web-places")
+        admin.start(app, pool, database_url, admin_pool)
+        tasks = [asyncio.create_task(_refresh_places(app.state.calls), name="xpsync-web-places"),
+                 asyncio.create_task(app.state.pulse.run(), name="xpsync-web-admin-pulse")]
         try:
             yield
         finally:
-            refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await refresher
+            await app.state.pulse.close()
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if admin_pool is not None:
+                await admin_pool.close()
             await pool.close()
 
     app = FastAPI(title="xpsync", version=__version__, lifespan=lifespan, openapi_url="/api/openapi.json",
@@ -75,6 +85,7 @@ def create_app(settings: Settings, database_url: str, *, pool_size: int = 8) -> 
     for module in (board, people, ranks, auth, health, api):
         app.include_router(module.router)
     app.include_router(api.docs)
+    admin.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie="xpsync_session",
@@ -112,11 +123,9 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(SignInNeeded)
     async def sign_in_needed(request: Request, exc: SignInNeeded) -> Response:
         language(request)
-        settings = request.app.state.settings
-        suffix = "?" + urlencode({"next": request.url.path})
-        return page(request, "sign_in.html", status=401, notice="web_members_only", suffix=suffix,
-                    bot_username=settings.telegram_bot_username,
-                    telegram_auth_url=f"{settings.public_url}/auth/telegram{suffix}")
+        request.state.csp = CSP_SIGN_IN
+        return page(request, "sign_in.html", status=401, notice="web_members_only",
+                    **auth.sign_in_context(request, request.url.path))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

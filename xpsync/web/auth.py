@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form
@@ -24,7 +25,8 @@ from .telegram_login import LoginRefused, display_name, verify
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
-STATE_SECONDS = 600  # an OAuth state or a pending link older than this is refused
+STATE_SECONDS = 600  # an OAuth state, a Telegram sign-in or a pending link older than this is refused
+TELEGRAM_STATES = 3  # sign-in pages one browser may have open at once
 
 
 def _limited(request: Request) -> None:
@@ -39,14 +41,43 @@ def _check_csrf(request: Request, token: str) -> None:
         raise PageError(403, "web_bad_request", "web_expired_state")
 
 
+def telegram_auth_url(request: Request, target: str | None) -> str:
+    """Where the Login Widget sends the browser back, with a state kept in this browser's session.
+
+    The widget's redirect carries nothing of Telegram's that ties it to the browser that asked, so a
+    link made with someone else's signed fields would sign a visitor in as them (login CSRF):
+    /auth/telegram takes only a state this page handed out, once, within STATE_SECONDS."""
+    state = secrets.token_urlsafe(16)
+    kept = [s for s in request.session.get("telegram_states", [])
+            if isinstance(s, list) and len(s) == 2 and isinstance(s[1], int) and time.time() - s[1] <= STATE_SECONDS]
+    request.session["telegram_states"] = [*kept[-(TELEGRAM_STATES - 1):], [state, int(time.time())]]
+    query = {"next": safe_next(target)} if target else {}
+    return f"{request.app.state.settings.public_url}/auth/telegram?" + urlencode({**query, "state": state})
+
+
+def _telegram_started_here(request: Request, state: str) -> bool:
+    """The state is one our sign-in page handed this browser, fresh; it is used up."""
+    kept = request.session.get("telegram_states", [])
+    for entry in kept if isinstance(kept, list) else []:
+        if (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                and secrets.compare_digest(entry[0], state)):
+            request.session["telegram_states"] = [e for e in kept if e is not entry]
+            return isinstance(entry[1], int) and time.time() - entry[1] <= STATE_SECONDS
+    return False
+
+
+def sign_in_context(request: Request, target: str | None) -> dict[str, Any]:
+    """What the sign-in page needs: the buttons' way back to `target`, and the widget's."""
+    settings = request.app.state.settings
+    suffix = "?" + urlencode({"next": safe_next(target)}) if target else ""
+    return {"suffix": suffix, "bot_username": settings.telegram_bot_username,
+            "telegram_auth_url": telegram_auth_url(request, target) if settings.telegram_sign_in else None}
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_page(request: Request, member: Visitor) -> HTMLResponse:
     request.state.csp = CSP_SIGN_IN
-    settings = request.app.state.settings
-    asked = request.query_params.get("next")
-    suffix = "?" + urlencode({"next": safe_next(asked)}) if asked else ""
-    return page(request, "sign_in.html", suffix=suffix, bot_username=settings.telegram_bot_username,
-                telegram_auth_url=f"{settings.public_url}/auth/telegram{suffix}")
+    return page(request, "sign_in.html", **sign_in_context(request, request.query_params.get("next")))
 
 
 @router.get("/auth/discord")
@@ -94,6 +125,9 @@ async def telegram_callback(request: Request, calls: Calls) -> Response:
         raise PageError(404, "web_not_found", "web_not_found_text")
     language(request)
     _limited(request)
+    if not _telegram_started_here(request, request.query_params.get("state", "")):
+        log.info("Telegram sign-in refused: it did not start on our sign-in page in this browser")
+        raise PageError(400, "web_bad_request", "web_expired_state")
     try:
         fields = verify(request.query_params, settings.require_telegram_token())
     except LoginRefused as exc:

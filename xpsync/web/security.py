@@ -20,14 +20,15 @@ CSP_DOCS = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
+REFERRER = "same-origin"
 
 
 class SecurityHeaders:
-    """Adds the headers to every HTTP answer; a route may widen the CSP through request.state.csp."""
+    """Adds the headers to every HTTP answer; a route may widen the CSP through request.state.csp, and
+    narrow the referrer policy through request.state.referrer (a page whose address holds a secret)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -39,9 +40,10 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                csp = scope.get("state", {}).get("csp", CSP)
+                state = scope.get("state", {})
                 message["headers"] = [*message.get("headers", []), *HEADERS,
-                                      (b"content-security-policy", csp.encode())]
+                                      (b"referrer-policy", state.get("referrer", REFERRER).encode()),
+                                      (b"content-security-policy", state.get("csp", CSP).encode())]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import psycopg
 import uvicorn
+from fastapi import FastAPI
 
 from ..db import masked
 from ..migrate import MigrationRefused
@@ -24,7 +25,18 @@ log = logging.getLogger(__name__)
 
 class _Server(uvicorn.Server):
     """uvicorn's server, but a SIGTERM or SIGINT ends it with exit 0 once requests in flight are done
-    (uvicorn re-raises the signal after shutting down, which systemd would count as a failure)."""
+    (uvicorn re-raises the signal after shutting down, which systemd would count as a failure), and
+    the admin panel's event streams end first (uvicorn waits for every open response)."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self.web_app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        pulse = getattr(self.web_app.state, "pulse", None)
+        if pulse is not None:
+            await pulse.close()
+        await super().shutdown(sockets=sockets)
 
     @contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -39,14 +51,31 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+class WithoutQuery(logging.Filter):
+    """uvicorn's access log line without the query string: it carries sign-in data (the Telegram
+    widget's signed fields, OAuth codes) and the admin panel's login tokens."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def _access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, WithoutQuery) for f in access.filters):
+        access.addFilter(WithoutQuery())
+
+
 def server(settings: Settings, database_url: str, *, pool_size: int = 8) -> uvicorn.Server:
+    _access_log()
+    app = create_app(settings, database_url, pool_size=pool_size)
     config = uvicorn.Config(
-        create_app(settings, database_url, pool_size=pool_size), host=settings.web_host, port=settings.web_port,
-        # no access log: query strings carry sign-in data (and, for the admin panel, tokens)
-        access_log=False, log_config=None, proxy_headers=True, server_header=False,
-        timeout_graceful_shutdown=10,
+        app, host=settings.web_host, port=settings.web_port, access_log=True, log_config=None, proxy_headers=True,
+        server_header=False, timeout_graceful_shutdown=10,
     )
-    return _Server(config)
+    return _Server(config, app)
 
 
 def check_login(url: str) -> None:
