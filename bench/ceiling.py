@@ -22,7 +22,9 @@ FIRST_ACCOUNT = 5_000_000  # clear of the accounts the listener runs use
 RANK_UP = render("rank_changed", {"old_rank": 1, "new_rank": 2, "emoji": "🥉", "name": "F2"}, "en")
 
 
-async def _discord(session: aiohttp.ClientSession, base: str, token: str, role: tuple[str, str], account: int) -> None:
+async def discord_calls(session: aiohttp.ClientSession, base: str, token: str, role: tuple[str, str],
+                        account: int) -> None:
+    """A Discord rank-up's platform calls: read the member, add the rank's role."""
     guild, role_id = role
     headers = {"Authorization": f"Bot {token}"}
     member = f"{base}/guilds/{guild}/members/{account}"
@@ -32,15 +34,20 @@ async def _discord(session: aiohttp.ClientSession, base: str, token: str, role: 
         await response.read()
 
 
-async def _telegram(session: aiohttp.ClientSession, base: str, token: str, _role: tuple[str, str],
-                    account: int) -> None:
+async def telegram_calls(session: aiohttp.ClientSession, base: str, token: str, _role: tuple[str, str],
+                         account: int) -> None:
+    """A Telegram rank-up's platform call: send the notice."""
     async with session.post(f"{base}/bot{token}/sendMessage",
                             data={"chat_id": str(account), "text": RANK_UP}) as response:
         await response.json()
 
 
-async def _run(target: str, env: dict[str, str], role: tuple[str, str], deliveries: int, concurrency: int) -> float:
-    call = _discord if target == "discord" else _telegram
+CALLS = {"discord": discord_calls, "telegram": telegram_calls}
+
+
+async def _run(target: str, env: dict[str, str], role: tuple[str, str], deliveries: int, concurrency: int,
+               first: int) -> float:
+    call = CALLS[target]
     base, token = env[f"{target.upper()}_API_BASE"], env[f"{target.upper()}_TOKEN"]
     slots = asyncio.Semaphore(concurrency)
 
@@ -50,12 +57,12 @@ async def _run(target: str, env: dict[str, str], role: tuple[str, str], deliveri
 
     async with aiohttp.ClientSession() as session:
         started = time.monotonic()
-        await asyncio.gather(*(one(FIRST_ACCOUNT + n) for n in range(deliveries)))
+        await asyncio.gather(*(one(first + n) for n in range(deliveries)))
         return deliveries / (time.monotonic() - started)
 
 
 def platform_calls_per_second(target: str, env: dict[str, str], role: tuple[str, str], deliveries: int,
-                              concurrency: int) -> float:
+                              concurrency: int, first: int = FIRST_ACCOUNT) -> float:
     """Deliveries' worth of platform calls per second, made with nothing else in the way;
     `role` is the (guild, role) a Discord rank-up adds."""
-    return asyncio.run(_run(target, env, role, deliveries, concurrency))
+    return asyncio.run(_run(target, env, role, deliveries, concurrency, first))

@@ -1,7 +1,7 @@
 """How fast one listener process delivers, and how soon after the commit, with the limits lifted and on.
 
     python -m bench.delivery [--target discord|telegram] [--events 20000] [--rate 500] [--seconds 10]
-                             [--limited-events N]
+                             [--limited-events N] [--people 100000] [--scale 1]
 
 The real `xpsync listen TARGET` process against the sandbox in a process of
 its own (no latency injected), twice:
@@ -18,10 +18,19 @@ its own (no latency injected), twice:
 
 Every backlog delivery must end done: the run fails if one is lost.
 
-In the same run, as ratios: the same platform calls made by a bare HTTP client
-with nothing else in the way (the machine's limit), and procrastinate and
-pgqueuer draining --events no-op jobs from the same server (`pip install -e
-'.[bench]'`).
+In the same run, as ratios, with the limits lifted: the same platform calls
+made by a bare HTTP client with nothing else in the way (the machine's limit,
+measured just before and just after the listener's drain: target >= 0.8), and
+procrastinate and pgqueuer jobs making those calls to the same sandbox from
+the same server (`pip install -e '.[bench]'`).
+
+Convergence (bench/convergence.py): a threshold change that moves --people
+members of one guild, under the sandbox's realistic limits and the default
+pacing, over the least time those limits allow (target <= 1.1), with the 429s
+and dead deliveries it caused (targets 0) and the calls per person
+(coalescing). At the real limits 100 000 people take 55 hours at the least (2
+role edits each, 10 per 10 s per guild): --scale k runs limits and pacing k
+times faster, --people 0 skips it.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ import psycopg
 
 from xpsync.demo.report import percentile_ms
 
-from . import ceiling, peers
+from . import ceiling, convergence, peers
 from .common import bench_database, show
 
 # the listener's shared pacing lifted (0 lifts a limit; Telegram's overall rate may not be 0, so it is
@@ -77,11 +86,14 @@ def stop_sandbox(proc: subprocess.Popen) -> None:
         proc.stdout.close()
 
 
-def start_listener(url: str, sandbox_env: dict[str, str], target: str) -> subprocess.Popen:
+def start_listener(url: str, sandbox_env: dict[str, str], target: str, *, tuned: bool = True,
+                   **extra: str) -> subprocess.Popen:
+    """`xpsync listen TARGET`; `tuned`: with the throughput runs' batch and concurrency, else the defaults."""
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/"), "DATABASE_URL": url, **sandbox_env,
-           "XPSYNC_LOG_LEVEL": "WARNING", "XPSYNC_BATCH_SIZE": str(peers.BATCH),
-           "XPSYNC_CONCURRENCY": str(peers.CONCURRENCY),
-           "XPSYNC_POLL_SECONDS": "1"}
+           "XPSYNC_LOG_LEVEL": "WARNING", "XPSYNC_POLL_SECONDS": "1"}
+    if tuned:
+        env |= {"XPSYNC_BATCH_SIZE": str(peers.BATCH), "XPSYNC_CONCURRENCY": str(peers.CONCURRENCY)}
+    env |= extra
     return subprocess.Popen([sys.executable, "-m", "xpsync", "listen", target], env=env)
 
 
@@ -107,16 +119,20 @@ def rank_ups(conn: psycopg.Connection, target: str, first: int, count: int) -> N
                  "FROM generate_series(%s::bigint, %s::bigint) g", (target, first, first + count - 1))
 
 
-def pending(conn: psycopg.Connection) -> int:
-    return conn.execute("SELECT count(*) FROM xp.deliveries WHERE status = 'pending'").fetchone()[0]
+def pending(conn: psycopg.Connection) -> bool:
+    """Whether a delivery is still pending (cheap: the first one found answers, so that watching costs the
+    server, which the listener shares, next to nothing)."""
+    return conn.execute("SELECT EXISTS (SELECT FROM xp.deliveries WHERE status = 'pending')").fetchone()[0]
 
 
-def wait_drained(conn: psycopg.Connection, interval: float = 0.02) -> float:
-    """Seconds until no delivery is pending any more."""
-    started = time.monotonic()
+def wait_drained(conn: psycopg.Connection, interval: float = 0.2) -> float:
+    """Seconds from now until the last delivery pending was finished, by the server's clock (so that how
+    often this looks does not matter)."""
+    started = conn.execute("SELECT clock_timestamp()").fetchone()[0]
     while pending(conn):
         time.sleep(interval)
-    return time.monotonic() - started
+    last = conn.execute("SELECT max(finished_at) FROM xp.deliveries").fetchone()[0]
+    return max(0.0, (last - started).total_seconds())
 
 
 def done(conn: psycopg.Connection) -> int:
@@ -126,7 +142,8 @@ def done(conn: psycopg.Connection) -> int:
 def ready(conn: psycopg.Connection, target: str, probe: int) -> None:
     """Wait until the listener has delivered a probe: it is up, logged in and listening."""
     rank_ups(conn, target, probe, 1)
-    wait_drained(conn)
+    while pending(conn):
+        time.sleep(0.02)
 
 
 def throughput(conn: psycopg.Connection, url: str, sandbox_env: dict[str, str], target: str, events: int,
@@ -182,15 +199,24 @@ def lifted_run(conn: psycopg.Connection, url: str, args: argparse.Namespace) -> 
     sandbox, sandbox_env = start_sandbox(lifted=True)
     shipped = settings(conn, PACE_OFF)
     try:
+        # the machine's limit just before and just after the listener's drain (the load of a shared machine
+        # drifts): the listener is compared with their mean
+        limits = [ceiling.platform_calls_per_second(args.target, sandbox_env, (GUILD, ROLE), args.events,
+                                                    peers.CONCURRENCY)]
         rate = throughput(conn, url, sandbox_env, args.target, args.events)
+        limits.append(ceiling.platform_calls_per_second(args.target, sandbox_env, (GUILD, ROLE), args.events,
+                                                        peers.CONCURRENCY,
+                                                        first=ceiling.FIRST_ACCOUNT + 3 * args.events))
         lat = latency(conn, url, sandbox_env, args.target, args.rate, args.seconds)
-        limit = ceiling.platform_calls_per_second(args.target, sandbox_env, (GUILD, ROLE), args.events,
-                                                  peers.CONCURRENCY)
+        peer_rates = peers.drain_rates(url, args.events, peers.Work(args.target, sandbox_env, (GUILD, ROLE),
+                                                                    ceiling.FIRST_ACCOUNT + 4 * args.events))
     finally:
         settings(conn, shipped)
         stop_sandbox(sandbox)
     return {"drain_per_second": rate, "p50_ms": percentile_ms(lat, 0.5), "p99_ms": percentile_ms(lat, 0.99),
-            "samples": len(lat), "platform_calls_per_second": limit}
+            "samples": len(lat), "platform_calls_per_second": sum(limits) / 2,
+            "platform_calls_before": limits[0], "platform_calls_after": limits[1],
+            **{f"{name}_per_second": r for name, r in peer_rates.items()}}
 
 
 def limited_run(conn: psycopg.Connection, url: str, args: argparse.Namespace) -> dict[str, float]:
@@ -212,13 +238,18 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--limited-events", type=int, default=None,
                         help="the backlog drained under the platforms' limits (Discord 40, Telegram 300)")
+    parser.add_argument("--people", type=int, default=100_000, help="moved by the threshold change (0: skip it)")
+    parser.add_argument("--scale", type=float, default=1.0, help="its limits and pacing this many times faster")
     args = parser.parse_args(argv)
     args.limited_events = args.limited_events or LIMITED_EVENTS[args.target]
+    figures: dict[str, float] = {}
+    if args.people:
+        figures |= converge_run(args)
     with bench_database() as (url, _), psycopg.connect(url, autocommit=True) as conn:
         conn.execute("INSERT INTO xp.rank_roles VALUES (%s, 2, %s)", (GUILD, ROLE))
-        figures = lifted_run(conn, url, args)
+        figures |= lifted_run(conn, url, args)
         figures |= limited_run(conn, url, args)
-        peer_rates = peers.drain_rates(url, args.events)
+    peer_rates = {name: figures[f"{name}_per_second"] for name in peers.PEERS}
     rate, limit, p50, p99 = (figures[k] for k in ("drain_per_second", "platform_calls_per_second", "p50_ms",
                                                     "p99_ms"))
     allowed, words = ALLOWED[args.target]
@@ -228,15 +259,51 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         ("backlog drained", f"{args.events} deliveries at {rate:.0f}/s   (target >= 2000/s), none lost"),
         (f"commit -> call at {args.rate}/s", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms over {figures['samples']:.0f} "
                                              "rank-ups   (targets 5 ms / 50 ms)"),
-        ("platform calls alone", f"{limit:.0f}/s: the listener drains at {rate / limit:.2f} of the machine's limit"),
-        *((f"{name}, no-op jobs", f"{peer:.0f}/s: the listener drains at {rate / peer:.2f}x {name}")
+        ("bare HTTP client", f"{limit:.0f}/s (before {figures['platform_calls_before']:.0f}/s, after "
+                             f"{figures['platform_calls_after']:.0f}/s): the listener drains at {rate / limit:.2f} "
+                             "of it   (target >= 0.8)"),
+        *((f"{name} jobs, same calls", f"{peer:.0f}/s: the listener drains at {rate / peer:.2f}x {name}")
           for name, peer in peer_rates.items()),
         ("limits on", f"the platform's: {words}"),
         ("backlog drained", f"{args.limited_events} deliveries at {limited:.2f}/s: {limited / allowed:.2f} of the "
                             f"{allowed:g}/s allowed, none lost"),
         ("429 answers", f"{figures['limited_429s']:.0f} of {figures['limited_calls']:.0f} calls"),
+        *converge_rows(args, figures),
     ])
-    return {**figures, **{f"{name}_per_second": r for name, r in peer_rates.items()}}
+    return figures
+
+
+def converge_run(args: argparse.Namespace) -> dict[str, float]:
+    """A threshold change of --people under the real limits (--scale times faster), in a database of its own."""
+    minimum, binding = convergence.minimum_seconds(convergence.scaled(convergence.Limits(), args.scale), args.people)
+    print(f"threshold change of {args.people} people: at least {minimum:.0f}s ({binding})", flush=True)
+    with bench_database() as (url, _), psycopg.connect(url, autocommit=True) as conn:
+        moved = convergence.measure(url, conn, lambda env: start_listener(url, env, "discord", tuned=False),
+                                    args.people, args.scale)
+    return {"converge_people": moved.people, "converge_seconds": moved.seconds,
+            "converge_minimum_seconds": moved.minimum, "converge_ratio": moved.ratio,
+            "converge_429s": moved.too_many_requests, "converge_dead": moved.dead,
+            "converge_failed": moved.failed, "converge_reads": moved.reads, "converge_edits": moved.edits,
+            "converge_most_reads": moved.most_reads, "converge_most_edits": moved.most_edits,
+            "converge_first_edit": moved.first_edit, "converge_idle": moved.idle}
+
+
+def converge_rows(args: argparse.Namespace, f: dict[str, float]) -> list[tuple[str, str]]:
+    if not args.people:
+        return []
+    scale = f", limits x{args.scale:g}" if args.scale != 1 else ""
+    _, binding = convergence.minimum_seconds(convergence.scaled(convergence.Limits(), args.scale), args.people)
+    return [
+        (f"threshold change, {args.people} people{scale}",
+         f"{f['converge_seconds']:.1f}s against at least {f['converge_minimum_seconds']:.1f}s ({binding}): "
+         f"{f['converge_ratio']:.3f}x   (target <= 1.1)"),
+        ("  429s answered, dead", f"{f['converge_429s']:.0f}, {f['converge_dead']:.0f}   (targets 0, 0)"),
+        ("  calls per person", f"at most {f['converge_most_reads']:.0f} member read(s), "
+                               f"{f['converge_most_edits']:.0f} role edits; {f['converge_reads']:.0f} reads and "
+                               f"{f['converge_edits']:.0f} edits in all"),
+        ("  where the time went", f"first edit {f['converge_first_edit']:.1f}s after the commit; role edits unused "
+                                  f"for {f['converge_idle']:.1f}s beyond the limit's own spacing"),
+    ]
 
 
 if __name__ == "__main__":

@@ -2122,6 +2122,9 @@ CREATE FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer 
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    v_ids bigint[];
+    v_people bigint[];
 BEGIN
     IF claim_deliveries.batch_size IS NULL OR claim_deliveries.batch_size NOT BETWEEN 1 AND 10000
        OR claim_deliveries.lease_seconds IS NULL OR claim_deliveries.lease_seconds NOT BETWEEN 1 AND 3600 THEN
@@ -2129,21 +2132,41 @@ BEGIN
             claim_deliveries.batch_size, claim_deliveries.lease_seconds USING ERRCODE = 'XP002';
     END IF;
     PERFORM xp._check_text(claim_deliveries.owner, 'owner');
-    RETURN QUERY
-        WITH due AS (
-            SELECT d.id
-              FROM xp.deliveries d
-             WHERE d.target = claim_deliveries.target AND d.status = 'pending' AND d.run_at <= now()
-             ORDER BY d.run_at, d.id
+    IF claim_deliveries.target = 'discord' THEN
+        -- due deliveries of people no live claim is converging
+        SELECT array_agg(d.id), array_agg(DISTINCT d.user_id) INTO v_ids, v_people
+          FROM (SELECT x.id, x.user_id
+                  FROM xp.deliveries x
+                 WHERE x.target = claim_deliveries.target AND x.status = 'pending' AND x.run_at <= now()
+                   AND NOT EXISTS (SELECT FROM xp.deliveries o
+                                    WHERE o.user_id = x.user_id AND o.target = x.target AND o.status = 'pending'
+                                      AND o.lease_owner IS NOT NULL AND o.run_at > now())
+                 ORDER BY x.run_at, x.id
+                 LIMIT claim_deliveries.batch_size
+                   FOR UPDATE SKIP LOCKED) AS d;
+        -- and every other pending one of theirs, due or not
+        v_ids := v_ids || ARRAY(
+            SELECT x.id
+              FROM xp.deliveries x
+             WHERE x.user_id = ANY (v_people) AND x.target = claim_deliveries.target AND x.status = 'pending'
+               AND x.id <> ALL (v_ids) AND (x.lease_owner IS NULL OR x.run_at <= now())
+               FOR UPDATE SKIP LOCKED);
+    ELSE
+        v_ids := ARRAY(
+            SELECT x.id
+              FROM xp.deliveries x
+             WHERE x.target = claim_deliveries.target AND x.status = 'pending' AND x.run_at <= now()
+             ORDER BY x.run_at, x.id
              LIMIT claim_deliveries.batch_size
-               FOR UPDATE SKIP LOCKED),
-        claimed AS (
+               FOR UPDATE SKIP LOCKED);
+    END IF;
+    RETURN QUERY
+        WITH claimed AS (
             UPDATE xp.deliveries d
                SET attempts = d.attempts + 1,
                    lease_owner = claim_deliveries.owner,
                    run_at = now() + make_interval(secs => claim_deliveries.lease_seconds)
-              FROM due
-             WHERE d.id = due.id
+             WHERE d.id = ANY (v_ids)
             RETURNING d.id, d.event_id, d.user_id, d.attempts, d.sent_ref, d.created_at)
         SELECT c.id, c.event_id, c.user_id, e.kind, e.payload, c.attempts, c.sent_ref, c.created_at
           FROM claimed c
@@ -2152,7 +2175,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer, lease_seconds integer) IS 'Listener: claim due deliveries for a target under a lease (SKIP LOCKED); an expired lease is due again.';
+COMMENT ON FUNCTION xp.claim_deliveries(target text, owner text, batch_size integer, lease_seconds integer) IS 'Listener: claim due deliveries for a target under a lease (SKIP LOCKED); an expired lease is due again; a person''s Discord deliveries are claimed together.';
 
 CREATE FUNCTION xp.cleanup(older_than interval DEFAULT '30 days'::interval) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4496,6 +4519,8 @@ CREATE INDEX board_marks_key ON xp.board_marks USING btree (board, period_of, xp
 CREATE INDEX deliveries_due ON xp.deliveries USING btree (target, run_at) WHERE (status = 'pending'::text);
 
 CREATE INDEX deliveries_event ON xp.deliveries USING btree (event_id);
+
+CREATE INDEX deliveries_pending_person ON xp.deliveries USING btree (user_id, target) WHERE (status = 'pending'::text);
 
 CREATE INDEX deliveries_unsent ON xp.deliveries USING btree (status, id) WHERE (status = ANY (ARRAY['failed'::text, 'dead'::text, 'discarded'::text]));
 

@@ -11,11 +11,22 @@
 
 -- Claim up to `batch_size` due deliveries for `target` under a lease: the row
 -- stays pending, counts an attempt, and is due again when the lease ends.
+-- Discord deliveries coalesce: any one of a person's converges all their roles
+-- from current state, so a person's pending Discord deliveries are claimed
+-- together (those waiting for a later run_at too), in one claim that the
+-- handler turns into one convergence, and none of them while another claim of
+-- that person's is live; the platform then sees one member read and one role
+-- change per guild however many rank changes the person had meanwhile. A
+-- change committed after the claim is not in it, and gets a convergence of
+-- its own. Telegram deliveries are notices, each one its own message.
 CREATE OR REPLACE FUNCTION xp.claim_deliveries(target text, owner text, batch_size int DEFAULT 100,
                                     lease_seconds int DEFAULT 30)
 RETURNS TABLE (id bigint, event_id bigint, user_id bigint, kind text, payload jsonb, attempts int,
                sent_ref text, created_at timestamptz)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_ids bigint[];
+    v_people bigint[];
 BEGIN
     IF claim_deliveries.batch_size IS NULL OR claim_deliveries.batch_size NOT BETWEEN 1 AND 10000
        OR claim_deliveries.lease_seconds IS NULL OR claim_deliveries.lease_seconds NOT BETWEEN 1 AND 3600 THEN
@@ -23,21 +34,41 @@ BEGIN
             claim_deliveries.batch_size, claim_deliveries.lease_seconds USING ERRCODE = 'XP002';
     END IF;
     PERFORM xp._check_text(claim_deliveries.owner, 'owner');
-    RETURN QUERY
-        WITH due AS (
-            SELECT d.id
-              FROM xp.deliveries d
-             WHERE d.target = claim_deliveries.target AND d.status = 'pending' AND d.run_at <= now()
-             ORDER BY d.run_at, d.id
+    IF claim_deliveries.target = 'discord' THEN
+        -- due deliveries of people no live claim is converging
+        SELECT array_agg(d.id), array_agg(DISTINCT d.user_id) INTO v_ids, v_people
+          FROM (SELECT x.id, x.user_id
+                  FROM xp.deliveries x
+                 WHERE x.target = claim_deliveries.target AND x.status = 'pending' AND x.run_at <= now()
+                   AND NOT EXISTS (SELECT FROM xp.deliveries o
+                                    WHERE o.user_id = x.user_id AND o.target = x.target AND o.status = 'pending'
+                                      AND o.lease_owner IS NOT NULL AND o.run_at > now())
+                 ORDER BY x.run_at, x.id
+                 LIMIT claim_deliveries.batch_size
+                   FOR UPDATE SKIP LOCKED) AS d;
+        -- and every other pending one of theirs, due or not
+        v_ids := v_ids || ARRAY(
+            SELECT x.id
+              FROM xp.deliveries x
+             WHERE x.user_id = ANY (v_people) AND x.target = claim_deliveries.target AND x.status = 'pending'
+               AND x.id <> ALL (v_ids) AND (x.lease_owner IS NULL OR x.run_at <= now())
+               FOR UPDATE SKIP LOCKED);
+    ELSE
+        v_ids := ARRAY(
+            SELECT x.id
+              FROM xp.deliveries x
+             WHERE x.target = claim_deliveries.target AND x.status = 'pending' AND x.run_at <= now()
+             ORDER BY x.run_at, x.id
              LIMIT claim_deliveries.batch_size
-               FOR UPDATE SKIP LOCKED),
-        claimed AS (
+               FOR UPDATE SKIP LOCKED);
+    END IF;
+    RETURN QUERY
+        WITH claimed AS (
             UPDATE xp.deliveries d
                SET attempts = d.attempts + 1,
                    lease_owner = claim_deliveries.owner,
                    run_at = now() + make_interval(secs => claim_deliveries.lease_seconds)
-              FROM due
-             WHERE d.id = due.id
+             WHERE d.id = ANY (v_ids)
             RETURNING d.id, d.event_id, d.user_id, d.attempts, d.sent_ref, d.created_at)
         SELECT c.id, c.event_id, c.user_id, e.kind, e.payload, c.attempts, c.sent_ref, c.created_at
           FROM claimed c
@@ -46,7 +77,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION xp.claim_deliveries(text, text, int, int) IS
-    'Listener: claim due deliveries for a target under a lease (SKIP LOCKED); an expired lease is due again.';
+    'Listener: claim due deliveries for a target under a lease (SKIP LOCKED); an expired lease is due again; a person''s Discord deliveries are claimed together.';
 
 -- Ack claims by (id, attempt): only the holder of that claim may finish it.
 -- A note says why a done delivery reached nobody (kept in last_error, e.g.

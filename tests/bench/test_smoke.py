@@ -29,12 +29,15 @@ def test_awards_bench_runs_on_the_server_whose_programs_it_is_given(server):
     assert all(rate > 0 for rate in figures.values())
 
 
-def test_delivery_bench_drains_without_loss_lifted_and_limited_and_measures_latency_limit_and_peers():
-    figures = delivery.main(["--events", "200", "--rate", "50", "--seconds", "1", "--limited-events", "5"])
+def test_delivery_bench_drains_without_loss_lifted_and_limited_and_measures_latency_limit_peers_convergence():
+    figures = delivery.main(["--events", "200", "--rate", "50", "--seconds", "1", "--limited-events", "5",
+                             "--people", "10", "--scale", "10"])
     assert figures["drain_per_second"] > 0 and figures["samples"] == 50
     assert figures["limited_drain_per_second"] > 0 and figures["limited_calls"] > 0  # and with the limits on
     # the machine's limit and both peers were measured in the same run (each fails the run if it loses jobs)
     assert all(figures[f"{name}_per_second"] > 0 for name in ("platform_calls", "procrastinate", "pgqueuer"))
+    # the threshold change converged (the run fails if it does not), each person with one add and one remove
+    assert figures["converge_seconds"] > 0 and figures["converge_most_edits"] == 2 and figures["converge_dead"] == 0
 
 
 def test_scale_bench_loads_reconciles_and_drains():

@@ -201,3 +201,32 @@ def test_resync_roles_queues_everyone_with_a_discord_account(conn):
     uid = scalar(conn, "SELECT user_id FROM xp.accounts WHERE external_id = 'd0'")
     conn.execute("UPDATE xp.deliveries SET status = 'done'")
     assert scalar(conn, "SELECT xp.resync_roles(%s)", uid) == 1
+
+
+def test_a_persons_discord_deliveries_are_claimed_together_and_not_while_one_is_claimed(conn):
+    """Coalescing: any Discord delivery converges the person's roles from current state, so one claim takes
+    all of a person's pending ones, waiting or not, and nobody claims them while that claim is live."""
+    for n, amount in enumerate([300, 600, 1000]):  # three rank changes of p0
+        call(conn, "award_xp", "discord", "p0", amount, "r", f"p0-{n}")
+    rank_ups(conn, 2)  # p0 (once more, applied without a rank change) and p1
+    p0 = scalar(conn, "SELECT user_id FROM xp.accounts WHERE external_id = 'p0'")
+    mine = conn.execute("SELECT id FROM xp.deliveries WHERE user_id = %s ORDER BY id", (p0,)).fetchall()
+    assert len(mine) >= 3
+    conn.execute("UPDATE xp.deliveries SET run_at = now() + interval '1 hour' WHERE id = %s", (mine[-1]["id"],))
+    first = claim(conn, owner="a", batch=1)
+    assert {r["user_id"] for r in first} == {p0} and sorted(r["id"] for r in first) == [m["id"] for m in mine]
+    call(conn, "award_xp", "discord", "p0", 2000, "r", "p0-later")  # committed after the claim
+    second = claim(conn, owner="b")
+    assert p0 not in {r["user_id"] for r in second}  # a's claim is live: p0's new one waits for it
+    assert scalar(conn, "SELECT xp.ack_deliveries('a', %s, %s)", [r["id"] for r in first],
+                  [r["attempts"] for r in first]) == len(first)
+    third = claim(conn, owner="b")
+    assert [r["user_id"] for r in third] == [p0]  # its own convergence, after the first is over
+
+
+def test_a_persons_telegram_notices_are_each_claimed_on_their_own(conn):
+    for n, amount in enumerate([300, 600]):
+        call(conn, "award_xp", "telegram", "p0", amount, "r", f"p0-{n}")
+    first = claim(conn, owner="a", batch=1, target="telegram")
+    assert len(first) == 1
+    assert len(claim(conn, owner="b", batch=1, target="telegram")) == 1  # one notice each, both may go
