@@ -103,6 +103,8 @@ CREATE FUNCTION xp._achieve(p_uid bigint, p_criteria text[] DEFAULT NULL::text[]
 DECLARE
     d record;
     n int := 0;
+    v_family bigint;
+    v_pays boolean;
 BEGIN
     FOR d IN
         SELECT a.* FROM xp._progress(ARRAY[p_uid]) p
@@ -114,10 +116,14 @@ BEGIN
         INSERT INTO xp.user_achievements (user_id, code) VALUES (p_uid, d.code) ON CONFLICT DO NOTHING;
         CONTINUE WHEN NOT FOUND;
         n := n + 1;
+        v_family := coalesce(v_family, xp._family(p_uid));
+        v_pays := xp._family_pays(v_family, 'achievement:' || d.code);
         PERFORM xp._emit(p_uid, 'achievement_unlocked',
                          jsonb_build_object('code', d.code, 'name', d.name, 'emoji', d.emoji,
                                             'translations', d.translations,
-                                            'reward_xp', d.reward_xp, 'reward_coins', d.reward_coins));
+                                            'reward_xp', CASE WHEN v_pays THEN d.reward_xp ELSE 0 END,
+                                            'reward_coins', CASE WHEN v_pays THEN d.reward_coins ELSE 0 END));
+        CONTINUE WHEN NOT v_pays;
         IF d.reward_xp > 0 THEN
             PERFORM xp._apply(p_uid, NULL, NULL, 'achievement', 'xp', d.reward_xp, 'achievement: ' || d.name,
                               'achievement:' || p_uid || ':' || d.code || ':xp');
@@ -137,7 +143,7 @@ CREATE FUNCTION xp._actor() RETURNS text
     SELECT left(coalesce(nullif(current_setting('xp.actor', true), ''), session_user::text), 200)
 $$;
 
-CREATE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric DEFAULT 1, p_actor text DEFAULT NULL::text, p_display_name text DEFAULT NULL::text, p_imported_from text DEFAULT NULL::text) RETURNS xp.award_result
+CREATE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount bigint, p_reason text, p_key text, p_factor numeric DEFAULT 1, p_actor text DEFAULT NULL::text, p_display_name text DEFAULT NULL::text, p_imported_from text DEFAULT NULL::text) RETURNS xp.award_result
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -149,7 +155,9 @@ DECLARE
     v_crossed boolean := false;
     p record;
 BEGIN
-    IF p_amount IS NULL OR p_amount = 0 OR p_amount NOT BETWEEN -1000000 AND 1000000 THEN
+    IF p_amount IS NULL OR p_amount = 0
+       OR (p_amount NOT BETWEEN -1000000 AND 1000000
+           AND (p_source <> 'import' OR p_amount NOT BETWEEN -2000000000 AND 2000000000)) THEN
         RAISE EXCEPTION 'amount % is out of range: it must be non-zero and at most 1000000 in magnitude',
             coalesce(p_amount::text, 'NULL') USING ERRCODE = 'XP002';
     END IF;
@@ -162,9 +170,9 @@ BEGIN
     INSERT INTO xp.ledger (user_id, account_id, platform, source, kind, delta, reason, idempotency_key, factor,
                            actor, imported_from)
     VALUES (p_uid, p_acc, p_platform, p_source, p_kind, v_delta, p_reason, p_key, p_factor, p_actor, p_imported_from)
-    ON CONFLICT (idempotency_key) DO NOTHING;
+    ON CONFLICT (idempotency_key, source) DO NOTHING;
     IF NOT FOUND THEN
-        RETURN xp._replay(p_uid, p_acc, p_kind, p_amount, p_key);
+        RETURN xp._replay(p_uid, p_acc, p_source, p_kind, p_amount, p_key);
     END IF;
     IF p_kind = 'xp' THEN
         SELECT * INTO p FROM xp._periods();
@@ -218,6 +226,23 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._balance_drift(uids bigint[]) RETURNS TABLE(uid bigint, xp bigint, coins bigint, want_xp bigint, want_coins bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH sums AS (
+        SELECT l.user_id,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0) AS xp,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0) AS coins
+          FROM xp.ledger l
+         WHERE uids IS NULL OR l.user_id = ANY (uids)
+         GROUP BY l.user_id)
+    SELECT u.id, u.xp, u.coins, coalesce(s.xp, 0)::bigint, coalesce(s.coins, 0)::bigint
+      FROM xp.users u
+      LEFT JOIN sums s ON s.user_id = u.id
+     WHERE (uids IS NULL OR u.id = ANY (uids))
+       AND (u.xp <> coalesce(s.xp, 0) OR u.coins <> coalesce(s.coins, 0))
+$$;
+
 CREATE FUNCTION xp._board(p_board text, OUT score text, OUT filter text, OUT period_of text) RETURNS record
     LANGUAGE plpgsql STABLE
     AS $$
@@ -238,6 +263,46 @@ BEGIN
                               WHEN 'week' THEN format(' AND o.week_of = %L::date', p.week)
                               WHEN 'month' THEN format(' AND o.month_of = %L::date', p.month)
                               ELSE format(' AND o.season_id = %L::int', p.season) END;
+END
+$$;
+
+CREATE FUNCTION xp._board_drift(uids bigint[]) RETURNS TABLE(uid bigint, week date, month date, season integer, week_xp bigint, month_xp bigint, season_xp bigint, want_week bigint, want_month bigint, want_season bigint)
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    p record;
+    v_week timestamptz;
+    v_month timestamptz;
+    v_season timestamptz;
+BEGIN
+    SELECT * INTO p FROM xp._periods();
+    v_week := p.week::timestamp AT TIME ZONE 'UTC';
+    v_month := p.month::timestamp AT TIME ZONE 'UTC';
+    v_season := (SELECT s.starts_on::timestamp AT TIME ZONE 'UTC' FROM xp.seasons s WHERE s.id = p.season);
+    RETURN QUERY
+        WITH sums AS (
+            SELECT l.user_id,
+                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_week), 0) AS week_xp,
+                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_month), 0) AS month_xp,
+                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_season), 0) AS season_xp
+              FROM xp.ledger l
+             WHERE l.kind = 'xp' AND l.created_at >= least(v_week, v_month, coalesce(v_season, v_week))
+               AND l.source <> 'import' AND (uids IS NULL OR l.user_id = ANY (uids))
+             GROUP BY l.user_id),
+        cached AS (
+            SELECT u.id,
+                   CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END AS week_xp,
+                   CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END AS month_xp,
+                   CASE WHEN u.season_id = p.season THEN u.season_xp ELSE 0 END AS season_xp,
+                   coalesce(s.week_xp, 0)::bigint AS want_week, coalesce(s.month_xp, 0)::bigint AS want_month,
+                   CASE WHEN p.season IS NULL THEN 0 ELSE coalesce(s.season_xp, 0) END::bigint AS want_season
+              FROM xp.users u
+              LEFT JOIN sums s ON s.user_id = u.id
+             WHERE uids IS NULL OR u.id = ANY (uids))
+        SELECT c.id, p.week, p.month, p.season, c.week_xp, c.month_xp, c.season_xp,
+               c.want_week, c.want_month, c.want_season
+          FROM cached c
+         WHERE (c.week_xp, c.month_xp, c.season_xp) IS DISTINCT FROM (c.want_week, c.want_month, c.want_season);
 END
 $$;
 
@@ -298,6 +363,16 @@ BEGIN
     END IF;
     IF p_error IS NOT NULL THEN
         PERFORM xp._check_text(p_error, 'error');
+    END IF;
+END
+$$;
+
+CREATE FUNCTION xp._check_flag(value boolean, what text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '% must be true or false, not NULL', what USING ERRCODE = 'XP002';
     END IF;
 END
 $$;
@@ -429,6 +504,65 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._family(p_uid bigint) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(u.family, u.id) FROM xp.users u WHERE u.id = p_uid
+$$;
+
+CREATE FUNCTION xp._family_pays(p_family bigint, p_reward text, p_day date DEFAULT NULL::date) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO xp.family_rewards (family, reward, day) VALUES (p_family, p_reward, p_day)
+    ON CONFLICT DO NOTHING;
+    RETURN FOUND;
+END
+$$;
+
+CREATE FUNCTION xp._fix_balances(uids bigint[]) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean, error text)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM xp._lock_persons(ARRAY(SELECT d.uid FROM xp._balance_drift(uids) d));
+    RETURN QUERY
+        WITH drift AS (SELECT d.*, d.want_xp >= 0 AND d.want_coins >= 0 AS fixable FROM xp._balance_drift(uids) d),
+        fix AS (
+            UPDATE xp.users u SET xp = d.want_xp, coins = d.want_coins
+              FROM drift d
+             WHERE u.id = d.uid AND d.fixable
+            RETURNING u.id)
+        SELECT d.uid, b.check_name, b.want::text, b.have::text, d.fixable,
+               CASE WHEN NOT d.fixable THEN 'the ledger sums below zero: correct it with xp.adjust' END
+          FROM drift d
+         CROSS JOIN LATERAL (VALUES ('balance_xp', d.want_xp, d.xp), ('balance_coins', d.want_coins, d.coins))
+               AS b (check_name, want, have)
+         WHERE b.want <> b.have;
+END
+$$;
+
+CREATE FUNCTION xp._fix_boards(uids bigint[]) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean, error text)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM xp._lock_persons(ARRAY(SELECT d.uid FROM xp._board_drift(uids) d));
+    RETURN QUERY
+        WITH drift AS (SELECT * FROM xp._board_drift(uids)),
+        fix AS (
+            UPDATE xp.users u
+               SET week_of = d.week, week_xp = d.want_week, month_of = d.month, month_xp = d.want_month,
+                   season_id = d.season, season_xp = d.want_season
+              FROM drift d
+             WHERE u.id = d.uid
+            RETURNING u.id)
+        SELECT d.uid, 'board_' || b.board, b.want::text, b.have::text, true, NULL::text
+          FROM drift d
+         CROSS JOIN LATERAL (VALUES ('week', d.want_week, d.week_xp), ('month', d.want_month, d.month_xp),
+                                    ('season', d.want_season, d.season_xp)) AS b (board, want, have)
+         WHERE b.want <> b.have;
+END
+$$;
+
 CREATE TABLE xp.game_sessions (
     id bigint NOT NULL,
     account_id bigint NOT NULL,
@@ -504,6 +638,12 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._lock_persons(uids bigint[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT count(*) FROM (SELECT 1 FROM xp.users u WHERE u.id = ANY (uids) ORDER BY u.id FOR UPDATE) AS locked
+$$;
+
 CREATE FUNCTION xp._marks() RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
@@ -520,10 +660,27 @@ DECLARE
     t xp.users;
     p record;
     v_both boolean;
+    v_into_family bigint;
+    v_from_family bigint;
 BEGIN
     UPDATE xp.accounts SET user_id = p_into, linked_at = now() WHERE user_id = p_from;
     UPDATE xp.accounts SET linked_at = now() WHERE user_id = p_into AND linked_at IS NULL;
-    PERFORM 1 FROM xp.users WHERE id IN (p_into, p_from) ORDER BY id FOR UPDATE;
+    -- families change only under the identity lock, which the caller holds
+    v_into_family := xp._family(p_into);
+    v_from_family := xp._family(p_from);
+    PERFORM 1 FROM xp.users
+     WHERE id IN (p_into, p_from)
+        OR (v_from_family <> v_into_family AND (id = v_from_family OR family = v_from_family)
+            AND coalesce(family, id) = v_from_family)
+     ORDER BY id FOR UPDATE;
+    IF v_from_family <> v_into_family THEN
+        UPDATE xp.users SET family = v_into_family
+         WHERE (id = v_from_family OR family = v_from_family) AND coalesce(family, id) = v_from_family;
+        INSERT INTO xp.family_rewards (family, reward, day, paid_at)
+        SELECT v_into_family, r.reward, r.day, r.paid_at FROM xp.family_rewards r WHERE r.family = v_from_family
+        ON CONFLICT DO NOTHING;
+        DELETE FROM xp.family_rewards r WHERE r.family = v_from_family;
+    END IF;
     SELECT * INTO f FROM xp.users WHERE id = p_from;
     SELECT * INTO t FROM xp.users WHERE id = p_into;
     SELECT * INTO p FROM xp._periods();
@@ -566,6 +723,16 @@ BEGIN
                      jsonb_build_object('from_user', p_from, 'by_account', p_by_account));
     PERFORM xp._achieve(p_into);
 END
+$$;
+
+CREATE FUNCTION xp._missing_achievements(uids bigint[]) RETURNS TABLE(uid bigint, codes text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT p.uid, string_agg(a.code, ', ' ORDER BY a.code)
+      FROM xp._progress(uids) p
+      JOIN xp.achievements a ON a.criterion = p.criterion AND a.threshold <= p.value
+     WHERE NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = p.uid AND x.code = a.code)
+     GROUP BY p.uid
 $$;
 
 CREATE FUNCTION xp._multiplier(p_platform text DEFAULT NULL::text, p_chat_id text DEFAULT NULL::text) RETURNS numeric
@@ -636,6 +803,12 @@ CREATE FUNCTION xp._out_of_step(uids bigint[], lim integer DEFAULT NULL::integer
      LIMIT lim
 $$;
 
+CREATE FUNCTION xp._own_source() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 'xpsync:' || i.id FROM xp.instance i
+$$;
+
 CREATE FUNCTION xp._periods(p_at timestamp with time zone DEFAULT now(), OUT week date, OUT month date, OUT season integer) RETURNS record
     LANGUAGE plpgsql STABLE
     AS $$
@@ -674,6 +847,7 @@ CREATE TABLE xp.users (
     month_xp bigint DEFAULT 0 NOT NULL,
     season_id integer,
     season_xp bigint DEFAULT 0 NOT NULL,
+    family bigint,
     hidden boolean DEFAULT false NOT NULL,
     CONSTRAINT users_coins_check CHECK ((coins >= 0)),
     CONSTRAINT users_xp_check CHECK ((xp >= 0))
@@ -682,6 +856,8 @@ CREATE TABLE xp.users (
 COMMENT ON TABLE xp.users IS 'People. xp and coins are a cache of the ledger sums (xp.reconcile_* proves it); rank is derived from xp.';
 
 COMMENT ON COLUMN xp.users.language IS 'The language the person chose (/lang); NULL: none chosen, the language of their app is spoken.';
+
+COMMENT ON COLUMN xp.users.family IS 'The family (persons that ever shared an account) whose once-only rewards this person shares; NULL: its own id.';
 
 CREATE FUNCTION xp._person_view(u xp.users) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -838,7 +1014,8 @@ CREATE FUNCTION xp._rank_counts() RETURNS jsonb
 $$;
 
 CREATE FUNCTION xp._ranks_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_bad text;
@@ -862,79 +1039,110 @@ CREATE FUNCTION xp._reconcile(uids bigint[], dry_run boolean) RETURNS TABLE(user
     LANGUAGE plpgsql
     AS $$
 DECLARE
+    v_found jsonb;
+BEGIN
+    IF dry_run THEN
+        BEGIN
+            SELECT coalesce(jsonb_agg(to_jsonb(f)), '[]') INTO v_found FROM xp._reconcile_run(uids) f;
+            -- XP999 never leaves this block: it only undoes what the run did
+            RAISE EXCEPTION 'dry run' USING ERRCODE = 'XP999';
+        EXCEPTION WHEN SQLSTATE 'XP999' THEN
+            NULL;
+        END;
+        RETURN QUERY
+            SELECT f.user_id, f.check_name, f.expected, f.actual, false
+              FROM jsonb_to_recordset(v_found) AS f (user_id bigint, check_name text, expected text, actual text);
+        RETURN;
+    END IF;
+    RETURN QUERY
+        WITH found AS (SELECT * FROM xp._reconcile_run(uids)),
+        logged AS (
+            INSERT INTO xp.reconcile_log (user_id, check_name, expected, actual, fixed, error)
+            SELECT f.user_id, f.check_name, f.expected, f.actual, f.fixed, f.error FROM found f)
+        SELECT f.user_id, f.check_name, f.expected, f.actual, f.fixed FROM found f;
+END
+$$;
+
+CREATE FUNCTION xp._reconcile_run(uids bigint[]) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean, error text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_drifted bigint[];
+    v_uid bigint;
     r record;
     v_stuck interval := make_interval(mins => xp._setting('reconcile.stuck_minutes')::int);
     v_resync bigint[];
 BEGIN
-    -- 1. balances are a cache of the ledger sums: the ledger wins
-    RETURN QUERY
-        WITH sums AS (
-            SELECT l.user_id AS uid,
-                   coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0) AS xp,
-                   coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0) AS coins
-              FROM xp.ledger l
-             WHERE uids IS NULL OR l.user_id = ANY (uids)
-             GROUP BY l.user_id),
-        drift AS (
-            SELECT u.id, u.xp AS cached_xp, u.coins AS cached_coins,
-                   coalesce(s.xp, 0) AS xp, coalesce(s.coins, 0) AS coins
-              FROM xp.users u
-              LEFT JOIN sums s ON s.uid = u.id
-             WHERE (uids IS NULL OR u.id = ANY (uids))
-               AND (u.xp <> coalesce(s.xp, 0) OR u.coins <> coalesce(s.coins, 0))),
-        fix AS (
-            UPDATE xp.users u SET xp = d.xp, coins = d.coins
-              FROM drift d
-             WHERE u.id = d.id AND NOT dry_run
-            RETURNING u.id)
-        SELECT d.id, 'balance_xp', d.xp::text, d.cached_xp::text, NOT dry_run FROM drift d WHERE d.xp <> d.cached_xp
-        UNION ALL
-        SELECT d.id, 'balance_coins', d.coins::text, d.cached_coins::text, NOT dry_run
-          FROM drift d WHERE d.coins <> d.cached_coins;
+    SELECT array_agg(DISTINCT d.uid ORDER BY d.uid) INTO v_drifted
+      FROM (SELECT b.uid FROM xp._balance_drift(uids) b
+            UNION ALL SELECT b.uid FROM xp._board_drift(uids) b
+            UNION ALL SELECT o.uid FROM xp._out_of_step(uids) o
+            UNION ALL SELECT m.uid FROM xp._missing_achievements(uids) m) AS d;
+    PERFORM xp._lock_persons(v_drifted);
 
+    -- 1. balances are a cache of the ledger sums: the ledger wins
+    RETURN QUERY SELECT * FROM xp._fix_balances(v_drifted);
     -- 2. ranks are derived from XP, with every reward of a rank reached paid
-    FOR r IN SELECT * FROM xp._out_of_step(uids) LOOP
-        user_id := r.uid;
-        IF r.rank_id <> r.want THEN
-            check_name := 'rank'; expected := r.want::text; actual := r.rank_id::text;
-        ELSIF r.rewarded_rank < r.want THEN
-            check_name := 'rank_rewards'; expected := 'paid up to rank ' || r.want;
-            actual := 'paid up to rank ' || r.rewarded_rank;
-        ELSE
-            check_name := 'rank_bounds'; expected := 'bounds of rank ' || r.want; actual := 'stale bounds';
-        END IF;
-        fixed := NOT dry_run;
-        IF NOT dry_run THEN
-            PERFORM xp._rerank(r.uid, r.rank_id);
-        END IF;
+    FOREACH v_uid IN ARRAY coalesce(v_drifted, '{}') LOOP
+        FOR r IN SELECT * FROM xp._out_of_step(ARRAY[v_uid]) LOOP
+            user_id := r.uid;
+            IF r.rank_id <> r.want THEN
+                check_name := 'rank'; expected := r.want::text; actual := r.rank_id::text;
+            ELSIF r.rewarded_rank < r.want THEN
+                check_name := 'rank_rewards'; expected := 'paid up to rank ' || r.want;
+                actual := 'paid up to rank ' || r.rewarded_rank;
+            ELSE
+                check_name := 'rank_bounds'; expected := 'bounds of rank ' || r.want; actual := 'stale bounds';
+            END IF;
+            BEGIN
+                PERFORM xp._rerank(r.uid, r.rank_id);
+                fixed := true; error := NULL;
+            EXCEPTION WHEN OTHERS THEN
+                fixed := false; error := SQLERRM;
+            END;
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+    -- 3. this period's boards follow the ledger
+    RETURN QUERY SELECT * FROM xp._fix_boards(v_drifted);
+    -- 4. achievements whose criterion holds are unlocked, with their rewards
+    FOR r IN SELECT * FROM xp._missing_achievements(v_drifted) m ORDER BY m.uid LOOP
+        user_id := r.uid; check_name := 'achievements'; expected := 'unlocked: ' || r.codes; actual := 'locked';
+        BEGIN
+            PERFORM xp._achieve(r.uid);
+            fixed := true; error := NULL;
+        EXCEPTION WHEN OTHERS THEN
+            fixed := false; error := SQLERRM;
+        END;
         RETURN NEXT;
     END LOOP;
 
-    -- 3. deliveries nobody has drained for a while (no listener running, or one that died holding a lease)
+    -- 5. deliveries nobody has drained for a while (no listener running, or one that died holding
+    -- a lease); one a listener is working on right now (its row locked) is left to it
     RETURN QUERY
         WITH stuck AS (
             SELECT d.id, d.user_id AS uid, d.target, d.lease_owner, now() - d.run_at AS late
               FROM xp.deliveries d
              WHERE d.status = 'pending' AND d.run_at < now() - v_stuck
-               AND (uids IS NULL OR d.user_id = ANY (uids))),
+               AND (uids IS NULL OR d.user_id = ANY (uids))
+             ORDER BY d.id
+               FOR UPDATE SKIP LOCKED),
         fix AS (
             UPDATE xp.deliveries d SET lease_owner = NULL, run_at = now()
               FROM stuck s
-             WHERE d.id = s.id AND NOT dry_run
+             WHERE d.id = s.id
             RETURNING d.target)
         SELECT s.uid, 'stuck_delivery', s.target || ' delivery ' || s.id || ' delivered',
                'due ' || date_trunc('second', s.late) || ' ago'
                    || coalesce(', lease held by ' || s.lease_owner, ', never claimed'),
-               NOT dry_run
+               true, NULL::text
           FROM stuck s;
-    IF NOT dry_run THEN
-        PERFORM pg_notify('xp_' || t.target, '')
-           FROM (SELECT DISTINCT d.target FROM xp.deliveries d
-                  WHERE d.status = 'pending' AND d.run_at <= now()) AS t;
-    END IF;
+    PERFORM pg_notify('xp_' || t.target, '')
+       FROM (SELECT DISTINCT d.target FROM xp.deliveries d
+              WHERE d.status = 'pending' AND d.run_at <= now()) AS t;
 
-    -- 4. Discord roles that were never applied for the current rank (imports, dead letters)
-    SELECT array_agg(u.id) INTO v_resync
+    -- 6. Discord roles that were never applied for the current rank (imports, dead letters)
+    SELECT array_agg(u.id ORDER BY u.id) INTO v_resync
       FROM xp.users u
      WHERE (uids IS NULL OR u.id = ANY (uids))
        AND EXISTS (SELECT 1 FROM xp.accounts a WHERE a.user_id = u.id AND a.platform = 'discord')
@@ -945,86 +1153,11 @@ BEGIN
                         WHERE d.user_id = u.id AND d.target = 'discord' AND d.status = 'pending');
     RETURN QUERY
         SELECT u.id, 'discord_roles', 'roles of rank ' || u.rank_id,
-               coalesce('roles of rank ' || u.roles_rank, 'never applied'), NOT dry_run
-          FROM xp.users u WHERE u.id = ANY (v_resync);
-    IF NOT dry_run AND v_resync IS NOT NULL THEN
+               coalesce('roles of rank ' || u.roles_rank, 'never applied'), true, NULL::text
+          FROM xp.users u WHERE u.id = ANY (v_resync) ORDER BY u.id;
+    IF v_resync IS NOT NULL THEN
         PERFORM xp._queue_resync(v_resync, 'reconcile');
     END IF;
-END
-$$;
-
-CREATE FUNCTION xp._reconcile_achievements(uids bigint[], dry_run boolean) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN
-        SELECT p.uid, string_agg(a.code, ', ' ORDER BY a.code) AS codes
-          FROM xp._progress(uids) p
-          JOIN xp.achievements a ON a.criterion = p.criterion AND a.threshold <= p.value
-         WHERE NOT EXISTS (SELECT 1 FROM xp.user_achievements x WHERE x.user_id = p.uid AND x.code = a.code)
-         GROUP BY p.uid
-         ORDER BY p.uid
-    LOOP
-        IF NOT dry_run THEN
-            PERFORM xp._achieve(r.uid);
-        END IF;
-        RETURN QUERY SELECT r.uid, 'achievements', 'unlocked: ' || r.codes, 'locked', NOT dry_run;
-    END LOOP;
-END
-$$;
-
-CREATE FUNCTION xp._reconcile_boards(uids bigint[], dry_run boolean) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    p record;
-    v_week timestamptz;
-    v_month timestamptz;
-    v_season timestamptz;
-    v_since timestamptz;
-BEGIN
-    SELECT * INTO p FROM xp._periods();
-    v_week := p.week::timestamp AT TIME ZONE 'UTC';
-    v_month := p.month::timestamp AT TIME ZONE 'UTC';
-    v_season := (SELECT s.starts_on::timestamp AT TIME ZONE 'UTC' FROM xp.seasons s WHERE s.id = p.season);
-    v_since := least(v_week, v_month, coalesce(v_season, v_week));
-    RETURN QUERY
-        WITH sums AS (
-            SELECT l.user_id AS uid,
-                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_week), 0) AS week_xp,
-                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_month), 0) AS month_xp,
-                   coalesce(sum(l.delta) FILTER (WHERE l.created_at >= v_season), 0) AS season_xp
-              FROM xp.ledger l
-             WHERE l.kind = 'xp' AND l.created_at >= v_since AND l.source <> 'import'
-               AND (uids IS NULL OR l.user_id = ANY (uids))
-             GROUP BY l.user_id),
-        cached AS (
-            SELECT u.id,
-                   CASE WHEN u.week_of = p.week THEN u.week_xp ELSE 0 END AS week_xp,
-                   CASE WHEN u.month_of = p.month THEN u.month_xp ELSE 0 END AS month_xp,
-                   CASE WHEN u.season_id = p.season THEN u.season_xp ELSE 0 END AS season_xp,
-                   coalesce(s.week_xp, 0) AS want_week, coalesce(s.month_xp, 0) AS want_month,
-                   CASE WHEN p.season IS NULL THEN 0 ELSE coalesce(s.season_xp, 0) END AS want_season
-              FROM xp.users u
-              LEFT JOIN sums s ON s.uid = u.id
-             WHERE uids IS NULL OR u.id = ANY (uids)),
-        drift AS (
-            SELECT c.* FROM cached c
-             WHERE (c.week_xp, c.month_xp, c.season_xp) IS DISTINCT FROM (c.want_week, c.want_month, c.want_season)),
-        fix AS (
-            UPDATE xp.users u
-               SET week_of = p.week, week_xp = d.want_week, month_of = p.month, month_xp = d.want_month,
-                   season_id = p.season, season_xp = d.want_season
-              FROM drift d
-             WHERE u.id = d.id AND NOT dry_run
-            RETURNING u.id)
-        SELECT d.id, 'board_' || b.board, b.want::text, b.have::text, NOT dry_run
-          FROM drift d
-         CROSS JOIN LATERAL (VALUES ('week', d.want_week, d.week_xp), ('month', d.want_month, d.month_xp),
-                                    ('season', d.want_season, d.season_xp)) AS b (board, want, have)
-         WHERE b.want <> b.have;
 END
 $$;
 
@@ -1052,13 +1185,13 @@ CREATE FUNCTION xp._refresh(r xp.award_result) RETURNS xp.award_result
       FROM xp.users u WHERE u.id = r.user_id
 $$;
 
-CREATE FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount integer, p_key text) RETURNS xp.award_result
+CREATE FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_source text, p_kind text, p_amount bigint, p_key text) RETURNS xp.award_result
     LANGUAGE plpgsql
     AS $$
 DECLARE
     l xp.ledger;
 BEGIN
-    SELECT * INTO l FROM xp.ledger WHERE idempotency_key = p_key;
+    SELECT * INTO l FROM xp.ledger WHERE idempotency_key = p_key AND source = p_source;
     IF l.kind <> p_kind
        OR l.delta <> round(p_amount * l.factor)
        OR (p_acc IS NOT NULL AND l.account_id IS DISTINCT FROM p_acc)
@@ -1066,7 +1199,7 @@ BEGIN
         RAISE EXCEPTION 'idempotency key % was already used for % % to another account or with another amount',
             quote_literal(left(p_key, 60)), l.delta, l.kind USING ERRCODE = 'XP004';
     END IF;
-    RETURN xp._state(l.user_id);
+    RETURN xp._state(p_uid);
 END
 $$;
 
@@ -1077,6 +1210,7 @@ DECLARE
     v_xp bigint;
     v_coins bigint;
     v_rewarded int;
+    v_family bigint;
     v_new int;
     v_floor bigint;
     v_ceil bigint;
@@ -1085,7 +1219,8 @@ DECLARE
     k record;
     v_result xp.award_result;
 BEGIN
-    SELECT u.xp, u.rewarded_rank INTO v_xp, v_rewarded FROM xp.users u WHERE u.id = p_uid;
+    SELECT u.xp, u.rewarded_rank, coalesce(u.family, u.id) INTO v_xp, v_rewarded, v_family
+      FROM xp.users u WHERE u.id = p_uid;
     SELECT r.id, r.min_xp, (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
       INTO v_new, v_floor, v_ceil
       FROM xp.ranks r
@@ -1093,12 +1228,13 @@ BEGIN
      ORDER BY r.min_xp DESC
      LIMIT 1;
     FOR k IN SELECT r.id, r.name, r.reward_coins FROM xp.ranks r
-              WHERE r.id > v_rewarded AND r.id <= v_new AND r.reward_coins > 0
+              WHERE r.id > v_rewarded AND r.id <= v_new AND r.min_xp > 0
               ORDER BY r.id LOOP
+        CONTINUE WHEN NOT xp._family_pays(v_family, 'rank:' || k.id) OR k.reward_coins = 0;
         INSERT INTO xp.ledger (user_id, source, kind, delta, reason, idempotency_key)
         VALUES (p_uid, 'rank_reward', 'coins', k.reward_coins, 'rank reward: ' || k.name,
                 'rank-reward:' || p_uid || ':' || k.id)
-        ON CONFLICT (idempotency_key) DO NOTHING
+        ON CONFLICT (idempotency_key, source) DO NOTHING
         RETURNING delta INTO v_paid;
         v_reward := v_reward + coalesce(v_paid, 0);
         v_paid := NULL;
@@ -1144,6 +1280,8 @@ CREATE TABLE xp.ledger (
 
 COMMENT ON TABLE xp.ledger IS 'Append-only: every XP and coin change. Rows are re-pointed by merges, never rewritten or deleted.';
 
+COMMENT ON COLUMN xp.ledger.idempotency_key IS 'Applied once within its source: bot keys (source award) and the keys the database makes for itself never meet.';
+
 COMMENT ON COLUMN xp.ledger.source IS 'What wrote the row: award (award_xp/award_coins), daily, message, voice, game, achievement, rank_reward, admin (xp.adjust), import (xp.import_xp) or void (xp.void_ledger: its key is void:<id of the row it reverses>).';
 
 COMMENT ON COLUMN xp.ledger.imported_from IS 'For source = import: the import source (e.g. mee6:GUILD); earlier imports of the same source are summed by it.';
@@ -1185,7 +1323,8 @@ END
 $$;
 
 CREATE FUNCTION xp._role_mapping_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM xp._queue_resync(NULL, 'the rank role mapping changed');
@@ -1201,10 +1340,11 @@ CREATE FUNCTION xp._role_plans(p_uids bigint[]) RETURNS jsonb
 $$;
 
 CREATE FUNCTION xp._seasons_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM count(*) FROM xp._reconcile_boards(NULL, false);
+    PERFORM count(*) FROM xp._fix_boards(NULL);
     RETURN NULL;
 END
 $$;
@@ -1266,7 +1406,8 @@ END
 $$;
 
 CREATE FUNCTION xp._settings_changed() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM pg_notify('xp_config', 'settings');
@@ -1766,23 +1907,26 @@ DECLARE
     v_today date := (now() AT TIME ZONE 'UTC')::date;
     v_next timestamptz := (((now() AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC');
     v_streak int;
+    v_last date;
+    v_family bigint;
     v_xp int;
     v_coins int;
     v_factor numeric;
     r xp.award_result;
 BEGIN
     SELECT * INTO a FROM xp._account_for(claim_daily.platform, claim_daily.external_id, claim_daily.display_name);
-    -- the claim belongs to the person, so it binds every account they hold today
-    UPDATE xp.users u
-       SET streak = CASE WHEN u.last_daily = v_today - 1 THEN u.streak + 1 ELSE 1 END,
-           last_daily = v_today
-     WHERE u.id = a.uid AND (u.last_daily IS NULL OR u.last_daily < v_today)
-    RETURNING u.streak INTO v_streak;
-    IF NOT FOUND THEN
+    -- the claim belongs to the person's family (everyone who ever shared an account with them),
+    -- so it binds every account any of them holds today
+    SELECT u.last_daily, coalesce(u.family, u.id) INTO v_last, v_family FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
+    IF coalesce(v_last >= v_today, false) OR NOT xp._family_pays(v_family, 'daily', v_today) THEN
         r := xp._state(a.uid);
         RETURN ROW(r.user_id, r.xp, r.coins, r.old_rank, r.new_rank, false, 0, false,
                    (SELECT u.streak FROM xp.users u WHERE u.id = a.uid), 0, 0, v_next)::xp.daily_result;
     END IF;
+    UPDATE xp.users u
+       SET streak = CASE WHEN u.last_daily = v_today - 1 THEN u.streak + 1 ELSE 1 END, last_daily = v_today
+     WHERE u.id = a.uid
+    RETURNING u.streak INTO v_streak;
     v_xp := xp._setting('daily.xp')::int;
     v_coins := xp._setting('daily.coins')::int
              + xp._setting('daily.streak_bonus_coins')::int
@@ -1871,11 +2015,15 @@ BEGIN
     v_total := v_total + v_rows;
     DELETE FROM xp.link_codes c WHERE c.expires_at < v_cutoff;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    v_total := v_total + v_rows;
+    -- a day's claim or spin long over can never be claimed again; what is paid once ever stays
+    DELETE FROM xp.family_rewards r WHERE r.day < (v_cutoff AT TIME ZONE 'UTC')::date - 1;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
     RETURN v_total + v_rows;
 END
 $$;
 
-COMMENT ON FUNCTION xp.cleanup(older_than interval) IS 'Remove finished deliveries (and old message ids, failed redeems, expired codes) older than older_than.';
+COMMENT ON FUNCTION xp.cleanup(older_than interval) IS 'Remove finished deliveries (and old message ids, failed redeems, expired codes, days long over) older than older_than.';
 
 CREATE FUNCTION xp.config_version() RETURNS bigint
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1953,6 +2101,7 @@ DECLARE
     a record;
     v_code text;
 BEGIN
+    PERFORM xp._identity_lock();
     SELECT * INTO a FROM xp._account_for(create_link_code.platform, create_link_code.external_id);
     -- one live code per account: a new one retires the old
     UPDATE xp.link_codes c SET expires_at = now()
@@ -2066,6 +2215,44 @@ $$;
 
 COMMENT ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) IS 'Bots: a Discord member''s roles changed (added, removed); queues a role resync only when a managed role moved away from what the person should hold; returns deliveries queued.';
 
+CREATE FUNCTION xp.export_accounts() RETURNS TABLE(platform text, external_id text, xp bigint, coins bigint, display_name text, source text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH acc AS (
+        SELECT a.id, a.user_id, a.platform, a.external_id, a.display_name,
+               a.id = min(a.id) OVER (PARTITION BY a.user_id) AS oldest
+          FROM xp.accounts a JOIN xp.users u ON u.id = a.user_id
+         WHERE u.forgotten_at IS NULL),
+    own AS (
+        SELECT l.user_id,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0)::bigint AS xp,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0)::bigint AS coins
+          FROM xp.ledger l
+         WHERE l.source NOT IN ('import', 'rank_reward')
+         GROUP BY l.user_id),
+    imported AS (
+        SELECT l.account_id, l.imported_from,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'xp'), 0)::bigint AS xp,
+               coalesce(sum(l.delta) FILTER (WHERE l.kind = 'coins'), 0)::bigint AS coins
+          FROM xp.ledger l
+         WHERE l.source = 'import'
+         GROUP BY l.account_id, l.imported_from)
+    SELECT e.platform, e.external_id, e.xp, e.coins, e.display_name, e.source
+      FROM (SELECT a.user_id, a.id, 0 AS own_last, a.platform, a.external_id, i.xp, i.coins, a.display_name,
+                   i.imported_from AS source
+              FROM imported i JOIN acc a ON a.id = i.account_id
+             WHERE (i.xp, i.coins) <> (0, 0)
+            UNION ALL
+            SELECT a.user_id, a.id, 1, a.platform, a.external_id,
+                   CASE WHEN a.oldest THEN coalesce(o.xp, 0) ELSE 0 END,
+                   CASE WHEN a.oldest THEN coalesce(o.coins, 0) ELSE 0 END, a.display_name, xp._own_source()
+              FROM acc a LEFT JOIN own o ON o.user_id = a.user_id) AS e
+     ORDER BY e.user_id, e.own_last, e.id, e.source
+$$;
+
+COMMENT ON FUNCTION xp.export_accounts() IS 'Admin: every account with what it holds from each import source and from this database, in the rows xp.import_xp reads back.';
+
 CREATE FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean DEFAULT false, retry_after double precision DEFAULT NULL::double precision, mute_person boolean DEFAULT false) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2075,6 +2262,8 @@ DECLARE
     v_status text;
     v_delay double precision;
 BEGIN
+    PERFORM xp._check_flag(fail_delivery.permanent, 'permanent');
+    PERFORM xp._check_flag(fail_delivery.mute_person, 'mute_person');
     IF fail_delivery.retry_after NOT BETWEEN 0 AND 86400 THEN  -- also NaN and infinity
         RAISE EXCEPTION 'retry_after % is invalid: it must be between 0 and 86400 seconds', fail_delivery.retry_after
             USING ERRCODE = 'XP002';
@@ -2133,7 +2322,13 @@ BEGIN
     DELETE FROM xp.redeem_failures f WHERE f.account_id = ANY (v_accounts);
     DELETE FROM xp.deliveries d WHERE d.user_id = forget_person.user_id AND d.status = 'pending';
     DELETE FROM xp.accounts a WHERE a.user_id = forget_person.user_id;
-    -- the ledger stays (numbers only): balances, boards and audits keep adding up
+    -- the ledger stays (numbers only): balances, boards and audits keep adding up, but no key or
+    -- reason keeps a platform id (message and voice keys hold chat, message and session ids; the
+    -- keys and reasons of bots and admins may hold anything)
+    UPDATE xp.ledger l
+       SET idempotency_key = 'forgotten:' || l.id,
+           reason = CASE WHEN l.source IN ('award', 'admin') THEN 'forgotten' ELSE l.reason END
+     WHERE l.user_id = forget_person.user_id;
     UPDATE xp.users u SET display_name = NULL, notify = false, forgotten_at = now()
      WHERE u.id = forget_person.user_id;
     PERFORM xp._audit('person.forget', forget_person.user_id::text,
@@ -2185,33 +2380,44 @@ CREATE FUNCTION xp.import_xp(platform text, external_id text, xp bigint, coins b
 DECLARE
     a record;
     k record;
+    u record;
     r xp.award_result;
+    v_have bigint;
+    v_rows bigint;
     v_delta bigint;
-    v_step int;
-    v_n int;
+    v_floor bigint := CASE WHEN import_xp.source LIKE 'xpsync:%' THEN -1000000000 ELSE 0 END;
 BEGIN
     PERFORM xp._check_text(import_xp.source, 'source', 60);
-    IF import_xp.xp IS NULL OR import_xp.xp < 0 OR coalesce(import_xp.coins, 0) < 0 THEN
-        RAISE EXCEPTION 'xp % and coins % must be 0 or more', coalesce(import_xp.xp::text, 'NULL'), import_xp.coins
-            USING ERRCODE = 'XP002';
+    IF import_xp.xp IS NULL OR import_xp.xp NOT BETWEEN v_floor AND 1000000000
+       OR coalesce(import_xp.coins, 0) NOT BETWEEN v_floor AND 1000000000 THEN
+        RAISE EXCEPTION 'xp % and coins % must be between % and 1000000000',
+            coalesce(import_xp.xp::text, 'NULL'), import_xp.coins, v_floor USING ERRCODE = 'XP002';
+    END IF;
+    IF import_xp.source = xp._own_source() THEN
+        -- this database's own export: everything in it is here already
+        PERFORM xp._check_platform(import_xp.platform);
+        SELECT c.user_id INTO a FROM xp.accounts c
+         WHERE c.platform = import_xp.platform AND c.external_id = import_xp.external_id;
+        RETURN coalesce(xp._state(a.user_id), ROW(NULL, 0, 0, 1, 1, false, 0, false)::xp.award_result);
     END IF;
     SELECT * INTO a FROM xp._account_for(import_xp.platform, import_xp.external_id, import_xp.display_name);
+    -- accounts, then persons (design.md §5): awards through the account go on meanwhile
+    PERFORM 1 FROM xp.accounts c WHERE c.id = a.acc FOR NO KEY UPDATE;
+    SELECT x.xp, x.coins INTO u FROM xp.users x WHERE x.id = a.uid FOR UPDATE;
     r := xp._state(a.uid);
     FOR k IN SELECT * FROM (VALUES ('xp', import_xp.xp), ('coins', coalesce(import_xp.coins, 0))) AS t (kind, total)
     LOOP
-        v_delta := k.total - coalesce((SELECT sum(l.delta) FROM xp.ledger l
-                                        WHERE l.user_id = a.uid AND l.account_id = a.acc AND l.kind = k.kind
-                                          AND l.source = 'import' AND l.imported_from = import_xp.source), 0);
-        v_n := 0;
-        WHILE v_delta <> 0 LOOP  -- in steps the ledger accepts
-            v_step := sign(v_delta) * least(abs(v_delta), 1000000);
-            v_n := v_n + 1;
-            r := xp._apply(a.uid, a.acc, import_xp.platform, 'import', k.kind, v_step,
-                           'import: ' || import_xp.source,
-                           'import:' || import_xp.source || ':' || a.acc || ':' || k.kind || ':' || k.total || ':' || v_n,
-                           1, NULL, import_xp.display_name, import_xp.source);
-            v_delta := v_delta - v_step;
-        END LOOP;
+        SELECT coalesce(sum(l.delta), 0), count(*) INTO v_have, v_rows
+          FROM xp.ledger l
+         WHERE l.account_id = a.acc AND l.source = 'import' AND l.imported_from = import_xp.source
+           AND l.kind = k.kind;
+        v_delta := greatest(k.total - v_have,
+                            -(SELECT CASE k.kind WHEN 'xp' THEN x.xp ELSE x.coins END FROM xp.users x
+                               WHERE x.id = a.uid));
+        CONTINUE WHEN v_delta = 0;
+        r := xp._apply(a.uid, a.acc, import_xp.platform, 'import', k.kind, v_delta, 'import: ' || import_xp.source,
+                       'import:' || import_xp.source || ':' || a.acc || ':' || k.kind || ':' || (v_rows + 1),
+                       1, NULL, import_xp.display_name, import_xp.source);
     END LOOP;
     RETURN r;
 END
@@ -2422,11 +2628,14 @@ BEGIN
     IF g.status <> 'active' THEN
         RETURN xp._game_view(g, 0, false);  -- an answer after the end (a double tap): nothing more
     END IF;
-    IF play_game.move IS NULL OR play_game.move !~ '^\s*\d{1,3}\s*$' THEN
+    -- ASCII digits between any kind of space (a phone's keyboard may send a no-break space, which
+    -- \s leaves out in some locales, or a zero-width one)
+    IF play_game.move IS NULL
+       OR play_game.move !~ '^[\s\u00a0\u2007\u202f\u200b\ufeff]*[0-9]{1,3}[\s\u00a0\u2007\u202f\u200b\ufeff]*$' THEN
         RAISE EXCEPTION 'move % is not a number', coalesce(quote_literal(left(play_game.move, 40)), 'NULL')
             USING ERRCODE = 'XP002';
     END IF;
-    v_guess := trim(play_game.move)::int;
+    v_guess := substring(play_game.move FROM '[0-9]{1,3}')::int;
     IF g.game = 'guess' THEN
         IF v_guess NOT BETWEEN 1 AND 100 THEN
             RAISE EXCEPTION 'guess % is out of range: the number is between 1 and 100', v_guess USING ERRCODE = 'XP002';
@@ -2550,35 +2759,28 @@ DECLARE
     v_found bigint := 0;
     v_rows bigint;
 BEGIN
-    RETURN QUERY SELECT * FROM xp._reconcile(NULL, coalesce(reconcile_all.dry_run, false));
+    PERFORM xp._check_flag(reconcile_all.dry_run, 'dry_run');
+    RETURN QUERY SELECT * FROM xp._reconcile(NULL, reconcile_all.dry_run);
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     v_found := v_found + v_rows;
-    RETURN QUERY SELECT * FROM xp._reconcile_boards(NULL, coalesce(reconcile_all.dry_run, false));
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    v_found := v_found + v_rows;
-    RETURN QUERY SELECT * FROM xp._reconcile_achievements(NULL, coalesce(reconcile_all.dry_run, false));
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    v_found := v_found + v_rows;
-    IF NOT coalesce(reconcile_all.dry_run, false) AND v_found > 0 THEN
+    IF NOT reconcile_all.dry_run AND v_found > 0 THEN
         PERFORM xp._audit('reconcile.fix', NULL, jsonb_build_object('findings', v_found));
     END IF;
 END
 $$;
 
-COMMENT ON FUNCTION xp.reconcile_all(dry_run boolean) IS 'Check everyone, set-based, and fix what drifted unless dry_run; one row per finding.';
+COMMENT ON FUNCTION xp.reconcile_all(dry_run boolean) IS 'Check everyone, set-based, and fix what drifted (safe while the system runs; logged in xp.reconcile_log) unless dry_run.';
 
 CREATE FUNCTION xp.reconcile_user(uid bigint, dry_run boolean DEFAULT false) RETURNS TABLE(user_id bigint, check_name text, expected text, actual text, fixed boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    PERFORM xp._check_flag(reconcile_user.dry_run, 'dry_run');
     IF NOT EXISTS (SELECT 1 FROM xp.users u WHERE u.id = reconcile_user.uid) THEN
         RAISE EXCEPTION 'unknown person %', coalesce(reconcile_user.uid::text, 'NULL') USING ERRCODE = 'XP001';
     END IF;
-    RETURN QUERY SELECT * FROM xp._reconcile(ARRAY[reconcile_user.uid], coalesce(reconcile_user.dry_run, false));
-    RETURN QUERY SELECT * FROM xp._reconcile_boards(ARRAY[reconcile_user.uid], coalesce(reconcile_user.dry_run, false));
-    RETURN QUERY SELECT * FROM xp._reconcile_achievements(ARRAY[reconcile_user.uid],
-                                                          coalesce(reconcile_user.dry_run, false));
+    RETURN QUERY SELECT * FROM xp._reconcile(ARRAY[reconcile_user.uid], reconcile_user.dry_run);
 END
 $$;
 
@@ -2593,6 +2795,7 @@ DECLARE
     s jsonb;
     v_min int;
     v_max int;
+    v_key text;
     r xp.award_result;
 BEGIN
     IF record_message.length IS NULL OR record_message.length < 0 THEN
@@ -2614,11 +2817,14 @@ BEGIN
        OR (s -> 'message.ignored_chats') ? (record_message.platform || ':' || record_message.chat_id) THEN
         RETURN xp._state(a.uid);
     END IF;
+    v_key := 'msg:' || record_message.platform || ':' || record_message.chat_id || ':' || record_message.message_id;
     UPDATE xp.users u
        SET last_message_at = now(), messages = u.messages + 1
      WHERE u.id = a.uid
        AND (u.last_message_at IS NULL
-            OR u.last_message_at <= now() - make_interval(secs => (s ->> 'message.cooldown_seconds')::int));
+            OR u.last_message_at <= now() - make_interval(secs => (s ->> 'message.cooldown_seconds')::int))
+       -- counted before its id left xp.message_log (cleanup): counted once, ever
+       AND NOT EXISTS (SELECT 1 FROM xp.ledger l WHERE l.idempotency_key = v_key AND l.source = 'message');
     IF NOT FOUND THEN
         RETURN xp._state(a.uid);  -- inside the cooldown, whichever platform the last one came from
     END IF;
@@ -2626,8 +2832,7 @@ BEGIN
     v_max := (s ->> 'message.xp_max')::int;
     r := xp._apply(a.uid, a.acc, record_message.platform, 'message', 'xp',
                    v_min + floor(random() * (v_max - v_min + 1))::int,
-                   'message', 'msg:' || record_message.platform || ':' || record_message.chat_id || ':'
-                              || record_message.message_id,
+                   'message', v_key,
                    xp._multiplier(record_message.platform, record_message.chat_id), NULL,
                    record_message.display_name);
     IF xp._achieve(a.uid, '{messages}') > 0 THEN
@@ -2701,8 +2906,8 @@ BEGIN
     IF redeem_link_code.code IS NULL OR length(redeem_link_code.code) = 0 THEN
         RAISE EXCEPTION 'code must not be empty' USING ERRCODE = 'XP002';
     END IF;
-    SELECT * INTO r FROM xp._account_for(redeem_link_code.platform, redeem_link_code.external_id);
     PERFORM xp._identity_lock();
+    SELECT * INTO r FROM xp._account_for(redeem_link_code.platform, redeem_link_code.external_id);
     IF (SELECT a.redeem_locked_until FROM xp.accounts a WHERE a.id = r.acc) > now() THEN
         RAISE EXCEPTION 'account %:% may not redeem link codes until % after too many failed attempts',
             redeem_link_code.platform, redeem_link_code.external_id,
@@ -3003,13 +3208,15 @@ DECLARE
     v_today date := (now() AT TIME ZONE 'UTC')::date;
     v_prize xp.wheel_prizes;
     v_lang text;
+    v_family bigint;
 BEGIN
     IF start_game.game IS NULL OR start_game.game NOT IN ('guess', 'quiz', 'spin') THEN
         RAISE EXCEPTION 'unknown game %: expected guess, quiz or spin',
             coalesce(quote_literal(left(start_game.game, 40)), 'NULL') USING ERRCODE = 'XP002';
     END IF;
     SELECT * INTO a FROM xp._account_for(start_game.platform, start_game.external_id);
-    PERFORM 1 FROM xp.users u WHERE u.id = a.uid FOR UPDATE;  -- one start at a time per person
+    -- one start at a time per person (the row lock also keeps its family still)
+    SELECT coalesce(u.family, u.id) INTO v_family FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
     IF start_game.game = 'guess' THEN
         -- an unfinished game goes on rather than starting over with a fresh set of tries
         SELECT * INTO g FROM xp.game_sessions s
@@ -3037,13 +3244,21 @@ BEGIN
         END IF;
         RETURN xp._game_view(g, 0, false);
     END IF;
-    -- the wheel: once per UTC day for the person (any of their accounts) and for the account
-    SELECT s.* INTO g FROM xp.game_sessions s JOIN xp.accounts c ON c.id = s.account_id
-     WHERE (c.user_id = a.uid OR s.account_id = a.acc) AND s.game = 'spin'
-       AND s.created_at >= (v_today::timestamp AT TIME ZONE 'UTC')
-     ORDER BY s.id LIMIT 1;
-    IF FOUND THEN
-        RETURN xp._game_view(g, 0, false);
+    -- the wheel: once per UTC day for the person's family (everyone who ever shared an account
+    -- with them); a second spin shows the day's spin of the person's accounts, or the family's
+    IF NOT xp._family_pays(v_family, 'spin', v_today) THEN
+        SELECT s.* INTO g FROM xp.game_sessions s JOIN xp.accounts c ON c.id = s.account_id
+          JOIN xp.users u ON u.id = c.user_id
+         WHERE (u.id = a.uid OR ((u.id = v_family OR u.family = v_family) AND coalesce(u.family, u.id) = v_family))
+           AND s.game = 'spin'
+           AND s.created_at >= (v_today::timestamp AT TIME ZONE 'UTC')
+         ORDER BY (u.id = a.uid) DESC, s.id LIMIT 1;
+        IF FOUND THEN
+            RETURN xp._game_view(g, 0, false);
+        END IF;
+        RETURN jsonb_build_object('session_id', NULL, 'game', 'spin', 'status', 'done', 'xp_awarded', 0,
+                                  'applied', false,
+                                  'next_spin_at', (v_today + 1)::timestamp AT TIME ZONE 'UTC');
     END IF;
     SELECT p.* INTO v_prize
       FROM (SELECT w.*, sum(w.weight) OVER (ORDER BY w.id) AS upto, sum(w.weight) OVER () AS total
@@ -3127,9 +3342,11 @@ BEGIN
     -- the account moves first (waiting for writes in flight through it), then the person is locked
     UPDATE xp.accounts c SET user_id = v_new, linked_at = NULL WHERE c.id = a.acc;
     SELECT * INTO p FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
-    -- starting over with nothing must not open a second daily claim or rank reward
+    -- starting over with nothing, in the person's family: what it was paid stays paid (a rank
+    -- reward, an achievement, the day's claim and spin), for both sides, whoever earns it next
     UPDATE xp.users u
-       SET rewarded_rank = greatest(u.rewarded_rank, p.rewarded_rank),
+       SET family = coalesce(p.family, p.id),
+           rewarded_rank = greatest(u.rewarded_rank, p.rewarded_rank),
            last_daily = p.last_daily,
            last_message_at = p.last_message_at,
            language = p.language,
@@ -3450,6 +3667,15 @@ ALTER TABLE xp.events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE xp.family_rewards (
+    family bigint NOT NULL,
+    reward text NOT NULL,
+    day date,
+    paid_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE xp.family_rewards IS 'The once-only rewards each family has been paid: rank:ID, achievement:CODE (once ever), daily and spin (once a day).';
+
 ALTER TABLE xp.game_sessions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.game_sessions_id_seq
     START WITH 1
@@ -3491,6 +3717,15 @@ CREATE TABLE xp.heartbeats (
 );
 
 COMMENT ON TABLE xp.heartbeats IS 'Running listeners and bots: version, the config version taken up, work done and the last batch; written by xp.heartbeat.';
+
+CREATE TABLE xp.instance (
+    only_row boolean DEFAULT true NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT instance_only_row_check CHECK (only_row)
+);
+
+COMMENT ON TABLE xp.instance IS 'This database''s name: its exports say they come from xpsync:<id>, which it never imports into itself.';
 
 ALTER TABLE xp.ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME xp.ledger_id_seq
@@ -3620,6 +3855,29 @@ CREATE TABLE xp.ranks (
 );
 
 COMMENT ON TABLE xp.ranks IS 'Operator table: rank thresholds; rank ids ascend with min_xp and the lowest rank starts at 0 XP.';
+
+CREATE TABLE xp.reconcile_log (
+    id bigint NOT NULL,
+    run_at timestamp with time zone DEFAULT now() NOT NULL,
+    run_by text DEFAULT SESSION_USER NOT NULL,
+    user_id bigint,
+    check_name text NOT NULL,
+    expected text,
+    actual text,
+    fixed boolean NOT NULL,
+    error text
+);
+
+COMMENT ON TABLE xp.reconcile_log IS 'Every finding of every reconcile that was not a dry run: what was expected and found, whether it was fixed, and why not.';
+
+ALTER TABLE xp.reconcile_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.reconcile_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 CREATE TABLE xp.redeem_failures (
     account_id bigint NOT NULL,
@@ -3771,6 +4029,9 @@ ALTER TABLE ONLY xp.deliveries
 ALTER TABLE ONLY xp.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY xp.family_rewards
+    ADD CONSTRAINT family_rewards_once UNIQUE NULLS NOT DISTINCT (family, reward, day);
+
 ALTER TABLE ONLY xp.game_sessions
     ADD CONSTRAINT game_sessions_pkey PRIMARY KEY (id);
 
@@ -3780,8 +4041,11 @@ ALTER TABLE ONLY xp.guild_settings
 ALTER TABLE ONLY xp.heartbeats
     ADD CONSTRAINT heartbeats_pkey PRIMARY KEY (instance);
 
+ALTER TABLE ONLY xp.instance
+    ADD CONSTRAINT instance_pkey PRIMARY KEY (only_row);
+
 ALTER TABLE ONLY xp.ledger
-    ADD CONSTRAINT ledger_idempotency_key_key UNIQUE (idempotency_key);
+    ADD CONSTRAINT ledger_idempotency_key_source_key UNIQUE (idempotency_key, source);
 
 ALTER TABLE ONLY xp.ledger
     ADD CONSTRAINT ledger_pkey PRIMARY KEY (id);
@@ -3818,6 +4082,9 @@ ALTER TABLE ONLY xp.ranks
 
 ALTER TABLE ONLY xp.ranks
     ADD CONSTRAINT ranks_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.reconcile_log
+    ADD CONSTRAINT reconcile_log_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY xp.schema_functions
     ADD CONSTRAINT schema_functions_pkey PRIMARY KEY (only_row);
@@ -3862,7 +4129,11 @@ CREATE INDEX deliveries_event ON xp.deliveries USING btree (event_id);
 
 CREATE INDEX deliveries_unsent ON xp.deliveries USING btree (status, id) WHERE (status = ANY (ARRAY['failed'::text, 'dead'::text, 'discarded'::text]));
 
+CREATE INDEX family_rewards_day ON xp.family_rewards USING btree (day) WHERE (day IS NOT NULL);
+
 CREATE INDEX game_sessions_account ON xp.game_sessions USING btree (account_id, game, created_at);
+
+CREATE INDEX ledger_imports ON xp.ledger USING btree (account_id, imported_from) WHERE (source = 'import'::text);
 
 CREATE INDEX ledger_time ON xp.ledger USING brin (created_at);
 
@@ -3876,9 +4147,15 @@ CREATE INDEX message_log_time ON xp.message_log USING brin (created_at);
 
 CREATE INDEX multipliers_live ON xp.multipliers USING btree (ends_at);
 
+CREATE INDEX reconcile_log_time ON xp.reconcile_log USING brin (run_at);
+
+CREATE INDEX reconcile_log_user ON xp.reconcile_log USING btree (user_id);
+
 CREATE INDEX redeem_failures_account ON xp.redeem_failures USING btree (account_id, created_at);
 
 CREATE INDEX users_board ON xp.users USING btree (xp DESC, id) WHERE ((xp > 0) AND (forgotten_at IS NULL) AND (NOT hidden));
+
+CREATE INDEX users_family ON xp.users USING btree (family) WHERE (family IS NOT NULL);
 
 CREATE INDEX users_month ON xp.users USING btree (month_of, month_xp DESC, id) WHERE ((month_xp > 0) AND (forgotten_at IS NULL) AND (NOT hidden));
 
@@ -3908,7 +4185,7 @@ CREATE TRIGGER guild_settings_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCA
 
 CREATE TRIGGER ledger_no_delete BEFORE DELETE ON xp.ledger FOR EACH ROW EXECUTE FUNCTION xp._ledger_append_only();
 
-CREATE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger FOR EACH ROW WHEN (((old.id IS DISTINCT FROM new.id) OR (old.account_id IS DISTINCT FROM new.account_id) OR (old.platform IS DISTINCT FROM new.platform) OR (old.kind IS DISTINCT FROM new.kind) OR (old.delta IS DISTINCT FROM new.delta) OR (old.reason IS DISTINCT FROM new.reason) OR (old.idempotency_key IS DISTINCT FROM new.idempotency_key) OR (old.factor IS DISTINCT FROM new.factor) OR (old.actor IS DISTINCT FROM new.actor) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.source IS DISTINCT FROM new.source) OR (old.imported_from IS DISTINCT FROM new.imported_from))) EXECUTE FUNCTION xp._ledger_append_only();
+CREATE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger FOR EACH ROW WHEN (((old.id IS DISTINCT FROM new.id) OR (old.account_id IS DISTINCT FROM new.account_id) OR (old.platform IS DISTINCT FROM new.platform) OR (old.kind IS DISTINCT FROM new.kind) OR (old.delta IS DISTINCT FROM new.delta) OR ((old.reason IS DISTINCT FROM new.reason) AND (new.reason IS DISTINCT FROM 'forgotten'::text)) OR ((old.idempotency_key IS DISTINCT FROM new.idempotency_key) AND (new.idempotency_key IS DISTINCT FROM ('forgotten:'::text || old.id))) OR (old.factor IS DISTINCT FROM new.factor) OR (old.actor IS DISTINCT FROM new.actor) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.source IS DISTINCT FROM new.source) OR (old.imported_from IS DISTINCT FROM new.imported_from))) EXECUTE FUNCTION xp._ledger_append_only();
 
 CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON xp.ledger FOR EACH STATEMENT EXECUTE FUNCTION xp._ledger_append_only();
 
@@ -4001,17 +4278,23 @@ REVOKE ALL ON FUNCTION xp._achieve(p_uid bigint, p_criteria text[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._actor() FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount integer, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text, p_imported_from text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text, p_amount bigint, p_reason text, p_key text, p_factor numeric, p_actor text, p_display_name text, p_imported_from text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._audit(p_action text, p_target text, p_detail jsonb, p_actor text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._audit_ring() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._balance_drift(uids bigint[]) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._board(p_board text, OUT score text, OUT filter text, OUT period_of text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._board_drift(uids bigint[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._change_thresholds(p_thresholds jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._check_delivery_filter(p_target text, p_status text, p_error text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._check_flag(value boolean, what text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._check_platform(platform text) FROM PUBLIC;
 
@@ -4019,7 +4302,7 @@ REVOKE ALL ON FUNCTION xp._check_text(value text, what text, max_length integer)
 
 REVOKE ALL ON FUNCTION xp._code_hash(code text) FROM PUBLIC;
 
-GRANT ALL ON TABLE xp.deliveries TO xp_admin;
+GRANT SELECT ON TABLE xp.deliveries TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp._deliveries_matching(p_target text, p_status text, p_error text) FROM PUBLIC;
 
@@ -4029,7 +4312,15 @@ REVOKE ALL ON FUNCTION xp._effects(p_marks jsonb, p_uids bigint[], p_plans jsonb
 
 REVOKE ALL ON FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb) FROM PUBLIC;
 
-GRANT ALL ON TABLE xp.game_sessions TO xp_admin;
+REVOKE ALL ON FUNCTION xp._family(p_uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._family_pays(p_family bigint, p_reward text, p_day date) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._fix_balances(uids bigint[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._fix_boards(uids bigint[]) FROM PUBLIC;
+
+GRANT SELECT ON TABLE xp.game_sessions TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp._game_view(g xp.game_sessions, p_xp integer, p_applied boolean) FROM PUBLIC;
 
@@ -4041,9 +4332,13 @@ REVOKE ALL ON FUNCTION xp._known_account(p_platform text, p_external_id text, OU
 
 REVOKE ALL ON FUNCTION xp._ledger_append_only() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._lock_persons(uids bigint[]) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._marks() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._missing_achievements(uids bigint[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._multiplier(p_platform text, p_chat_id text) FROM PUBLIC;
 
@@ -4055,9 +4350,11 @@ REVOKE ALL ON FUNCTION xp._operator_row_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._out_of_step(uids bigint[], lim integer) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._own_source() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._periods(p_at timestamp with time zone, OUT week date, OUT month date, OUT season integer) FROM PUBLIC;
 
-GRANT ALL ON TABLE xp.users TO xp_admin;
+GRANT SELECT ON TABLE xp.users TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp._person_view(u xp.users) FROM PUBLIC;
 
@@ -4075,19 +4372,17 @@ REVOKE ALL ON FUNCTION xp._ranks_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._reconcile(uids bigint[], dry_run boolean) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._reconcile_achievements(uids bigint[], dry_run boolean) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION xp._reconcile_boards(uids bigint[], dry_run boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._reconcile_run(uids bigint[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._redeem_failed(p_acc bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._refresh(r xp.award_result) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount integer, p_key text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_source text, p_kind text, p_amount bigint, p_key text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._rerank(p_uid bigint, p_old_rank integer) FROM PUBLIC;
 
-GRANT ALL ON TABLE xp.ledger TO xp_admin;
+GRANT SELECT ON TABLE xp.ledger TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp._reverse(p_rows xp.ledger[], p_note text) FROM PUBLIC;
 
@@ -4231,6 +4526,9 @@ GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_admin;
 REVOKE ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) TO xp_bot;
 GRANT ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.export_accounts() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.export_accounts() TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.fail_delivery(id bigint, owner text, attempt integer, error text, permanent boolean, retry_after double precision, mute_person boolean) TO xp_listener;
@@ -4382,86 +4680,70 @@ REVOKE ALL ON FUNCTION xp.web_sign_in(platform text, external_id text, display_n
 GRANT ALL ON FUNCTION xp.web_sign_in(platform text, external_id text, display_name text) TO xp_web;
 GRANT ALL ON FUNCTION xp.web_sign_in(platform text, external_id text, display_name text) TO xp_admin;
 
-GRANT ALL ON TABLE xp.accounts TO xp_admin;
+GRANT SELECT ON TABLE xp.accounts TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.accounts_id_seq TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.achievement_roles TO xp_admin;
 
-GRANT ALL ON TABLE xp.achievement_roles TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.achievements TO xp_admin;
 
-GRANT ALL ON TABLE xp.achievements TO xp_admin;
+GRANT SELECT ON TABLE xp.admin_audit TO xp_admin;
 
-GRANT SELECT,MAINTAIN ON TABLE xp.admin_audit TO xp_admin;
+GRANT SELECT ON TABLE xp.admin_tokens TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.admin_audit_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.api_keys TO xp_admin;
 
-GRANT SELECT,MAINTAIN ON TABLE xp.admin_tokens TO xp_admin;
+GRANT SELECT ON TABLE xp.board_marks TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.admin_tokens_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.board_marks_taken TO xp_admin;
 
-GRANT ALL ON TABLE xp.api_keys TO xp_admin;
+GRANT SELECT ON TABLE xp.config_version TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.api_keys_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.events TO xp_admin;
 
-GRANT ALL ON TABLE xp.board_marks TO xp_admin;
+GRANT SELECT ON TABLE xp.family_rewards TO xp_admin;
 
-GRANT ALL ON TABLE xp.board_marks_taken TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.guild_settings TO xp_admin;
 
-GRANT SELECT,MAINTAIN ON TABLE xp.config_version TO xp_admin;
+GRANT SELECT ON TABLE xp.heartbeats TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.deliveries_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.instance TO xp_admin;
 
-GRANT ALL ON TABLE xp.events TO xp_admin;
+GRANT SELECT ON TABLE xp.link_codes TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.events_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.merges TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.game_sessions_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.message_log TO xp_admin;
 
-GRANT ALL ON TABLE xp.guild_settings TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.multipliers TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.heartbeat_beats TO xp_admin;
+GRANT USAGE ON SEQUENCE xp.multipliers_id_seq TO xp_admin;
 
-GRANT SELECT,MAINTAIN ON TABLE xp.heartbeats TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.quiz_questions TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.ledger_id_seq TO xp_admin;
+GRANT USAGE ON SEQUENCE xp.quiz_questions_id_seq TO xp_admin;
 
-GRANT ALL ON TABLE xp.link_codes TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.rank_roles TO xp_admin;
 
-GRANT ALL ON TABLE xp.merges TO xp_admin;
-
-GRANT ALL ON SEQUENCE xp.merges_id_seq TO xp_admin;
-
-GRANT ALL ON TABLE xp.message_log TO xp_admin;
-
-GRANT ALL ON TABLE xp.multipliers TO xp_admin;
-
-GRANT ALL ON SEQUENCE xp.multipliers_id_seq TO xp_admin;
-
-GRANT ALL ON TABLE xp.quiz_questions TO xp_admin;
-
-GRANT ALL ON SEQUENCE xp.quiz_questions_id_seq TO xp_admin;
-
-GRANT ALL ON TABLE xp.rank_roles TO xp_admin;
-
-GRANT ALL ON TABLE xp.ranks TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.ranks TO xp_admin;
 GRANT SELECT ON TABLE xp.ranks TO xp_listener;
 
-GRANT ALL ON TABLE xp.redeem_failures TO xp_admin;
+GRANT SELECT ON TABLE xp.reconcile_log TO xp_admin;
 
-GRANT ALL ON TABLE xp.schema_functions TO xp_admin;
+GRANT SELECT ON TABLE xp.redeem_failures TO xp_admin;
 
-GRANT ALL ON TABLE xp.seasons TO xp_admin;
+GRANT SELECT ON TABLE xp.schema_functions TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.seasons_id_seq TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.seasons TO xp_admin;
 
-GRANT ALL ON TABLE xp.settings TO xp_admin;
+GRANT USAGE ON SEQUENCE xp.seasons_id_seq TO xp_admin;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.settings TO xp_admin;
 GRANT SELECT ON TABLE xp.settings TO xp_listener;
 
-GRANT ALL ON TABLE xp.user_achievements TO xp_admin;
+GRANT SELECT ON TABLE xp.user_achievements TO xp_admin;
 
-GRANT ALL ON SEQUENCE xp.users_id_seq TO xp_admin;
+GRANT SELECT ON TABLE xp.voice_sessions TO xp_admin;
 
-GRANT ALL ON TABLE xp.voice_sessions TO xp_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.wheel_prizes TO xp_admin;
 
-GRANT ALL ON TABLE xp.wheel_prizes TO xp_admin;
-
-GRANT ALL ON SEQUENCE xp.wheel_prizes_id_seq TO xp_admin;
+GRANT USAGE ON SEQUENCE xp.wheel_prizes_id_seq TO xp_admin;

@@ -158,7 +158,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "mee6":
         if not args.guild:
             raise ConfigError("import mee6 needs --guild ID (or XPSYNC_GUILD): the guild the leaderboard is from")
-        rows, source = transfer.read_mee6(args.file), f"mee6:{args.guild}"
+        rows, source = transfer.read_mee6(args.file, args.guild), f"mee6:{args.guild}"
     else:
         rows, source = transfer.read_csv(args.file), "csv"
     return transfer.run(require_migrated(database_url(settings)), rows, source=source, dry_run=args.dry_run)
@@ -230,13 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import XP from MEE6 or a CSV file (idempotent; --dry-run previews)")
     p.add_argument("format", choices=("mee6", "csv"))
-    p.add_argument("file", type=Path, help="MEE6 leaderboard JSON (a page or a list of pages), or CSV "
-                                           "platform,external_id,xp[,coins][,display_name]")
+    p.add_argument("file", type=Path, help="MEE6 leaderboard JSON (a page, a list of pages, pages one after "
+                                           "another), or CSV platform,external_id,xp[,coins][,display_name][,source]")
     envflag(p, "--guild", "XPSYNC_GUILD", help="the Discord guild id of a MEE6 leaderboard")
     envflag(p, "--dry-run", "XPSYNC_DRY_RUN", kind=bool, help="print how many people land in each rank; write nothing")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="export people as CSV (platform,external_id,xp,coins,display_name)")
+    p = sub.add_parser("export", help="export every account as CSV (platform,external_id,xp,coins,display_name,"
+                                      "source), formula-safe; importing it back changes nothing")
     p.add_argument("format", choices=("csv",))
     envflag(p, "--file", "XPSYNC_FILE", help="write here instead of stdout")
     p.set_defaults(func=cmd_export)

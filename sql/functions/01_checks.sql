@@ -27,6 +27,17 @@ BEGIN
 END
 $$;
 
+-- Raise XP002 unless a flag is true or false: NULL must never choose a side (a NULL dry_run
+-- was taken for false and ran the writing reconcile).
+CREATE OR REPLACE FUNCTION xp._check_flag(value boolean, what text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '% must be true or false, not NULL', what USING ERRCODE = 'XP002';
+    END IF;
+END
+$$;
+
 -- A setting as jsonb (NULL when absent).
 CREATE OR REPLACE FUNCTION xp._setting(p_key text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$

@@ -68,6 +68,32 @@ BEGIN
 END
 $$;
 
+-- --- families: who shares the once-only rewards ------------------------------------------------
+-- Persons that have ever shared an account are one family (xp.users.family; NULL: a family of
+-- one, named by the person's id). An unlink leaves the account's old and new person in one
+-- family; a link between two families makes them one, each keeping what it had been paid. Every
+-- once-only reward (rank:ID and achievement:CODE once ever, daily and spin once a UTC day) is paid
+-- to a family at most once: the payer claims it here first. Callers hold the person's row lock, so that the family
+-- cannot change under them (a merge locks every person whose family it changes).
+
+-- The family of a person.
+CREATE OR REPLACE FUNCTION xp._family(p_uid bigint) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(u.family, u.id) FROM xp.users u WHERE u.id = p_uid
+$$;
+
+-- Claim a once-only reward (of a day: p_day) for a family: true when it had not been paid it (and
+-- now holds it), false when it had. A concurrent claim of the same reward waits for the first and
+-- then gets false.
+CREATE OR REPLACE FUNCTION xp._family_pays(p_family bigint, p_reward text, p_day date DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO xp.family_rewards (family, reward, day) VALUES (p_family, p_reward, p_day)
+    ON CONFLICT DO NOTHING;
+    RETURN FOUND;
+END
+$$;
+
 -- A person's current state as an award_result that applied nothing.
 CREATE OR REPLACE FUNCTION xp._state(p_uid bigint) RETURNS xp.award_result
 LANGUAGE sql STABLE AS $$

@@ -7,14 +7,17 @@
 -- Changing a signature or a return type, or removing a function: sql/README.md.
 
 -- Derive the rank from XP after a threshold was crossed: move the rank and its
--- bounds, pay the rewards of ranks never rewarded before, emit the change, and
--- unlock the rank achievements it earned.
+-- bounds, pay the rewards of ranks never rewarded before (to the person, whose
+-- high-water mark says which it passed, and to its family: xp._family_pays),
+-- emit the change, and unlock the rank achievements it earned. The caller holds
+-- the person's row lock.
 CREATE OR REPLACE FUNCTION xp._rerank(p_uid bigint, p_old_rank int) RETURNS xp.award_result
 LANGUAGE plpgsql AS $$
 DECLARE
     v_xp bigint;
     v_coins bigint;
     v_rewarded int;
+    v_family bigint;
     v_new int;
     v_floor bigint;
     v_ceil bigint;
@@ -23,7 +26,8 @@ DECLARE
     k record;
     v_result xp.award_result;
 BEGIN
-    SELECT u.xp, u.rewarded_rank INTO v_xp, v_rewarded FROM xp.users u WHERE u.id = p_uid;
+    SELECT u.xp, u.rewarded_rank, coalesce(u.family, u.id) INTO v_xp, v_rewarded, v_family
+      FROM xp.users u WHERE u.id = p_uid;
     SELECT r.id, r.min_xp, (SELECT min(n.min_xp) FROM xp.ranks n WHERE n.min_xp > r.min_xp)
       INTO v_new, v_floor, v_ceil
       FROM xp.ranks r
@@ -31,12 +35,13 @@ BEGIN
      ORDER BY r.min_xp DESC
      LIMIT 1;
     FOR k IN SELECT r.id, r.name, r.reward_coins FROM xp.ranks r
-              WHERE r.id > v_rewarded AND r.id <= v_new AND r.reward_coins > 0
+              WHERE r.id > v_rewarded AND r.id <= v_new AND r.min_xp > 0
               ORDER BY r.id LOOP
+        CONTINUE WHEN NOT xp._family_pays(v_family, 'rank:' || k.id) OR k.reward_coins = 0;
         INSERT INTO xp.ledger (user_id, source, kind, delta, reason, idempotency_key)
         VALUES (p_uid, 'rank_reward', 'coins', k.reward_coins, 'rank reward: ' || k.name,
                 'rank-reward:' || p_uid || ':' || k.id)
-        ON CONFLICT (idempotency_key) DO NOTHING
+        ON CONFLICT (idempotency_key, source) DO NOTHING
         RETURNING delta INTO v_paid;
         v_reward := v_reward + coalesce(v_paid, 0);
         v_paid := NULL;
@@ -61,15 +66,18 @@ BEGIN
 END
 $$;
 
--- A key seen before: the same award again is a no-op that returns the current
--- state; the same key for another account, kind or amount is XP004.
-CREATE OR REPLACE FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_kind text, p_amount int, p_key text)
+-- A key seen before (within the writer's namespace, xp.ledger.source): the same
+-- award again is a no-op that returns the current state of the caller's person
+-- (who may have left the person it was paid to: an unlinked account); the same
+-- key for another account, kind or amount is XP004.
+CREATE OR REPLACE FUNCTION xp._replay(p_uid bigint, p_acc bigint, p_source text, p_kind text, p_amount bigint,
+                                      p_key text)
 RETURNS xp.award_result
 LANGUAGE plpgsql AS $$
 DECLARE
     l xp.ledger;
 BEGIN
-    SELECT * INTO l FROM xp.ledger WHERE idempotency_key = p_key;
+    SELECT * INTO l FROM xp.ledger WHERE idempotency_key = p_key AND source = p_source;
     IF l.kind <> p_kind
        OR l.delta <> round(p_amount * l.factor)
        OR (p_acc IS NOT NULL AND l.account_id IS DISTINCT FROM p_acc)
@@ -77,7 +85,7 @@ BEGIN
         RAISE EXCEPTION 'idempotency key % was already used for % % to another account or with another amount',
             quote_literal(left(p_key, 60)), l.delta, l.kind USING ERRCODE = 'XP004';
     END IF;
-    RETURN xp._state(l.user_id);
+    RETURN xp._state(p_uid);
 END
 $$;
 
@@ -85,9 +93,10 @@ $$;
 -- balance (never below zero) and, for XP, the current week/month/season
 -- counters in the same update; rerank only when a threshold was crossed.
 -- p_source says what writes the row (xp.ledger.source); imported XP counts
--- for all time, not for the period boards.
+-- for all time, not for the period boards, and an import's difference may be
+-- larger than an award (xp.import_xp checks its totals).
 CREATE OR REPLACE FUNCTION xp._apply(p_uid bigint, p_acc bigint, p_platform text, p_source text, p_kind text,
-                                     p_amount int, p_reason text, p_key text, p_factor numeric DEFAULT 1,
+                                     p_amount bigint, p_reason text, p_key text, p_factor numeric DEFAULT 1,
                                      p_actor text DEFAULT NULL, p_display_name text DEFAULT NULL,
                                      p_imported_from text DEFAULT NULL)
 RETURNS xp.award_result
@@ -101,7 +110,9 @@ DECLARE
     v_crossed boolean := false;
     p record;
 BEGIN
-    IF p_amount IS NULL OR p_amount = 0 OR p_amount NOT BETWEEN -1000000 AND 1000000 THEN
+    IF p_amount IS NULL OR p_amount = 0
+       OR (p_amount NOT BETWEEN -1000000 AND 1000000
+           AND (p_source <> 'import' OR p_amount NOT BETWEEN -2000000000 AND 2000000000)) THEN
         RAISE EXCEPTION 'amount % is out of range: it must be non-zero and at most 1000000 in magnitude',
             coalesce(p_amount::text, 'NULL') USING ERRCODE = 'XP002';
     END IF;
@@ -114,9 +125,9 @@ BEGIN
     INSERT INTO xp.ledger (user_id, account_id, platform, source, kind, delta, reason, idempotency_key, factor,
                            actor, imported_from)
     VALUES (p_uid, p_acc, p_platform, p_source, p_kind, v_delta, p_reason, p_key, p_factor, p_actor, p_imported_from)
-    ON CONFLICT (idempotency_key) DO NOTHING;
+    ON CONFLICT (idempotency_key, source) DO NOTHING;
     IF NOT FOUND THEN
-        RETURN xp._replay(p_uid, p_acc, p_kind, p_amount, p_key);
+        RETURN xp._replay(p_uid, p_acc, p_source, p_kind, p_amount, p_key);
     END IF;
     IF p_kind = 'xp' THEN
         SELECT * INTO p FROM xp._periods();
@@ -160,7 +171,9 @@ LANGUAGE sql STABLE AS $$
       FROM xp.users u WHERE u.id = r.user_id
 $$;
 
--- The ledger is append-only: rows may only be re-pointed to another person (merges).
+-- The ledger is append-only: rows may only be re-pointed to another person (merges), or lose
+-- what identifies a forgotten person (xp.forget_person: the key becomes 'forgotten:' || id, a
+-- reason written by a bot or an admin becomes 'forgotten'); the numbers never change.
 CREATE OR REPLACE FUNCTION xp._ledger_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -170,11 +183,15 @@ END
 $$;
 CREATE OR REPLACE TRIGGER ledger_no_rewrite BEFORE UPDATE ON xp.ledger
     FOR EACH ROW
-    -- any column but user_id; one OR per column, which a dump reloads as written
+    -- any column but user_id, key and reason, and those two only to their forgotten form;
+    -- one OR per column, which a dump reloads as written
     WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.account_id IS DISTINCT FROM NEW.account_id
           OR OLD.platform IS DISTINCT FROM NEW.platform OR OLD.kind IS DISTINCT FROM NEW.kind
-          OR OLD.delta IS DISTINCT FROM NEW.delta OR OLD.reason IS DISTINCT FROM NEW.reason
-          OR OLD.idempotency_key IS DISTINCT FROM NEW.idempotency_key OR OLD.factor IS DISTINCT FROM NEW.factor
+          OR OLD.delta IS DISTINCT FROM NEW.delta
+          OR (OLD.reason IS DISTINCT FROM NEW.reason AND NEW.reason IS DISTINCT FROM 'forgotten')
+          OR (OLD.idempotency_key IS DISTINCT FROM NEW.idempotency_key
+              AND NEW.idempotency_key IS DISTINCT FROM 'forgotten:' || OLD.id)
+          OR OLD.factor IS DISTINCT FROM NEW.factor
           OR OLD.actor IS DISTINCT FROM NEW.actor OR OLD.created_at IS DISTINCT FROM NEW.created_at
           OR OLD.source IS DISTINCT FROM NEW.source OR OLD.imported_from IS DISTINCT FROM NEW.imported_from)
     EXECUTE FUNCTION xp._ledger_append_only();

@@ -27,12 +27,12 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- A season added, moved or removed while people earn: their season counters
--- follow the ledger at once (a rare, set-based rebuild).
+-- follow the ledger at once (a rare, set-based rebuild under the persons' locks).
 -- (as the owner: a DBA edits the seasons, the rebuild is not theirs to call)
 CREATE OR REPLACE FUNCTION xp._seasons_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM count(*) FROM xp._reconcile_boards(NULL, false);
+    PERFORM count(*) FROM xp._fix_boards(NULL);
     RETURN NULL;
 END
 $$;

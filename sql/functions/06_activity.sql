@@ -13,23 +13,26 @@ DECLARE
     v_today date := (now() AT TIME ZONE 'UTC')::date;
     v_next timestamptz := (((now() AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC');
     v_streak int;
+    v_last date;
+    v_family bigint;
     v_xp int;
     v_coins int;
     v_factor numeric;
     r xp.award_result;
 BEGIN
     SELECT * INTO a FROM xp._account_for(claim_daily.platform, claim_daily.external_id, claim_daily.display_name);
-    -- the claim belongs to the person, so it binds every account they hold today
-    UPDATE xp.users u
-       SET streak = CASE WHEN u.last_daily = v_today - 1 THEN u.streak + 1 ELSE 1 END,
-           last_daily = v_today
-     WHERE u.id = a.uid AND (u.last_daily IS NULL OR u.last_daily < v_today)
-    RETURNING u.streak INTO v_streak;
-    IF NOT FOUND THEN
+    -- the claim belongs to the person's family (everyone who ever shared an account with them),
+    -- so it binds every account any of them holds today
+    SELECT u.last_daily, coalesce(u.family, u.id) INTO v_last, v_family FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
+    IF coalesce(v_last >= v_today, false) OR NOT xp._family_pays(v_family, 'daily', v_today) THEN
         r := xp._state(a.uid);
         RETURN ROW(r.user_id, r.xp, r.coins, r.old_rank, r.new_rank, false, 0, false,
                    (SELECT u.streak FROM xp.users u WHERE u.id = a.uid), 0, 0, v_next)::xp.daily_result;
     END IF;
+    UPDATE xp.users u
+       SET streak = CASE WHEN u.last_daily = v_today - 1 THEN u.streak + 1 ELSE 1 END, last_daily = v_today
+     WHERE u.id = a.uid
+    RETURNING u.streak INTO v_streak;
     v_xp := xp._setting('daily.xp')::int;
     v_coins := xp._setting('daily.coins')::int
              + xp._setting('daily.streak_bonus_coins')::int
@@ -65,6 +68,7 @@ DECLARE
     s jsonb;
     v_min int;
     v_max int;
+    v_key text;
     r xp.award_result;
 BEGIN
     IF record_message.length IS NULL OR record_message.length < 0 THEN
@@ -86,11 +90,14 @@ BEGIN
        OR (s -> 'message.ignored_chats') ? (record_message.platform || ':' || record_message.chat_id) THEN
         RETURN xp._state(a.uid);
     END IF;
+    v_key := 'msg:' || record_message.platform || ':' || record_message.chat_id || ':' || record_message.message_id;
     UPDATE xp.users u
        SET last_message_at = now(), messages = u.messages + 1
      WHERE u.id = a.uid
        AND (u.last_message_at IS NULL
-            OR u.last_message_at <= now() - make_interval(secs => (s ->> 'message.cooldown_seconds')::int));
+            OR u.last_message_at <= now() - make_interval(secs => (s ->> 'message.cooldown_seconds')::int))
+       -- counted before its id left xp.message_log (cleanup): counted once, ever
+       AND NOT EXISTS (SELECT 1 FROM xp.ledger l WHERE l.idempotency_key = v_key AND l.source = 'message');
     IF NOT FOUND THEN
         RETURN xp._state(a.uid);  -- inside the cooldown, whichever platform the last one came from
     END IF;
@@ -98,8 +105,7 @@ BEGIN
     v_max := (s ->> 'message.xp_max')::int;
     r := xp._apply(a.uid, a.acc, record_message.platform, 'message', 'xp',
                    v_min + floor(random() * (v_max - v_min + 1))::int,
-                   'message', 'msg:' || record_message.platform || ':' || record_message.chat_id || ':'
-                              || record_message.message_id,
+                   'message', v_key,
                    xp._multiplier(record_message.platform, record_message.chat_id), NULL,
                    record_message.display_name);
     IF xp._achieve(a.uid, '{messages}') > 0 THEN

@@ -19,8 +19,11 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Unlock every achievement (of the given criteria; NULL: all) whose criterion
--- now holds for the person and that they do not have: record it, emit it, pay
--- its reward once. Returns how many were unlocked.
+-- now holds for the person and that they do not have: record it, and pay its
+-- reward unless the person's family was paid it already (someone who shared an
+-- account with them earned it: the badge is theirs, the reward was paid once);
+-- emit it with what was paid. Returns how many were unlocked. The caller holds
+-- the person's row lock.
 -- Planned for the one person it is called for (force_custom_plan): a generic
 -- plan cached while the table was near-empty (a fresh install, thousands of
 -- awards in one statement) scanned every person, so each award of a bulk
@@ -30,6 +33,8 @@ LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     d record;
     n int := 0;
+    v_family bigint;
+    v_pays boolean;
 BEGIN
     FOR d IN
         SELECT a.* FROM xp._progress(ARRAY[p_uid]) p
@@ -41,10 +46,14 @@ BEGIN
         INSERT INTO xp.user_achievements (user_id, code) VALUES (p_uid, d.code) ON CONFLICT DO NOTHING;
         CONTINUE WHEN NOT FOUND;
         n := n + 1;
+        v_family := coalesce(v_family, xp._family(p_uid));
+        v_pays := xp._family_pays(v_family, 'achievement:' || d.code);
         PERFORM xp._emit(p_uid, 'achievement_unlocked',
                          jsonb_build_object('code', d.code, 'name', d.name, 'emoji', d.emoji,
                                             'translations', d.translations,
-                                            'reward_xp', d.reward_xp, 'reward_coins', d.reward_coins));
+                                            'reward_xp', CASE WHEN v_pays THEN d.reward_xp ELSE 0 END,
+                                            'reward_coins', CASE WHEN v_pays THEN d.reward_coins ELSE 0 END));
+        CONTINUE WHEN NOT v_pays;
         IF d.reward_xp > 0 THEN
             PERFORM xp._apply(p_uid, NULL, NULL, 'achievement', 'xp', d.reward_xp, 'achievement: ' || d.name,
                               'achievement:' || p_uid || ':' || d.code || ':xp');

@@ -6,7 +6,10 @@
 -- Re-applied by every `xpsync migrate` (CREATE OR REPLACE); a body lives only here.
 -- Changing a signature or a return type, or removing a function: sql/README.md.
 
--- Identity changes (redeem, unlink) are rare and run one at a time.
+-- Identity changes (a new code, redeem, unlink, forget) are rare and run one at a time. Every
+-- caller takes this lock before it locks any account or person row (the order of design.md §5:
+-- identity lock, accounts, persons by id): a redeem that locked its own account first and then
+-- waited here deadlocked with a redeem, a new code or an unlink holding it and moving that account.
 CREATE OR REPLACE FUNCTION xp._identity_lock() RETURNS void
 LANGUAGE sql AS $$
     SELECT pg_advisory_xact_lock(hashtext('xp.identity'))
@@ -44,10 +47,12 @@ END
 $$;
 
 -- Merge person p_from into p_into. Accounts move first (a key update that waits
--- for writes in flight through them), then both persons are locked; ledger
--- rows are re-pointed, balances, stats and this period's counters summed,
--- achievements united, the rank follows the sum and pays only rewards neither
--- side was paid, and whatever the united person now qualifies for unlocks.
+-- for writes in flight through them), then the persons are locked by id: both,
+-- and every other member of p_from's family when the two families differ (it
+-- joins p_into's, with everything it was paid: xp._family_pays). Ledger rows are
+-- re-pointed, balances, stats and this period's counters summed, achievements
+-- united, the rank follows the sum and pays only rewards neither family was
+-- paid, and whatever the united person now qualifies for unlocks.
 CREATE OR REPLACE FUNCTION xp._merge(p_into bigint, p_from bigint, p_by_account bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -55,10 +60,27 @@ DECLARE
     t xp.users;
     p record;
     v_both boolean;
+    v_into_family bigint;
+    v_from_family bigint;
 BEGIN
     UPDATE xp.accounts SET user_id = p_into, linked_at = now() WHERE user_id = p_from;
     UPDATE xp.accounts SET linked_at = now() WHERE user_id = p_into AND linked_at IS NULL;
-    PERFORM 1 FROM xp.users WHERE id IN (p_into, p_from) ORDER BY id FOR UPDATE;
+    -- families change only under the identity lock, which the caller holds
+    v_into_family := xp._family(p_into);
+    v_from_family := xp._family(p_from);
+    PERFORM 1 FROM xp.users
+     WHERE id IN (p_into, p_from)
+        OR (v_from_family <> v_into_family AND (id = v_from_family OR family = v_from_family)
+            AND coalesce(family, id) = v_from_family)
+     ORDER BY id FOR UPDATE;
+    IF v_from_family <> v_into_family THEN
+        UPDATE xp.users SET family = v_into_family
+         WHERE (id = v_from_family OR family = v_from_family) AND coalesce(family, id) = v_from_family;
+        INSERT INTO xp.family_rewards (family, reward, day, paid_at)
+        SELECT v_into_family, r.reward, r.day, r.paid_at FROM xp.family_rewards r WHERE r.family = v_from_family
+        ON CONFLICT DO NOTHING;
+        DELETE FROM xp.family_rewards r WHERE r.family = v_from_family;
+    END IF;
     SELECT * INTO f FROM xp.users WHERE id = p_from;
     SELECT * INTO t FROM xp.users WHERE id = p_into;
     SELECT * INTO p FROM xp._periods();
@@ -109,6 +131,7 @@ DECLARE
     a record;
     v_code text;
 BEGIN
+    PERFORM xp._identity_lock();
     SELECT * INTO a FROM xp._account_for(create_link_code.platform, create_link_code.external_id);
     -- one live code per account: a new one retires the old
     UPDATE xp.link_codes c SET expires_at = now()
@@ -139,8 +162,8 @@ BEGIN
     IF redeem_link_code.code IS NULL OR length(redeem_link_code.code) = 0 THEN
         RAISE EXCEPTION 'code must not be empty' USING ERRCODE = 'XP002';
     END IF;
-    SELECT * INTO r FROM xp._account_for(redeem_link_code.platform, redeem_link_code.external_id);
     PERFORM xp._identity_lock();
+    SELECT * INTO r FROM xp._account_for(redeem_link_code.platform, redeem_link_code.external_id);
     IF (SELECT a.redeem_locked_until FROM xp.accounts a WHERE a.id = r.acc) > now() THEN
         RAISE EXCEPTION 'account %:% may not redeem link codes until % after too many failed attempts',
             redeem_link_code.platform, redeem_link_code.external_id,
@@ -197,9 +220,11 @@ BEGIN
     -- the account moves first (waiting for writes in flight through it), then the person is locked
     UPDATE xp.accounts c SET user_id = v_new, linked_at = NULL WHERE c.id = a.acc;
     SELECT * INTO p FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
-    -- starting over with nothing must not open a second daily claim or rank reward
+    -- starting over with nothing, in the person's family: what it was paid stays paid (a rank
+    -- reward, an achievement, the day's claim and spin), for both sides, whoever earns it next
     UPDATE xp.users u
-       SET rewarded_rank = greatest(u.rewarded_rank, p.rewarded_rank),
+       SET family = coalesce(p.family, p.id),
+           rewarded_rank = greatest(u.rewarded_rank, p.rewarded_rank),
            last_daily = p.last_daily,
            last_message_at = p.last_message_at,
            language = p.language,

@@ -45,13 +45,15 @@ DECLARE
     v_today date := (now() AT TIME ZONE 'UTC')::date;
     v_prize xp.wheel_prizes;
     v_lang text;
+    v_family bigint;
 BEGIN
     IF start_game.game IS NULL OR start_game.game NOT IN ('guess', 'quiz', 'spin') THEN
         RAISE EXCEPTION 'unknown game %: expected guess, quiz or spin',
             coalesce(quote_literal(left(start_game.game, 40)), 'NULL') USING ERRCODE = 'XP002';
     END IF;
     SELECT * INTO a FROM xp._account_for(start_game.platform, start_game.external_id);
-    PERFORM 1 FROM xp.users u WHERE u.id = a.uid FOR UPDATE;  -- one start at a time per person
+    -- one start at a time per person (the row lock also keeps its family still)
+    SELECT coalesce(u.family, u.id) INTO v_family FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
     IF start_game.game = 'guess' THEN
         -- an unfinished game goes on rather than starting over with a fresh set of tries
         SELECT * INTO g FROM xp.game_sessions s
@@ -79,13 +81,21 @@ BEGIN
         END IF;
         RETURN xp._game_view(g, 0, false);
     END IF;
-    -- the wheel: once per UTC day for the person (any of their accounts) and for the account
-    SELECT s.* INTO g FROM xp.game_sessions s JOIN xp.accounts c ON c.id = s.account_id
-     WHERE (c.user_id = a.uid OR s.account_id = a.acc) AND s.game = 'spin'
-       AND s.created_at >= (v_today::timestamp AT TIME ZONE 'UTC')
-     ORDER BY s.id LIMIT 1;
-    IF FOUND THEN
-        RETURN xp._game_view(g, 0, false);
+    -- the wheel: once per UTC day for the person's family (everyone who ever shared an account
+    -- with them); a second spin shows the day's spin of the person's accounts, or the family's
+    IF NOT xp._family_pays(v_family, 'spin', v_today) THEN
+        SELECT s.* INTO g FROM xp.game_sessions s JOIN xp.accounts c ON c.id = s.account_id
+          JOIN xp.users u ON u.id = c.user_id
+         WHERE (u.id = a.uid OR ((u.id = v_family OR u.family = v_family) AND coalesce(u.family, u.id) = v_family))
+           AND s.game = 'spin'
+           AND s.created_at >= (v_today::timestamp AT TIME ZONE 'UTC')
+         ORDER BY (u.id = a.uid) DESC, s.id LIMIT 1;
+        IF FOUND THEN
+            RETURN xp._game_view(g, 0, false);
+        END IF;
+        RETURN jsonb_build_object('session_id', NULL, 'game', 'spin', 'status', 'done', 'xp_awarded', 0,
+                                  'applied', false,
+                                  'next_spin_at', (v_today + 1)::timestamp AT TIME ZONE 'UTC');
     END IF;
     SELECT p.* INTO v_prize
       FROM (SELECT w.*, sum(w.weight) OVER (ORDER BY w.id) AS upto, sum(w.weight) OVER () AS total
@@ -131,11 +141,14 @@ BEGIN
     IF g.status <> 'active' THEN
         RETURN xp._game_view(g, 0, false);  -- an answer after the end (a double tap): nothing more
     END IF;
-    IF play_game.move IS NULL OR play_game.move !~ '^\s*\d{1,3}\s*$' THEN
+    -- ASCII digits between any kind of space (a phone's keyboard may send a no-break space, which
+    -- \s leaves out in some locales, or a zero-width one)
+    IF play_game.move IS NULL
+       OR play_game.move !~ '^[\s\u00a0\u2007\u202f\u200b\ufeff]*[0-9]{1,3}[\s\u00a0\u2007\u202f\u200b\ufeff]*$' THEN
         RAISE EXCEPTION 'move % is not a number', coalesce(quote_literal(left(play_game.move, 40)), 'NULL')
             USING ERRCODE = 'XP002';
     END IF;
-    v_guess := trim(play_game.move)::int;
+    v_guess := substring(play_game.move FROM '[0-9]{1,3}')::int;
     IF g.game = 'guess' THEN
         IF v_guess NOT BETWEEN 1 AND 100 THEN
             RAISE EXCEPTION 'guess % is out of range: the number is between 1 and 100', v_guess USING ERRCODE = 'XP002';

@@ -83,6 +83,8 @@ DECLARE
     v_status text;
     v_delay double precision;
 BEGIN
+    PERFORM xp._check_flag(fail_delivery.permanent, 'permanent');
+    PERFORM xp._check_flag(fail_delivery.mute_person, 'mute_person');
     IF fail_delivery.retry_after NOT BETWEEN 0 AND 86400 THEN  -- also NaN and infinity
         RAISE EXCEPTION 'retry_after % is invalid: it must be between 0 and 86400 seconds', fail_delivery.retry_after
             USING ERRCODE = 'XP002';

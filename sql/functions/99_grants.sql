@@ -15,15 +15,26 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA xp FROM PUBLIC, xp_bot, xp_listener, xp_we
 GRANT USAGE ON SCHEMA xp TO xp_bot, xp_listener, xp_web, xp_admin;
 
 -- --- tables: the admin edits the operator tables (and may read everything but the pepper) -----------
+-- Only what a DBA needs, never ALL: TRIGGER would let a trigger function of theirs run with the
+-- owner's rights inside every SECURITY DEFINER function, REFERENCES would let a table of theirs
+-- block merges and deletions, and TRUNCATE empties a table around every trigger but the ledger's.
+-- Nobody but the functions writes the ledger or any other table that holds state (xp.adjust is
+-- the admin's way to change a balance); the operator tables are the DBA's to edit, and their
+-- triggers (SECURITY DEFINER, 12_operations.sql, 05_periods.sql) make the system follow.
 
-GRANT ALL ON ALL TABLES IN SCHEMA xp TO xp_admin;
-GRANT ALL ON ALL SEQUENCES IN SCHEMA xp TO xp_admin;
+GRANT SELECT ON ALL TABLES IN SCHEMA xp TO xp_admin;
 -- only the owner reads the link pepper: a reader of the code hashes cannot try all codes
 REVOKE ALL ON xp.link_pepper FROM xp_admin;
+GRANT INSERT, UPDATE, DELETE ON xp.ranks, xp.settings, xp.rank_roles, xp.guild_settings, xp.achievements,
+                                xp.achievement_roles, xp.seasons, xp.multipliers, xp.quiz_questions,
+                                xp.wheel_prizes
+    TO xp_admin;
+GRANT USAGE ON SEQUENCE xp.seasons_id_seq, xp.multipliers_id_seq, xp.quiz_questions_id_seq,
+                        xp.wheel_prizes_id_seq
+    TO xp_admin;
 -- the audit log, the login links, heartbeats and the config version are written by the functions
--- only (a DBA reads them): nobody edits the trace of what they did
-REVOKE INSERT, UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES
-    ON xp.admin_audit, xp.admin_tokens, xp.heartbeats, xp.config_version FROM xp_admin;
+-- only (a DBA reads them, as every table above): nobody edits the trace of what they did
+
 -- the listener follows rank and setting changes live
 GRANT SELECT ON xp.ranks, xp.settings TO xp_listener;
 
@@ -117,6 +128,7 @@ GRANT EXECUTE ON FUNCTION xp.rerank_batch(int),
                           xp.adjust(bigint, text, int, text, text),
                           xp.forget_person(bigint),
                           xp.import_xp(text, text, bigint, bigint, text, text),
+                          xp.export_accounts(),
                           xp.resync_roles(bigint)
     TO xp_admin;
 GRANT EXECUTE ON FUNCTION xp.rerank_batch(int) TO xp_listener;

@@ -132,9 +132,11 @@ def every_writer(url: str) -> None:
 
 
 def sources(url: str) -> list[tuple]:
-    """(key, source, imported_from) of every ledger row; an admin key's random part left out."""
+    """(key, source, imported_from) of every ledger row; an admin key's random part left out, and an
+    import key's count of earlier imports (older releases put the total there)."""
     with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute("SELECT regexp_replace(idempotency_key, '^adjust:.*', 'adjust:'), source, imported_from "
+        return conn.execute("SELECT regexp_replace(regexp_replace(idempotency_key, '^adjust:.*', 'adjust:'), "
+                            "'^(import:.*:(xp|coins)):.*$', '\\1'), source, imported_from "
                             "FROM xp.ledger ORDER BY 1, 2").fetchall()
 
 
@@ -151,3 +153,31 @@ def test_the_backfill_names_the_writer_of_every_old_row_as_the_writers_now_do(ro
         assert ("k3", "award", None) in written
         assert [r for r in written if r[1] == "import"] and all(r[2] == "mee6:g" for r in written if r[1] == "import")
         assert sources(old) == written
+
+
+def test_families_of_the_past_are_backfilled_from_unlinks_and_merges(root):
+    """Persons that shared an account before families existed (0011) are one family, holding what
+    each had been paid: the one an unlink left with nothing cannot earn it again."""
+    with scratch_database(root, "xpsync_families_old") as old:
+        make_legacy(old)
+        with psycopg.connect(old, autocommit=True) as conn:
+            q = conn.execute
+            q("DELETE FROM xp.achievements WHERE criterion <> 'voice_seconds'")
+            q("SELECT xp.record_voice('telegram', 't', 's1', 3600)")  # On air for t's person
+            for platform, who in (("discord", "d"), ("website", "w")):
+                code = q("SELECT xp.create_link_code('telegram', 't')").fetchone()[0]
+                q("SELECT xp.redeem_link_code(%s, %s, %s)", (platform, who, code))
+            q("SELECT xp.unlink('discord', 'd')")
+            q("SELECT xp.unlink('website', 'w')")
+            code = q("SELECT xp.create_link_code('website', 'w')").fetchone()[0]
+            q("SELECT xp.redeem_link_code('discord', 'd', %s)", (code,))  # the two new persons merge
+            q("SELECT xp.record_voice('telegram', 'x', 's1', 3600)")  # a stranger with On air too
+        migrate(old)
+        with psycopg.connect(old, autocommit=True) as conn:
+            q = conn.execute
+            families = q("SELECT count(DISTINCT coalesce(family, id)) FROM xp.users").fetchone()[0]
+            assert families == 2  # t's (t, and d and w merged) and the stranger's
+            q("SELECT xp.record_voice('discord', 'd', 's2', 3600)")
+            assert q("SELECT count(*) FROM xp.ledger WHERE reason = 'achievement: On air' AND kind = 'xp'"
+                     ).fetchone()[0] == 2
+            assert_consistent(conn)

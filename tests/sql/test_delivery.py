@@ -114,6 +114,16 @@ def test_a_nonsense_retry_after_is_xp002_and_keeps_the_claim(conn, retry_after):
     assert fail(conn, d, retry_after=5) == "pending"
 
 
+@pytest.mark.parametrize("flags", [{"permanent": None}, {"mute": None}])
+def test_a_null_flag_is_xp002_and_keeps_the_claim(conn, flags):
+    rank_ups(conn, 1)
+    d = claim(conn)[0]
+    with pytest.raises(psycopg.Error) as err:
+        fail(conn, d, **flags)
+    assert err.value.sqlstate == "XP002"
+    assert fail(conn, d) == "pending"
+
+
 def test_permanent_failures_keep_their_reason_and_may_mute_the_person(conn):
     rank_ups(conn, 1, platform="telegram")
     d = claim(conn, target="telegram")[0]

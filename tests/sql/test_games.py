@@ -120,6 +120,20 @@ def test_a_bad_guess_is_xp002_and_costs_no_try(conn, move, needle):
     assert start(conn, "guess")["tries_left"] == 7
 
 
+@pytest.mark.parametrize("move", ["\u00a05", "5\u2003", "\u30005\u3000", "\t5\n", "\u200b5\ufeff", "5\u202f"])
+def test_a_number_between_any_kind_of_space_is_a_move(conn, move):
+    game = start(conn, "guess")
+    assert play(conn, game["session_id"], move)["guesses"] == [5]
+
+
+@pytest.mark.parametrize("move", ["\u0665", "\uff15", "\u00b2", "5\u200b5", "\u096b\u096b"])
+def test_digits_of_other_scripts_are_xp002_not_an_internal_error(conn, move):
+    game = start(conn, "guess")
+    with pytest.raises(psycopg.Error) as err:
+        play(conn, game["session_id"], move)
+    assert err.value.sqlstate == "XP002" and "is not a number" in err.value.diag.message_primary
+
+
 def test_nobody_plays_another_persons_session_or_an_unknown_game(conn):
     game = start(conn, "guess")
     start(conn, "guess", who="2")

@@ -279,6 +279,16 @@ def test_link_unlink_cycles_farm_nothing(conn):
     assert_consistent(conn)
 
 
+def test_a_replay_through_an_unlinked_account_shows_the_accounts_own_person(conn):
+    call(conn, "award_xp", "telegram", "t1", 500, "r", "t-1")
+    link(conn)
+    call(conn, "award_xp", "discord", "d1", 40, "r", "d-1")  # paid to the linked person
+    scalar(conn, "SELECT xp.unlink('discord', 'd1')")
+    replay = call(conn, "award_xp", "discord", "d1", 40, "r", "d-1")
+    assert replay["applied"] is False
+    assert (replay["user_id"], replay["xp"]) == (person_of(conn, "discord", "d1"), 0)  # not the other's 540
+
+
 def test_unlinking_the_issuer_side_also_starts_over(conn):
     call(conn, "award_xp", "discord", "d1", 100, "r", "d-1")
     link(conn)  # the survivor is the older discord person

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.helpers import call, ledger_rows, scalar
+from tests.helpers import balances_match_ledger, call, ledger_rows, scalar
 
 
 def message(conn, external_id="1", chat="c1", message_id="m1", length=20, platform="telegram"):
@@ -96,3 +96,15 @@ def test_invalid_messages_are_xp002(conn, kwargs, names):
     assert err.value.sqlstate == "XP002"
     assert names in err.value.diag.message_primary
     assert scalar(conn, "SELECT count(*) FROM xp.message_log") == 0
+
+
+def test_a_message_replayed_after_cleanup_is_still_counted_once(conn):
+    conn.execute("UPDATE xp.settings SET value = '0' WHERE key = 'message.cooldown_seconds'")
+    first = call(conn, "record_message", "telegram", "1", "c", "m1", 10)
+    conn.execute("UPDATE xp.message_log SET created_at = now() - interval '40 days'")
+    scalar(conn, "SELECT xp.cleanup()")  # the message id is forgotten, its ledger row is not
+    for _ in range(5):  # the amount is random: a replay that drew another amount was XP004
+        again = call(conn, "record_message", "telegram", "1", "c", "m1", 10)
+        assert again["applied"] is False and again["xp"] == first["xp"]
+    assert scalar(conn, "SELECT messages FROM xp.users") == 1
+    assert balances_match_ledger(conn) == []

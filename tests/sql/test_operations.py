@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import psycopg
 import pytest
 
+from tests.clock import pass_days
 from tests.helpers import assert_consistent, balances_match_ledger, call, ledger_rows, scalar
 
 
@@ -52,6 +55,7 @@ def test_a_missing_rank_reward_is_paid_through_the_ledger(conn):
     conn.execute("ALTER TABLE xp.ledger DISABLE TRIGGER ledger_no_delete")
     conn.execute("DELETE FROM xp.ledger WHERE reason LIKE 'rank reward%%'")  # set-up: the payment went missing
     conn.execute("ALTER TABLE xp.ledger ENABLE TRIGGER ledger_no_delete")
+    conn.execute("DELETE FROM xp.family_rewards WHERE reward LIKE 'rank:%%'")  # and its record
     conn.execute("UPDATE xp.users SET coins = 0")
     assert [f[1] for f in findings(conn)] == ["rank_rewards"]
     assert scalar(conn, "SELECT coins FROM xp.users") == 50
@@ -101,6 +105,18 @@ def test_reconcile_user_looks_at_one_person_only(conn):
     with pytest.raises(psycopg.Error) as err:
         findings(conn, uid=999)
     assert err.value.sqlstate == "XP001"
+
+
+@pytest.mark.parametrize("statement", [
+    "SELECT * FROM xp.reconcile_all(NULL)", "SELECT * FROM xp.reconcile_user(1, NULL)",
+])
+def test_a_null_dry_run_flag_is_xp002_and_fixes_nothing(conn, statement):
+    person(conn, "telegram", "1", 300)
+    conn.execute("UPDATE xp.users SET xp = 1")
+    with pytest.raises(psycopg.Error) as err:
+        conn.execute(statement)
+    assert err.value.sqlstate == "XP002" and "dry_run" in err.value.diag.message_primary
+    assert scalar(conn, "SELECT xp FROM xp.users") == 1
 
 
 # --- operator tables -----------------------------------------------------------------------------
@@ -199,6 +215,25 @@ def test_forget_person_removes_every_trace_of_identity_but_keeps_the_numbers(con
     assert call(conn, "award_xp", "telegram", "t1", 5, "r", "again")["xp"] == 5
 
 
+def test_forget_person_leaves_no_platform_id_in_ledger_keys_or_reasons(conn):
+    conn.execute("UPDATE xp.settings SET value = '0' WHERE key = 'message.cooldown_seconds'")
+    call(conn, "award_xp", "telegram", "123456789", 300, "welcome @ivan_petrov 123456789", "tg:123456789:welcome")
+    call(conn, "record_message", "telegram", "123456789", "-100987654321", "4242", 10)
+    code = scalar(conn, "SELECT xp.create_link_code('telegram', '123456789')")
+    conn.execute("SELECT xp.redeem_link_code('discord', '555000111222333444', %s)", (code,))
+    call(conn, "record_voice", "discord", "555000111222333444", "555000111222333444:2024-01-01T10:00", 120)
+    uid = scalar(conn, "SELECT user_id FROM xp.accounts WHERE platform = 'telegram'")
+    call(conn, "adjust", uid, "coins", 5, "apology to @ivan_petrov", "alice")
+    totals = conn.execute("SELECT kind, sum(delta) AS n FROM xp.ledger GROUP BY 1 ORDER BY 1").fetchall()
+    conn.execute("SELECT xp.forget_person(%s)", (uid,))
+    leaks = conn.execute(
+        "SELECT idempotency_key, reason FROM xp.ledger WHERE idempotency_key ~ '123456789|555000111|987654321|4242'"
+        " OR reason ~ '123456789|ivan|555000111'").fetchall()
+    assert leaks == []
+    assert conn.execute("SELECT kind, sum(delta) AS n FROM xp.ledger GROUP BY 1 ORDER BY 1").fetchall() == totals
+    assert_consistent(conn)
+
+
 @pytest.mark.parametrize("statement", [
     "SELECT * FROM xp.adjust(1, 'xp', 5, 'r', 'me')", "SELECT xp.forget_person(1)",
     "SELECT * FROM xp.reconcile_all()", "SELECT xp.cleanup()", "SELECT xp.stats()", "SELECT xp.resync_roles()",
@@ -233,6 +268,17 @@ def test_cleanup_removes_only_old_finished_deliveries_and_idempotency_windows(co
     with pytest.raises(psycopg.Error) as err:
         conn.execute("SELECT xp.cleanup('-1 day')")
     assert err.value.sqlstate == "XP002"
+
+
+def test_cleanup_forgets_days_long_over_but_never_what_is_paid_once_ever(conn):
+    call(conn, "claim_daily", "telegram", "1")
+    call(conn, "award_xp", "telegram", "1", 300, "r", "k1")
+    pass_days(conn, 40)
+    assert scalar(conn, "SELECT xp.cleanup()") == 1
+    assert [r["reward"] for r in conn.execute("SELECT reward FROM xp.family_rewards ORDER BY 1")] == ["rank:2"]
+    assert call(conn, "claim_daily", "telegram", "1")["applied"]
+    assert call(conn, "award_xp", "telegram", "1", -300, "r", "k2")["new_rank"] == 1
+    assert call(conn, "award_xp", "telegram", "1", 300, "r", "k3")["reward_coins"] == 0
 
 
 def test_stats_tell_the_health_of_the_system(conn):
@@ -275,7 +321,47 @@ def test_an_award_whose_reason_reads_like_an_import_is_not_taken_for_one(conn):
         {"source": "import", "imported_from": "mee6:g1", "xp": 5000}]
 
 
-def test_import_of_more_than_the_per_row_limit_is_split(conn):
+def test_an_import_sets_the_total_from_its_source_down_as_well_as_up(conn):
+    for total in (5000, 6000, 5000, 6000, 0, 5000):
+        row = call(conn, "import_xp", "discord", "1", total, 0, "mee6:g1")
+        assert row["xp"] == total
+    assert scalar(conn, "SELECT sum(delta) FROM xp.ledger WHERE source = 'import'") == 5000
+    assert_consistent(conn)
+
+
+def test_a_lower_total_takes_back_at_most_what_the_person_holds(conn):
+    call(conn, "import_xp", "discord", "1", 5000, 0, "mee6:g1")
+    call(conn, "award_xp", "discord", "1", -4800, "penalty", "p1")
+    assert call(conn, "import_xp", "discord", "1", 100, 0, "mee6:g1")["xp"] == 0
+    assert call(conn, "import_xp", "discord", "1", 100, 0, "mee6:g1")["applied"] is False  # and again: no error
+    # it holds 4800 from the source now (5000, less the 200 it could give back): a total above that adds
+    assert call(conn, "import_xp", "discord", "1", 300, 0, "mee6:g1")["applied"] is False
+    assert call(conn, "import_xp", "discord", "1", 6000, 0, "mee6:g1")["xp"] == 1200
+    assert_consistent(conn)
+
+
+def test_a_big_total_is_one_ledger_row(conn):
     row = call(conn, "import_xp", "discord", "whale", 2_500_000, 0, "mee6:g1")
     assert row["xp"] == 2_500_000 and row["new_rank"] == 20
-    assert scalar(conn, "SELECT count(*) FROM xp.ledger WHERE kind = 'xp'") == 3
+    assert scalar(conn, "SELECT count(*) FROM xp.ledger WHERE kind = 'xp'") == 1
+
+
+@pytest.mark.parametrize("args", [(2**62, 0), (0, 10**12), (1_000_000_001, 0)])
+def test_an_over_large_total_is_xp002_at_once(conn, args):
+    with pytest.raises(psycopg.Error) as err:
+        call(conn, "import_xp", "discord", "whale", *args, "mee6:g1")
+    assert err.value.sqlstate == "XP002" and "1000000000" in err.value.diag.message_primary
+    assert ledger_rows(conn) == 0 and scalar(conn, "SELECT count(*) FROM xp.accounts") == 0
+
+
+def test_concurrent_imports_of_one_account_set_one_total(conn, connect):
+    conns = [connect() for _ in range(6)]
+
+    def load(i):
+        for total in (1000, 3000, 2000):
+            call(conns[i], "import_xp", "discord", "1", total + i, 0, "mee6:g1")
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(load, range(6)))
+    assert 2000 <= scalar(conn, "SELECT xp FROM xp.users") <= 2005
+    assert_consistent(conn)

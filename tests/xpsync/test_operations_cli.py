@@ -10,7 +10,7 @@ import re
 import psycopg
 import pytest
 
-from tests.helpers import assert_consistent, call, ledger_rows, scalar
+from tests.helpers import assert_consistent, call, ledger_rows, scalar, scratch_database
 from tests.xpsync.test_cli import xpsync
 
 MEE6_PAGES = """[
@@ -41,7 +41,7 @@ def test_mee6_import_previews_applies_and_is_idempotent(db_url, conn, tmp_path):
 
     first = run(db_url, "import", "mee6", str(file), "--guild", "42")
     assert first.returncode == 0, first.stderr
-    assert "imported 3 account(s): 3 changed" in first.stdout
+    assert "imported 3 row(s) of 3 account(s): 3 changed" in first.stdout
     rows = ledger_rows(conn)
     again = run(db_url, "import", "mee6", str(file), "--guild", "42")
     assert "3 already up to date" in again.stdout
@@ -87,7 +87,8 @@ def test_a_malformed_mee6_file_names_the_line_and_writes_nothing(db_url, conn, t
 @pytest.mark.parametrize(("line", "message"), [
     ("telegram,777,abc", "line 3: xp 'abc' is not a whole number"),
     ("slack,777,5", "line 3: unknown platform 'slack'"),
-    ("telegram,777", "line 3: expected platform,external_id,xp[,coins][,display_name], got 2 fields"),
+    ("telegram,777", "line 3: expected platform,external_id,xp[,coins][,display_name][,source], got 2 fields"),
+    ("discord,555,10", "line 3: discord:555 is listed already on line 2; which total is meant?"),
     ("telegram,,5", "line 3: the account id '' must be 1 to 200 characters"),
     ("telegram,777,5,-1", "line 3: coins -1 is negative"),
 ])
@@ -109,20 +110,58 @@ def test_import_mee6_without_a_guild_is_one_line(db_url, tmp_path):
         2, "xpsync: import mee6 needs --guild ID (or XPSYNC_GUILD): the guild the leaderboard is from")
 
 
-def test_csv_round_trip_through_export(db_url, conn, tmp_path):
+def balances(url):
+    with psycopg.connect(url, autocommit=True) as c:
+        return c.execute("SELECT sum(xp), sum(coins), count(*) FROM xp.users").fetchone()
+
+
+def test_export_lists_every_account_formula_safe_and_importing_it_back_changes_nothing(db_url, conn, tmp_path):
     call(conn, "award_xp", "telegram", "10", 300, "r", "k1", "Ivan")
     code = scalar(conn, "SELECT xp.create_link_code('telegram', '10')")
-    conn.execute("SELECT xp.redeem_link_code('discord', '20', %s)", (code,))
-    # linking unlocks the first-link achievement: +100 XP, +100 coins
-    call(conn, "award_coins", "discord", "30", 7, "r", "k2")
+    conn.execute("SELECT xp.redeem_link_code('discord', '20', %s)", (code,))  # Two worlds: +100 XP, +100 coins
+    call(conn, "award_xp", "discord", "30", 50, "r", "k2", "=HYPERLINK(\"http://evil\")")
+    call(conn, "award_coins", "discord", "30", 7, "r", "k3")
+    call(conn, "import_xp", "discord", "40", 5000, 10, "mee6:42", "@old")
+    call(conn, "award_coins", "discord", "40", -300, "shop", "k4")  # spent more than earned here
+    call(conn, "award_xp", "telegram", "-1001", 5, "r", "k5")
     exported = run(db_url, "export", "csv")
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.reader(io.StringIO(exported.stdout)))
-    assert rows == [["platform", "external_id", "xp", "coins", "display_name"],
-                    ["telegram", "10", "400", "150", "Ivan"], ["discord", "30", "0", "7", ""]]
+    assert rows[0] == ["platform", "external_id", "xp", "coins", "display_name", "source"]
+    assert {(r[0], r[1]) for r in rows[1:]} == {("telegram", "10"), ("discord", "20"), ("discord", "30"),
+                                                ("discord", "40"), ("telegram", "'-1001")}
+    assert all(cell[:1] not in ("=", "+", "-", "@", "\t", "\r") for r in rows for cell in r[1:2] + r[4:])
+    own = scalar(conn, "SELECT 'xpsync:' || id FROM xp.instance")
+    assert ["discord", "40", "5000", "10", "'@old", "mee6:42"] in rows
+    assert ["discord", "40", "0", "-300", "'@old", own] in rows
     file = tmp_path / "out.csv"
     file.write_text(exported.stdout)
-    assert "2 account(s)" in run(db_url, "import", "csv", str(file), "--dry-run").stdout
+    before = ledger_rows(conn), balances(db_url)
+    again = run(db_url, "import", "csv", str(file))
+    assert again.returncode == 0, again.stderr
+    assert "0 changed" in again.stdout
+    assert (ledger_rows(conn), balances(db_url)) == before
+    assert run(db_url, "export", "csv").stdout == exported.stdout
+    assert_consistent(conn)
+
+
+def test_an_export_imported_elsewhere_brings_the_totals_and_does_so_once(db_url, conn, server, tmp_path):
+    call(conn, "award_xp", "telegram", "10", 900, "r", "k1", "Ivan")  # rank 3: its rewards come from the ladder
+    call(conn, "import_xp", "discord", "40", 5000, 0, "mee6:42")
+    call(conn, "award_coins", "discord", "40", -300, "shop", "k2")
+    file = tmp_path / "out.csv"
+    file.write_text(run(db_url, "export", "csv").stdout)
+    with scratch_database(server.url("postgres"), "xpsync_export_target") as other:
+        assert run(other, "migrate").returncode == 0
+        first = run(other, "import", "csv", str(file))
+        assert first.returncode == 0, first.stderr
+        assert balances(other) == balances(db_url)
+        assert "0 changed" in run(other, "import", "csv", str(file)).stdout
+        assert balances(other) == balances(db_url)
+        mee6 = tmp_path / "mee6.json"  # the same MEE6 board imported there too: already in the totals
+        mee6.write_text('{"players": [{"id": "40", "xp": 5000}]}')
+        assert "0 changed" in run(other, "import", "mee6", str(mee6), "--guild", "42").stdout
+        assert balances(other) == balances(db_url)
 
 
 def test_reconcile_reports_drift_then_fixes_it(db_url, conn):

@@ -1,10 +1,18 @@
-"""What an import file becomes (one Row per account) and how a bad row is named (ImportFileError)."""
+"""What an import file becomes (one Row per account and source) and how a bad row is named (ImportFileError)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# the largest total xp.import_xp takes (XP002 beyond it)
+MAX_TOTAL = 1_000_000_000
+# the source of xpsync's own exports: their totals may be negative (what was spent there)
+XPSYNC_SOURCE = "xpsync:"
+# a cell a spreadsheet would run as a formula starts with one of these; the export puts a ' before it
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
 
 
 class ImportFileError(Exception):
@@ -19,18 +27,21 @@ class Row:
     xp: int
     coins: int
     display_name: str | None
+    source: str | None = None  # None: the import's own (mee6:GUILD, csv)
 
 
-def whole(value: Any, what: str, where: str) -> int:
-    """A non-negative whole number (an int, or text holding one)."""
+def whole(value: Any, what: str, where: str, *, negative: bool = False) -> int:
+    """A whole number (an int, or text holding one) within what an import takes."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ImportFileError(f"{where}: {what} {value!r} is not a whole number")
     try:
         number = int(value)
     except ValueError:
         raise ImportFileError(f"{where}: {what} {value!r} is not a whole number") from None
-    if number < 0:
+    if number < 0 and not negative:
         raise ImportFileError(f"{where}: {what} {number} is negative")
+    if abs(number) > MAX_TOTAL:
+        raise ImportFileError(f"{where}: {what} {number} is beyond {MAX_TOTAL}, the largest total an import takes")
     return number
 
 
@@ -42,9 +53,20 @@ def external_id(value: Any, where: str) -> str:
     return text
 
 
+def formula_safe(cell: str) -> str:
+    """A text cell no spreadsheet runs as a formula: one that would start one gets a ' before it."""
+    return "'" + cell if _FORMULA.match(cell) else cell
+
+
+def unescaped(cell: str) -> str:
+    """A cell as formula_safe had it (its ' taken off again)."""
+    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell[1:]) else cell
+
+
 def read_text(path: Path) -> str:
+    """The file's text as written: no newline translation, so a quoted CR inside a CSV cell stays one."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise ImportFileError(f"{path}: no such file") from None
     except UnicodeDecodeError:
