@@ -7,5 +7,5 @@
 -- (operator tables, the ledger, the outbox), the refresh waits for them instead.
 -- Every table that carries a trigger is listed (tests/xpsync/test_migrate.py).
 LOCK TABLE xp.ranks, xp.settings, xp.seasons, xp.rank_roles, xp.guild_settings, xp.achievement_roles,
-           xp.accounts, xp.ledger, xp.deliveries
+           xp.quests, xp.shop_items, xp.texts, xp.accounts, xp.ledger, xp.deliveries
     IN SHARE ROW EXCLUSIVE MODE;
