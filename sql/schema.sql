@@ -1018,14 +1018,14 @@ CREATE TABLE xp.quests (
     CONSTRAINT quests_check CHECK (((reward_xp > 0) OR (reward_coins > 0))),
     CONSTRAINT quests_check1 CHECK ((ends_at > starts_at)),
     CONSTRAINT quests_code_check CHECK ((code ~ '^[a-z0-9][a-z0-9_-]{0,39}$'::text)),
-    CONSTRAINT quests_description_check CHECK (((jsonb_typeof(description) = 'object'::text) AND (((description - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND (length(COALESCE((description ->> 'en'::text), ''::text)) <= 1000) AND (length(COALESCE((description ->> 'ru'::text), ''::text)) <= 1000))),
+    CONSTRAINT quests_description_check CHECK (COALESCE(((jsonb_typeof(description) = 'object'::text) AND (((description - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND (length(COALESCE((description ->> 'en'::text), ''::text)) <= 1000) AND (length(COALESCE((description ->> 'ru'::text), ''::text)) <= 1000)), false)),
     CONSTRAINT quests_per_person_check CHECK (((per_person >= 1) AND (per_person <= 100))),
     CONSTRAINT quests_period_check CHECK ((period = ANY (ARRAY['once'::text, 'day'::text, 'week'::text, 'month'::text]))),
     CONSTRAINT quests_proof_check CHECK ((proof = ANY (ARRAY['messages'::text, 'voice_minutes'::text, 'games_won'::text, 'streak'::text, 'submission'::text]))),
     CONSTRAINT quests_reward_coins_check CHECK (((reward_coins >= 0) AND (reward_coins <= 1000000))),
     CONSTRAINT quests_reward_xp_check CHECK (((reward_xp >= 0) AND (reward_xp <= 1000000))),
     CONSTRAINT quests_target_check CHECK (((target >= 1) AND (target <= 1000000))),
-    CONSTRAINT quests_title_check CHECK (((jsonb_typeof(title) = 'object'::text) AND (jsonb_typeof((title -> 'en'::text)) = 'string'::text) AND ((length((title ->> 'en'::text)) >= 1) AND (length((title ->> 'en'::text)) <= 100)) AND (((title - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND ((NOT (title ? 'ru'::text)) OR ((jsonb_typeof((title -> 'ru'::text)) = 'string'::text) AND ((length((title ->> 'ru'::text)) >= 1) AND (length((title ->> 'ru'::text)) <= 100))))))
+    CONSTRAINT quests_title_check CHECK (COALESCE(((jsonb_typeof(title) = 'object'::text) AND (jsonb_typeof((title -> 'en'::text)) = 'string'::text) AND ((length((title ->> 'en'::text)) >= 1) AND (length((title ->> 'en'::text)) <= 100)) AND (((title - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND ((NOT (title ? 'ru'::text)) OR ((jsonb_typeof((title -> 'ru'::text)) = 'string'::text) AND ((length((title ->> 'ru'::text)) >= 1) AND (length((title ->> 'ru'::text)) <= 100))))), false))
 );
 
 COMMENT ON TABLE xp.quests IS 'Quests: en/ru title and description, XP and coin reward, window (once|day|week|month), completions per person, proof (a counter or a submission).';
@@ -1667,35 +1667,63 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION xp._text_problem(p_key text, p_body text) RETURNS text
+CREATE FUNCTION xp._text_fill(p_key text, p_body text, p_values jsonb DEFAULT '{}'::jsonb, OUT problem text, OUT filled text) RETURNS record
     LANGUAGE plpgsql STABLE
     AS $_$
 DECLARE
     v_allowed text[];
-    v_plain text;
+    v_at int := 1;
+    v_len int;
+    v_char text;
+    v_close int;
     v_field text;
+    v_out text := '';
 BEGIN
     SELECT k.placeholders INTO v_allowed FROM xp.text_keys k WHERE k.key = p_key;
     IF NOT FOUND THEN
-        RETURN format('unknown text %s', coalesce(quote_literal(left(p_key, 60)), 'NULL'));
+        problem := format('unknown text %s', coalesce(quote_literal(left(p_key, 60)), 'NULL'));
+        RETURN;
     END IF;
     IF p_body IS NULL OR length(p_body) NOT BETWEEN 1 AND 2000 THEN
-        RETURN format('the text must be 1 to 2000 characters long, not %s', coalesce(length(p_body), 0));
+        problem := format('the text must be 1 to 2000 characters long, not %s', coalesce(length(p_body), 0));
+        RETURN;
     END IF;
-    v_plain := replace(replace(p_body, '{{', ''), '}}', '');
-    FOR v_field IN SELECT m[1] FROM regexp_matches(v_plain, '\{([^{}]*)\}', 'g') AS m LOOP
-        IF v_field !~ '^[A-Za-z_][A-Za-z0-9_]*$' THEN
-            RETURN format('{%s} is not a placeholder: write {name}, or {{ and }} for braces', left(v_field, 40));
-        ELSIF NOT v_field = ANY (v_allowed) THEN
-            RETURN format('unknown placeholder {%s} in %s: it may use %s', v_field, p_key,
-                          CASE WHEN cardinality(v_allowed) = 0 THEN 'none'
-                               ELSE (SELECT string_agg('{' || x || '}', ', ') FROM unnest(v_allowed) AS x) END);
+    v_len := length(p_body);
+    WHILE v_at <= v_len LOOP
+        v_char := substr(p_body, v_at, 1);
+        IF v_char = '{' AND substr(p_body, v_at + 1, 1) = '{' THEN
+            v_out := v_out || '{';
+            v_at := v_at + 2;
+        ELSIF v_char = '}' AND substr(p_body, v_at + 1, 1) = '}' THEN
+            v_out := v_out || '}';
+            v_at := v_at + 2;
+        ELSIF v_char = '}' THEN
+            problem := 'a brace without its pair: write {name}, or {{ and }} for braces';
+            RETURN;
+        ELSIF v_char = '{' THEN
+            v_close := strpos(substr(p_body, v_at + 1), '}');
+            IF v_close = 0 THEN
+                problem := 'a brace without its pair: write {name}, or {{ and }} for braces';
+                RETURN;
+            END IF;
+            v_field := substr(p_body, v_at + 1, v_close - 1);
+            IF v_field !~ '^[A-Za-z_][A-Za-z0-9_]*$' THEN
+                problem := format('{%s} is not a placeholder: write {name}, or {{ and }} for braces', left(v_field, 40));
+                RETURN;
+            ELSIF NOT v_field = ANY (v_allowed) THEN
+                problem := format('unknown placeholder {%s} in %s: it may use %s', v_field, p_key,
+                                  CASE WHEN cardinality(v_allowed) = 0 THEN 'none'
+                                       ELSE (SELECT string_agg('{' || x || '}', ', ') FROM unnest(v_allowed) AS x) END);
+                RETURN;
+            END IF;
+            v_out := v_out || coalesce(p_values ->> v_field, '{' || v_field || '}');
+            v_at := v_at + v_close + 1;
+        ELSE
+            v_out := v_out || v_char;
+            v_at := v_at + 1;
         END IF;
     END LOOP;
-    IF regexp_replace(v_plain, '\{[^{}]*\}', '', 'g') ~ '[{}]' THEN
-        RETURN 'a brace without its pair: write {name}, or {{ and }} for braces';
-    END IF;
-    RETURN NULL;
+    filled := v_out;
 END
 $_$;
 
@@ -1703,7 +1731,7 @@ CREATE FUNCTION xp._texts_valid() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    v_problem text := xp._text_problem(NEW.key, NEW.body);
+    v_problem text := (xp._text_fill(NEW.key, NEW.body)).problem;
 BEGIN
     IF v_problem IS NOT NULL THEN
         RAISE EXCEPTION 'text %/% is refused: %', NEW.key, NEW.language, v_problem USING ERRCODE = 'XP002';
@@ -3064,19 +3092,14 @@ CREATE FUNCTION xp.preview_text(key text, body text) RETURNS text
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    v_problem text := xp._text_problem(preview_text.key, preview_text.body);
-    v_out text;
-    s record;
+    r record;
 BEGIN
-    IF v_problem IS NOT NULL THEN
-        RAISE EXCEPTION 'text % is refused: %', left(preview_text.key, 60), v_problem USING ERRCODE = 'XP002';
+    SELECT * INTO r FROM xp._text_fill(preview_text.key, preview_text.body,
+                                       (SELECT k.samples FROM xp.text_keys k WHERE k.key = preview_text.key));
+    IF r.problem IS NOT NULL THEN
+        RAISE EXCEPTION 'text % is refused: %', left(preview_text.key, 60), r.problem USING ERRCODE = 'XP002';
     END IF;
-    v_out := replace(replace(preview_text.body, '{{', chr(1)), '}}', chr(2));
-    FOR s IN SELECT e.key AS name, e.value FROM xp.text_keys k, jsonb_each_text(k.samples) AS e
-              WHERE k.key = preview_text.key LOOP
-        v_out := replace(v_out, '{' || s.name || '}', s.value);
-    END LOOP;
-    RETURN replace(replace(v_out, chr(1), '{'), chr(2), '}');
+    RETURN r.filled;
 END
 $$;
 
@@ -4322,7 +4345,7 @@ CREATE TABLE xp.events (
     kind text NOT NULL,
     payload jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT events_kind_check CHECK ((kind = ANY (ARRAY['rank_changed'::text, 'achievement_unlocked'::text, 'account_linked'::text, 'account_unlinked'::text, 'persons_merged'::text, 'roles_resync'::text])))
+    CONSTRAINT events_kind_check CHECK ((kind = ANY (ARRAY['rank_changed'::text, 'achievement_unlocked'::text, 'account_linked'::text, 'account_unlinked'::text, 'persons_merged'::text, 'roles_resync'::text, 'quest_completed'::text, 'quest_reviewed'::text, 'purchase_reviewed'::text])))
 );
 
 COMMENT ON TABLE xp.events IS 'What happened that a platform cares about, written in the transaction of the change.';
@@ -4710,13 +4733,13 @@ CREATE TABLE xp.shop_items (
     CONSTRAINT shop_items_check1 CHECK (((kind = 'discord_role'::text) OR (days IS NULL))),
     CONSTRAINT shop_items_code_check CHECK ((code ~ '^[a-z0-9][a-z0-9_-]{0,39}$'::text)),
     CONSTRAINT shop_items_days_check CHECK (((days >= 1) AND (days <= 3650))),
-    CONSTRAINT shop_items_description_check CHECK (((jsonb_typeof(description) = 'object'::text) AND (((description - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND (length(COALESCE((description ->> 'en'::text), ''::text)) <= 1000) AND (length(COALESCE((description ->> 'ru'::text), ''::text)) <= 1000))),
+    CONSTRAINT shop_items_description_check CHECK (COALESCE(((jsonb_typeof(description) = 'object'::text) AND (((description - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND (length(COALESCE((description ->> 'en'::text), ''::text)) <= 1000) AND (length(COALESCE((description ->> 'ru'::text), ''::text)) <= 1000)), false)),
     CONSTRAINT shop_items_guild_id_check CHECK ((guild_id ~ '^[0-9]{1,20}$'::text)),
     CONSTRAINT shop_items_kind_check CHECK ((kind = ANY (ARRAY['discord_role'::text, 'telegram_title'::text, 'custom'::text]))),
     CONSTRAINT shop_items_price_check CHECK (((price >= 1) AND (price <= 1000000))),
     CONSTRAINT shop_items_role_id_check CHECK ((role_id ~ '^[0-9]{1,20}$'::text)),
     CONSTRAINT shop_items_stock_check CHECK ((stock >= 0)),
-    CONSTRAINT shop_items_title_check CHECK (((jsonb_typeof(title) = 'object'::text) AND (jsonb_typeof((title -> 'en'::text)) = 'string'::text) AND ((length((title ->> 'en'::text)) >= 1) AND (length((title ->> 'en'::text)) <= 100)) AND (((title - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND ((NOT (title ? 'ru'::text)) OR ((jsonb_typeof((title -> 'ru'::text)) = 'string'::text) AND ((length((title ->> 'ru'::text)) >= 1) AND (length((title ->> 'ru'::text)) <= 100))))))
+    CONSTRAINT shop_items_title_check CHECK (COALESCE(((jsonb_typeof(title) = 'object'::text) AND (jsonb_typeof((title -> 'en'::text)) = 'string'::text) AND ((length((title ->> 'en'::text)) >= 1) AND (length((title ->> 'en'::text)) <= 100)) AND (((title - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND ((NOT (title ? 'ru'::text)) OR ((jsonb_typeof((title -> 'ru'::text)) = 'string'::text) AND ((length((title ->> 'ru'::text)) >= 1) AND (length((title ->> 'ru'::text)) <= 100))))), false))
 );
 
 COMMENT ON TABLE xp.shop_items IS 'The reward shop: a Discord role for N days, a Telegram title or a custom item, with a coin price and stock.';
@@ -5332,7 +5355,7 @@ REVOKE ALL ON FUNCTION xp._state(p_uid bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._stock_move(p_item text, p_by integer) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._text_problem(p_key text, p_body text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._text_fill(p_key text, p_body text, p_values jsonb, OUT problem text, OUT filled text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._texts_valid() FROM PUBLIC;
 

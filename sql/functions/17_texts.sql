@@ -7,43 +7,73 @@
 -- Re-applied by every `xpsync migrate` (CREATE OR REPLACE); a body lives only here.
 -- Changing a signature or a return type, or removing a function: sql/README.md.
 
--- What is wrong with a body for a text (NULL: nothing). The body is a str.format template:
--- {name} is a placeholder, {{ and }} are literal braces.
-CREATE OR REPLACE FUNCTION xp._text_problem(p_key text, p_body text) RETURNS text
+-- A body read as str.format reads it ({name} a placeholder, {{ and }} literal braces, left to right)
+-- for a text: what is wrong with it (NULL: nothing), and the body filled with p_values (a placeholder
+-- without a value stays as written).
+CREATE OR REPLACE FUNCTION xp._text_fill(p_key text, p_body text, p_values jsonb DEFAULT '{}',
+                                         OUT problem text, OUT filled text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_allowed text[];
-    v_plain text;
+    v_at int := 1;
+    v_len int;
+    v_char text;
+    v_close int;
     v_field text;
+    v_out text := '';
 BEGIN
     SELECT k.placeholders INTO v_allowed FROM xp.text_keys k WHERE k.key = p_key;
     IF NOT FOUND THEN
-        RETURN format('unknown text %s', coalesce(quote_literal(left(p_key, 60)), 'NULL'));
+        problem := format('unknown text %s', coalesce(quote_literal(left(p_key, 60)), 'NULL'));
+        RETURN;
     END IF;
     IF p_body IS NULL OR length(p_body) NOT BETWEEN 1 AND 2000 THEN
-        RETURN format('the text must be 1 to 2000 characters long, not %s', coalesce(length(p_body), 0));
+        problem := format('the text must be 1 to 2000 characters long, not %s', coalesce(length(p_body), 0));
+        RETURN;
     END IF;
-    v_plain := replace(replace(p_body, '{{', ''), '}}', '');
-    FOR v_field IN SELECT m[1] FROM regexp_matches(v_plain, '\{([^{}]*)\}', 'g') AS m LOOP
-        IF v_field !~ '^[A-Za-z_][A-Za-z0-9_]*$' THEN
-            RETURN format('{%s} is not a placeholder: write {name}, or {{ and }} for braces', left(v_field, 40));
-        ELSIF NOT v_field = ANY (v_allowed) THEN
-            RETURN format('unknown placeholder {%s} in %s: it may use %s', v_field, p_key,
-                          CASE WHEN cardinality(v_allowed) = 0 THEN 'none'
-                               ELSE (SELECT string_agg('{' || x || '}', ', ') FROM unnest(v_allowed) AS x) END);
+    v_len := length(p_body);
+    WHILE v_at <= v_len LOOP
+        v_char := substr(p_body, v_at, 1);
+        IF v_char = '{' AND substr(p_body, v_at + 1, 1) = '{' THEN
+            v_out := v_out || '{';
+            v_at := v_at + 2;
+        ELSIF v_char = '}' AND substr(p_body, v_at + 1, 1) = '}' THEN
+            v_out := v_out || '}';
+            v_at := v_at + 2;
+        ELSIF v_char = '}' THEN
+            problem := 'a brace without its pair: write {name}, or {{ and }} for braces';
+            RETURN;
+        ELSIF v_char = '{' THEN
+            v_close := strpos(substr(p_body, v_at + 1), '}');
+            IF v_close = 0 THEN
+                problem := 'a brace without its pair: write {name}, or {{ and }} for braces';
+                RETURN;
+            END IF;
+            v_field := substr(p_body, v_at + 1, v_close - 1);
+            IF v_field !~ '^[A-Za-z_][A-Za-z0-9_]*$' THEN
+                problem := format('{%s} is not a placeholder: write {name}, or {{ and }} for braces', left(v_field, 40));
+                RETURN;
+            ELSIF NOT v_field = ANY (v_allowed) THEN
+                problem := format('unknown placeholder {%s} in %s: it may use %s', v_field, p_key,
+                                  CASE WHEN cardinality(v_allowed) = 0 THEN 'none'
+                                       ELSE (SELECT string_agg('{' || x || '}', ', ') FROM unnest(v_allowed) AS x) END);
+                RETURN;
+            END IF;
+            v_out := v_out || coalesce(p_values ->> v_field, '{' || v_field || '}');
+            v_at := v_at + v_close + 1;
+        ELSE
+            v_out := v_out || v_char;
+            v_at := v_at + 1;
         END IF;
     END LOOP;
-    IF regexp_replace(v_plain, '\{[^{}]*\}', '', 'g') ~ '[{}]' THEN
-        RETURN 'a brace without its pair: write {name}, or {{ and }} for braces';
-    END IF;
-    RETURN NULL;
+    filled := v_out;
 END
 $$;
 
 CREATE OR REPLACE FUNCTION xp._texts_valid() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_problem text := xp._text_problem(NEW.key, NEW.body);
+    v_problem text := (xp._text_fill(NEW.key, NEW.body)).problem;
 BEGIN
     IF v_problem IS NOT NULL THEN
         RAISE EXCEPTION 'text %/% is refused: %', NEW.key, NEW.language, v_problem USING ERRCODE = 'XP002';
@@ -83,19 +113,14 @@ COMMENT ON FUNCTION xp.text_catalogue() IS
 CREATE OR REPLACE FUNCTION xp.preview_text(key text, body text) RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_problem text := xp._text_problem(preview_text.key, preview_text.body);
-    v_out text;
-    s record;
+    r record;
 BEGIN
-    IF v_problem IS NOT NULL THEN
-        RAISE EXCEPTION 'text % is refused: %', left(preview_text.key, 60), v_problem USING ERRCODE = 'XP002';
+    SELECT * INTO r FROM xp._text_fill(preview_text.key, preview_text.body,
+                                       (SELECT k.samples FROM xp.text_keys k WHERE k.key = preview_text.key));
+    IF r.problem IS NOT NULL THEN
+        RAISE EXCEPTION 'text % is refused: %', left(preview_text.key, 60), r.problem USING ERRCODE = 'XP002';
     END IF;
-    v_out := replace(replace(preview_text.body, '{{', chr(1)), '}}', chr(2));
-    FOR s IN SELECT e.key AS name, e.value FROM xp.text_keys k, jsonb_each_text(k.samples) AS e
-              WHERE k.key = preview_text.key LOOP
-        v_out := replace(v_out, '{' || s.name || '}', s.value);
-    END LOOP;
-    RETURN replace(replace(v_out, chr(1), '{'), chr(2), '}');
+    RETURN r.filled;
 END
 $$;
 COMMENT ON FUNCTION xp.preview_text(text, text) IS

@@ -34,11 +34,14 @@ CREATE TABLE xp.quests (
     created_at   timestamptz NOT NULL DEFAULT now(),
     CHECK (reward_xp > 0 OR reward_coins > 0),
     CHECK (ends_at > starts_at),
-    CHECK (jsonb_typeof(title) = 'object' AND jsonb_typeof(title -> 'en') = 'string'
-           AND length(title ->> 'en') BETWEEN 1 AND 100 AND (title - 'en' - 'ru') = '{}'
-           AND (NOT title ? 'ru' OR (jsonb_typeof(title -> 'ru') = 'string' AND length(title ->> 'ru') BETWEEN 1 AND 100))),
-    CHECK (jsonb_typeof(description) = 'object' AND (description - 'en' - 'ru') = '{}'
-           AND length(coalesce(description ->> 'en', '')) <= 1000 AND length(coalesce(description ->> 'ru', '')) <= 1000)
+    -- coalesce: a missing key makes the test NULL, which a CHECK would let through
+    CHECK (coalesce(jsonb_typeof(title) = 'object' AND jsonb_typeof(title -> 'en') = 'string'
+                    AND length(title ->> 'en') BETWEEN 1 AND 100 AND (title - 'en' - 'ru') = '{}'
+                    AND (NOT title ? 'ru' OR (jsonb_typeof(title -> 'ru') = 'string'
+                                              AND length(title ->> 'ru') BETWEEN 1 AND 100)), false)),
+    CHECK (coalesce(jsonb_typeof(description) = 'object' AND (description - 'en' - 'ru') = '{}'
+                    AND length(coalesce(description ->> 'en', '')) <= 1000
+                    AND length(coalesce(description ->> 'ru', '')) <= 1000, false))
 );
 COMMENT ON TABLE xp.quests IS
     'Quests: en/ru title and description, XP and coin reward, window (once|day|week|month), completions per person, proof (a counter or a submission).';
@@ -92,3 +95,9 @@ COMMENT ON TABLE xp.quest_completions IS
     'Completed quests per person and window; paid = false when the family had been paid every completion of the window.';
 CREATE INDEX quest_completions_person ON xp.quest_completions (user_id, quest, window_start);
 
+
+-- What members hear of: a quest completed by itself, a submission or a purchase reviewed.
+ALTER TABLE xp.events DROP CONSTRAINT events_kind_check;
+ALTER TABLE xp.events ADD CONSTRAINT events_kind_check
+    CHECK (kind IN ('rank_changed', 'achievement_unlocked', 'account_linked', 'account_unlinked', 'persons_merged',
+                    'roles_resync', 'quest_completed', 'quest_reviewed', 'purchase_reviewed'));

@@ -24,11 +24,14 @@ CREATE TABLE xp.shop_items (
     created_at     timestamptz NOT NULL DEFAULT now(),
     CHECK ((kind = 'discord_role') = (guild_id IS NOT NULL AND role_id IS NOT NULL)),
     CHECK (kind = 'discord_role' OR days IS NULL),
-    CHECK (jsonb_typeof(title) = 'object' AND jsonb_typeof(title -> 'en') = 'string'
-           AND length(title ->> 'en') BETWEEN 1 AND 100 AND (title - 'en' - 'ru') = '{}'
-           AND (NOT title ? 'ru' OR (jsonb_typeof(title -> 'ru') = 'string' AND length(title ->> 'ru') BETWEEN 1 AND 100))),
-    CHECK (jsonb_typeof(description) = 'object' AND (description - 'en' - 'ru') = '{}'
-           AND length(coalesce(description ->> 'en', '')) <= 1000 AND length(coalesce(description ->> 'ru', '')) <= 1000)
+    -- coalesce: a missing key makes the test NULL, which a CHECK would let through
+    CHECK (coalesce(jsonb_typeof(title) = 'object' AND jsonb_typeof(title -> 'en') = 'string'
+                    AND length(title ->> 'en') BETWEEN 1 AND 100 AND (title - 'en' - 'ru') = '{}'
+                    AND (NOT title ? 'ru' OR (jsonb_typeof(title -> 'ru') = 'string'
+                                              AND length(title ->> 'ru') BETWEEN 1 AND 100)), false)),
+    CHECK (coalesce(jsonb_typeof(description) = 'object' AND (description - 'en' - 'ru') = '{}'
+                    AND length(coalesce(description ->> 'en', '')) <= 1000
+                    AND length(coalesce(description ->> 'ru', '')) <= 1000, false))
 );
 COMMENT ON TABLE xp.shop_items IS
     'The reward shop: a Discord role for N days, a Telegram title or a custom item, with a coin price and stock.';

@@ -45,7 +45,7 @@ INSERT INTO xp.text_keys (key, placeholders, samples, description) VALUES
      'notice: a quest completed by itself'),
     ('shop_title', '{coins}', '{"coins": 420}', 'the head of the shop'),
     ('shop_empty', '{}', '{}', 'nothing for sale'),
-    ('shop_row', '{title,price,stock}', '{"title": "VIP role (7 days)", "price": 300, "stock": "5 left"}',
+    ('shop_row', '{title,price,stock}', '{"title": "VIP role (7 days)", "price": 300, "stock": "(5 left)"}',
      'one item of the shop'),
     ('purchase_done', '{title,coins}', '{"title": "VIP role (7 days)", "coins": 120}', 'a purchase granted at once'),
     ('purchase_pending', '{title,coins}', '{"title": "Hoodie", "coins": 120}', 'a purchase waiting for approval'),
