@@ -6,6 +6,7 @@
 -- awards in flight. Taken here at once, in the order writers take theirs
 -- (operator tables, the ledger, the outbox), the refresh waits for them instead.
 -- Every table that carries a trigger is listed (tests/xpsync/test_migrate.py).
-LOCK TABLE xp.ranks, xp.settings, xp.seasons, xp.rank_roles, xp.guild_settings, xp.achievement_roles,
-           xp.quests, xp.shop_items, xp.texts, xp.accounts, xp.ledger, xp.deliveries
+LOCK TABLE xp.ranks, xp.settings, xp.seasons, xp.rank_roles, xp.guild_settings, xp.achievements,
+           xp.achievement_roles, xp.multipliers, xp.quiz_questions, xp.wheel_prizes, xp.quests, xp.shop_items,
+           xp.texts, xp.accounts, xp.ledger, xp.deliveries, xp.admin_audit
     IN SHARE ROW EXCLUSIVE MODE;
