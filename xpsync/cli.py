@@ -126,9 +126,25 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_web_api_key(args: argparse.Namespace, settings: Settings) -> int:
     from .web.serve import create_api_key
 
-    url = settings.admin_database_url.reveal() if settings.admin_database_url else database_url(settings)
-    key = create_api_key(url, args.name)
+    key = create_api_key(_admin_url(settings), args.name)
     print(f"API key {args.name!r} (shown once; the database keeps only its hash):\n{key}")
+    return 0
+
+
+def _admin_url(settings: Settings) -> str:
+    """The login that makes keys and login links: the admin's when set, else DATABASE_URL."""
+    return settings.admin_database_url.reveal() if settings.admin_database_url else database_url(settings)
+
+
+def cmd_web_admin_token(args: argparse.Namespace, settings: Settings) -> int:
+    from .web.admin.login import create_login_link, revoke_login_links
+
+    if args.link_action == "revoke":
+        print(f"revoked {revoke_login_links(_admin_url(settings), args.name)} login link(s) of {args.name!r}")
+        return 0
+    link = create_login_link(_admin_url(settings), settings.public_url, args.name, args.role, args.hours)
+    print(f"Login link of the admin panel for {link.name!r} ({link.role}), used once, until "
+          f"{link.expires_at:%Y-%m-%d %H:%M %Z} (shown once; the database keeps only its hash):\n{link.url}")
     return 0
 
 
@@ -214,6 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
                                          "XPSYNC_ADMIN_DATABASE_URL, else DATABASE_URL)")
     k.add_argument("name")
     k.set_defaults(func=cmd_web_api_key)
+    tokens = websub.add_parser("admin-token", help="login links of the admin panel (/admin)")
+    tokensub = tokens.add_subparsers(dest="link_action", required=True, metavar="ACTION")
+    t = tokensub.add_parser("create", help="make a one-time login link for NAME and print it once (needs "
+                                           "xp_admin: XPSYNC_ADMIN_DATABASE_URL, else DATABASE_URL)")
+    t.add_argument("name", help="who signs in with it: the actor of what they change")
+    t.add_argument("--role", choices=("admin", "viewer"), required=True, help="a viewer changes nothing")
+    envflag(t, "--hours", "XPSYNC_TOKEN_HOURS", kind=float, default=24.0, help="how long the link may be used")
+    t.set_defaults(func=cmd_web_admin_token)
+    t = tokensub.add_parser("revoke", help="revoke every login link of NAME (its sessions are signed out)")
+    t.add_argument("name")
+    t.set_defaults(func=cmd_web_admin_token)
 
     p = sub.add_parser("reconcile", help="move people after threshold changes, then check and fix drift")
     envflag(p, "--dry-run", "XPSYNC_DRY_RUN", kind=bool, help="report only; exit 1 when there is drift")

@@ -382,13 +382,11 @@ CREATE OR REPLACE FUNCTION xp.reconcile_all(dry_run boolean DEFAULT false)
 RETURNS TABLE (user_id bigint, check_name text, expected text, actual text, fixed boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_found bigint := 0;
-    v_rows bigint;
+    v_found bigint;
 BEGIN
     PERFORM xp._check_flag(reconcile_all.dry_run, 'dry_run');
     RETURN QUERY SELECT * FROM xp._reconcile(NULL, reconcile_all.dry_run);
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    v_found := v_found + v_rows;
+    GET DIAGNOSTICS v_found = ROW_COUNT;
     IF NOT reconcile_all.dry_run AND v_found > 0 THEN
         PERFORM xp._audit('reconcile.fix', NULL, jsonb_build_object('findings', v_found));
     END IF;

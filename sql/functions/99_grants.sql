@@ -32,9 +32,6 @@ GRANT INSERT, UPDATE, DELETE ON xp.ranks, xp.settings, xp.rank_roles, xp.guild_s
 GRANT USAGE ON SEQUENCE xp.seasons_id_seq, xp.multipliers_id_seq, xp.quiz_questions_id_seq,
                         xp.wheel_prizes_id_seq
     TO xp_admin;
--- the audit log, the login links, heartbeats and the config version are written by the functions
--- only (a DBA reads them, as every table above): nobody edits the trace of what they did
-
 -- the listener follows rank and setting changes live
 GRANT SELECT ON xp.ranks, xp.settings TO xp_listener;
 

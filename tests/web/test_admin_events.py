@@ -193,3 +193,38 @@ def eventually_sync(predicate, within: float = 10.0) -> bool:
         time.sleep(0.05)
     return True
 
+
+
+async def test_a_burst_of_doorbells_is_a_few_reads_and_each_change_is_seen_at_once(db_url, monkeypatch):
+    """With no timer to speak of (TICK 30 s), only doorbells make the pulse read the cursor: a change
+    that rings is seen at once, and a burst of 200 NOTIFYs, each in a transaction of its own, is a
+    few reads (debounced), not 200."""
+    import asyncio
+
+    import psycopg
+
+    monkeypatch.setattr(pulse.Pulse, "TICK", 30.0)
+    beat = pulse.Pulse(db_url, asyncio.Event())
+    task = asyncio.create_task(beat.run())
+    change = "UPDATE xp.settings SET value = to_jsonb(value::text::int + 1) WHERE key = 'daily.coins'"
+    try:
+        async with beat.subscription() as subscription:
+            first = await subscription.next(10)  # the first read, as the connection opens
+            assert first is not None
+            async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+                await conn.execute(change)  # rings xp_config and xp_admin
+                moved_to = await subscription.next(10)
+                assert moved_to is not None and moved_to["audit"] > first["audit"]
+                reads = beat.reads
+                for i in range(200):
+                    await conn.execute("SELECT pg_notify('xp_admin', %s)", (str(i),))
+                await conn.execute(change)
+                last = await subscription.next(10)
+                assert last is not None and last["audit"] > moved_to["audit"]
+                await asyncio.sleep(0.3)  # what the debounce still collects
+                assert beat.reads - reads <= 20, beat.reads - reads
+    finally:
+        await beat.close()
+        task.cancel()  # as the app does at its end (a read may wait out its TICK)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

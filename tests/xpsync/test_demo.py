@@ -40,7 +40,8 @@ def test_a_small_demo_runs_to_a_summary_with_no_drift(scratch):
     assert result.returncode == 0, result.stdout + result.stderr
     for line in ("reconcile_all", "no drift", "every managed role as the database says", "every one told",
                  "discord commit→call", "Discord role changes", "faults injected",
-                 "The board, live while the demo runs: http://127.0.0.1:"):
+                 "The board, live while the demo runs: http://127.0.0.1:",
+                 "The admin panel, live while the demo runs (a one-time login link): http://127.0.0.1:"):
         assert line in result.stdout, line
     assert demo_dirs(scratch) == set()  # its server and data are gone
 
@@ -59,6 +60,8 @@ def test_keep_leaves_the_database_up_for_psql(scratch):
         web = re.search(r"The web is still running at (http://127\.0\.0\.1:\d+/) \(process (\d+)\)", result.stdout)
         assert web, result.stdout
         pids.append(int(web.group(2)))
+        assert re.search(r"The admin panel \(a one-time login link\): http://127\.0\.0\.1:\d+/admin/login\?token=xpa_",
+                         result.stdout), result.stdout
         with urllib.request.urlopen(web.group(1)) as board:  # noqa: S310 - the demo's loopback http URL
             assert board.status == 200 and b"<table class=\"board\">" in board.read()
     finally:
@@ -97,4 +100,48 @@ def test_a_terminated_demo_leaves_no_server_behind(scratch, moment):
     deadline = time.monotonic() + 30
     while demo_dirs(scratch) and time.monotonic() < deadline:
         time.sleep(0.2)
+    assert demo_dirs(scratch) == set()
+
+
+def test_the_demos_admin_link_opens_a_panel_that_moves_while_it_runs(scratch):
+    """The printed one-time link signs in (its page, one click); the panel's event stream then tells
+    of new ledger rows while the members are at work."""
+    import httpx2 as httpx
+
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "TMPDIR": str(scratch),
+           "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "xpsync", "demo", "--members", "20", "--seconds", "15"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen: list[str] = []
+    try:
+        assert proc.stdout is not None
+        link = None
+        deadline = time.monotonic() + 120
+        while link is None:
+            line = proc.stdout.readline()
+            assert line and time.monotonic() < deadline, "".join(seen)
+            seen.append(line)
+            found = re.search(r"The admin panel, live while the demo runs \(a one-time login link\): (\S+)", line)
+            link = found.group(1) if found else None
+        site = link.split("/admin/login")[0]
+        with httpx.Client(base_url=site, timeout=10) as client:
+            page = client.get(link)
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            token = link.partition("token=")[2]
+            assert client.post("/admin/login", data={"token": token, "csrf": csrf}).status_code == 303
+            assert "demo-operator" in client.get("/admin").text
+            moves = []
+            with client.stream("GET", "/admin/events", timeout=httpx.Timeout(10, read=30)) as stream:
+                for line in stream.iter_lines():
+                    if line.startswith("event: ") and line != "event: hello":
+                        moves.append(line[7:])
+                    if moves.count("ledger") >= 2:  # the members' awards, as they come
+                        break
+            assert client.post("/admin/login", data={"token": token, "csrf": csrf}).status_code != 303  # once
+        for line in proc.stdout:
+            seen.append(line)
+        assert proc.wait(120) == 0, "".join(seen)
+    finally:
+        proc.kill()
+        proc.communicate()
     assert demo_dirs(scratch) == set()

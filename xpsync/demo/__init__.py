@@ -42,6 +42,7 @@ from ..web.serve import free_port, in_thread
 from . import report
 from .activity import Activity
 from .community import Community, people, seed
+from .panel import admin_env, admin_link, admin_link_async
 
 # The demo's own knobs, set with ordinary UPDATEs of xp.settings: a short message
 # cooldown so that a few seconds show activity, quick retries, and a Telegram pace
@@ -94,6 +95,7 @@ def run(options: DemoOptions, settings: Settings) -> int:
         out.print("\nThe demo database is still running. Explore it with:")
         out.print(f"  XPSYNC_HOME={home} xpsync db psql")
         out.print(f"The web is still running at http://127.0.0.1:{port}/ (process {web}).")
+        out.print(f"The admin panel (a one-time login link): {admin_link(url, f'http://127.0.0.1:{port}')}")
         out.print(f"Stop both with:\n  kill {web}; XPSYNC_HOME={home} xpsync db stop && rm -rf {home}")
     return code
 
@@ -106,7 +108,7 @@ def _web_env(port: int) -> dict[str, str]:
 def _keep_web(url: str, port: int, home: Path) -> int:
     """`xpsync web` as a process of its own that outlives the demo (--keep); returns its pid."""
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/"),
-           "DATABASE_URL": as_role(url, "xp_web"), **_web_env(port)}
+           "DATABASE_URL": as_role(url, "xp_web"), **_web_env(port), **admin_env(url)}
     with open(home / "web.log", "ab") as log_file:
         web = subprocess.Popen([sys.executable, "-m", "xpsync", "web"], env=env, stdin=subprocess.DEVNULL,
                                stdout=log_file, stderr=log_file, start_new_session=True)
@@ -136,9 +138,11 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
     site = contextlib.ExitStack()
     try:
         # the web as members see it, logged in with the web's own role; sign-in goes to the sandbox's Discord
-        web_settings = Settings.from_env({**sandbox.env(), **_web_env(port)})
+        web_settings = Settings.from_env({**sandbox.env(), **_web_env(port), **admin_env(url)})
         board = site.enter_context(in_thread(web_settings, as_role(url, "xp_web")))
         out.print(f"The board, live while the demo runs: {board}/")
+        out.print(f"The admin panel, live while the demo runs (a one-time login link): "
+                  f"{await admin_link_async(url, board)}")
         async with pool.connection() as conn:
             for key, value in DEMO_SETTINGS.items():
                 await conn.execute("UPDATE xp.settings SET value = %s WHERE key = %s", (value, key))
