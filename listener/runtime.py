@@ -27,6 +27,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from xpsync.db import recover
 from xpsync.heartbeat import Heartbeat
+from xpsync.texts import wording
 
 from . import store
 from .backoff import Backoff, sleep_unless
@@ -77,8 +78,9 @@ class Listener:
         self.stats: Counter[str] = Counter()
         self.settings: dict[str, Any] = {}
         self._slots = asyncio.Semaphore(options.concurrency)
-        # xp_config payloads not acted on yet: 'settings' (reload), 'ranks' (move people), any other table
-        self._config: set[str] = {"settings", "ranks"}
+        # xp_config payloads not acted on yet: 'settings' (reload), 'ranks' (move people), 'texts' (the
+        # operators' wording), any other table
+        self._config: set[str] = {"settings", "ranks", "texts"}
         self.heartbeat = Heartbeat(pool, f"listener:{self.target}", self.owner)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -98,7 +100,7 @@ class Listener:
                 async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
                     await store.listen(conn, channels)
                     backoff.reset()
-                    self._config.update(("settings", "ranks"))  # whatever changed while we were away
+                    self._config.update(("settings", "ranks", "texts"))  # whatever changed while we were away
                     wake.set()
                     while not stop.is_set():
                         async for note in conn.notifies(timeout=1.0):
@@ -136,6 +138,8 @@ class Listener:
                 version = await store.config_version(conn)  # before what it covers is read
                 if "settings" in pending:
                     self.settings = await store.settings(conn)
+                if "texts" in pending:
+                    await wording.load(conn)
             if "settings" in pending:
                 self.handler.configure(self.settings)
             if "ranks" in pending:

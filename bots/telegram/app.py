@@ -13,7 +13,7 @@ from xpsync.platforms.telegram_client import build_bot, check_token
 from xpsync.settings import Settings
 
 from ..api import Xp
-from . import chat, daily, errors, games, linking, prefs, profile, start, top
+from . import chat, daily, errors, games, linking, prefs, profile, quests, shop, start, top
 from .context import LanguageMiddleware
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def build_dispatcher(pool: AsyncConnectionPool) -> Dispatcher:
         observer.outer_middleware(language)
     dp.errors.register(errors.on_error)  # the root's error handler sees every router's errors
     dp.include_routers(start.router(), profile.router(), top.router(), daily.router(), linking.router(),
-                       prefs.router(), games.router(), chat.router())
+                       prefs.router(), games.router(), quests.router(), shop.router(), chat.router())
     return dp
 
 
