@@ -120,6 +120,8 @@ class Listener:
             wake.clear()
             try:
                 await self._take_up_config()
+                if self.target == "discord":
+                    await self._expire()
                 await self._drain(stop)
                 backoff.reset()
             except psycopg.OperationalError as exc:
@@ -150,6 +152,13 @@ class Listener:
         except BaseException:
             self._config |= pending  # not taken up: try again next time
             raise
+
+    async def _expire(self) -> None:
+        """Timed roles of the shop that ended: their resyncs are queued here and drained at once."""
+        async with self.pool.connection() as conn:
+            ended = await store.expire_purchases(conn)
+        if ended:
+            log.info("%d timed shop roles ended: their resyncs are queued", ended)
 
     async def rerank(self, batch_size: int = 1000) -> int:
         """Move everyone out of step with xp.ranks, one short transaction per batch."""
