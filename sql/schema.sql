@@ -1876,10 +1876,12 @@ CREATE FUNCTION xp.admin_cursor() RETURNS jsonb
         'deliveries', coalesce((SELECT max(d.id) FROM xp.deliveries d), 0),
         'audit', coalesce((SELECT max(a.id) FROM xp.admin_audit a), 0),
         'config', (SELECT v.version FROM xp.config_version v),
-        'beats', coalesce((SELECT max(h.beat) FROM xp.heartbeats h), 0))
+        'beats', coalesce((SELECT max(h.beat) FROM xp.heartbeats h), 0),
+        -- a new quest submission (purchases move the ledger, reviews the audit log)
+        'submissions', coalesce((SELECT max(q.id) FROM xp.quest_submissions q), 0))
 $$;
 
-COMMENT ON FUNCTION xp.admin_cursor() IS 'Admin panel: the newest ledger row, event, delivery, audit entry, config version and heartbeat, for the live pages.';
+COMMENT ON FUNCTION xp.admin_cursor() IS 'Admin panel: the newest ledger row, event, delivery, audit entry, config version, heartbeat and quest submission, for the live pages.';
 
 CREATE FUNCTION xp.admin_deliveries(by_target text DEFAULT NULL::text, by_status text DEFAULT NULL::text, by_error text DEFAULT NULL::text, before bigint DEFAULT NULL::bigint, lim integer DEFAULT 50) RETURNS TABLE(id bigint, event_id bigint, kind text, user_id bigint, display_name text, target text, status text, attempts integer, run_at timestamp with time zone, lease_owner text, last_error text, created_at timestamp with time zone, finished_at timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -3003,7 +3005,8 @@ DECLARE
         WHEN 'ranks' THEN 'id' WHEN 'rank_roles' THEN 'guild_id, rank_id' WHEN 'guild_settings' THEN 'guild_id'
         WHEN 'achievements' THEN 'code' WHEN 'achievement_roles' THEN 'guild_id, code'
         WHEN 'seasons' THEN 'starts_on' WHEN 'multipliers' THEN 'starts_at DESC, id'
-        WHEN 'quiz_questions' THEN 'language, id' WHEN 'wheel_prizes' THEN 'id' END;
+        WHEN 'quiz_questions' THEN 'language, id' WHEN 'wheel_prizes' THEN 'id'
+        WHEN 'quests' THEN 'created_at, code' WHEN 'shop_items' THEN 'price, code' END;
     v jsonb;
 BEGIN
     IF v_order IS NULL THEN
@@ -3017,7 +3020,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION xp.operator_rows(table_name text) IS 'Admin panel: the rows of an operator table (ranks, rank_roles, guild_settings, achievements, achievement_roles, seasons, multipliers, quiz_questions, wheel_prizes) as jsonb.';
+COMMENT ON FUNCTION xp.operator_rows(table_name text) IS 'Admin panel: the rows of an operator table (ranks, rank_roles, guild_settings, achievements, achievement_roles, seasons, multipliers, quiz_questions, wheel_prizes, quests, shop_items) as jsonb.';
 
 CREATE FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
