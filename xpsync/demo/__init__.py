@@ -39,7 +39,7 @@ from ..sandbox import Sandbox
 from ..settings import ConfigError, Settings
 from ..vocabulary import TARGETS
 from ..web.serve import free_port, in_thread
-from . import report
+from . import economy, report
 from .activity import Activity
 from .community import Community, people, seed
 from .panel import admin_env, admin_link, admin_link_async
@@ -189,6 +189,7 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
             role_changes=Counter(c.action for c in sandbox.discord.role_changes),
             messages=len(sandbox.telegram.messages), faults=sandbox.faults.injected,
         ), checks)
+        await economy.show(pool)
         await discord.close()
         await telegram.close()
         return 0 if checks.ok else 1

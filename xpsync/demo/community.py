@@ -51,6 +51,20 @@ def people(count: int, rng: random.Random) -> Community:
     return Community(members, to_link=both[: len(both) // 2])
 
 
+# a quest that completes by itself and one members submit; a shop whose items wait for an operator
+ECONOMY = """
+INSERT INTO xp.quests (code, title, description, proof, target, period, reward_xp, reward_coins) VALUES
+    ('on-air', '{"en": "On air", "ru": "В эфире"}', '{"en": "10 minutes in voice today"}', 'voice_minutes', 10,
+     'day', 30, 10),
+    ('screenshot', '{"en": "Share a screenshot", "ru": "Поделитесь скриншотом"}', '{}', 'submission', 1, 'once',
+     100, 25);
+INSERT INTO xp.shop_items (code, kind, title, price, stock) VALUES
+    ('sticker', 'custom', '{"en": "Sticker pack", "ru": "Стикеры"}', 25, NULL),
+    ('hoodie', 'custom', '{"en": "Hoodie", "ru": "Худи"}', 60, 10),
+    ('title', 'telegram_title', '{"en": "A title in the group", "ru": "Звание в группе"}', 10, 5);
+"""
+
+
 async def seed(pool: AsyncConnectionPool, sandbox: Sandbox, community: Community, rng: random.Random) -> None:
     """The guild, its rank roles, and everyone's first steps (starting XP spreads them over the ranks)."""
     sandbox.discord.add_guild(GUILD, [MEMBER_ROLE, *RANK_ROLES.values()])
@@ -58,6 +72,7 @@ async def seed(pool: AsyncConnectionPool, sandbox: Sandbox, community: Community
         await conn.execute("SET synchronous_commit = off")
         for rank, role in RANK_ROLES.items():
             await conn.execute("INSERT INTO xp.rank_roles VALUES (%s, %s, %s)", (GUILD, rank, role))
+        await conn.execute(ECONOMY)
         # people already linked before the demo starts: one person each
         linked = [m for m in community.members if m.telegram and m.discord and m not in community.to_link]
         for member in linked:
