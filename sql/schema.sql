@@ -59,6 +59,12 @@ CREATE TYPE xp.daily_result AS (
 	next_claim_at timestamp with time zone
 );
 
+CREATE DOMAIN xp.description_words AS jsonb
+	CONSTRAINT description_words_check CHECK (COALESCE(((jsonb_typeof(VALUE) = 'object'::text) AND (((VALUE - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND (length(COALESCE((VALUE ->> 'en'::text), ''::text)) <= 1000) AND (length(COALESCE((VALUE ->> 'ru'::text), ''::text)) <= 1000)), false));
+
+CREATE DOMAIN xp.title_words AS jsonb
+	CONSTRAINT title_words_check CHECK (COALESCE(((jsonb_typeof(VALUE) = 'object'::text) AND (jsonb_typeof((VALUE -> 'en'::text)) = 'string'::text) AND ((length((VALUE ->> 'en'::text)) >= 1) AND (length((VALUE ->> 'en'::text)) <= 100)) AND (((VALUE - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND ((NOT (VALUE ? 'ru'::text)) OR ((jsonb_typeof((VALUE -> 'ru'::text)) = 'string'::text) AND ((length((VALUE ->> 'ru'::text)) >= 1) AND (length((VALUE ->> 'ru'::text)) <= 100))))), false));
+
 CREATE FUNCTION xp._account_for(p_platform text, p_external_id text, p_display_name text DEFAULT NULL::text, OUT acc bigint, OUT uid bigint) RETURNS record
     LANGUAGE plpgsql
     AS $$
@@ -1003,8 +1009,8 @@ $$;
 
 CREATE TABLE xp.quests (
     code text NOT NULL,
-    title jsonb NOT NULL,
-    description jsonb DEFAULT '{}'::jsonb NOT NULL,
+    title xp.title_words NOT NULL,
+    description xp.description_words DEFAULT '{}'::jsonb NOT NULL,
     reward_xp integer DEFAULT 0 NOT NULL,
     reward_coins integer DEFAULT 0 NOT NULL,
     period text DEFAULT 'once'::text NOT NULL,
@@ -1018,14 +1024,12 @@ CREATE TABLE xp.quests (
     CONSTRAINT quests_check CHECK (((reward_xp > 0) OR (reward_coins > 0))),
     CONSTRAINT quests_check1 CHECK ((ends_at > starts_at)),
     CONSTRAINT quests_code_check CHECK ((code ~ '^[a-z0-9][a-z0-9_-]{0,39}$'::text)),
-    CONSTRAINT quests_description_check CHECK (COALESCE(((jsonb_typeof(description) = 'object'::text) AND (((description - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND (length(COALESCE((description ->> 'en'::text), ''::text)) <= 1000) AND (length(COALESCE((description ->> 'ru'::text), ''::text)) <= 1000)), false)),
     CONSTRAINT quests_per_person_check CHECK (((per_person >= 1) AND (per_person <= 100))),
     CONSTRAINT quests_period_check CHECK ((period = ANY (ARRAY['once'::text, 'day'::text, 'week'::text, 'month'::text]))),
     CONSTRAINT quests_proof_check CHECK ((proof = ANY (ARRAY['messages'::text, 'voice_minutes'::text, 'games_won'::text, 'streak'::text, 'submission'::text]))),
     CONSTRAINT quests_reward_coins_check CHECK (((reward_coins >= 0) AND (reward_coins <= 1000000))),
     CONSTRAINT quests_reward_xp_check CHECK (((reward_xp >= 0) AND (reward_xp <= 1000000))),
-    CONSTRAINT quests_target_check CHECK (((target >= 1) AND (target <= 1000000))),
-    CONSTRAINT quests_title_check CHECK (COALESCE(((jsonb_typeof(title) = 'object'::text) AND (jsonb_typeof((title -> 'en'::text)) = 'string'::text) AND ((length((title ->> 'en'::text)) >= 1) AND (length((title ->> 'en'::text)) <= 100)) AND (((title - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND ((NOT (title ? 'ru'::text)) OR ((jsonb_typeof((title -> 'ru'::text)) = 'string'::text) AND ((length((title ->> 'ru'::text)) >= 1) AND (length((title ->> 'ru'::text)) <= 100))))), false))
+    CONSTRAINT quests_target_check CHECK (((target >= 1) AND (target <= 1000000)))
 );
 
 COMMENT ON TABLE xp.quests IS 'Quests: en/ru title and description, XP and coin reward, window (once|day|week|month), completions per person, proof (a counter or a submission).';
@@ -2048,7 +2052,7 @@ BEGIN
             quote_literal(left(admin_purchases.state, 40)) USING ERRCODE = 'XP002';
     END IF;
     RETURN QUERY
-    SELECT p.id, p.item, i.title, p.kind, p.price, p.user_id, u.display_name, u.coins, p.platform, p.status, p.note,
+    SELECT p.id, p.item, i.title::jsonb, p.kind, p.price, p.user_id, u.display_name, u.coins, p.platform, p.status, p.note,
            p.reviewed_by, p.created_at, p.reviewed_at, p.expires_at
       FROM xp.purchases p
       JOIN xp.shop_items i ON i.code = p.item
@@ -2080,7 +2084,7 @@ BEGIN
             quote_literal(left(admin_submissions.state, 40)) USING ERRCODE = 'XP002';
     END IF;
     RETURN QUERY
-    SELECT s.id, s.quest, q.title, q.reward_xp, q.reward_coins, s.user_id, u.display_name, s.platform, s.proof,
+    SELECT s.id, s.quest, q.title::jsonb, q.reward_xp, q.reward_coins, s.user_id, u.display_name, s.platform, s.proof,
            s.status, s.note, s.reviewed_by, s.created_at, s.reviewed_at
       FROM xp.quest_submissions s
       JOIN xp.quests q ON q.code = s.quest
@@ -3191,7 +3195,7 @@ BEGIN
      WHERE a.platform = quest_list.platform AND a.external_id = quest_list.external_id;
     v_family := xp._family(v_uid);
     RETURN QUERY
-    SELECT q.code, q.title, q.description, q.reward_xp, q.reward_coins, q.period, q.per_person, q.proof,
+    SELECT q.code, q.title::jsonb, q.description::jsonb, q.reward_xp, q.reward_coins, q.period, q.per_person, q.proof,
            q.target, q.ends_at,
            coalesce((SELECT g.value / CASE WHEN q.proof = 'voice_minutes' THEN 60 ELSE 1 END
                        FROM xp.quest_progress g
@@ -3818,7 +3822,7 @@ CREATE FUNCTION xp.shop_list() RETURNS TABLE(code text, kind text, title jsonb, 
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT i.code, i.kind, i.title, i.description, i.price, i.stock, i.days, i.needs_approval
+    SELECT i.code, i.kind, i.title::jsonb, i.description::jsonb, i.price, i.stock, i.days, i.needs_approval
       FROM xp.shop_items i
      WHERE i.active
      ORDER BY i.price, i.code
@@ -4720,8 +4724,8 @@ COMMENT ON COLUMN xp.settings.rule IS 'What a value must be: {"type": integer|nu
 CREATE TABLE xp.shop_items (
     code text NOT NULL,
     kind text NOT NULL,
-    title jsonb NOT NULL,
-    description jsonb DEFAULT '{}'::jsonb NOT NULL,
+    title xp.title_words NOT NULL,
+    description xp.description_words DEFAULT '{}'::jsonb NOT NULL,
     price integer NOT NULL,
     stock integer,
     guild_id text,
@@ -4734,13 +4738,11 @@ CREATE TABLE xp.shop_items (
     CONSTRAINT shop_items_check1 CHECK (((kind = 'discord_role'::text) OR (days IS NULL))),
     CONSTRAINT shop_items_code_check CHECK ((code ~ '^[a-z0-9][a-z0-9_-]{0,39}$'::text)),
     CONSTRAINT shop_items_days_check CHECK (((days >= 1) AND (days <= 3650))),
-    CONSTRAINT shop_items_description_check CHECK (COALESCE(((jsonb_typeof(description) = 'object'::text) AND (((description - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND (length(COALESCE((description ->> 'en'::text), ''::text)) <= 1000) AND (length(COALESCE((description ->> 'ru'::text), ''::text)) <= 1000)), false)),
     CONSTRAINT shop_items_guild_id_check CHECK ((guild_id ~ '^[0-9]{1,20}$'::text)),
     CONSTRAINT shop_items_kind_check CHECK ((kind = ANY (ARRAY['discord_role'::text, 'telegram_title'::text, 'custom'::text]))),
     CONSTRAINT shop_items_price_check CHECK (((price >= 1) AND (price <= 1000000))),
     CONSTRAINT shop_items_role_id_check CHECK ((role_id ~ '^[0-9]{1,20}$'::text)),
-    CONSTRAINT shop_items_stock_check CHECK ((stock >= 0)),
-    CONSTRAINT shop_items_title_check CHECK (COALESCE(((jsonb_typeof(title) = 'object'::text) AND (jsonb_typeof((title -> 'en'::text)) = 'string'::text) AND ((length((title ->> 'en'::text)) >= 1) AND (length((title ->> 'en'::text)) <= 100)) AND (((title - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND ((NOT (title ? 'ru'::text)) OR ((jsonb_typeof((title -> 'ru'::text)) = 'string'::text) AND ((length((title ->> 'ru'::text)) >= 1) AND (length((title ->> 'ru'::text)) <= 100))))), false))
+    CONSTRAINT shop_items_stock_check CHECK ((stock >= 0))
 );
 
 COMMENT ON TABLE xp.shop_items IS 'The reward shop: a Discord role for N days, a Telegram title or a custom item, with a coin price and stock.';

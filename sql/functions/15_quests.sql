@@ -169,7 +169,7 @@ BEGIN
      WHERE a.platform = quest_list.platform AND a.external_id = quest_list.external_id;
     v_family := xp._family(v_uid);
     RETURN QUERY
-    SELECT q.code, q.title, q.description, q.reward_xp, q.reward_coins, q.period, q.per_person, q.proof,
+    SELECT q.code, q.title::jsonb, q.description::jsonb, q.reward_xp, q.reward_coins, q.period, q.per_person, q.proof,
            q.target, q.ends_at,
            coalesce((SELECT g.value / CASE WHEN q.proof = 'voice_minutes' THEN 60 ELSE 1 END
                        FROM xp.quest_progress g
@@ -300,7 +300,7 @@ BEGIN
             quote_literal(left(admin_submissions.state, 40)) USING ERRCODE = 'XP002';
     END IF;
     RETURN QUERY
-    SELECT s.id, s.quest, q.title, q.reward_xp, q.reward_coins, s.user_id, u.display_name, s.platform, s.proof,
+    SELECT s.id, s.quest, q.title::jsonb, q.reward_xp, q.reward_coins, s.user_id, u.display_name, s.platform, s.proof,
            s.status, s.note, s.reviewed_by, s.created_at, s.reviewed_at
       FROM xp.quest_submissions s
       JOIN xp.quests q ON q.code = s.quest

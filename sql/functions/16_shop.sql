@@ -32,7 +32,7 @@ CREATE OR REPLACE FUNCTION xp.shop_list()
 RETURNS TABLE (code text, kind text, title jsonb, description jsonb, price int, stock int, days int,
                needs_approval boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT i.code, i.kind, i.title, i.description, i.price, i.stock, i.days, i.needs_approval
+    SELECT i.code, i.kind, i.title::jsonb, i.description::jsonb, i.price, i.stock, i.days, i.needs_approval
       FROM xp.shop_items i
      WHERE i.active
      ORDER BY i.price, i.code
@@ -193,7 +193,7 @@ BEGIN
             quote_literal(left(admin_purchases.state, 40)) USING ERRCODE = 'XP002';
     END IF;
     RETURN QUERY
-    SELECT p.id, p.item, i.title, p.kind, p.price, p.user_id, u.display_name, u.coins, p.platform, p.status, p.note,
+    SELECT p.id, p.item, i.title::jsonb, p.kind, p.price, p.user_id, u.display_name, u.coins, p.platform, p.status, p.note,
            p.reviewed_by, p.created_at, p.reviewed_at, p.expires_at
       FROM xp.purchases p
       JOIN xp.shop_items i ON i.code = p.item

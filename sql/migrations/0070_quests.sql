@@ -12,12 +12,24 @@ ALTER TABLE xp.ledger ADD CONSTRAINT ledger_source_check
 COMMENT ON COLUMN xp.ledger.source IS
     'What wrote the row: award (award_xp/award_coins), daily, message, voice, game, achievement, rank_reward, admin (xp.adjust), import (xp.import_xp), void (xp.void_ledger: its key is void:<id of the row it reverses>), quest (a completed quest) or shop (a purchase, or its refund).';
 
+-- What an operator names a quest or a shop item with, per language: {"en": "...", "ru": "..."}, English
+-- required (Russian falls back to it), no other language. coalesce: a missing key makes a test NULL,
+-- which a CHECK would let through.
+CREATE DOMAIN xp.title_words AS jsonb
+    CHECK (coalesce(jsonb_typeof(VALUE) = 'object' AND jsonb_typeof(VALUE -> 'en') = 'string'
+                    AND length(VALUE ->> 'en') BETWEEN 1 AND 100 AND (VALUE - 'en' - 'ru') = '{}'
+                    AND (NOT VALUE ? 'ru' OR (jsonb_typeof(VALUE -> 'ru') = 'string'
+                                              AND length(VALUE ->> 'ru') BETWEEN 1 AND 100)), false));
+CREATE DOMAIN xp.description_words AS jsonb
+    CHECK (coalesce(jsonb_typeof(VALUE) = 'object' AND (VALUE - 'en' - 'ru') = '{}'
+                    AND length(coalesce(VALUE ->> 'en', '')) <= 1000
+                    AND length(coalesce(VALUE ->> 'ru', '')) <= 1000, false));
+
 -- The quests operators define (an operator table: edited in the panel or from psql).
 CREATE TABLE xp.quests (
     code         text PRIMARY KEY CHECK (code ~ '^[a-z0-9][a-z0-9_-]{0,39}$'),
-    -- {"en": "...", "ru": "..."}: English is required, Russian falls back to it
-    title        jsonb NOT NULL,
-    description  jsonb NOT NULL DEFAULT '{}',
+    title        xp.title_words NOT NULL,
+    description  xp.description_words NOT NULL DEFAULT '{}',
     reward_xp    int NOT NULL DEFAULT 0 CHECK (reward_xp BETWEEN 0 AND 1000000),
     reward_coins int NOT NULL DEFAULT 0 CHECK (reward_coins BETWEEN 0 AND 1000000),
     -- the window a completion counts in: once ever, or a UTC day, week (from Monday) or month
@@ -33,15 +45,7 @@ CREATE TABLE xp.quests (
     active       boolean NOT NULL DEFAULT true,
     created_at   timestamptz NOT NULL DEFAULT now(),
     CHECK (reward_xp > 0 OR reward_coins > 0),
-    CHECK (ends_at > starts_at),
-    -- coalesce: a missing key makes the test NULL, which a CHECK would let through
-    CHECK (coalesce(jsonb_typeof(title) = 'object' AND jsonb_typeof(title -> 'en') = 'string'
-                    AND length(title ->> 'en') BETWEEN 1 AND 100 AND (title - 'en' - 'ru') = '{}'
-                    AND (NOT title ? 'ru' OR (jsonb_typeof(title -> 'ru') = 'string'
-                                              AND length(title ->> 'ru') BETWEEN 1 AND 100)), false)),
-    CHECK (coalesce(jsonb_typeof(description) = 'object' AND (description - 'en' - 'ru') = '{}'
-                    AND length(coalesce(description ->> 'en', '')) <= 1000
-                    AND length(coalesce(description ->> 'ru', '')) <= 1000, false))
+    CHECK (ends_at > starts_at)
 );
 COMMENT ON TABLE xp.quests IS
     'Quests: en/ru title and description, XP and coin reward, window (once|day|week|month), completions per person, proof (a counter or a submission).';

@@ -8,9 +8,8 @@
 CREATE TABLE xp.shop_items (
     code           text PRIMARY KEY CHECK (code ~ '^[a-z0-9][a-z0-9_-]{0,39}$'),
     kind           text NOT NULL CHECK (kind IN ('discord_role', 'telegram_title', 'custom')),
-    -- {"en": "...", "ru": "..."}: English is required, Russian falls back to it
-    title          jsonb NOT NULL,
-    description    jsonb NOT NULL DEFAULT '{}',
+    title          xp.title_words NOT NULL,
+    description    xp.description_words NOT NULL DEFAULT '{}',
     price          int NOT NULL CHECK (price BETWEEN 1 AND 1000000),
     -- how many are left; NULL: no limit
     stock          int CHECK (stock >= 0),
@@ -23,15 +22,7 @@ CREATE TABLE xp.shop_items (
     active         boolean NOT NULL DEFAULT true,
     created_at     timestamptz NOT NULL DEFAULT now(),
     CHECK ((kind = 'discord_role') = (guild_id IS NOT NULL AND role_id IS NOT NULL)),
-    CHECK (kind = 'discord_role' OR days IS NULL),
-    -- coalesce: a missing key makes the test NULL, which a CHECK would let through
-    CHECK (coalesce(jsonb_typeof(title) = 'object' AND jsonb_typeof(title -> 'en') = 'string'
-                    AND length(title ->> 'en') BETWEEN 1 AND 100 AND (title - 'en' - 'ru') = '{}'
-                    AND (NOT title ? 'ru' OR (jsonb_typeof(title -> 'ru') = 'string'
-                                              AND length(title ->> 'ru') BETWEEN 1 AND 100)), false)),
-    CHECK (coalesce(jsonb_typeof(description) = 'object' AND (description - 'en' - 'ru') = '{}'
-                    AND length(coalesce(description ->> 'en', '')) <= 1000
-                    AND length(coalesce(description ->> 'ru', '')) <= 1000, false))
+    CHECK (kind = 'discord_role' OR days IS NULL)
 );
 COMMENT ON TABLE xp.shop_items IS
     'The reward shop: a Discord role for N days, a Telegram title or a custom item, with a coin price and stock.';

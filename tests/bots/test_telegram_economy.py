@@ -20,7 +20,7 @@ def setup_economy(conn):
                  (json.dumps({"en": "Hoodie", "ru": "Худи"}),))
 
 
-async def test_quests_list_progress_and_a_submission_from_the_button(ivan, conn):
+async def test_quests_list_progress_and_a_submission_from_the_button(ivan, conn):  # noqa: F811
     setup_economy(conn)
     listing = await ivan.send("/quests")
     assert listing.text.splitlines() == ["📜 Quests", "Say hello — +50 XP +10 coins · 0/3",
@@ -41,14 +41,14 @@ async def test_quests_list_progress_and_a_submission_from_the_button(ivan, conn)
     assert refused.text.startswith("That did not work: quest chatter completes by itself")
 
 
-async def test_a_russian_member_reads_the_quests_in_russian(telegram, sandbox, conn):
+async def test_a_russian_member_reads_the_quests_in_russian(telegram, sandbox, conn):  # noqa: F811
     setup_economy(conn)
     olga = Chat(*telegram, sandbox, user_id=300, language="ru")
     listing = await olga.send("/quests")
     assert listing.text.splitlines()[1] == "Поздоровайтесь — +50 XP +10 монет · 0/3"
 
 
-async def test_the_shop_sells_once_per_tap_and_refuses_when_short(ivan, conn):
+async def test_the_shop_sells_once_per_tap_and_refuses_when_short(ivan, conn):  # noqa: F811
     setup_economy(conn)
     call(conn, "award_coins", "telegram", "100", 150, "gift", "g1")
     listing = await ivan.send("/shop")
@@ -64,13 +64,13 @@ async def test_the_shop_sells_once_per_tap_and_refuses_when_short(ivan, conn):
     assert scalar(conn, "SELECT coins FROM xp.users") == 50
 
 
-async def test_a_new_member_sees_the_shop_with_nothing_to_spend(telegram, sandbox, conn):
+async def test_a_new_member_sees_the_shop_with_nothing_to_spend(telegram, sandbox, conn):  # noqa: F811
     setup_economy(conn)
     new = Chat(*telegram, sandbox, user_id=555)
     assert (await new.send("/shop")).text.splitlines()[0] == "🛒 Shop — you have 0 coins"
 
 
-async def test_reviews_are_told_by_the_telegram_listener_in_the_members_words(ivan, conn, pool, sandbox, db_url):
+async def test_reviews_are_told_by_the_telegram_listener_in_the_members_words(ivan, conn, pool, sandbox, db_url):  # noqa: F811
     setup_economy(conn)
     await ivan.send("/start")
     call(conn, "award_coins", "telegram", "100", 150, "gift", "g1")
@@ -88,7 +88,7 @@ async def test_reviews_are_told_by_the_telegram_listener_in_the_members_words(iv
     assert scalar(conn, "SELECT coins FROM xp.users") == 175
 
 
-async def test_a_reworded_text_is_said_by_the_running_bot_at_once(ivan, conn, pool, db_url):
+async def test_a_reworded_text_is_said_by_the_running_bot_at_once(ivan, conn, pool, db_url):  # noqa: F811
     from xpsync.config_watch import presence
 
     try:

@@ -147,8 +147,8 @@ class Economy(RuleBasedStateMachine):
         self.conn.execute("UPDATE xp.achievements SET threshold = 2 WHERE code = 'streak_7'")
         self.conn.execute("UPDATE xp.achievements SET threshold = 120 WHERE code = 'voice_1h'")
         # a quest counted by messages (twice a day), one submitted and reviewed (once ever), a shop item
-        self.conn.execute("INSERT INTO xp.quests (code, title, proof, target, period, per_person, reward_xp, reward_coins) "
-                          "VALUES ('chatter', '{\"en\": \"Chatter\"}', 'messages', 2, 'day', 2, 30, 5), "
+        self.conn.execute("INSERT INTO xp.quests (code, title, proof, target, period, per_person, reward_xp, "
+                          "reward_coins) VALUES ('chatter', '{\"en\": \"Chatter\"}', 'messages', 2, 'day', 2, 30, 5), "
                           "('show', '{\"en\": \"Show\"}', 'submission', 1, 'once', 1, 40, 15)")
         self.conn.execute("INSERT INTO xp.shop_items (code, kind, title, price, stock) "
                           "VALUES ('hoodie', 'custom', '{\"en\": \"Hoodie\"}', 20, 3)")

@@ -12,14 +12,7 @@ import pytest
 
 from tests.helpers import call, scalar
 from tests.web.conftest import admin_env, csrf_of, sign_in_admin
-
-
-@pytest.fixture
-def admin(make_client, db_url, conn):
-    client = make_client(**admin_env(db_url))
-    sign_in_admin(client, conn, "alice")
-    client.csrf = csrf_of(client, "/admin")
-    return client
+from tests.web.test_admin_actions import admin  # noqa: F401 - its fixture: a client signed in as admin alice
 
 
 @pytest.fixture
@@ -47,7 +40,7 @@ def post(client, path, **data):
     return client.post(path, data={"csrf": client.csrf, **data})
 
 
-def test_the_queues_list_what_waits(admin, waiting):
+def test_the_queues_list_what_waits(admin, waiting):  # noqa: F811
     quests = admin.get("/admin/quests").text
     assert "Share a screenshot" in quests and "https://x.org/s.png" in quests and 'id="approve-1"' in quests
     shop = admin.get("/admin/shop").text
@@ -57,7 +50,7 @@ def test_the_queues_list_what_waits(admin, waiting):
     assert admin.get("/admin/fragments/shop").status_code == 200
 
 
-def test_approving_a_submission_pays_and_a_second_review_is_refused(admin, conn, waiting):
+def test_approving_a_submission_pays_and_a_second_review_is_refused(admin, conn, waiting):  # noqa: F811
     submission, _ = waiting
     r = post(admin, "/admin/quests/review", id=str(submission), decision="approve", note="nice")
     assert r.status_code == 303
@@ -69,7 +62,7 @@ def test_approving_a_submission_pays_and_a_second_review_is_refused(admin, conn,
     assert "Nothing is waiting." in admin.get("/admin/quests").text
 
 
-def test_declining_a_purchase_refunds_it(admin, conn, waiting):
+def test_declining_a_purchase_refunds_it(admin, conn, waiting):  # noqa: F811
     _, purchase = waiting
     r = post(admin, "/admin/shop/review", id=str(purchase), decision="decline", note="out of sizes")
     assert r.status_code == 303
@@ -85,13 +78,13 @@ def test_declining_a_purchase_refunds_it(admin, conn, waiting):
 @pytest.mark.parametrize("data", [
     {"id": "abc", "decision": "approve"}, {"id": "1", "decision": "maybe"}, {"id": "9" * 19, "decision": "approve"},
 ])
-def test_bad_reviews_are_a_clear_page_and_change_nothing(admin, conn, waiting, data):
+def test_bad_reviews_are_a_clear_page_and_change_nothing(admin, conn, waiting, data):  # noqa: F811
     assert post(admin, "/admin/quests/review", **data).status_code == 400
     assert post(admin, "/admin/elsewhere/review", id="1", decision="approve").status_code == 400
     assert scalar(conn, "SELECT count(*) FROM xp.quest_submissions WHERE status = 'pending'") == 1
 
 
-def test_a_viewer_and_a_stale_form_change_nothing(viewer, admin, conn, waiting):
+def test_a_viewer_and_a_stale_form_change_nothing(viewer, admin, conn, waiting):  # noqa: F811
     submission, purchase = waiting
     assert post(viewer, "/admin/quests/review", id=str(submission), decision="approve").status_code == 403
     assert 'id="approve-1"' not in viewer.get("/admin/quests").text
@@ -101,7 +94,7 @@ def test_a_viewer_and_a_stale_form_change_nothing(viewer, admin, conn, waiting):
     assert scalar(conn, "SELECT status FROM xp.purchases") == "pending"
 
 
-def test_quests_and_items_are_operator_tables_of_the_panel(admin, conn):
+def test_quests_and_items_are_operator_tables_of_the_panel(admin, conn):  # noqa: F811
     r = post(admin, "/admin/tables/quests/insert", code="chatter", title=json.dumps({"en": "Say hello"}),
              description="{}", proof="messages", target="10", period="day", per_person="1", reward_xp="50",
              reward_coins="0", starts_at="", ends_at="", active="true")
@@ -115,7 +108,7 @@ def test_quests_and_items_are_operator_tables_of_the_panel(admin, conn):
     assert "Say hello" in admin.get("/admin/tables/quests").text
 
 
-def test_the_texts_editor_previews_saves_and_refuses_unknown_placeholders(admin, conn):
+def test_the_texts_editor_previews_saves_and_refuses_unknown_placeholders(admin, conn):  # noqa: F811
     page = admin.get("/admin/texts").text
     assert 'id="text-notice_rank_up"' in page and "🎉 Rank up! You are now {emoji} {name}." in page
     shown = post(admin, "/admin/texts/preview", key="notice_rank_up", language="en", body="{emoji} {name}!")

@@ -26,7 +26,7 @@ async def show(pool: AsyncConnectionPool) -> None:
         row = await cur.fetchone()
     assert row is not None
     completed, submitted, approved, pending = row
-    out.print(f"Quests: {completed} completed by themselves (time in voice), {submitted} submissions waiting for review "
-              f"(/admin/quests).")
+    out.print(f"Quests: {completed} completed by themselves (time in voice), {submitted} submissions waiting "
+              "for review (/admin/quests).")
     out.print(f"Shop: {approved} purchase(s) approved, {pending} waiting for an operator (/admin/shop): approve one "
               "there and watch the buyer's balance and the queue follow.")

@@ -393,9 +393,12 @@ TEXTS: dict[str, str] = {
     "admin_quests": "Quests",
     "admin_shop": "Shop",
     "admin_texts": "Texts",
-    "admin_quests_note": "Submissions wait here for an approval (the quest pays, once per person and window) or a decline with a note; the member is told where they submitted. The quests themselves:",
-    "admin_shop_note": "Purchases of items a person must hand over wait here; a decline refunds the coins and puts the item back. The items themselves:",
-    "admin_texts_note": "What the bots and listeners say, per language. A text may use only its placeholders; preview before saving. Running bots take a change up within a second.",
+    "admin_quests_note": "Submissions wait here for an approval (the quest pays, once per person and window) or a "
+                         "decline with a note; the member is told where they submitted. The quests themselves:",
+    "admin_shop_note": "Purchases of items a person must hand over wait here; a decline refunds the coins and puts "
+                       "the item back. The items themselves:",
+    "admin_texts_note": "What the bots and listeners say, per language. A text may use only its placeholders; "
+                        "preview before saving. Running bots take a change up within a second.",
     "admin_table_quests": "Quests",
     "admin_table_shop_items": "Shop items",
     "admin_review_pending": "waiting",

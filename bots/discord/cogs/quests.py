@@ -9,9 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from ...api import Xp
 from xpsync.texts import title_in
 
+from ...api import Xp
 from ...replies import quests_text, submittable, submitted_text
 from ..answers import in_time, reply
 from ..errors import language_of

@@ -11,8 +11,21 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from . import (audit, deliveries, events, login, overview, people, reconcile, reviews, tables, thresholds, tunables,
-               void, wording)
+from . import (
+    audit,
+    deliveries,
+    events,
+    login,
+    overview,
+    people,
+    reconcile,
+    reviews,
+    tables,
+    thresholds,
+    tunables,
+    void,
+    wording,
+)
 from .access import NotOperator
 from .pulse import Pulse
 from .reads import AdminReads
