@@ -42,7 +42,7 @@ UPDATE xp.users u SET rank_id = l.id, rank_floor = l.lo, rank_ceil = l.hi, rewar
 -- a season over the last 30 days: declaring it rebuilds every week/month/season counter from the ledger
 INSERT INTO xp.seasons (name, starts_on, ends_on)
 VALUES ('bench', (now() AT TIME ZONE 'UTC')::date - 30, (now() AT TIME ZONE 'UTC')::date + 30);
-SELECT count(*) FROM xp._reconcile_achievements(NULL, false);
+SELECT count(xp._achieve(m.uid)) FROM xp._missing_achievements(NULL) m;
 """
 
 

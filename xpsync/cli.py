@@ -142,6 +142,8 @@ def cmd_web_admin_token(args: argparse.Namespace, settings: Settings) -> int:
     if args.link_action == "revoke":
         print(f"revoked {revoke_login_links(_admin_url(settings), args.name)} login link(s) of {args.name!r}")
         return 0
+    if not 1 / 60 <= args.hours <= 720:  # NaN too
+        raise ConfigError(f"--hours must be from 1/60 (a minute) to 720 (30 days), not {args.hours}")
     link = create_login_link(_admin_url(settings), settings.public_url, args.name, args.role, args.hours)
     print(f"Login link of the admin panel for {link.name!r} ({link.role}), used once, until "
           f"{link.expires_at:%Y-%m-%d %H:%M %Z} (shown once; the database keeps only its hash):\n{link.url}")

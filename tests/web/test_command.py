@@ -111,6 +111,10 @@ def test_admin_login_links_are_printed_once_signed_in_with_once_and_revoked(db_u
     assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1 and "XP002" in bad.stderr
     role = xpsync("web", "admin-token", "create", "x", "--role", "root", env=env)
     assert role.returncode == 2 and "invalid choice" in role.stderr
+    for hours in ("0", "nan", "inf", "1000"):
+        late = xpsync("web", "admin-token", "create", "x", "--role", "admin", "--hours", hours, env=env)
+        assert late.returncode == 2 and late.stderr.strip().splitlines() == [
+            f"xpsync: --hours must be from 1/60 (a minute) to 720 (30 days), not {float(hours)}"]
     as_web_env = {**env, "DATABASE_URL": as_web(db_url)}
     refused = xpsync("web", "admin-token", "create", "x", "--role", "admin", env=as_web_env)
     assert refused.returncode == 1 and "permission denied" in refused.stderr
