@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ WORDING = Wording()
 
 async def load(conn: psycopg.AsyncConnection[Any], wording: Wording = WORDING) -> int:
     """Read the operators' wording again (xp.texts()); returns how many texts are reworded."""
-    cur = await conn.execute("SELECT key, language, body FROM xp.texts()")
-    wording.replace([{"key": k, "language": lang, "body": b} for k, lang, b in await cur.fetchall()])
+    async with conn.cursor(row_factory=dict_row) as cur:  # whatever rows the connection makes by default
+        await cur.execute("SELECT key, language, body FROM xp.texts()")
+        wording.replace(await cur.fetchall())
     return len(wording)
