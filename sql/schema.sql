@@ -662,6 +662,27 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._lock_for_review(p_table text, p_id bigint) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_uid bigint;
+    v_now bigint;
+BEGIN
+    LOOP
+        EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1', p_table) INTO v_uid USING p_id;
+        IF v_uid IS NULL THEN
+            RETURN NULL;
+        END IF;
+        PERFORM 1 FROM xp.users u WHERE u.id = v_uid FOR UPDATE;
+        EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1 FOR UPDATE', p_table) INTO v_now USING p_id;
+        IF v_now = v_uid THEN
+            RETURN v_uid;
+        END IF;
+    END LOOP;
+END
+$_$;
+
 CREATE FUNCTION xp._lock_persons(uids bigint[]) RETURNS void
     LANGUAGE sql
     AS $$
@@ -3575,16 +3596,12 @@ BEGIN
         RAISE EXCEPTION 'note is % characters long (at most 500)', length(review_purchase.note)
             USING ERRCODE = 'XP002';
     END IF;
-    LOOP
-        SELECT x.user_id INTO v_uid FROM xp.purchases x WHERE x.id = review_purchase.purchase_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'unknown purchase %', coalesce(review_purchase.purchase_id::text, 'NULL')
-                USING ERRCODE = 'XP002';
-        END IF;
-        PERFORM 1 FROM xp.users u WHERE u.id = v_uid FOR UPDATE;
-        SELECT * INTO p FROM xp.purchases x WHERE x.id = review_purchase.purchase_id FOR UPDATE;
-        EXIT WHEN p.user_id = v_uid;
-    END LOOP;
+    v_uid := xp._lock_for_review('purchases', review_purchase.purchase_id);
+    IF v_uid IS NULL THEN
+        RAISE EXCEPTION 'unknown purchase %', coalesce(review_purchase.purchase_id::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO p FROM xp.purchases x WHERE x.id = review_purchase.purchase_id;
     IF p.status <> 'pending' THEN
         RAISE EXCEPTION 'purchase % was % already by %', p.id, p.status, coalesce(p.reviewed_by, 'xpsync')
             USING ERRCODE = 'XP009';
@@ -3642,16 +3659,12 @@ BEGIN
         RAISE EXCEPTION 'note is % characters long (at most 500)', length(review_submission.note)
             USING ERRCODE = 'XP002';
     END IF;
-    LOOP
-        SELECT x.user_id INTO v_uid FROM xp.quest_submissions x WHERE x.id = review_submission.submission_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'unknown submission %', coalesce(review_submission.submission_id::text, 'NULL')
-                USING ERRCODE = 'XP002';
-        END IF;
-        PERFORM 1 FROM xp.users u WHERE u.id = v_uid FOR UPDATE;
-        SELECT * INTO s FROM xp.quest_submissions x WHERE x.id = review_submission.submission_id FOR UPDATE;
-        EXIT WHEN s.user_id = v_uid;
-    END LOOP;
+    v_uid := xp._lock_for_review('quest_submissions', review_submission.submission_id);
+    IF v_uid IS NULL THEN
+        RAISE EXCEPTION 'unknown submission %', coalesce(review_submission.submission_id::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO s FROM xp.quest_submissions x WHERE x.id = review_submission.submission_id;
     IF s.status <> 'pending' THEN
         RAISE EXCEPTION 'submission % was % already by %', s.id, s.status, coalesce(s.reviewed_by, '?')
             USING ERRCODE = 'XP009';
@@ -5261,6 +5274,8 @@ REVOKE ALL ON FUNCTION xp._identity_lock() FROM PUBLIC;
 REVOKE ALL ON FUNCTION xp._known_account(p_platform text, p_external_id text, OUT acc bigint, OUT uid bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._ledger_append_only() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._lock_for_review(p_table text, p_id bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._lock_persons(uids bigint[]) FROM PUBLIC;
 

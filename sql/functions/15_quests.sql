@@ -230,10 +230,32 @@ $$;
 COMMENT ON FUNCTION xp.submit_quest(text, text, text, text) IS
     'Submit a quest for an operator''s review; a second submission while one waits returns it (applied=false).';
 
+-- The person a submission or purchase (p_table) belongs to, locked, then the row itself: the order a
+-- merge takes (persons, then their rows), looked at again when a merge moved the row meanwhile.
+-- NULL when there is no such row.
+CREATE OR REPLACE FUNCTION xp._lock_for_review(p_table text, p_id bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_uid bigint;
+    v_now bigint;
+BEGIN
+    LOOP
+        EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1', p_table) INTO v_uid USING p_id;
+        IF v_uid IS NULL THEN
+            RETURN NULL;
+        END IF;
+        PERFORM 1 FROM xp.users u WHERE u.id = v_uid FOR UPDATE;
+        EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1 FOR UPDATE', p_table) INTO v_now USING p_id;
+        IF v_now = v_uid THEN
+            RETURN v_uid;
+        END IF;
+    END LOOP;
+END
+$$;
+
 -- An operator approves or declines a waiting submission with a note: the approval completes the
 -- quest in the window it was submitted in (paid if the family has a completion left), and the
--- platform it came from is told. Locks the person, then the submission (the order merges take),
--- and looks again if the submission moved to another person meanwhile.
+-- platform it came from is told.
 CREATE OR REPLACE FUNCTION xp.review_submission(submission_id bigint, approve boolean, note text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -249,16 +271,12 @@ BEGIN
         RAISE EXCEPTION 'note is % characters long (at most 500)', length(review_submission.note)
             USING ERRCODE = 'XP002';
     END IF;
-    LOOP
-        SELECT x.user_id INTO v_uid FROM xp.quest_submissions x WHERE x.id = review_submission.submission_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'unknown submission %', coalesce(review_submission.submission_id::text, 'NULL')
-                USING ERRCODE = 'XP002';
-        END IF;
-        PERFORM 1 FROM xp.users u WHERE u.id = v_uid FOR UPDATE;
-        SELECT * INTO s FROM xp.quest_submissions x WHERE x.id = review_submission.submission_id FOR UPDATE;
-        EXIT WHEN s.user_id = v_uid;
-    END LOOP;
+    v_uid := xp._lock_for_review('quest_submissions', review_submission.submission_id);
+    IF v_uid IS NULL THEN
+        RAISE EXCEPTION 'unknown submission %', coalesce(review_submission.submission_id::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO s FROM xp.quest_submissions x WHERE x.id = review_submission.submission_id;
     IF s.status <> 'pending' THEN
         RAISE EXCEPTION 'submission % was % already by %', s.id, s.status, coalesce(s.reviewed_by, '?')
             USING ERRCODE = 'XP009';

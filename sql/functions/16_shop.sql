@@ -107,16 +107,12 @@ BEGIN
         RAISE EXCEPTION 'note is % characters long (at most 500)', length(review_purchase.note)
             USING ERRCODE = 'XP002';
     END IF;
-    LOOP
-        SELECT x.user_id INTO v_uid FROM xp.purchases x WHERE x.id = review_purchase.purchase_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'unknown purchase %', coalesce(review_purchase.purchase_id::text, 'NULL')
-                USING ERRCODE = 'XP002';
-        END IF;
-        PERFORM 1 FROM xp.users u WHERE u.id = v_uid FOR UPDATE;
-        SELECT * INTO p FROM xp.purchases x WHERE x.id = review_purchase.purchase_id FOR UPDATE;
-        EXIT WHEN p.user_id = v_uid;
-    END LOOP;
+    v_uid := xp._lock_for_review('purchases', review_purchase.purchase_id);
+    IF v_uid IS NULL THEN
+        RAISE EXCEPTION 'unknown purchase %', coalesce(review_purchase.purchase_id::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO p FROM xp.purchases x WHERE x.id = review_purchase.purchase_id;
     IF p.status <> 'pending' THEN
         RAISE EXCEPTION 'purchase % was % already by %', p.id, p.status, coalesce(p.reviewed_by, 'xpsync')
             USING ERRCODE = 'XP009';
