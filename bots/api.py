@@ -86,3 +86,16 @@ class Xp(Calls):
 
     async def play_game(self, external_id: str, session_id: int, move: str) -> dict[str, Any]:
         return await self._one("SELECT xp.play_game(%s, %s, %s, %s)", self.platform, external_id, session_id, move)
+
+    async def quest_list(self, external_id: str) -> list[dict[str, Any]]:
+        return await self._rows("SELECT * FROM xp.quest_list(%s, %s)", self.platform, external_id)
+
+    async def submit_quest(self, external_id: str, quest: str, proof: str) -> dict[str, Any]:
+        return await self._one("SELECT xp.submit_quest(%s, %s, %s, %s)", self.platform, external_id, quest, proof)
+
+    async def shop_list(self) -> list[dict[str, Any]]:
+        return await self._rows("SELECT * FROM xp.shop_list()")
+
+    async def buy(self, external_id: str, item: str, request_key: str) -> dict[str, Any]:
+        """Buy a shop item; the same request_key again (a double tap) buys nothing more."""
+        return await self._one("SELECT xp.buy(%s, %s, %s, %s)", self.platform, external_id, item, request_key)

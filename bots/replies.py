@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from xpsync.errors import XPError
-from xpsync.texts import period_name, say
+from xpsync.texts import period_name, say, title_in
 
 log = logging.getLogger(__name__)
 
@@ -72,3 +72,45 @@ def game_text(g: dict[str, Any], language: str | None) -> str:
     if g["status"] == "lost":
         return say(language, "quiz_wrong", answer=g["options"][g["answer"]])
     return g["question"]
+
+
+def quests_text(quests: list[dict[str, Any]], language: str | None) -> str:
+    """The quest list: each quest's reward and how far the member has come in its window."""
+    if not quests:
+        return say(language, "quests_empty")
+    lines = [say(language, "quests_title")]
+    for q in quests:
+        if q["left_to_earn"] <= 0 or q["completed"] >= q["per_person"]:
+            progress = say(language, "quest_done")
+        elif q["pending"]:
+            progress = say(language, "quest_waiting")
+        else:
+            progress = say(language, "quest_progress", progress=q["progress"], target=q["target"])
+        lines.append(say(language, "quest_row", title=title_in(q["title"], language), progress=progress,
+                         reward=say(language, "reward", xp=q["reward_xp"], coins=q["reward_coins"])))
+    return "\n".join(lines)
+
+
+def submittable(quests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The quests a member may submit now (a submission quest with something left and nothing waiting)."""
+    return [q for q in quests if q["proof"] == "submission" and q["left_to_earn"] > 0 and not q["pending"]]
+
+
+def submitted_text(quest: dict[str, Any] | None, language: str | None) -> str:
+    return say(language, "quest_submitted", title=title_in(quest["title"], language) if quest else "")
+
+
+def shop_text(items: list[dict[str, Any]], coins: int, language: str | None) -> str:
+    if not items:
+        return say(language, "shop_empty")
+    lines = [say(language, "shop_title", coins=coins)]
+    lines += [say(language, "shop_row", title=title_in(i["title"], language), price=i["price"],
+                  stock=say(language, "shop_stock", left=i["stock"]) if i["stock"] is not None else "").rstrip()
+              for i in items]
+    return "\n".join(lines)
+
+
+def purchase_text(bought: dict[str, Any], item: dict[str, Any] | None, language: str | None) -> str:
+    title = title_in(item["title"], language) if item else bought["item"]
+    key = "purchase_pending" if bought["status"] == "pending" else "purchase_done"
+    return say(language, key, title=title, coins=bought["coins"])

@@ -32,6 +32,7 @@ from psycopg_pool import AsyncConnectionPool
 from xpsync.db import recover
 from xpsync.heartbeat import Heartbeat
 from xpsync.settings import ConfigError
+from xpsync.texts import wording
 
 from . import store
 from .backoff import Backoff, sleep_unless
@@ -74,8 +75,9 @@ class Listener:
         self.stats: Counter[str] = Counter()
         self.settings: dict[str, Any] = {}
         self.recorder = Recorder(pool, self.owner, self.target, self.stats)
-        # xp_config payloads not acted on yet: 'settings' (reload), 'ranks' (move people), any other table
-        self._config: set[str] = {"settings", "ranks"}
+        # xp_config payloads not acted on yet: 'settings' (reload), 'ranks' (move people), 'texts' (the
+        # operators' wording), any other table
+        self._config: set[str] = {"settings", "ranks", "texts"}
         self.heartbeat = Heartbeat(pool, f"listener:{self.target}", self.owner)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -95,7 +97,7 @@ class Listener:
                 async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
                     await store.listen(conn, channels)
                     backoff.reset()
-                    self._config.update(("settings", "ranks"))  # whatever changed while we were away
+                    self._config.update(("settings", "ranks", "texts"))  # whatever changed while we were away
                     wake.set()
                     while not stop.is_set():
                         async for note in conn.notifies(timeout=1.0):
@@ -115,6 +117,8 @@ class Listener:
             wake.clear()
             try:
                 await self._take_up_config()
+                if self.target == "discord":
+                    await self._expire()
                 await self._drain(stop)
                 backoff.reset()
             except psycopg.OperationalError as exc:
@@ -133,6 +137,8 @@ class Listener:
                 version = await store.config_version(conn)  # before what it covers is read
                 if "settings" in pending:
                     self.settings = await store.settings(conn)
+                if "texts" in pending:
+                    await wording.load(conn)
             if "settings" in pending:
                 self.handler.configure(self.settings)
             if "ranks" in pending:
@@ -143,6 +149,13 @@ class Listener:
         except BaseException:
             self._config |= pending  # not taken up: try again next time
             raise
+
+    async def _expire(self) -> None:
+        """Timed roles of the shop that ended: their resyncs are queued here and drained at once."""
+        async with self.pool.connection() as conn:
+            ended = await store.expire_purchases(conn)
+        if ended:
+            log.info("%d timed shop roles ended: their resyncs are queued", ended)
 
     async def rerank(self, batch_size: int = 1000) -> int:
         """Move everyone out of step with xp.ranks, one short transaction per batch."""

@@ -123,6 +123,11 @@ async def rerank_batch(conn: Connection, batch_size: int) -> int:
     return int(await fetch_value(conn, "SELECT xp.rerank_batch(%s)", (batch_size,)))
 
 
+async def expire_purchases(conn: Connection) -> int:
+    """Mark the shop's timed roles that ended and queue their resyncs; return how many ended."""
+    return int(await fetch_value(conn, "SELECT xp.expire_purchases()"))
+
+
 async def config_version(conn: Connection) -> int:
     """How many changes of the operator tables there have been (what a heartbeat says was taken up)."""
     return int(await fetch_value(conn, "SELECT xp.config_version()"))

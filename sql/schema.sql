@@ -59,6 +59,12 @@ CREATE TYPE xp.daily_result AS (
 	next_claim_at timestamp with time zone
 );
 
+CREATE DOMAIN xp.description_words AS jsonb
+	CONSTRAINT description_words_check CHECK (COALESCE(((jsonb_typeof(VALUE) = 'object'::text) AND (((VALUE - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND (length(COALESCE((VALUE ->> 'en'::text), ''::text)) <= 1000) AND (length(COALESCE((VALUE ->> 'ru'::text), ''::text)) <= 1000)), false));
+
+CREATE DOMAIN xp.title_words AS jsonb
+	CONSTRAINT title_words_check CHECK (COALESCE(((jsonb_typeof(VALUE) = 'object'::text) AND (jsonb_typeof((VALUE -> 'en'::text)) = 'string'::text) AND ((length((VALUE ->> 'en'::text)) >= 1) AND (length((VALUE ->> 'en'::text)) <= 100)) AND (((VALUE - 'en'::text) - 'ru'::text) = '{}'::jsonb) AND ((NOT (VALUE ? 'ru'::text)) OR ((jsonb_typeof((VALUE -> 'ru'::text)) = 'string'::text) AND ((length((VALUE ->> 'ru'::text)) >= 1) AND (length((VALUE ->> 'ru'::text)) <= 100))))), false));
+
 CREATE FUNCTION xp._account_for(p_platform text, p_external_id text, p_display_name text DEFAULT NULL::text, OUT acc bigint, OUT uid bigint) RETURNS record
     LANGUAGE plpgsql
     AS $$
@@ -597,7 +603,24 @@ BEGIN
       JOIN xp.users u ON u.id = a.user_id
      WHERE a.user_id = p_uid
        AND (a.platform = 'discord'
-            OR (a.platform = 'telegram' AND u.notify AND p_kind IN ('rank_changed', 'achievement_unlocked')));
+            OR (a.platform = 'telegram' AND u.notify AND p_kind IN ('rank_changed', 'achievement_unlocked', 'quest_completed')));
+    RETURN v_event;
+END
+$$;
+
+CREATE FUNCTION xp._emit_to(p_uid bigint, p_kind text, p_payload jsonb, p_platform text) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_event bigint;
+BEGIN
+    INSERT INTO xp.events (user_id, kind, payload) VALUES (p_uid, p_kind, p_payload) RETURNING id INTO v_event;
+    INSERT INTO xp.deliveries (event_id, target, user_id)
+    SELECT v_event, a.platform, p_uid
+      FROM xp.accounts a
+      JOIN xp.users u ON u.id = a.user_id
+     WHERE a.user_id = p_uid AND a.platform = p_platform
+       AND (a.platform = 'discord' OR (a.platform = 'telegram' AND u.notify));
     RETURN v_event;
 END
 $$;
@@ -719,6 +742,7 @@ BEGIN
     PERFORM xp._apply(p_uid, g.account_id, p_platform, 'game', 'xp', p_xp, g.game || ' won', 'game:' || g.id,
                       xp._multiplier());
     PERFORM xp._achieve(p_uid, '{games_won}');
+    PERFORM xp._quest_tick(p_uid, 'games_won', 1);
 END
 $$;
 
@@ -765,6 +789,27 @@ BEGIN
         USING ERRCODE = 'restrict_violation';
 END
 $$;
+
+CREATE FUNCTION xp._lock_for_review(p_table text, p_id bigint) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_uid bigint;
+    v_now bigint;
+BEGIN
+    LOOP
+        EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1', p_table) INTO v_uid USING p_id;
+        IF v_uid IS NULL THEN
+            RETURN NULL;
+        END IF;
+        PERFORM 1 FROM xp.users u WHERE u.id = v_uid FOR UPDATE;
+        EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1 FOR UPDATE', p_table) INTO v_now USING p_id;
+        IF v_now = v_uid THEN
+            RETURN v_uid;
+        END IF;
+    END LOOP;
+END
+$_$;
 
 CREATE FUNCTION xp._lock_persons(uids bigint[]) RETURNS void
     LANGUAGE sql
@@ -816,6 +861,8 @@ BEGIN
               AND EXISTS (SELECT 1 FROM xp.ledger WHERE user_id = p_into);
     UPDATE xp.ledger SET user_id = p_into WHERE user_id = p_from;
     UPDATE xp.deliveries SET user_id = p_into WHERE user_id = p_from AND status = 'pending';
+    UPDATE xp.purchases SET user_id = p_into WHERE user_id = p_from;
+    PERFORM xp._quests_merged(p_into, p_from);
     INSERT INTO xp.user_achievements (user_id, code, unlocked_at)
     SELECT p_into, x.code, x.unlocked_at FROM xp.user_achievements x WHERE x.user_id = p_from
     ON CONFLICT (user_id, code) DO UPDATE SET unlocked_at = least(xp.user_achievements.unlocked_at,
@@ -850,6 +897,7 @@ BEGIN
     PERFORM xp._emit(p_into, CASE WHEN v_both THEN 'persons_merged' ELSE 'account_linked' END,
                      jsonb_build_object('from_user', p_from, 'by_account', p_by_account));
     PERFORM xp._achieve(p_into);
+    PERFORM xp._quest_recheck(p_into);
 END
 $$;
 
@@ -1104,6 +1152,169 @@ CREATE FUNCTION xp._progress(uids bigint[]) RETURNS TABLE(uid bigint, criterion 
                                 ('streak', u.streak::bigint), ('games_won', u.games_won), ('rank', u.rank_id::bigint),
                                 ('platforms', coalesce(acc.n, 0))) AS v (criterion, value)
      WHERE (uids IS NULL OR u.id = ANY (uids)) AND u.forgotten_at IS NULL
+$$;
+
+CREATE TABLE xp.quests (
+    code text NOT NULL,
+    title xp.title_words NOT NULL,
+    description xp.description_words DEFAULT '{}'::jsonb NOT NULL,
+    reward_xp integer DEFAULT 0 NOT NULL,
+    reward_coins integer DEFAULT 0 NOT NULL,
+    period text DEFAULT 'once'::text NOT NULL,
+    per_person integer DEFAULT 1 NOT NULL,
+    proof text NOT NULL,
+    target integer DEFAULT 1 NOT NULL,
+    starts_at timestamp with time zone,
+    ends_at timestamp with time zone,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT quests_check CHECK (((reward_xp > 0) OR (reward_coins > 0))),
+    CONSTRAINT quests_check1 CHECK ((ends_at > starts_at)),
+    CONSTRAINT quests_code_check CHECK ((code ~ '^[a-z0-9][a-z0-9_-]{0,39}$'::text)),
+    CONSTRAINT quests_per_person_check CHECK (((per_person >= 1) AND (per_person <= 100))),
+    CONSTRAINT quests_period_check CHECK ((period = ANY (ARRAY['once'::text, 'day'::text, 'week'::text, 'month'::text]))),
+    CONSTRAINT quests_proof_check CHECK ((proof = ANY (ARRAY['messages'::text, 'voice_minutes'::text, 'games_won'::text, 'streak'::text, 'submission'::text]))),
+    CONSTRAINT quests_reward_coins_check CHECK (((reward_coins >= 0) AND (reward_coins <= 1000000))),
+    CONSTRAINT quests_reward_xp_check CHECK (((reward_xp >= 0) AND (reward_xp <= 1000000))),
+    CONSTRAINT quests_target_check CHECK (((target >= 1) AND (target <= 1000000)))
+);
+
+COMMENT ON TABLE xp.quests IS 'Quests: en/ru title and description, XP and coin reward, window (once|day|week|month), completions per person, proof (a counter or a submission).';
+
+CREATE FUNCTION xp._quest_complete(p_uid bigint, q xp.quests, p_window date, p_submission bigint) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_family bigint := xp._family(p_uid);
+    v_day date := nullif(p_window, '-infinity');
+    v_paid boolean := false;
+    v_id bigint;
+BEGIN
+    FOR v_slot IN 1 .. q.per_person LOOP
+        IF xp._family_pays(v_family, 'quest:' || q.code || '#' || v_slot, v_day) THEN
+            v_paid := true;
+            EXIT;
+        END IF;
+    END LOOP;
+    INSERT INTO xp.quest_completions (quest, user_id, window_start, submission_id, paid)
+    VALUES (q.code, p_uid, p_window, p_submission, v_paid)
+    RETURNING id INTO v_id;
+    IF v_paid AND q.reward_xp > 0 THEN
+        PERFORM xp._apply(p_uid, NULL, NULL, 'quest', 'xp', q.reward_xp, 'quest: ' || (q.title ->> 'en'),
+                          'quest:' || v_id || ':xp');
+    END IF;
+    IF v_paid AND q.reward_coins > 0 THEN
+        PERFORM xp._apply(p_uid, NULL, NULL, 'quest', 'coins', q.reward_coins, 'quest: ' || (q.title ->> 'en'),
+                          'quest:' || v_id || ':coins');
+    END IF;
+    IF p_submission IS NULL THEN
+        PERFORM xp._emit(p_uid, 'quest_completed',
+                         jsonb_build_object('quest', q.code, 'title', q.title,
+                                            'reward_xp', CASE WHEN v_paid THEN q.reward_xp ELSE 0 END,
+                                            'reward_coins', CASE WHEN v_paid THEN q.reward_coins ELSE 0 END));
+    END IF;
+    RETURN v_paid;
+END
+$$;
+
+CREATE FUNCTION xp._quest_family_paid(p_family bigint, p_code text, p_window date) RETURNS integer
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT count(*)::int FROM xp.family_rewards r
+     WHERE r.family = p_family AND r.reward LIKE 'quest:' || p_code || '#%'
+       AND r.day IS NOT DISTINCT FROM nullif(p_window, '-infinity')
+$$;
+
+CREATE FUNCTION xp._quest_recheck(p_uid bigint) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_proof text;
+    n int := 0;
+BEGIN
+    FOR v_proof IN SELECT DISTINCT x.proof FROM xp.quests x WHERE x.active AND x.proof <> 'submission' LOOP
+        n := n + xp._quest_tick(p_uid, v_proof, 0);
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+CREATE FUNCTION xp._quest_running(q xp.quests) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT q.active AND coalesce(q.starts_at <= now(), true) AND coalesce(q.ends_at > now(), true)
+$$;
+
+CREATE FUNCTION xp._quest_tick(p_uid bigint, p_proof text, p_amount bigint) RETURNS integer
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+DECLARE
+    q xp.quests;
+    v_window date;
+    v_value bigint;
+    v_done int;
+    v_due int;
+    n int := 0;
+BEGIN
+    FOR q IN SELECT x.* FROM xp.quests x WHERE x.proof = p_proof AND x.active ORDER BY x.code LOOP
+        CONTINUE WHEN NOT xp._quest_running(q);
+        v_window := xp._quest_window(q.period);
+        SELECT count(*) INTO v_done FROM xp.quest_completions c
+         WHERE c.user_id = p_uid AND c.quest = q.code AND c.window_start = v_window;
+        CONTINUE WHEN v_done >= q.per_person;
+        INSERT INTO xp.quest_progress AS g (user_id, quest, window_start, value)
+        VALUES (p_uid, q.code, v_window, greatest(p_amount, 0))
+        ON CONFLICT (user_id, quest, window_start) DO UPDATE
+           SET value = CASE WHEN p_proof = 'streak' THEN greatest(g.value, EXCLUDED.value)
+                            ELSE g.value + EXCLUDED.value END
+        RETURNING g.value INTO v_value;
+        v_due := least(q.per_person, v_value / (q.target * CASE WHEN p_proof = 'voice_minutes' THEN 60 ELSE 1 END));
+        WHILE v_done < v_due LOOP
+            PERFORM xp._quest_complete(p_uid, q, v_window, NULL);
+            v_done := v_done + 1;
+            n := n + 1;
+        END LOOP;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+CREATE FUNCTION xp._quest_window(p_period text) RETURNS date
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    d date := (now() AT TIME ZONE 'UTC')::date;
+BEGIN
+    RETURN CASE p_period
+        WHEN 'once' THEN '-infinity'::date
+        WHEN 'day' THEN d
+        WHEN 'week' THEN d - (extract(isodow FROM d)::int - 1)
+        ELSE date_trunc('month', d)::date
+    END;
+END
+$$;
+
+CREATE FUNCTION xp._quests_merged(p_into bigint, p_from bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO xp.quest_progress AS g (user_id, quest, window_start, value)
+    SELECT p_into, f.quest, f.window_start, f.value FROM xp.quest_progress f WHERE f.user_id = p_from
+    ON CONFLICT (user_id, quest, window_start) DO UPDATE
+       SET value = CASE WHEN (SELECT x.proof FROM xp.quests x WHERE x.code = EXCLUDED.quest) = 'streak'
+                        THEN greatest(g.value, EXCLUDED.value) ELSE g.value + EXCLUDED.value END;
+    DELETE FROM xp.quest_progress WHERE user_id = p_from;
+    UPDATE xp.quest_completions SET user_id = p_into WHERE user_id = p_from;
+    UPDATE xp.quest_submissions f
+       SET status = 'declined', note = 'merged: the other submission of this quest stays', reviewed_by = 'xpsync',
+           reviewed_at = now()
+     WHERE f.user_id = p_from AND f.status = 'pending'
+       AND EXISTS (SELECT 1 FROM xp.quest_submissions s
+                    WHERE s.user_id = p_into AND s.quest = f.quest AND s.window_start = f.window_start
+                      AND s.status = 'pending');
+    UPDATE xp.quest_submissions SET user_id = p_into WHERE user_id = p_from;
+END
 $$;
 
 CREATE FUNCTION xp._queue_resync(uids bigint[], reason text) RETURNS bigint
@@ -1401,14 +1612,14 @@ CREATE TABLE xp.ledger (
     imported_from text,
     CONSTRAINT ledger_imported_from_check CHECK (((source = 'import'::text) = (imported_from IS NOT NULL))),
     CONSTRAINT ledger_kind_check CHECK ((kind = ANY (ARRAY['xp'::text, 'coins'::text]))),
-    CONSTRAINT ledger_source_check CHECK ((source = ANY (ARRAY['award'::text, 'daily'::text, 'message'::text, 'voice'::text, 'game'::text, 'achievement'::text, 'rank_reward'::text, 'admin'::text, 'import'::text, 'void'::text])))
+    CONSTRAINT ledger_source_check CHECK ((source = ANY (ARRAY['award'::text, 'daily'::text, 'message'::text, 'voice'::text, 'game'::text, 'achievement'::text, 'rank_reward'::text, 'admin'::text, 'import'::text, 'void'::text, 'quest'::text, 'shop'::text])))
 );
 
 COMMENT ON TABLE xp.ledger IS 'Append-only: every XP and coin change. Rows are re-pointed by merges, never rewritten or deleted.';
 
 COMMENT ON COLUMN xp.ledger.idempotency_key IS 'Applied once within its source: bot keys (source award) and the keys the database makes for itself never meet.';
 
-COMMENT ON COLUMN xp.ledger.source IS 'What wrote the row: award (award_xp/award_coins), daily, message, voice, game, achievement, rank_reward, admin (xp.adjust), import (xp.import_xp) or void (xp.void_ledger: its key is void:<id of the row it reverses>).';
+COMMENT ON COLUMN xp.ledger.source IS 'What wrote the row: award (award_xp/award_coins), daily, message, voice, game, achievement, rank_reward, admin (xp.adjust), import (xp.import_xp), void (xp.void_ledger: its key is void:<id of the row it reverses>), quest (a completed quest) or shop (a purchase, or its refund).';
 
 COMMENT ON COLUMN xp.ledger.imported_from IS 'For source = import: the import source (e.g. mee6:GUILD); earlier imports of the same source are summed by it.';
 
@@ -1463,6 +1674,12 @@ CREATE FUNCTION xp._role_plans(p_uids bigint[]) RETURNS jsonb
     AS $$
     SELECT coalesce(jsonb_object_agg(p.uid || '/' || r.guild_id, to_jsonb(r.desired)), '{}')
       FROM unnest(p_uids) AS p (uid), xp.discord_role_plan(p.uid) AS r
+$$;
+
+CREATE FUNCTION xp._sale_moves_stock() RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(current_setting('xp.stock_move', true), '') = 'on'
 $$;
 
 CREATE FUNCTION xp._seasons_changed() RETURNS trigger
@@ -1589,6 +1806,90 @@ CREATE FUNCTION xp._state(p_uid bigint) RETURNS xp.award_result
     AS $$
     SELECT ROW(u.id, u.xp, u.coins, u.rank_id, u.rank_id, false, 0, false)::xp.award_result
       FROM xp.users u WHERE u.id = p_uid
+$$;
+
+CREATE FUNCTION xp._stock_move(p_item text, p_by integer) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM set_config('xp.stock_move', 'on', true);
+    UPDATE xp.shop_items i SET stock = i.stock + p_by WHERE i.code = p_item AND i.stock IS NOT NULL;
+    PERFORM set_config('xp.stock_move', '', true);
+END
+$$;
+
+CREATE FUNCTION xp._text_fill(p_key text, p_body text, p_values jsonb DEFAULT '{}'::jsonb, OUT problem text, OUT filled text) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v_allowed text[];
+    v_at int := 1;
+    v_len int;
+    v_char text;
+    v_close int;
+    v_field text;
+    v_out text := '';
+BEGIN
+    SELECT k.placeholders INTO v_allowed FROM xp.text_keys k WHERE k.key = p_key;
+    IF NOT FOUND THEN
+        problem := format('unknown text %s', coalesce(quote_literal(left(p_key, 60)), 'NULL'));
+        RETURN;
+    END IF;
+    IF p_body IS NULL OR length(p_body) NOT BETWEEN 1 AND 2000 THEN
+        problem := format('the text must be 1 to 2000 characters long, not %s', coalesce(length(p_body), 0));
+        RETURN;
+    END IF;
+    v_len := length(p_body);
+    WHILE v_at <= v_len LOOP
+        v_char := substr(p_body, v_at, 1);
+        IF v_char = '{' AND substr(p_body, v_at + 1, 1) = '{' THEN
+            v_out := v_out || '{';
+            v_at := v_at + 2;
+        ELSIF v_char = '}' AND substr(p_body, v_at + 1, 1) = '}' THEN
+            v_out := v_out || '}';
+            v_at := v_at + 2;
+        ELSIF v_char = '}' THEN
+            problem := 'a brace without its pair: write {name}, or {{ and }} for braces';
+            RETURN;
+        ELSIF v_char = '{' THEN
+            v_close := strpos(substr(p_body, v_at + 1), '}');
+            IF v_close = 0 THEN
+                problem := 'a brace without its pair: write {name}, or {{ and }} for braces';
+                RETURN;
+            END IF;
+            v_field := substr(p_body, v_at + 1, v_close - 1);
+            IF v_field !~ '^[A-Za-z_][A-Za-z0-9_]*$' THEN
+                problem := format('{%s} is not a placeholder: write {name}, or {{ and }} for braces', left(v_field, 40));
+                RETURN;
+            ELSIF NOT v_field = ANY (v_allowed) THEN
+                problem := format('unknown placeholder {%s} in %s: it may use %s', v_field, p_key,
+                                  CASE WHEN cardinality(v_allowed) = 0 THEN 'none'
+                                       ELSE (SELECT string_agg('{' || x || '}', ', ') FROM unnest(v_allowed) AS x) END);
+                RETURN;
+            END IF;
+            v_out := v_out || coalesce(p_values ->> v_field, '{' || v_field || '}');
+            v_at := v_at + v_close + 1;
+        ELSE
+            v_out := v_out || v_char;
+            v_at := v_at + 1;
+        END IF;
+    END LOOP;
+    filled := v_out;
+END
+$_$;
+
+CREATE FUNCTION xp._texts_valid() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_problem text := (xp._text_fill(NEW.key, NEW.body)).problem;
+BEGIN
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION 'text %/% is refused: %', NEW.key, NEW.language, v_problem USING ERRCODE = 'XP002';
+    END IF;
+    NEW.updated_at := now();
+    RETURN NEW;
+END
 $$;
 
 CREATE FUNCTION xp._void_rows(p_since timestamp with time zone, p_until timestamp with time zone, p_uid bigint, p_source text, p_reason text, p_upto bigint) RETURNS SETOF xp.ledger
@@ -1727,10 +2028,12 @@ CREATE FUNCTION xp.admin_cursor() RETURNS jsonb
         'deliveries', coalesce((SELECT max(d.id) FROM xp.deliveries d), 0),
         'audit', coalesce((SELECT max(a.id) FROM xp.admin_audit a), 0),
         'config', (SELECT v.version FROM xp.config_version v),
-        'beats', coalesce((SELECT max(h.beat) FROM xp.heartbeats h), 0))
+        'beats', coalesce((SELECT max(h.beat) FROM xp.heartbeats h), 0),
+        -- a new quest submission (purchases move the ledger, reviews the audit log)
+        'submissions', coalesce((SELECT max(q.id) FROM xp.quest_submissions q), 0))
 $$;
 
-COMMENT ON FUNCTION xp.admin_cursor() IS 'Admin panel: the newest ledger row, event, delivery, audit entry, config version and heartbeat, for the live pages.';
+COMMENT ON FUNCTION xp.admin_cursor() IS 'Admin panel: the newest ledger row, event, delivery, audit entry, config version, heartbeat and quest submission, for the live pages.';
 
 CREATE FUNCTION xp.admin_deliveries(by_target text DEFAULT NULL::text, by_status text DEFAULT NULL::text, by_error text DEFAULT NULL::text, before bigint DEFAULT NULL::bigint, lim integer DEFAULT 50) RETURNS TABLE(id bigint, event_id bigint, kind text, user_id bigint, display_name text, target text, status text, attempts integer, run_at timestamp with time zone, lease_owner text, last_error text, created_at timestamp with time zone, finished_at timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -1887,6 +2190,29 @@ $$;
 
 COMMENT ON FUNCTION xp.admin_person(uid bigint) IS 'Admin panel: everything about a person (balances, rank, stats, accounts with their platform ids, achievements, latest deliveries); NULL when unknown.';
 
+CREATE FUNCTION xp.admin_purchases(state text DEFAULT 'pending'::text, lim integer DEFAULT 100) RETURNS TABLE(id bigint, item text, title jsonb, kind text, price integer, user_id bigint, display_name text, coins bigint, platform text, status text, note text, reviewed_by text, created_at timestamp with time zone, reviewed_at timestamp with time zone, expires_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF admin_purchases.state IS NOT NULL AND admin_purchases.state NOT IN ('pending', 'approved', 'declined') THEN
+        RAISE EXCEPTION 'unknown status %: expected pending, approved or declined',
+            quote_literal(left(admin_purchases.state, 40)) USING ERRCODE = 'XP002';
+    END IF;
+    RETURN QUERY
+    SELECT p.id, p.item, i.title::jsonb, p.kind, p.price, p.user_id, u.display_name, u.coins, p.platform, p.status, p.note,
+           p.reviewed_by, p.created_at, p.reviewed_at, p.expires_at
+      FROM xp.purchases p
+      JOIN xp.shop_items i ON i.code = p.item
+      JOIN xp.users u ON u.id = p.user_id
+     WHERE admin_purchases.state IS NULL OR p.status = admin_purchases.state
+     ORDER BY CASE WHEN p.status = 'pending' THEN p.id ELSE -p.id END
+     LIMIT least(greatest(coalesce(admin_purchases.lim, 100), 1), 500);
+END
+$$;
+
+COMMENT ON FUNCTION xp.admin_purchases(state text, lim integer) IS 'Admin panel: purchases of a status (NULL: all) with the buyer''s balance, the waiting ones oldest first.';
+
 CREATE FUNCTION xp.admin_settings() RETURNS TABLE(key text, value jsonb, description text, rule jsonb)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1895,6 +2221,29 @@ CREATE FUNCTION xp.admin_settings() RETURNS TABLE(key text, value jsonb, descrip
 $$;
 
 COMMENT ON FUNCTION xp.admin_settings() IS 'Admin panel: every setting with its description and the rule its value is checked against.';
+
+CREATE FUNCTION xp.admin_submissions(state text DEFAULT 'pending'::text, lim integer DEFAULT 100) RETURNS TABLE(id bigint, quest text, title jsonb, reward_xp integer, reward_coins integer, user_id bigint, display_name text, platform text, proof text, status text, note text, reviewed_by text, created_at timestamp with time zone, reviewed_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF admin_submissions.state IS NOT NULL AND admin_submissions.state NOT IN ('pending', 'approved', 'declined') THEN
+        RAISE EXCEPTION 'unknown status %: expected pending, approved or declined',
+            quote_literal(left(admin_submissions.state, 40)) USING ERRCODE = 'XP002';
+    END IF;
+    RETURN QUERY
+    SELECT s.id, s.quest, q.title::jsonb, q.reward_xp, q.reward_coins, s.user_id, u.display_name, s.platform, s.proof,
+           s.status, s.note, s.reviewed_by, s.created_at, s.reviewed_at
+      FROM xp.quest_submissions s
+      JOIN xp.quests q ON q.code = s.quest
+      JOIN xp.users u ON u.id = s.user_id
+     WHERE admin_submissions.state IS NULL OR s.status = admin_submissions.state
+     ORDER BY CASE WHEN s.status = 'pending' THEN s.id ELSE -s.id END
+     LIMIT least(greatest(coalesce(admin_submissions.lim, 100), 1), 500);
+END
+$$;
+
+COMMENT ON FUNCTION xp.admin_submissions(state text, lim integer) IS 'Admin panel: quest submissions of a status (NULL: all), the waiting ones oldest first, the others newest first.';
 
 CREATE FUNCTION xp.admin_token_role(token_id bigint) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -2043,6 +2392,59 @@ $$;
 
 COMMENT ON FUNCTION xp.board_size(period text) IS 'How many people are on a board now (0 for the season board without a season).';
 
+CREATE FUNCTION xp.buy(platform text, external_id text, item text, request_key text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+    i xp.shop_items;
+    p xp.purchases;
+    r xp.award_result;
+BEGIN
+    PERFORM xp._check_text(buy.request_key, 'request_key');
+    SELECT * INTO a FROM xp._account_for(buy.platform, buy.external_id);
+    PERFORM 1 FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
+    SELECT * INTO p FROM xp.purchases x WHERE x.account_id = a.acc AND x.request_key = buy.request_key;
+    IF FOUND THEN
+        IF p.item IS DISTINCT FROM buy.item THEN
+            RAISE EXCEPTION 'request_key % was already used to buy %', quote_literal(left(buy.request_key, 60)),
+                p.item USING ERRCODE = 'XP004';
+        END IF;
+        RETURN jsonb_build_object('purchase_id', p.id, 'item', p.item, 'status', p.status, 'price', p.price,
+                                  'coins', (SELECT u.coins FROM xp.users u WHERE u.id = a.uid),
+                                  'expires_at', p.expires_at, 'applied', false);
+    END IF;
+    SELECT * INTO i FROM xp.shop_items x WHERE x.code = buy.item FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown item %', coalesce(quote_literal(left(buy.item, 40)), 'NULL') USING ERRCODE = 'XP002';
+    ELSIF NOT i.active THEN
+        RAISE EXCEPTION 'item % is not for sale now', i.code USING ERRCODE = 'XP009';
+    ELSIF i.stock = 0 THEN
+        RAISE EXCEPTION 'item % is sold out', i.code USING ERRCODE = 'XP009';
+    END IF;
+    INSERT INTO xp.purchases (item, user_id, account_id, platform, request_key, price, kind, guild_id, role_id, days,
+                              status, expires_at)
+    VALUES (i.code, a.uid, a.acc, buy.platform, buy.request_key, i.price, i.kind, i.guild_id, i.role_id, i.days,
+            CASE WHEN i.needs_approval THEN 'pending' ELSE 'approved' END,
+            CASE WHEN NOT i.needs_approval AND i.days IS NOT NULL THEN now() + make_interval(days => i.days) END)
+    RETURNING * INTO p;
+    r := xp._apply(a.uid, a.acc, buy.platform, 'shop', 'coins', -i.price, 'shop: ' || (i.title ->> 'en'),
+                   'shop:' || p.id);
+    PERFORM xp._stock_move(i.code, -1);
+    IF p.status = 'approved' AND p.kind = 'discord_role' THEN
+        PERFORM xp._queue_resync(ARRAY[a.uid], 'shop: ' || i.code);
+    END IF;
+    IF p.status = 'pending' THEN
+        PERFORM pg_notify('xp_admin', 'shop');
+    END IF;
+    RETURN jsonb_build_object('purchase_id', p.id, 'item', p.item, 'status', p.status, 'price', p.price,
+                              'coins', r.coins, 'expires_at', p.expires_at, 'applied', true);
+END
+$$;
+
+COMMENT ON FUNCTION xp.buy(platform text, external_id text, item text, request_key text) IS 'Buy a shop item: its price is taken at once (XP003 when short), one of its stock; once per request_key (applied=false).';
+
 CREATE FUNCTION xp.chat_opened(platform text, external_id text) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2108,7 +2510,7 @@ BEGIN
           FROM xp._apply(a.uid, a.acc, claim_daily.platform, 'daily', 'coins', v_coins, 'daily reward',
                          'daily:' || a.uid || ':' || v_today || ':coins') AS l;
     END IF;
-    IF xp._achieve(a.uid, '{streak}') > 0 THEN
+    IF xp._achieve(a.uid, '{streak}') + xp._quest_tick(a.uid, 'streak', v_streak) > 0 THEN
         r := xp._refresh(r);
     END IF;
     RETURN ROW(r.user_id, r.xp, r.coins, r.old_rank, r.new_rank, r.rank_changed, r.reward_coins, true,
@@ -2204,8 +2606,11 @@ BEGIN
     DELETE FROM xp.link_codes c WHERE c.expires_at < v_cutoff;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     v_total := v_total + v_rows;
-    -- a day's claim or spin long over can never be claimed again; what is paid once ever stays
-    DELETE FROM xp.family_rewards r WHERE r.day < (v_cutoff AT TIME ZONE 'UTC')::date - 1;
+    -- a day's claim or spin long over can never be claimed again; what is paid once ever stays; a
+    -- quest's window (a day, a week or a month from its first day) is over 32 days after it began
+    DELETE FROM xp.family_rewards r
+     WHERE r.day < (v_cutoff AT TIME ZONE 'UTC')::date - 1
+       AND (r.reward NOT LIKE 'quest:%' OR r.day < (now() AT TIME ZONE 'UTC')::date - 32);
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     v_total := v_total + v_rows;
     -- pacing slots long past (one per chat ever written to)
@@ -2356,23 +2761,34 @@ CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, me
            || coalesce((SELECT array_agg(ar.role_id ORDER BY ar.code)
                           FROM xp.achievement_roles ar
                           JOIN xp.user_achievements ua ON ua.code = ar.code AND ua.user_id = u.id
-                         WHERE ar.guild_id = g.guild_id), '{}'),
+                         WHERE ar.guild_id = g.guild_id), '{}')
+           -- roles bought in the shop, until their days are over
+           || coalesce((SELECT array_agg(DISTINCT p.role_id)
+                          FROM xp.purchases p
+                         WHERE p.user_id = u.id AND p.guild_id = g.guild_id AND p.status = 'approved'
+                           AND p.expired_at IS NULL AND coalesce(p.expires_at > now(), true)), '{}'),
            coalesce((SELECT array_agg(rr.role_id ORDER BY rr.rank_id) FROM xp.rank_roles rr
                       WHERE rr.guild_id = g.guild_id), '{}')
            || coalesce((SELECT array_agg(ar.role_id ORDER BY ar.code) FROM xp.achievement_roles ar
-                         WHERE ar.guild_id = g.guild_id), '{}'),
+                         WHERE ar.guild_id = g.guild_id), '{}')
+           || coalesce((SELECT array_agg(DISTINCT x.role_id)
+                          FROM (SELECT i.role_id FROM xp.shop_items i WHERE i.guild_id = g.guild_id
+                                UNION
+                                SELECT p.role_id FROM xp.purchases p WHERE p.guild_id = g.guild_id) AS x), '{}'),
            EXISTS (SELECT 1 FROM xp.guild_health h WHERE h.guild_id = g.guild_id AND h.paused_at IS NOT NULL)
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'discord'
      CROSS JOIN (SELECT r.guild_id FROM xp.rank_roles r
                  UNION
-                 SELECT r.guild_id FROM xp.achievement_roles r) AS g
+                 SELECT r.guild_id FROM xp.achievement_roles r
+                 UNION
+                 SELECT i.guild_id FROM xp.shop_items i WHERE i.guild_id IS NOT NULL) AS g
       LEFT JOIN xp.guild_settings gs ON gs.guild_id = g.guild_id
      WHERE u.id = uid
      ORDER BY g.guild_id
 $$;
 
-COMMENT ON FUNCTION xp.discord_role_plan(uid bigint) IS 'Listener: per guild, the managed Discord roles (rank and achievement) a person should hold now, all roles xpsync manages there, and whether the guild is paused.';
+COMMENT ON FUNCTION xp.discord_role_plan(uid bigint) IS 'Listener: per guild, the managed Discord roles (rank, achievement, shop roles until they end) a person should hold now, all roles xpsync manages there, and whether the guild is paused.';
 
 CREATE FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2407,6 +2823,30 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) IS 'Bots: a Discord member''s roles changed (added, removed); queues a role resync only when a managed role moved away from what the person should hold; returns deliveries queued.';
+
+CREATE FUNCTION xp.expire_purchases() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_people bigint[];
+    v_count bigint;
+BEGIN
+    WITH ended AS (
+        UPDATE xp.purchases x SET expired_at = now()
+         WHERE x.id IN (SELECT y.id FROM xp.purchases y
+                         WHERE y.status = 'approved' AND y.expired_at IS NULL AND y.expires_at <= now()
+                         ORDER BY y.id FOR UPDATE SKIP LOCKED)
+        RETURNING x.user_id)
+    SELECT array_agg(DISTINCT e.user_id), count(*) INTO v_people, v_count FROM ended e;
+    IF v_count > 0 THEN
+        PERFORM xp._queue_resync(v_people, 'shop: a timed role ended');
+    END IF;
+    RETURN v_count;
+END
+$$;
+
+COMMENT ON FUNCTION xp.expire_purchases() IS 'Listener: mark the timed roles that ended and queue the role resync that takes them back; returns how many.';
 
 CREATE FUNCTION xp.export_accounts() RETURNS TABLE(platform text, external_id text, xp bigint, coins bigint, display_name text, source text)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -2518,6 +2958,8 @@ BEGIN
     DELETE FROM xp.redeem_failures f WHERE f.account_id = ANY (v_accounts);
     DELETE FROM xp.deliveries d WHERE d.user_id = forget_person.user_id AND d.status = 'pending';
     DELETE FROM xp.accounts a WHERE a.user_id = forget_person.user_id;
+    -- what a member wrote as a quest's proof is theirs: it goes (completions stay, as numbers)
+    DELETE FROM xp.quest_submissions s WHERE s.user_id = forget_person.user_id;
     -- the ledger stays (numbers only): balances, boards and audits keep adding up, but no key or
     -- reason keeps a platform id (message and voice keys hold chat, message and session ids; the
     -- keys and reasons of bots and admins may hold anything)
@@ -2812,7 +3254,8 @@ DECLARE
         WHEN 'ranks' THEN 'id' WHEN 'rank_roles' THEN 'guild_id, rank_id' WHEN 'guild_settings' THEN 'guild_id'
         WHEN 'achievements' THEN 'code' WHEN 'achievement_roles' THEN 'guild_id, code'
         WHEN 'seasons' THEN 'starts_on' WHEN 'multipliers' THEN 'starts_at DESC, id'
-        WHEN 'quiz_questions' THEN 'language, id' WHEN 'wheel_prizes' THEN 'id' END;
+        WHEN 'quiz_questions' THEN 'language, id' WHEN 'wheel_prizes' THEN 'id'
+        WHEN 'quests' THEN 'created_at, code' WHEN 'shop_items' THEN 'price, code' END;
     v jsonb;
 BEGIN
     IF v_order IS NULL THEN
@@ -2826,7 +3269,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION xp.operator_rows(table_name text) IS 'Admin panel: the rows of an operator table (ranks, rank_roles, guild_settings, achievements, achievement_roles, seasons, multipliers, quiz_questions, wheel_prizes) as jsonb.';
+COMMENT ON FUNCTION xp.operator_rows(table_name text) IS 'Admin panel: the rows of an operator table (ranks, rank_roles, guild_settings, achievements, achievement_roles, seasons, multipliers, quiz_questions, wheel_prizes, quests, shop_items) as jsonb.';
 
 CREATE FUNCTION xp.pace_held(keys text[]) RETURNS double precision
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -2932,6 +3375,24 @@ $_$;
 
 COMMENT ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) IS 'Bots: one answer in a guess or quiz session (a number); the database scores it and rewards a win once.';
 
+CREATE FUNCTION xp.preview_text(key text, body text) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    r record;
+BEGIN
+    SELECT * INTO r FROM xp._text_fill(preview_text.key, preview_text.body,
+                                       (SELECT k.samples FROM xp.text_keys k WHERE k.key = preview_text.key));
+    IF r.problem IS NOT NULL THEN
+        RAISE EXCEPTION 'text % is refused: %', left(preview_text.key, 60), r.problem USING ERRCODE = 'XP002';
+    END IF;
+    RETURN r.filled;
+END
+$$;
+
+COMMENT ON FUNCTION xp.preview_text(key text, body text) IS 'Admin: a text''s body as a member would read it, filled with sample values; XP002 for what saving would refuse.';
+
 CREATE FUNCTION xp.preview_thresholds(thresholds jsonb) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3001,6 +3462,38 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.public_profile(uid bigint, viewer bigint) IS 'The public part of a person''s profile with places and 30 days of activity; NULL when unknown, forgotten, or hidden from anyone but viewer.';
+
+CREATE FUNCTION xp.quest_list(platform text, external_id text) RETURNS TABLE(code text, title jsonb, description jsonb, reward_xp integer, reward_coins integer, period text, per_person integer, proof text, target integer, ends_at timestamp with time zone, progress bigint, completed integer, left_to_earn integer, pending boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_uid bigint;
+    v_family bigint;
+BEGIN
+    PERFORM xp._check_platform(quest_list.platform);
+    SELECT a.user_id INTO v_uid FROM xp.accounts a
+     WHERE a.platform = quest_list.platform AND a.external_id = quest_list.external_id;
+    v_family := xp._family(v_uid);
+    RETURN QUERY
+    SELECT q.code, q.title::jsonb, q.description::jsonb, q.reward_xp, q.reward_coins, q.period, q.per_person, q.proof,
+           q.target, q.ends_at,
+           coalesce((SELECT g.value / CASE WHEN q.proof = 'voice_minutes' THEN 60 ELSE 1 END
+                       FROM xp.quest_progress g
+                      WHERE g.user_id = v_uid AND g.quest = q.code AND g.window_start = w.key), 0),
+           (SELECT count(*)::int FROM xp.quest_completions c
+             WHERE c.user_id = v_uid AND c.quest = q.code AND c.window_start = w.key),
+           q.per_person - CASE WHEN v_family IS NULL THEN 0 ELSE xp._quest_family_paid(v_family, q.code, w.key) END,
+           EXISTS (SELECT 1 FROM xp.quest_submissions s
+                    WHERE s.user_id = v_uid AND s.quest = q.code AND s.window_start = w.key AND s.status = 'pending')
+      FROM xp.quests q
+     CROSS JOIN LATERAL (SELECT xp._quest_window(q.period) AS key) AS w
+     WHERE xp._quest_running(q)
+     ORDER BY q.created_at, q.code;
+END
+$$;
+
+COMMENT ON FUNCTION xp.quest_list(platform text, external_id text) IS 'The quests running now, with the account''s progress, completions and what its family may still earn in the window.';
 
 CREATE FUNCTION xp.rank_ladder() RETURNS TABLE(id integer, name text, tier text, stars integer, min_xp bigint, color text, emoji text, reward_coins integer)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -3095,7 +3588,7 @@ BEGIN
                    'message', v_key,
                    xp._multiplier(record_message.platform, record_message.chat_id), NULL,
                    record_message.display_name);
-    IF xp._achieve(a.uid, '{messages}') > 0 THEN
+    IF xp._achieve(a.uid, '{messages}') + xp._quest_tick(a.uid, 'messages', 1) > 0 THEN
         r := xp._refresh(r);
     END IF;
     RETURN r;
@@ -3152,7 +3645,8 @@ BEGIN
         r := xp._apply(a.uid, a.acc, record_voice.platform, 'voice', 'xp', (v_xp - v_prev_xp)::int, 'voice',
                        'voice:' || a.acc || ':' || record_voice.session_id || ':' || v_xp, xp._multiplier());
     END IF;
-    IF xp._achieve(a.uid, '{voice_seconds}') > 0 THEN
+    IF xp._achieve(a.uid, '{voice_seconds}')
+       + xp._quest_tick(a.uid, 'voice_minutes', record_voice.eligible_seconds - v_prev_seconds) > 0 THEN
         r := xp._refresh(r);
     END IF;
     RETURN r;
@@ -3424,6 +3918,120 @@ $$;
 
 COMMENT ON FUNCTION xp.retry_deliveries(by_target text, by_status text, by_error text, ids bigint[]) IS 'Admin: make failed, dead, discarded or backing-off deliveries matching a filter (or ids) due now with fresh attempts; returns how many.';
 
+CREATE FUNCTION xp.review_purchase(purchase_id bigint, approve boolean, note text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    p xp.purchases;
+    v_uid bigint;
+    v_title jsonb;
+    r xp.award_result;
+BEGIN
+    PERFORM xp._check_flag(review_purchase.approve, 'approve');
+    IF length(review_purchase.note) > 500 THEN
+        RAISE EXCEPTION 'note is % characters long (at most 500)', length(review_purchase.note)
+            USING ERRCODE = 'XP002';
+    END IF;
+    v_uid := xp._lock_for_review('purchases', review_purchase.purchase_id);
+    IF v_uid IS NULL THEN
+        RAISE EXCEPTION 'unknown purchase %', coalesce(review_purchase.purchase_id::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO p FROM xp.purchases x WHERE x.id = review_purchase.purchase_id;
+    IF p.status <> 'pending' THEN
+        RAISE EXCEPTION 'purchase % was % already by %', p.id, p.status, coalesce(p.reviewed_by, 'xpsync')
+            USING ERRCODE = 'XP009';
+    END IF;
+    SELECT i.title INTO v_title FROM xp.shop_items i WHERE i.code = p.item;
+    IF review_purchase.approve THEN
+        UPDATE xp.purchases x
+           SET status = 'approved', note = nullif(review_purchase.note, ''), reviewed_by = xp._actor(),
+               reviewed_at = now(),
+               expires_at = CASE WHEN x.days IS NOT NULL THEN now() + make_interval(days => x.days) END
+         WHERE x.id = p.id
+        RETURNING * INTO p;
+        IF p.kind = 'discord_role' THEN
+            PERFORM xp._queue_resync(ARRAY[p.user_id], 'shop: ' || p.item);
+        END IF;
+        r := xp._state(p.user_id);
+    ELSE
+        r := xp._apply(p.user_id, NULL, NULL, 'shop', 'coins', p.price, 'shop refund: ' || (v_title ->> 'en'),
+                       'shop-refund:' || p.id);
+        PERFORM xp._stock_move(p.item, 1);
+        UPDATE xp.purchases x
+           SET status = 'declined', note = nullif(review_purchase.note, ''), reviewed_by = xp._actor(),
+               reviewed_at = now()
+         WHERE x.id = p.id
+        RETURNING * INTO p;
+    END IF;
+    PERFORM xp._emit_to(p.user_id, 'purchase_reviewed',
+                        jsonb_build_object('purchase_id', p.id, 'item', p.item, 'title', v_title,
+                                           'status', p.status, 'note', p.note, 'price', p.price,
+                                           'expires_at', p.expires_at),
+                        p.platform);
+    PERFORM xp._audit('purchase.' || CASE WHEN review_purchase.approve THEN 'approve' ELSE 'decline' END,
+                      p.id::text, jsonb_build_object('item', p.item, 'user_id', p.user_id, 'price', p.price,
+                                                     'note', p.note));
+    RETURN jsonb_build_object('purchase_id', p.id, 'user_id', p.user_id, 'status', p.status, 'coins', r.coins,
+                              'expires_at', p.expires_at);
+END
+$$;
+
+COMMENT ON FUNCTION xp.review_purchase(purchase_id bigint, approve boolean, note text) IS 'Admin: approve or decline (refunded through the ledger, back in stock) a waiting purchase, with a note; the member is told.';
+
+CREATE FUNCTION xp.review_submission(submission_id bigint, approve boolean, note text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    s xp.quest_submissions;
+    q xp.quests;
+    v_uid bigint;
+    v_paid boolean := false;
+    v_actor text := xp._actor();
+BEGIN
+    PERFORM xp._check_flag(review_submission.approve, 'approve');
+    IF length(review_submission.note) > 500 THEN
+        RAISE EXCEPTION 'note is % characters long (at most 500)', length(review_submission.note)
+            USING ERRCODE = 'XP002';
+    END IF;
+    v_uid := xp._lock_for_review('quest_submissions', review_submission.submission_id);
+    IF v_uid IS NULL THEN
+        RAISE EXCEPTION 'unknown submission %', coalesce(review_submission.submission_id::text, 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+    SELECT * INTO s FROM xp.quest_submissions x WHERE x.id = review_submission.submission_id;
+    IF s.status <> 'pending' THEN
+        RAISE EXCEPTION 'submission % was % already by %', s.id, s.status, coalesce(s.reviewed_by, '?')
+            USING ERRCODE = 'XP009';
+    END IF;
+    SELECT * INTO q FROM xp.quests x WHERE x.code = s.quest;
+    IF review_submission.approve THEN
+        v_paid := xp._quest_complete(s.user_id, q, s.window_start, s.id);
+    END IF;
+    UPDATE xp.quest_submissions x
+       SET status = CASE WHEN review_submission.approve THEN 'approved' ELSE 'declined' END,
+           note = nullif(review_submission.note, ''), reviewed_by = v_actor, reviewed_at = now()
+     WHERE x.id = s.id
+    RETURNING * INTO s;
+    PERFORM xp._emit_to(s.user_id, 'quest_reviewed',
+                        jsonb_build_object('submission_id', s.id, 'quest', q.code, 'title', q.title,
+                                           'status', s.status, 'note', s.note,
+                                           'reward_xp', CASE WHEN v_paid THEN q.reward_xp ELSE 0 END,
+                                           'reward_coins', CASE WHEN v_paid THEN q.reward_coins ELSE 0 END),
+                        s.platform);
+    PERFORM xp._audit('quest.' || CASE WHEN review_submission.approve THEN 'approve' ELSE 'decline' END,
+                      s.id::text, jsonb_build_object('quest', q.code, 'user_id', s.user_id, 'paid', v_paid,
+                                                     'note', s.note));
+    RETURN jsonb_build_object('submission_id', s.id, 'user_id', s.user_id, 'status', s.status, 'paid', v_paid,
+                              'reward_xp', CASE WHEN v_paid THEN q.reward_xp ELSE 0 END,
+                              'reward_coins', CASE WHEN v_paid THEN q.reward_coins ELSE 0 END);
+END
+$$;
+
+COMMENT ON FUNCTION xp.review_submission(submission_id bigint, approve boolean, note text) IS 'Admin: approve (the quest pays, once per family and window) or decline a waiting submission, with a note; the member is told.';
+
 CREATE FUNCTION xp.revoke_admin_tokens(name text) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3532,6 +4140,45 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) IS 'Hide the person behind an account from every public board, profile and card (true), or show them again (false).';
+
+CREATE FUNCTION xp.set_text(key text, language text, body text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF set_text.language IS NULL OR set_text.language NOT IN ('en', 'ru') THEN
+        RAISE EXCEPTION 'unknown language %: expected en or ru', coalesce(quote_literal(left(set_text.language, 20)),
+                                                                         'NULL') USING ERRCODE = 'XP002';
+    END IF;
+    IF set_text.body IS NULL THEN
+        PERFORM 1 FROM xp.text_keys k WHERE k.key = set_text.key;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unknown text %', coalesce(quote_literal(left(set_text.key, 60)), 'NULL')
+                USING ERRCODE = 'XP002';
+        END IF;
+        DELETE FROM xp.texts t WHERE t.key = set_text.key AND t.language = set_text.language;
+        RETURN FOUND;
+    END IF;
+    INSERT INTO xp.texts AS t (key, language, body) VALUES (set_text.key, set_text.language, set_text.body)
+    ON CONFLICT ON CONSTRAINT texts_pkey DO UPDATE SET body = EXCLUDED.body
+     WHERE t.body IS DISTINCT FROM EXCLUDED.body;
+    RETURN FOUND;
+END
+$$;
+
+COMMENT ON FUNCTION xp.set_text(key text, language text, body text) IS 'Admin: reword a text in a language (placeholders checked, XP002), or NULL for the code''s words; true when it changed.';
+
+CREATE FUNCTION xp.shop_list() RETURNS TABLE(code text, kind text, title jsonb, description jsonb, price integer, stock integer, days integer, needs_approval boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT i.code, i.kind, i.title::jsonb, i.description::jsonb, i.price, i.stock, i.days, i.needs_approval
+      FROM xp.shop_items i
+     WHERE i.active
+     ORDER BY i.price, i.code
+$$;
+
+COMMENT ON FUNCTION xp.shop_list() IS 'The items for sale now, cheapest first, with price, stock (NULL: no limit) and days.';
 
 CREATE FUNCTION xp.start_game(platform text, external_id text, game text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3655,6 +4302,50 @@ $$;
 
 COMMENT ON FUNCTION xp.stats() IS 'Health at a glance: deliveries by target and status, oldest pending, top failures, people, ledger, NOTIFY queue, refusing and paused Discord guilds.';
 
+CREATE FUNCTION xp.submit_quest(platform text, external_id text, quest text, proof text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    a record;
+    q xp.quests;
+    v_window date;
+    v_id bigint;
+BEGIN
+    PERFORM xp._check_text(submit_quest.proof, 'proof', 1000);
+    SELECT * INTO q FROM xp.quests x WHERE x.code = submit_quest.quest;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown quest %', coalesce(quote_literal(left(submit_quest.quest, 40)), 'NULL')
+            USING ERRCODE = 'XP002';
+    ELSIF q.proof <> 'submission' THEN
+        RAISE EXCEPTION 'quest % completes by itself (%): there is nothing to submit', q.code, q.proof
+            USING ERRCODE = 'XP002';
+    ELSIF NOT xp._quest_running(q) THEN
+        RAISE EXCEPTION 'quest % is not running now', q.code USING ERRCODE = 'XP009';
+    END IF;
+    SELECT * INTO a FROM xp._account_for(submit_quest.platform, submit_quest.external_id);
+    PERFORM 1 FROM xp.users u WHERE u.id = a.uid FOR UPDATE;
+    v_window := xp._quest_window(q.period);
+    SELECT s.id INTO v_id FROM xp.quest_submissions s
+     WHERE s.user_id = a.uid AND s.quest = q.code AND s.window_start = v_window AND s.status = 'pending';
+    IF FOUND THEN
+        -- submitted twice: the one waiting stays (with its first proof)
+        RETURN jsonb_build_object('submission_id', v_id, 'status', 'pending', 'applied', false);
+    END IF;
+    IF xp._quest_family_paid(xp._family(a.uid), q.code, v_window) >= q.per_person THEN
+        RAISE EXCEPTION 'quest % was completed already (% of % this %)', q.code, q.per_person, q.per_person,
+            CASE q.period WHEN 'once' THEN 'time' ELSE q.period END USING ERRCODE = 'XP009';
+    END IF;
+    INSERT INTO xp.quest_submissions (quest, user_id, account_id, platform, window_start, proof)
+    VALUES (q.code, a.uid, a.acc, submit_quest.platform, v_window, submit_quest.proof)
+    RETURNING id INTO v_id;
+    PERFORM pg_notify('xp_admin', 'quests');
+    RETURN jsonb_build_object('submission_id', v_id, 'status', 'pending', 'applied', true);
+END
+$$;
+
+COMMENT ON FUNCTION xp.submit_quest(platform text, external_id text, quest text, proof text) IS 'Submit a quest for an operator''s review; a second submission while one waits returns it (applied=false).';
+
 CREATE FUNCTION xp.telegram_recipient(uid bigint) RETURNS TABLE(chat_id text, opened boolean, group_chat text, name text, language text, notify boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3669,6 +4360,27 @@ CREATE FUNCTION xp.telegram_recipient(uid bigint) RETURNS TABLE(chat_id text, op
 $$;
 
 COMMENT ON FUNCTION xp.telegram_recipient(uid bigint) IS 'Listener: where a person may be told on Telegram (their opened private chat, else their announcing group), their name, language (chosen, else the app''s) and notice preference.';
+
+CREATE FUNCTION xp.text_catalogue() RETURNS TABLE(key text, placeholders text[], samples jsonb, description text, en text, ru text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT k.key, k.placeholders, k.samples, k.description,
+           (SELECT t.body FROM xp.texts t WHERE t.key = k.key AND t.language = 'en'),
+           (SELECT t.body FROM xp.texts t WHERE t.key = k.key AND t.language = 'ru')
+      FROM xp.text_keys k ORDER BY k.key
+$$;
+
+COMMENT ON FUNCTION xp.text_catalogue() IS 'The texts an operator may reword: placeholders, preview samples and the wording per language (NULL: the default).';
+
+CREATE FUNCTION xp.texts() RETURNS TABLE(key text, language text, body text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT t.key, t.language, t.body FROM xp.texts t ORDER BY t.key, t.language
+$$;
+
+COMMENT ON FUNCTION xp.texts() IS 'The texts operators reworded, per language (the code''s words stand for the others); read again on every xp_config.';
 
 CREATE FUNCTION xp.unlink(platform text, external_id text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4017,7 +4729,7 @@ CREATE TABLE xp.events (
     kind text NOT NULL,
     payload jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT events_kind_check CHECK ((kind = ANY (ARRAY['rank_changed'::text, 'achievement_unlocked'::text, 'account_linked'::text, 'account_unlinked'::text, 'persons_merged'::text, 'roles_resync'::text])))
+    CONSTRAINT events_kind_check CHECK ((kind = ANY (ARRAY['rank_changed'::text, 'achievement_unlocked'::text, 'account_linked'::text, 'account_unlinked'::text, 'persons_merged'::text, 'roles_resync'::text, 'quest_completed'::text, 'quest_reviewed'::text, 'purchase_reviewed'::text])))
 );
 
 COMMENT ON TABLE xp.events IS 'What happened that a platform cares about, written in the transaction of the change.';
@@ -4192,6 +4904,100 @@ CREATE TABLE xp.pace (
 
 COMMENT ON TABLE xp.pace IS 'Shared send pacing: per limit (a platform, a guild''s bucket, a chat), when its next call may go (xp.reserve_slot).';
 
+CREATE TABLE xp.purchases (
+    id bigint NOT NULL,
+    item text NOT NULL,
+    user_id bigint NOT NULL,
+    account_id bigint,
+    platform text NOT NULL,
+    request_key text NOT NULL,
+    price integer NOT NULL,
+    kind text NOT NULL,
+    guild_id text,
+    role_id text,
+    days integer,
+    status text NOT NULL,
+    note text,
+    reviewed_by text,
+    reviewed_at timestamp with time zone,
+    expires_at timestamp with time zone,
+    expired_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT purchases_note_check CHECK ((length(note) <= 500)),
+    CONSTRAINT purchases_platform_check CHECK ((platform = ANY (ARRAY['telegram'::text, 'discord'::text, 'website'::text]))),
+    CONSTRAINT purchases_request_key_check CHECK (((length(request_key) >= 1) AND (length(request_key) <= 200))),
+    CONSTRAINT purchases_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'approved'::text, 'declined'::text])))
+);
+
+COMMENT ON TABLE xp.purchases IS 'Purchases: coins taken at once; pending ones wait for an operator; declined ones were refunded; timed roles expire.';
+
+ALTER TABLE xp.purchases ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.purchases_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE xp.quest_completions (
+    id bigint NOT NULL,
+    quest text NOT NULL,
+    user_id bigint NOT NULL,
+    window_start date NOT NULL,
+    submission_id bigint,
+    paid boolean NOT NULL,
+    completed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE xp.quest_completions IS 'Completed quests per person and window; paid = false when the family had been paid every completion of the window.';
+
+ALTER TABLE xp.quest_completions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.quest_completions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE xp.quest_progress (
+    user_id bigint NOT NULL,
+    quest text NOT NULL,
+    window_start date NOT NULL,
+    value bigint DEFAULT 0 NOT NULL
+);
+
+CREATE TABLE xp.quest_submissions (
+    id bigint NOT NULL,
+    quest text NOT NULL,
+    user_id bigint NOT NULL,
+    account_id bigint,
+    platform text NOT NULL,
+    window_start date NOT NULL,
+    proof text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    note text,
+    reviewed_by text,
+    reviewed_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT quest_submissions_note_check CHECK ((length(note) <= 500)),
+    CONSTRAINT quest_submissions_platform_check CHECK ((platform = ANY (ARRAY['telegram'::text, 'discord'::text, 'website'::text]))),
+    CONSTRAINT quest_submissions_proof_check CHECK (((length(proof) >= 1) AND (length(proof) <= 1000))),
+    CONSTRAINT quest_submissions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'approved'::text, 'declined'::text])))
+);
+
+COMMENT ON TABLE xp.quest_submissions IS 'Quest submissions: pending until an operator approves (the quest pays) or declines them, with a note.';
+
+ALTER TABLE xp.quest_submissions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME xp.quest_submissions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE xp.quiz_questions (
     id integer NOT NULL,
     language text DEFAULT 'en'::text NOT NULL,
@@ -4313,6 +5119,52 @@ CREATE TABLE xp.settings (
 COMMENT ON TABLE xp.settings IS 'Operator table: tunables; the functions read them on every call.';
 
 COMMENT ON COLUMN xp.settings.rule IS 'What a value must be: {"type": integer|number|string|boolean|array, "min", "max", "enum", "items"}; NULL keeps its JSON type.';
+
+CREATE TABLE xp.shop_items (
+    code text NOT NULL,
+    kind text NOT NULL,
+    title xp.title_words NOT NULL,
+    description xp.description_words DEFAULT '{}'::jsonb NOT NULL,
+    price integer NOT NULL,
+    stock integer,
+    guild_id text,
+    role_id text,
+    days integer,
+    needs_approval boolean DEFAULT true NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT shop_items_check CHECK (((kind = 'discord_role'::text) = ((guild_id IS NOT NULL) AND (role_id IS NOT NULL)))),
+    CONSTRAINT shop_items_check1 CHECK (((kind = 'discord_role'::text) OR (days IS NULL))),
+    CONSTRAINT shop_items_code_check CHECK ((code ~ '^[a-z0-9][a-z0-9_-]{0,39}$'::text)),
+    CONSTRAINT shop_items_days_check CHECK (((days >= 1) AND (days <= 3650))),
+    CONSTRAINT shop_items_guild_id_check CHECK ((guild_id ~ '^[0-9]{1,20}$'::text)),
+    CONSTRAINT shop_items_kind_check CHECK ((kind = ANY (ARRAY['discord_role'::text, 'telegram_title'::text, 'custom'::text]))),
+    CONSTRAINT shop_items_price_check CHECK (((price >= 1) AND (price <= 1000000))),
+    CONSTRAINT shop_items_role_id_check CHECK ((role_id ~ '^[0-9]{1,20}$'::text)),
+    CONSTRAINT shop_items_stock_check CHECK ((stock >= 0))
+);
+
+COMMENT ON TABLE xp.shop_items IS 'The reward shop: a Discord role for N days, a Telegram title or a custom item, with a coin price and stock.';
+
+CREATE TABLE xp.text_keys (
+    key text NOT NULL,
+    placeholders text[] NOT NULL,
+    samples jsonb NOT NULL,
+    description text NOT NULL
+);
+
+COMMENT ON TABLE xp.text_keys IS 'The texts an operator may reword: the placeholders each may use and the sample values of a preview.';
+
+CREATE TABLE xp.texts (
+    key text NOT NULL,
+    language text NOT NULL,
+    body text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT texts_body_check CHECK (((length(body) >= 1) AND (length(body) <= 2000))),
+    CONSTRAINT texts_language_check CHECK ((language = ANY (ARRAY['en'::text, 'ru'::text])))
+);
+
+COMMENT ON TABLE xp.texts IS 'Operators'' wording of a text in a language (checked on every write); without a row the code''s default is said.';
 
 CREATE TABLE xp.user_achievements (
     user_id bigint NOT NULL,
@@ -4458,6 +5310,24 @@ ALTER TABLE ONLY xp.multipliers
 ALTER TABLE ONLY xp.pace
     ADD CONSTRAINT pace_pkey PRIMARY KEY (key);
 
+ALTER TABLE ONLY xp.purchases
+    ADD CONSTRAINT purchases_account_id_request_key_key UNIQUE (account_id, request_key);
+
+ALTER TABLE ONLY xp.purchases
+    ADD CONSTRAINT purchases_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.quest_completions
+    ADD CONSTRAINT quest_completions_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.quest_progress
+    ADD CONSTRAINT quest_progress_pkey PRIMARY KEY (user_id, quest, window_start);
+
+ALTER TABLE ONLY xp.quest_submissions
+    ADD CONSTRAINT quest_submissions_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY xp.quests
+    ADD CONSTRAINT quests_pkey PRIMARY KEY (code);
+
 ALTER TABLE ONLY xp.quiz_questions
     ADD CONSTRAINT quiz_questions_pkey PRIMARY KEY (id);
 
@@ -4493,6 +5363,15 @@ ALTER TABLE ONLY xp.seasons
 
 ALTER TABLE ONLY xp.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
+
+ALTER TABLE ONLY xp.shop_items
+    ADD CONSTRAINT shop_items_pkey PRIMARY KEY (code);
+
+ALTER TABLE ONLY xp.text_keys
+    ADD CONSTRAINT text_keys_pkey PRIMARY KEY (key);
+
+ALTER TABLE ONLY xp.texts
+    ADD CONSTRAINT texts_pkey PRIMARY KEY (key, language);
 
 ALTER TABLE ONLY xp.user_achievements
     ADD CONSTRAINT user_achievements_pkey PRIMARY KEY (user_id, code);
@@ -4542,6 +5421,20 @@ CREATE INDEX message_log_time ON xp.message_log USING brin (created_at);
 
 CREATE INDEX multipliers_live ON xp.multipliers USING btree (ends_at);
 
+CREATE INDEX purchases_person ON xp.purchases USING btree (user_id, id);
+
+CREATE INDEX purchases_queue ON xp.purchases USING btree (status, id);
+
+CREATE INDEX purchases_running ON xp.purchases USING btree (expires_at) WHERE ((status = 'approved'::text) AND (expired_at IS NULL));
+
+CREATE INDEX quest_completions_person ON xp.quest_completions USING btree (user_id, quest, window_start);
+
+CREATE INDEX quest_submissions_queue ON xp.quest_submissions USING btree (status, id);
+
+CREATE UNIQUE INDEX quest_submissions_waiting ON xp.quest_submissions USING btree (user_id, quest, window_start) WHERE (status = 'pending'::text);
+
+CREATE INDEX quests_proof ON xp.quests USING btree (proof) WHERE active;
+
 CREATE INDEX reconcile_log_time ON xp.reconcile_log USING brin (run_at);
 
 CREATE INDEX reconcile_log_user ON xp.reconcile_log USING btree (user_id);
@@ -4590,6 +5483,10 @@ CREATE TRIGGER multipliers_audit_update AFTER UPDATE ON xp.multipliers FOR EACH 
 
 CREATE TRIGGER privacy_follows AFTER UPDATE OF user_id ON xp.accounts FOR EACH ROW WHEN ((old.user_id IS DISTINCT FROM new.user_id)) EXECUTE FUNCTION xp._privacy_follows();
 
+CREATE TRIGGER quests_audit AFTER INSERT OR DELETE ON xp.quests FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('code');
+
+CREATE TRIGGER quests_audit_update AFTER UPDATE ON xp.quests FOR EACH ROW WHEN ((old.* IS DISTINCT FROM new.*)) EXECUTE FUNCTION xp._operator_row_changed('code');
+
 CREATE TRIGGER quiz_questions_audit AFTER INSERT OR DELETE ON xp.quiz_questions FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('id');
 
 CREATE TRIGGER quiz_questions_audit_update AFTER UPDATE ON xp.quiz_questions FOR EACH ROW WHEN ((old.* IS DISTINCT FROM new.*)) EXECUTE FUNCTION xp._operator_row_changed('id');
@@ -4622,6 +5519,16 @@ CREATE TRIGGER settings_coherent AFTER INSERT OR UPDATE ON xp.settings FOR EACH 
 
 CREATE TRIGGER settings_valid BEFORE INSERT OR UPDATE ON xp.settings FOR EACH ROW EXECUTE FUNCTION xp._settings_valid();
 
+CREATE TRIGGER shop_items_audit AFTER INSERT OR DELETE ON xp.shop_items FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('code');
+
+CREATE TRIGGER shop_items_audit_update AFTER UPDATE ON xp.shop_items FOR EACH ROW WHEN (((old.* IS DISTINCT FROM new.*) AND (NOT (xp._sale_moves_stock() AND ((to_jsonb(old.*) - 'stock'::text) = (to_jsonb(new.*) - 'stock'::text)))))) EXECUTE FUNCTION xp._operator_row_changed('code');
+
+CREATE TRIGGER texts_audit AFTER INSERT OR DELETE ON xp.texts FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('key', 'language');
+
+CREATE TRIGGER texts_audit_update AFTER UPDATE ON xp.texts FOR EACH ROW WHEN ((old.body IS DISTINCT FROM new.body)) EXECUTE FUNCTION xp._operator_row_changed('key', 'language');
+
+CREATE TRIGGER texts_valid BEFORE INSERT OR UPDATE ON xp.texts FOR EACH ROW EXECUTE FUNCTION xp._texts_valid();
+
 CREATE TRIGGER wheel_prizes_audit AFTER INSERT OR DELETE ON xp.wheel_prizes FOR EACH ROW EXECUTE FUNCTION xp._operator_row_changed('id');
 
 CREATE TRIGGER wheel_prizes_audit_update AFTER UPDATE ON xp.wheel_prizes FOR EACH ROW WHEN ((old.* IS DISTINCT FROM new.*)) EXECUTE FUNCTION xp._operator_row_changed('id');
@@ -4647,8 +5554,44 @@ ALTER TABLE ONLY xp.link_codes
 ALTER TABLE ONLY xp.link_codes
     ADD CONSTRAINT link_codes_redeemed_by_fkey FOREIGN KEY (redeemed_by) REFERENCES xp.accounts(id);
 
+ALTER TABLE ONLY xp.purchases
+    ADD CONSTRAINT purchases_account_id_fkey FOREIGN KEY (account_id) REFERENCES xp.accounts(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY xp.purchases
+    ADD CONSTRAINT purchases_item_fkey FOREIGN KEY (item) REFERENCES xp.shop_items(code) ON UPDATE CASCADE;
+
+ALTER TABLE ONLY xp.purchases
+    ADD CONSTRAINT purchases_user_id_fkey FOREIGN KEY (user_id) REFERENCES xp.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY xp.quest_completions
+    ADD CONSTRAINT quest_completions_quest_fkey FOREIGN KEY (quest) REFERENCES xp.quests(code) ON UPDATE CASCADE ON DELETE CASCADE;
+
+ALTER TABLE ONLY xp.quest_completions
+    ADD CONSTRAINT quest_completions_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES xp.quest_submissions(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY xp.quest_completions
+    ADD CONSTRAINT quest_completions_user_id_fkey FOREIGN KEY (user_id) REFERENCES xp.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY xp.quest_progress
+    ADD CONSTRAINT quest_progress_quest_fkey FOREIGN KEY (quest) REFERENCES xp.quests(code) ON UPDATE CASCADE ON DELETE CASCADE;
+
+ALTER TABLE ONLY xp.quest_progress
+    ADD CONSTRAINT quest_progress_user_id_fkey FOREIGN KEY (user_id) REFERENCES xp.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY xp.quest_submissions
+    ADD CONSTRAINT quest_submissions_account_id_fkey FOREIGN KEY (account_id) REFERENCES xp.accounts(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY xp.quest_submissions
+    ADD CONSTRAINT quest_submissions_quest_fkey FOREIGN KEY (quest) REFERENCES xp.quests(code) ON UPDATE CASCADE ON DELETE CASCADE;
+
+ALTER TABLE ONLY xp.quest_submissions
+    ADD CONSTRAINT quest_submissions_user_id_fkey FOREIGN KEY (user_id) REFERENCES xp.users(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY xp.rank_roles
     ADD CONSTRAINT rank_roles_rank_id_fkey FOREIGN KEY (rank_id) REFERENCES xp.ranks(id);
+
+ALTER TABLE ONLY xp.texts
+    ADD CONSTRAINT texts_key_fkey FOREIGN KEY (key) REFERENCES xp.text_keys(key) ON DELETE CASCADE;
 
 ALTER TABLE ONLY xp.user_achievements
     ADD CONSTRAINT user_achievements_code_fkey FOREIGN KEY (code) REFERENCES xp.achievements(code) ON DELETE CASCADE;
@@ -4711,6 +5654,8 @@ REVOKE ALL ON FUNCTION xp._effects(p_marks jsonb, p_uids bigint[], p_plans jsonb
 
 REVOKE ALL ON FUNCTION xp._emit(p_uid bigint, p_kind text, p_payload jsonb) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._emit_to(p_uid bigint, p_kind text, p_payload jsonb, p_platform text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._factor(p_platform text, p_chat_id text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._family(p_uid bigint) FROM PUBLIC;
@@ -4734,6 +5679,8 @@ REVOKE ALL ON FUNCTION xp._item_int(p_item jsonb, p_field text, p_ord integer) F
 REVOKE ALL ON FUNCTION xp._known_account(p_platform text, p_external_id text, OUT acc bigint, OUT uid bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._ledger_append_only() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._lock_for_review(p_table text, p_id bigint) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._lock_persons(uids bigint[]) FROM PUBLIC;
 
@@ -4767,6 +5714,22 @@ REVOKE ALL ON FUNCTION xp._privacy_follows() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._progress(uids bigint[]) FROM PUBLIC;
 
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.quests TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp._quest_complete(p_uid bigint, q xp.quests, p_window date, p_submission bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._quest_family_paid(p_family bigint, p_code text, p_window date) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._quest_recheck(p_uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._quest_running(q xp.quests) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._quest_tick(p_uid bigint, p_proof text, p_amount bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._quest_window(p_period text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._quests_merged(p_into bigint, p_from bigint) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._queue_resync(uids bigint[], reason text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._rank_counts() FROM PUBLIC;
@@ -4795,6 +5758,8 @@ REVOKE ALL ON FUNCTION xp._role_mapping_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._role_plans(p_uids bigint[]) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._sale_moves_stock() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._seasons_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._setting(p_key text) FROM PUBLIC;
@@ -4810,6 +5775,12 @@ REVOKE ALL ON FUNCTION xp._settings_valid() FROM PUBLIC;
 REVOKE ALL ON FUNCTION xp._speaks(p_chosen text, p_client text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._state(p_uid bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._stock_move(p_item text, p_by integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._text_fill(p_key text, p_body text, p_values jsonb, OUT problem text, OUT filled text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._texts_valid() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._void_rows(p_since timestamp with time zone, p_until timestamp with time zone, p_uid bigint, p_source text, p_reason text, p_upto bigint) FROM PUBLIC;
 
@@ -4858,9 +5829,17 @@ REVOKE ALL ON FUNCTION xp.admin_person(uid bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.admin_person(uid bigint) TO xp_web;
 GRANT ALL ON FUNCTION xp.admin_person(uid bigint) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.admin_purchases(state text, lim integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_purchases(state text, lim integer) TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_purchases(state text, lim integer) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.admin_settings() FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.admin_settings() TO xp_web;
 GRANT ALL ON FUNCTION xp.admin_settings() TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.admin_submissions(state text, lim integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_submissions(state text, lim integer) TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_submissions(state text, lim integer) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.admin_token_role(token_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.admin_token_role(token_id bigint) TO xp_web;
@@ -4895,6 +5874,10 @@ GRANT ALL ON FUNCTION xp.award_xp(platform text, external_id text, amount intege
 REVOKE ALL ON FUNCTION xp.board_size(period text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.board_size(period text) TO xp_web;
 GRANT ALL ON FUNCTION xp.board_size(period text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.buy(platform text, external_id text, item text, request_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.buy(platform text, external_id text, item text, request_key text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.buy(platform text, external_id text, item text, request_key text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.chat_opened(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.chat_opened(platform text, external_id text) TO xp_bot;
@@ -4937,6 +5920,10 @@ GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_admin;
 REVOKE ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) TO xp_bot;
 GRANT ALL ON FUNCTION xp.discord_roles_changed(guild_id text, member_id text, added text[], removed text[]) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.expire_purchases() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.expire_purchases() TO xp_listener;
+GRANT ALL ON FUNCTION xp.expire_purchases() TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.export_accounts() FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.export_accounts() TO xp_admin;
@@ -4989,6 +5976,10 @@ REVOKE ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id 
 GRANT ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.play_game(platform text, external_id text, session_id bigint, move text) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.preview_text(key text, body text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.preview_text(key text, body text) TO xp_web;
+GRANT ALL ON FUNCTION xp.preview_text(key text, body text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.preview_thresholds(thresholds jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.preview_thresholds(thresholds jsonb) TO xp_web;
 GRANT ALL ON FUNCTION xp.preview_thresholds(thresholds jsonb) TO xp_admin;
@@ -5001,6 +5992,10 @@ GRANT ALL ON FUNCTION xp.profile(platform text, external_id text) TO xp_web;
 REVOKE ALL ON FUNCTION xp.public_profile(uid bigint, viewer bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.public_profile(uid bigint, viewer bigint) TO xp_web;
 GRANT ALL ON FUNCTION xp.public_profile(uid bigint, viewer bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.quest_list(platform text, external_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.quest_list(platform text, external_id text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.quest_list(platform text, external_id text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.rank_ladder() FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.rank_ladder() TO xp_web;
@@ -5057,6 +6052,12 @@ GRANT ALL ON FUNCTION xp.resync_roles(user_id bigint) TO xp_admin;
 REVOKE ALL ON FUNCTION xp.retry_deliveries(by_target text, by_status text, by_error text, ids bigint[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.retry_deliveries(by_target text, by_status text, by_error text, ids bigint[]) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.review_purchase(purchase_id bigint, approve boolean, note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.review_purchase(purchase_id bigint, approve boolean, note text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.review_submission(submission_id bigint, approve boolean, note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.review_submission(submission_id bigint, approve boolean, note text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.revoke_admin_tokens(name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.revoke_admin_tokens(name text) TO xp_admin;
 
@@ -5080,6 +6081,14 @@ GRANT ALL ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boo
 GRANT ALL ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) TO xp_admin;
 GRANT ALL ON FUNCTION xp.set_privacy(platform text, external_id text, hidden boolean) TO xp_web;
 
+REVOKE ALL ON FUNCTION xp.set_text(key text, language text, body text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.set_text(key text, language text, body text) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.shop_list() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.shop_list() TO xp_bot;
+GRANT ALL ON FUNCTION xp.shop_list() TO xp_admin;
+GRANT ALL ON FUNCTION xp.shop_list() TO xp_web;
+
 REVOKE ALL ON FUNCTION xp.start_game(platform text, external_id text, game text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.start_game(platform text, external_id text, game text) TO xp_bot;
 GRANT ALL ON FUNCTION xp.start_game(platform text, external_id text, game text) TO xp_admin;
@@ -5087,9 +6096,23 @@ GRANT ALL ON FUNCTION xp.start_game(platform text, external_id text, game text) 
 REVOKE ALL ON FUNCTION xp.stats() FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.stats() TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.submit_quest(platform text, external_id text, quest text, proof text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.submit_quest(platform text, external_id text, quest text, proof text) TO xp_bot;
+GRANT ALL ON FUNCTION xp.submit_quest(platform text, external_id text, quest text, proof text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.telegram_recipient(uid bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.telegram_recipient(uid bigint) TO xp_listener;
 GRANT ALL ON FUNCTION xp.telegram_recipient(uid bigint) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.text_catalogue() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.text_catalogue() TO xp_web;
+GRANT ALL ON FUNCTION xp.text_catalogue() TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.texts() FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.texts() TO xp_bot;
+GRANT ALL ON FUNCTION xp.texts() TO xp_listener;
+GRANT ALL ON FUNCTION xp.texts() TO xp_web;
+GRANT ALL ON FUNCTION xp.texts() TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.unlink(platform text, external_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.unlink(platform text, external_id text) TO xp_bot;
@@ -5158,6 +6181,14 @@ GRANT USAGE ON SEQUENCE xp.multipliers_id_seq TO xp_admin;
 
 GRANT SELECT ON TABLE xp.pace TO xp_admin;
 
+GRANT SELECT ON TABLE xp.purchases TO xp_admin;
+
+GRANT SELECT ON TABLE xp.quest_completions TO xp_admin;
+
+GRANT SELECT ON TABLE xp.quest_progress TO xp_admin;
+
+GRANT SELECT ON TABLE xp.quest_submissions TO xp_admin;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.quiz_questions TO xp_admin;
 
 GRANT USAGE ON SEQUENCE xp.quiz_questions_id_seq TO xp_admin;
@@ -5179,6 +6210,12 @@ GRANT USAGE ON SEQUENCE xp.seasons_id_seq TO xp_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.settings TO xp_admin;
 GRANT SELECT ON TABLE xp.settings TO xp_listener;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.shop_items TO xp_admin;
+
+GRANT SELECT ON TABLE xp.text_keys TO xp_admin;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE xp.texts TO xp_admin;
 
 GRANT SELECT ON TABLE xp.user_achievements TO xp_admin;
 

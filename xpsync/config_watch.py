@@ -24,6 +24,7 @@ from .calls import Calls
 from .db import fetch_value
 from .heartbeat import Heartbeat
 from .listener.backoff import Backoff, sleep_unless
+from .texts import wording
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,13 @@ async def presence(pool: AsyncConnectionPool, url: str, kind: str, calls: Calls 
     `calls` counts as work in the heartbeat."""
     heartbeat = Heartbeat(pool, kind)
     watch = ConfigWatch(url, pool, heartbeat)
+
+    async def reword(changed: frozenset[str]) -> None:
+        if changed & wording.TEXTS_CHANGED:
+            async with pool.connection() as conn:
+                await wording.load(conn)
+
+    watch.on_change(reword)  # the operators' wording of the texts, said at once
     if calls is not None:
         calls.observer = heartbeat.note
     stop = asyncio.Event()

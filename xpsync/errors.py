@@ -49,6 +49,13 @@ class StalePreview(XPError):
     sqlstate = "XP008"
 
 
+class NotAvailable(XPError):
+    """What was asked for is not available now: a quest not running or done for the window, an item
+    sold out or off sale, a submission or purchase already reviewed."""
+
+    sqlstate = "XP009"
+
+
 BY_SQLSTATE: dict[str, type[XPError]] = {
     cls.sqlstate: cls
     for cls in (
@@ -60,6 +67,7 @@ BY_SQLSTATE: dict[str, type[XPError]] = {
         LinkConflict,
         OnlyAccount,
         StalePreview,
+        NotAvailable,
     )
 }
 

@@ -15,7 +15,8 @@ Target = Literal["discord", "telegram"]
 Language = Literal["en", "ru"]
 Period = Literal["all", "season", "month", "week"]
 DeliveryStatus = Literal["pending", "done", "failed", "dead", "discarded"]
-Source = Literal["award", "daily", "message", "voice", "game", "achievement", "rank_reward", "admin", "import", "void"]
+Source = Literal["award", "daily", "message", "voice", "game", "achievement", "rank_reward", "admin", "import", "void",
+                 "quest", "shop"]
 
 # where an account lives (platform, external_id)
 PLATFORMS: Final[tuple[Platform, ...]] = ("telegram", "discord", "website")
@@ -31,4 +32,4 @@ PERIODS: Final[tuple[Period, ...]] = ("all", "season", "month", "week")
 DELIVERY_STATUSES: Final[tuple[DeliveryStatus, ...]] = ("pending", "done", "failed", "dead", "discarded")
 # what wrote a ledger row (xp.ledger.source)
 SOURCES: Final[tuple[Source, ...]] = ("award", "daily", "message", "voice", "game", "achievement", "rank_reward",
-                                       "admin", "import", "void")
+                                       "admin", "import", "void", "quest", "shop")

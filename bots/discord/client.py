@@ -31,7 +31,7 @@ def intents() -> discord.Intents:
 
 
 # one extension per cog, each file's setup() adds it (cogs/<name>.py)
-COGS = ("linking", "profile", "privacy", "roles", "chat", "voice")
+COGS = ("linking", "profile", "privacy", "roles", "chat", "voice", "quests", "shop")
 
 
 class XpBot(commands.Bot):

@@ -14,7 +14,7 @@ from xpsync.settings import Settings
 
 from ..api import Xp
 from ..messages import MessageBuffer
-from . import chat, daily, errors, games, linking, prefs, profile, start, top
+from . import chat, daily, errors, games, linking, prefs, profile, quests, shop, start, top
 from .context import LanguageMiddleware
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def build_dispatcher(pool: AsyncConnectionPool) -> Dispatcher:
         observer.outer_middleware(language)
     dp.errors.register(errors.on_error)  # the root's error handler sees every router's errors
     dp.include_routers(start.router(), profile.router(), top.router(), daily.router(), linking.router(),
-                       prefs.router(), games.router(), chat.router())
+                       prefs.router(), games.router(), quests.router(), shop.router(), chat.router())
     return dp
 
 

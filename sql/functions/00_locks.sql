@@ -8,6 +8,6 @@
 -- change writes last), the refresh waits for them instead.
 -- Every table that carries a trigger is listed (tests/xpsync/test_migrate.py).
 LOCK TABLE xp.ranks, xp.settings, xp.seasons, xp.rank_roles, xp.guild_settings, xp.achievements,
-           xp.achievement_roles, xp.multipliers, xp.quiz_questions, xp.wheel_prizes,
-           xp.accounts, xp.ledger, xp.deliveries, xp.admin_audit
+           xp.achievement_roles, xp.multipliers, xp.quiz_questions, xp.wheel_prizes, xp.quests, xp.shop_items,
+           xp.texts, xp.accounts, xp.ledger, xp.deliveries, xp.admin_audit
     IN SHARE ROW EXCLUSIVE MODE;

@@ -19,7 +19,26 @@ BEGIN
       JOIN xp.users u ON u.id = a.user_id
      WHERE a.user_id = p_uid
        AND (a.platform = 'discord'
-            OR (a.platform = 'telegram' AND u.notify AND p_kind IN ('rank_changed', 'achievement_unlocked')));
+            OR (a.platform = 'telegram' AND u.notify AND p_kind IN ('rank_changed', 'achievement_unlocked', 'quest_completed')));
+    RETURN v_event;
+END
+$$;
+
+-- An event for the one platform a person acted on (a quest submitted, an item bought there): told
+-- of its review there only, when the person still has an account there (and, on Telegram, wants
+-- notices).
+CREATE OR REPLACE FUNCTION xp._emit_to(p_uid bigint, p_kind text, p_payload jsonb, p_platform text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_event bigint;
+BEGIN
+    INSERT INTO xp.events (user_id, kind, payload) VALUES (p_uid, p_kind, p_payload) RETURNING id INTO v_event;
+    INSERT INTO xp.deliveries (event_id, target, user_id)
+    SELECT v_event, a.platform, p_uid
+      FROM xp.accounts a
+      JOIN xp.users u ON u.id = a.user_id
+     WHERE a.user_id = p_uid AND a.platform = p_platform
+       AND (a.platform = 'discord' OR (a.platform = 'telegram' AND u.notify));
     RETURN v_event;
 END
 $$;

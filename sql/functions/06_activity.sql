@@ -49,7 +49,7 @@ BEGIN
           FROM xp._apply(a.uid, a.acc, claim_daily.platform, 'daily', 'coins', v_coins, 'daily reward',
                          'daily:' || a.uid || ':' || v_today || ':coins') AS l;
     END IF;
-    IF xp._achieve(a.uid, '{streak}') > 0 THEN
+    IF xp._achieve(a.uid, '{streak}') + xp._quest_tick(a.uid, 'streak', v_streak) > 0 THEN
         r := xp._refresh(r);
     END IF;
     RETURN ROW(r.user_id, r.xp, r.coins, r.old_rank, r.new_rank, r.rank_changed, r.reward_coins, true,
@@ -110,7 +110,7 @@ BEGIN
                    'message', v_key,
                    xp._multiplier(record_message.platform, record_message.chat_id), NULL,
                    record_message.display_name);
-    IF xp._achieve(a.uid, '{messages}') > 0 THEN
+    IF xp._achieve(a.uid, '{messages}') + xp._quest_tick(a.uid, 'messages', 1) > 0 THEN
         r := xp._refresh(r);
     END IF;
     RETURN r;
@@ -157,7 +157,8 @@ BEGIN
         r := xp._apply(a.uid, a.acc, record_voice.platform, 'voice', 'xp', (v_xp - v_prev_xp)::int, 'voice',
                        'voice:' || a.acc || ':' || record_voice.session_id || ':' || v_xp, xp._multiplier());
     END IF;
-    IF xp._achieve(a.uid, '{voice_seconds}') > 0 THEN
+    IF xp._achieve(a.uid, '{voice_seconds}')
+       + xp._quest_tick(a.uid, 'voice_minutes', record_voice.eligible_seconds - v_prev_seconds) > 0 THEN
         r := xp._refresh(r);
     END IF;
     RETURN r;

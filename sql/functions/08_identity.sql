@@ -88,6 +88,8 @@ BEGIN
               AND EXISTS (SELECT 1 FROM xp.ledger WHERE user_id = p_into);
     UPDATE xp.ledger SET user_id = p_into WHERE user_id = p_from;
     UPDATE xp.deliveries SET user_id = p_into WHERE user_id = p_from AND status = 'pending';
+    UPDATE xp.purchases SET user_id = p_into WHERE user_id = p_from;
+    PERFORM xp._quests_merged(p_into, p_from);
     INSERT INTO xp.user_achievements (user_id, code, unlocked_at)
     SELECT p_into, x.code, x.unlocked_at FROM xp.user_achievements x WHERE x.user_id = p_from
     ON CONFLICT (user_id, code) DO UPDATE SET unlocked_at = least(xp.user_achievements.unlocked_at,
@@ -122,6 +124,7 @@ BEGIN
     PERFORM xp._emit(p_into, CASE WHEN v_both THEN 'persons_merged' ELSE 'account_linked' END,
                      jsonb_build_object('from_user', p_from, 'by_account', p_by_account));
     PERFORM xp._achieve(p_into);
+    PERFORM xp._quest_recheck(p_into);
 END
 $$;
 

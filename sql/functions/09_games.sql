@@ -34,6 +34,7 @@ BEGIN
     PERFORM xp._apply(p_uid, g.account_id, p_platform, 'game', 'xp', p_xp, g.game || ' won', 'game:' || g.id,
                       xp._multiplier());
     PERFORM xp._achieve(p_uid, '{games_won}');
+    PERFORM xp._quest_tick(p_uid, 'games_won', 1);
 END
 $$;
 

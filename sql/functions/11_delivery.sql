@@ -179,9 +179,10 @@ $$;
 COMMENT ON FUNCTION xp.release_deliveries(text, bigint[]) IS
     'Listener: hand claimed deliveries back unprocessed (on shutdown); they are due at once.';
 
--- Per guild with mapped rank or achievement roles: the person's Discord member
--- id, the managed roles it should hold now, every role xpsync manages there,
--- and whether the guild is paused (its refusals tripped the circuit breaker).
+-- Per guild with mapped rank or achievement roles or roles for sale: the person's
+-- Discord member id, the managed roles it should hold now (rank, achievement, and
+-- shop roles until they end), every role xpsync manages there, and whether the
+-- guild is paused (its refusals tripped the circuit breaker).
 CREATE OR REPLACE FUNCTION xp.discord_role_plan(uid bigint)
 RETURNS TABLE (guild_id text, member_id text, desired text[], managed text[], paused boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -198,23 +199,34 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
            || coalesce((SELECT array_agg(ar.role_id ORDER BY ar.code)
                           FROM xp.achievement_roles ar
                           JOIN xp.user_achievements ua ON ua.code = ar.code AND ua.user_id = u.id
-                         WHERE ar.guild_id = g.guild_id), '{}'),
+                         WHERE ar.guild_id = g.guild_id), '{}')
+           -- roles bought in the shop, until their days are over
+           || coalesce((SELECT array_agg(DISTINCT p.role_id)
+                          FROM xp.purchases p
+                         WHERE p.user_id = u.id AND p.guild_id = g.guild_id AND p.status = 'approved'
+                           AND p.expired_at IS NULL AND coalesce(p.expires_at > now(), true)), '{}'),
            coalesce((SELECT array_agg(rr.role_id ORDER BY rr.rank_id) FROM xp.rank_roles rr
                       WHERE rr.guild_id = g.guild_id), '{}')
            || coalesce((SELECT array_agg(ar.role_id ORDER BY ar.code) FROM xp.achievement_roles ar
-                         WHERE ar.guild_id = g.guild_id), '{}'),
+                         WHERE ar.guild_id = g.guild_id), '{}')
+           || coalesce((SELECT array_agg(DISTINCT x.role_id)
+                          FROM (SELECT i.role_id FROM xp.shop_items i WHERE i.guild_id = g.guild_id
+                                UNION
+                                SELECT p.role_id FROM xp.purchases p WHERE p.guild_id = g.guild_id) AS x), '{}'),
            EXISTS (SELECT 1 FROM xp.guild_health h WHERE h.guild_id = g.guild_id AND h.paused_at IS NOT NULL)
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'discord'
      CROSS JOIN (SELECT r.guild_id FROM xp.rank_roles r
                  UNION
-                 SELECT r.guild_id FROM xp.achievement_roles r) AS g
+                 SELECT r.guild_id FROM xp.achievement_roles r
+                 UNION
+                 SELECT i.guild_id FROM xp.shop_items i WHERE i.guild_id IS NOT NULL) AS g
       LEFT JOIN xp.guild_settings gs ON gs.guild_id = g.guild_id
      WHERE u.id = uid
      ORDER BY g.guild_id
 $$;
 COMMENT ON FUNCTION xp.discord_role_plan(bigint) IS
-    'Listener: per guild, the managed Discord roles (rank and achievement) a person should hold now, all roles xpsync manages there, and whether the guild is paused.';
+    'Listener: per guild, the managed Discord roles (rank, achievement, shop roles until they end) a person should hold now, all roles xpsync manages there, and whether the guild is paused.';
 
 -- Where and how to tell a person something on Telegram (no row: no Telegram
 -- account): their private chat and whether they opened it with the bot, the

@@ -458,8 +458,11 @@ BEGIN
     DELETE FROM xp.link_codes c WHERE c.expires_at < v_cutoff;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     v_total := v_total + v_rows;
-    -- a day's claim or spin long over can never be claimed again; what is paid once ever stays
-    DELETE FROM xp.family_rewards r WHERE r.day < (v_cutoff AT TIME ZONE 'UTC')::date - 1;
+    -- a day's claim or spin long over can never be claimed again; what is paid once ever stays; a
+    -- quest's window (a day, a week or a month from its first day) is over 32 days after it began
+    DELETE FROM xp.family_rewards r
+     WHERE r.day < (v_cutoff AT TIME ZONE 'UTC')::date - 1
+       AND (r.reward NOT LIKE 'quest:%' OR r.day < (now() AT TIME ZONE 'UTC')::date - 32);
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     v_total := v_total + v_rows;
     -- pacing slots long past (one per chat ever written to)
@@ -517,6 +520,8 @@ BEGIN
     DELETE FROM xp.redeem_failures f WHERE f.account_id = ANY (v_accounts);
     DELETE FROM xp.deliveries d WHERE d.user_id = forget_person.user_id AND d.status = 'pending';
     DELETE FROM xp.accounts a WHERE a.user_id = forget_person.user_id;
+    -- what a member wrote as a quest's proof is theirs: it goes (completions stay, as numbers)
+    DELETE FROM xp.quest_submissions s WHERE s.user_id = forget_person.user_id;
     -- the ledger stays (numbers only): balances, boards and audits keep adding up, but no key or
     -- reason keeps a platform id (message and voice keys hold chat, message and session ids; the
     -- keys and reasons of bots and admins may hold anything)

@@ -363,10 +363,12 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
         'deliveries', coalesce((SELECT max(d.id) FROM xp.deliveries d), 0),
         'audit', coalesce((SELECT max(a.id) FROM xp.admin_audit a), 0),
         'config', (SELECT v.version FROM xp.config_version v),
-        'beats', coalesce((SELECT max(h.beat) FROM xp.heartbeats h), 0))
+        'beats', coalesce((SELECT max(h.beat) FROM xp.heartbeats h), 0),
+        -- a new quest submission (purchases move the ledger, reviews the audit log)
+        'submissions', coalesce((SELECT max(q.id) FROM xp.quest_submissions q), 0))
 $$;
 COMMENT ON FUNCTION xp.admin_cursor() IS
-    'Admin panel: the newest ledger row, event, delivery, audit entry, config version and heartbeat, for the live pages.';
+    'Admin panel: the newest ledger row, event, delivery, audit entry, config version, heartbeat and quest submission, for the live pages.';
 
 CREATE OR REPLACE FUNCTION xp.admin_overview() RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -573,7 +575,8 @@ DECLARE
         WHEN 'ranks' THEN 'id' WHEN 'rank_roles' THEN 'guild_id, rank_id' WHEN 'guild_settings' THEN 'guild_id'
         WHEN 'achievements' THEN 'code' WHEN 'achievement_roles' THEN 'guild_id, code'
         WHEN 'seasons' THEN 'starts_on' WHEN 'multipliers' THEN 'starts_at DESC, id'
-        WHEN 'quiz_questions' THEN 'language, id' WHEN 'wheel_prizes' THEN 'id' END;
+        WHEN 'quiz_questions' THEN 'language, id' WHEN 'wheel_prizes' THEN 'id'
+        WHEN 'quests' THEN 'created_at, code' WHEN 'shop_items' THEN 'price, code' END;
     v jsonb;
 BEGIN
     IF v_order IS NULL THEN
@@ -587,7 +590,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION xp.operator_rows(text) IS
-    'Admin panel: the rows of an operator table (ranks, rank_roles, guild_settings, achievements, achievement_roles, seasons, multipliers, quiz_questions, wheel_prizes) as jsonb.';
+    'Admin panel: the rows of an operator table (ranks, rank_roles, guild_settings, achievements, achievement_roles, seasons, multipliers, quiz_questions, wheel_prizes, quests, shop_items) as jsonb.';
 
 -- --- the panel's changes ---------------------------------------------------------------------------
 

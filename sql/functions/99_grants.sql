@@ -27,7 +27,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA xp TO xp_admin;
 REVOKE ALL ON xp.link_pepper FROM xp_admin;
 GRANT INSERT, UPDATE, DELETE ON xp.ranks, xp.settings, xp.rank_roles, xp.guild_settings, xp.achievements,
                                 xp.achievement_roles, xp.seasons, xp.multipliers, xp.quiz_questions,
-                                xp.wheel_prizes, xp.chat_settings
+                                xp.wheel_prizes, xp.chat_settings, xp.quests, xp.shop_items, xp.texts
     TO xp_admin;
 GRANT USAGE ON SEQUENCE xp.seasons_id_seq, xp.multipliers_id_seq, xp.quiz_questions_id_seq,
                         xp.wheel_prizes_id_seq
@@ -137,6 +137,28 @@ GRANT EXECUTE ON FUNCTION xp.rerank_batch(int),
                           xp.resume_guild(text)
     TO xp_admin;
 GRANT EXECUTE ON FUNCTION xp.rerank_batch(int) TO xp_listener;
+
+-- --- functions: quests, the shop and the texts ---------------------------------------------------
+-- Members list, submit and buy from the bots; operators review in the panel (the queues are read
+-- with the web's login, like the panel's other reads); bots, listeners and the web say the texts.
+
+GRANT EXECUTE ON FUNCTION xp.quest_list(text, text),
+                          xp.submit_quest(text, text, text, text),
+                          xp.shop_list(),
+                          xp.buy(text, text, text, text)
+    TO xp_bot, xp_admin;
+GRANT EXECUTE ON FUNCTION xp.admin_submissions(text, int),
+                          xp.admin_purchases(text, int),
+                          xp.text_catalogue(),
+                          xp.preview_text(text, text),
+                          xp.shop_list()
+    TO xp_web, xp_admin;
+GRANT EXECUTE ON FUNCTION xp.review_submission(bigint, boolean, text),
+                          xp.review_purchase(bigint, boolean, text),
+                          xp.set_text(text, text, text)
+    TO xp_admin;
+GRANT EXECUTE ON FUNCTION xp.texts() TO xp_bot, xp_listener, xp_web, xp_admin;
+GRANT EXECUTE ON FUNCTION xp.expire_purchases() TO xp_listener, xp_admin;
 
 -- --- functions: heartbeats (listeners and bots say they run and what they took up) -----------------
 

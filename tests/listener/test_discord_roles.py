@@ -77,3 +77,20 @@ async def test_permanent_errors_end_failed_with_the_reason(conn, pool, db_url, c
         await eventually(lambda: statuses(conn, "discord") == {"failed": 1})
     row = conn.execute("SELECT attempts, last_error FROM xp.deliveries WHERE target = 'discord'").fetchone()
     assert row == {"attempts": 1, "last_error": reason}
+
+
+async def test_a_role_bought_in_the_shop_is_given_then_taken_back_when_its_days_end(conn, pool, db_url, community):
+    from tests.clock import pass_days
+
+    community.discord.add_guild("4242", ["901", "keep"])
+    community.discord.add_member("4242", "d1", ["keep"])
+    conn.execute("INSERT INTO xp.shop_items (code, kind, title, price, guild_id, role_id, days, needs_approval) "
+                 "VALUES ('vip', 'discord_role', '{\"en\": \"VIP\"}', 10, '4242', '901', 3, false)")
+    call(conn, "award_coins", "discord", "d1", 10, "gift", "g1")
+    conn.execute("SELECT xp.buy('discord', 'd1', 'vip', 'r1')")
+    async with running(pool, db_url, await discord_handler(community)):
+        await eventually(lambda: community.discord.roles_of("4242", "d1") == {"keep", "901"})
+    pass_days(conn, 4)
+    async with running(pool, db_url, await discord_handler(community)):  # it polls: the role ended
+        await eventually(lambda: community.discord.roles_of("4242", "d1") == {"keep"})
+    assert conn.execute("SELECT expired_at IS NOT NULL AS ended FROM xp.purchases").fetchone()["ended"] is True

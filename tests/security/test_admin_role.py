@@ -14,7 +14,7 @@ from psycopg import sql
 from tests.helpers import assert_consistent, call, scalar
 
 OPERATOR_TABLES = ("ranks", "settings", "rank_roles", "guild_settings", "achievements", "achievement_roles",
-                   "seasons", "multipliers", "quiz_questions", "wheel_prizes")
+                   "seasons", "multipliers", "quiz_questions", "wheel_prizes", "quests", "shop_items", "texts")
 
 
 @pytest.fixture

@@ -195,11 +195,33 @@ ADMIN_CALLS = {
                     [MOMENT, MOMENT, PERSON, st.one_of(st.sampled_from(["award"]), MAYBE_NULL_TEXT), MAYBE_NULL_TEXT,
                      PERSON, MAYBE_NULL_TEXT, WORDS]),
 }
+CODE = st.one_of(st.sampled_from(["shot", "chatter", "hoodie", "vip"]), MAYBE_NULL_TEXT)
+TEXT_KEY = st.one_of(st.sampled_from(["welcome", "notice_rank_up", "daily_ok"]), MAYBE_NULL_TEXT)
+BODY = st.one_of(st.sampled_from(["Hi {name}", "{emoji} {name}", "{user}", "{", "}}", "{{x}}"]), MAYBE_NULL_TEXT)
+STATE = st.one_of(st.sampled_from(["pending", "approved", "declined"]), MAYBE_NULL_TEXT)
+FLAG = st.one_of(st.none(), st.booleans())
+ECONOMY_CALLS = {
+    "quest_list": ("SELECT * FROM xp.quest_list(%s, %s)", [PLATFORM, ID]),
+    "submit_quest": ("SELECT xp.submit_quest(%s, %s, %s, %s)", [PLATFORM, ID, CODE, WORDS]),
+    "review_submission": ("SELECT xp.review_submission(%s::bigint, %s, %s)", [PERSON, FLAG, MAYBE_NULL_TEXT]),
+    "admin_submissions": ("SELECT * FROM xp.admin_submissions(%s, %s::int)", [STATE, AMOUNT]),
+    "shop_list": ("SELECT * FROM xp.shop_list()", []),
+    "buy": ("SELECT xp.buy(%s, %s, %s, %s)", [PLATFORM, ID, CODE, WORDS]),
+    "review_purchase": ("SELECT xp.review_purchase(%s::bigint, %s, %s)", [PERSON, FLAG, MAYBE_NULL_TEXT]),
+    "expire_purchases": ("SELECT xp.expire_purchases()", []),
+    "admin_purchases": ("SELECT * FROM xp.admin_purchases(%s, %s::int)", [STATE, AMOUNT]),
+    "texts": ("SELECT * FROM xp.texts()", []),
+    "text_catalogue": ("SELECT * FROM xp.text_catalogue()", []),
+    "preview_text": ("SELECT xp.preview_text(%s, %s)", [TEXT_KEY, BODY]),
+    "set_text": ("SELECT xp.set_text(%s, %s, %s)", [TEXT_KEY, st.one_of(st.sampled_from(["en", "ru"]), MAYBE_NULL_TEXT),
+                                                     BODY]),
+}
 CALLS.update(ADMIN_CALLS)
+CALLS.update(ECONOMY_CALLS)
 
 COUNTED = ("users", "accounts", "ledger", "events", "deliveries", "link_codes", "message_log", "voice_sessions",
            "user_achievements", "game_sessions", "pace", "guild_health", "admin_audit", "admin_tokens",
-           "heartbeats")
+           "heartbeats", "quest_submissions", "quest_completions", "quest_progress", "purchases", "texts")
 
 
 def footprint(conn) -> dict[str, int]:
@@ -218,6 +240,13 @@ def test_hostile_input_gets_only_domain_errors_and_no_partial_writes(conn, funct
     query, arguments = CALLS[function]
     conn.execute("SELECT xp.award_xp('telegram', '42', 300, 'seed', 'fuzz-seed')")  # a rank-up: deliveries
     conn.execute("SELECT xp.award_xp('discord', '42', 20, 'seed', 'fuzz-seed-2')")
+    # quests and items to submit, buy and review (a submission and a purchase waiting)
+    conn.execute("INSERT INTO xp.quests (code, title, proof, reward_xp) VALUES "
+                 "('shot', '{\"en\": \"Shot\"}', 'submission', 10), ('chatter', '{\"en\": \"Chat\"}', 'messages', 10)")
+    conn.execute("INSERT INTO xp.shop_items (code, kind, title, price, stock, guild_id, role_id, days) VALUES "
+                 "('hoodie', 'custom', '{\"en\": \"Hoodie\"}', 5, 3, NULL, NULL, NULL), "
+                 "('vip', 'discord_role', '{\"en\": \"VIP\"}', 5, NULL, '77', '901', 2)")
+    conn.execute("SELECT xp.submit_quest('telegram', '42', 'shot', 'proof'), xp.buy('telegram', '42', 'hoodie', 'k')")
     outcomes: dict[str, int] = {}
 
     @settings(max_examples=120, deadline=None, database=None,

@@ -15,6 +15,8 @@ BOT_FUNCTIONS = {
     "create_link_code", "redeem_link_code", "unlink", "request_resync", "set_notify", "set_language",
     "start_game", "play_game", "language", "set_privacy", "set_client_language", "discord_roles_changed",
     "chat_opened", "heartbeat", "config_version",
+    # quests and the shop, and the operators' wording of the texts
+    "quest_list", "submit_quest", "shop_list", "buy", "texts",
 }
 WEB_FUNCTIONS = {
     "leaderboard", "profile", "set_privacy", "public_profile", "account_person", "board_size", "rank_ladder",
@@ -23,11 +25,12 @@ WEB_FUNCTIONS = {
     "admin_cursor", "admin_overview", "admin_heartbeats", "admin_people", "admin_person", "admin_ledger",
     "admin_deliveries", "admin_delivery_count", "audit_log", "admin_settings", "operator_rows", "config_version",
     "use_admin_token", "admin_token_role", "preview_thresholds", "void_preview",
+    "admin_submissions", "admin_purchases", "text_catalogue", "preview_text", "shop_list", "texts",
 }
 LISTENER_FUNCTIONS = {
     "claim_deliveries", "ack_deliveries", "fail_delivery", "release_deliveries", "discord_role_plan",
     "telegram_recipient", "rerank_batch", "reserve_slot", "pause_pace", "pace_held", "guild_refused",
-    "heartbeat", "config_version",
+    "heartbeat", "config_version", "texts", "expire_purchases",
 }
 
 

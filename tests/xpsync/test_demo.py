@@ -43,6 +43,11 @@ def test_a_small_demo_runs_to_a_summary_with_no_drift(scratch):
                  "The board, live while the demo runs: http://127.0.0.1:",
                  "The admin panel, live while the demo runs (a one-time login link): http://127.0.0.1:"):
         assert line in result.stdout, line
+    # a quest completed by itself, a purchase approved, and others waiting for the panel
+    quests = re.search(r"Quests: (\d+) completed by themselves", result.stdout)
+    shop = re.search(r"Shop: (\d+) purchase\(s\) approved, (\d+) waiting", result.stdout)
+    assert quests and int(quests.group(1)) > 0, result.stdout
+    assert shop and int(shop.group(1)) >= 1, result.stdout
     assert demo_dirs(scratch) == set()  # its server and data are gone
 
 

@@ -40,7 +40,7 @@ from ..sandbox import Limits, Sandbox
 from ..settings import ConfigError, Settings
 from ..vocabulary import TARGETS
 from ..web.serve import free_port, in_thread
-from . import report
+from . import economy, report
 from .activity import Activity
 from .community import Community, people, seed
 from .panel import admin_env, admin_link, admin_link_async
@@ -192,6 +192,7 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
             messages=len(sandbox.telegram.messages), faults=sandbox.faults.injected,
             limited=_limited(sandbox),
         ), checks)
+        await economy.show(pool)
         await discord.close()
         await telegram.close()
         return 0 if checks.ok else 1

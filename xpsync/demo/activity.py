@@ -1,4 +1,5 @@
-"""Simulated members doing what bots report: messages, voice, dailies, games, shopping, links."""
+"""Simulated members doing what bots report: messages, voice, dailies, games, shopping (the shop's items,
+which wait for an operator), quest submissions, links."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from .community import Community, Member
 Connection = psycopg.AsyncConnection[Any]
 
 # what a member does next, and how often
-ACTIONS = (("message", 50), ("voice", 15), ("game", 15), ("daily", 8), ("shop", 7), ("link", 5))
+ACTIONS = (("message", 50), ("voice", 15), ("game", 15), ("daily", 8), ("shop", 7), ("link", 5), ("submit", 2))
 
 
 class Activity:
@@ -86,8 +87,14 @@ class Activity:
 
     async def shop(self, conn: Connection, member: Member, step: int) -> bool:
         platform, external_id = self._account(member)
-        return await self._award(conn, "SELECT applied FROM xp.award_coins(%s, %s, %s, 'shop: sticker', %s)",
-                                 (platform, external_id, -self.rng.choice((10, 25, 60)), f"shop:{step}"))
+        item = self.rng.choice(("sticker", "hoodie", "title"))
+        return await self._award(conn, "SELECT (xp.buy(%s, %s, %s, %s) ->> 'applied')::boolean",
+                                 (platform, external_id, item, f"demo:{step}"))
+
+    async def submit(self, conn: Connection, member: Member, step: int) -> bool:
+        platform, external_id = self._account(member)
+        return await self._award(conn, "SELECT (xp.submit_quest(%s, %s, 'screenshot', %s) ->> 'applied')::boolean",
+                                 (platform, external_id, f"https://example.org/shot-{step}.png"))
 
     async def link(self, conn: Connection, member: Member, step: int) -> bool:
         if not self.community.to_link:

@@ -81,6 +81,20 @@ def people(count: int, rng: random.Random) -> Community:
     return Community(members, to_link=both[: len(both) // 2])
 
 
+# a quest that completes by itself and one members submit; a shop whose items wait for an operator
+ECONOMY = """
+INSERT INTO xp.quests (code, title, description, proof, target, period, reward_xp, reward_coins) VALUES
+    ('on-air', '{"en": "On air", "ru": "В эфире"}', '{"en": "10 minutes in voice today"}', 'voice_minutes', 10,
+     'day', 30, 10),
+    ('screenshot', '{"en": "Share a screenshot", "ru": "Поделитесь скриншотом"}', '{}', 'submission', 1, 'once',
+     100, 25);
+INSERT INTO xp.shop_items (code, kind, title, price, stock) VALUES
+    ('sticker', 'custom', '{"en": "Sticker pack", "ru": "Стикеры"}', 25, NULL),
+    ('hoodie', 'custom', '{"en": "Hoodie", "ru": "Худи"}', 60, 10),
+    ('title', 'telegram_title', '{"en": "A title in the group", "ru": "Звание в группе"}', 10, 5);
+"""
+
+
 async def seed(pool: AsyncConnectionPool, sandbox: Sandbox, community: Community, rng: random.Random) -> int:
     """The guilds and their rank roles, the groups, and everyone's history: starting XP spreads them over
     the ranks, and what that history asked of the platforms was done before the demo begins (the guilds'
@@ -94,6 +108,7 @@ async def seed(pool: AsyncConnectionPool, sandbox: Sandbox, community: Community
         for chat, announce in (*((lounge, True) for lounge in LOUNGES), (QUIET, False)):
             await conn.execute("INSERT INTO xp.chat_settings (platform, chat_id, announce) VALUES ('telegram', %s, %s)",
                                (chat, announce))
+        await conn.execute(ECONOMY)
         # people already linked before the demo starts: one person each
         linked = [m for m in community.members if m.telegram and m.discord and m not in community.to_link]
         for member in linked:

@@ -11,13 +11,28 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from . import audit, deliveries, events, login, overview, people, reconcile, tables, thresholds, tunables, void
+from . import (
+    audit,
+    deliveries,
+    events,
+    login,
+    overview,
+    people,
+    reconcile,
+    reviews,
+    tables,
+    thresholds,
+    tunables,
+    void,
+    wording,
+)
 from .access import NotOperator
 from .pulse import Pulse
 from .reads import AdminReads
 
 ROUTERS = (login.router, events.router, overview.router, people.router, deliveries.router, tunables.router,
-           tables.router, thresholds.router, reconcile.router, void.router, audit.router)
+           tables.router, thresholds.router, reconcile.router, void.router, audit.router, wording.router,
+           reviews.router)
 
 
 def install(app: FastAPI) -> None:

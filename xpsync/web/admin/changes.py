@@ -69,6 +69,15 @@ class AdminChanges(Calls):
         return await self._one("SELECT xp.void_ledger(%s, %s, %s, %s, %s, %s, %s, %s)", since, until, uid, source,
                                reason, upto, digest, note)
 
+    async def review_submission(self, submission: int, approve: bool, note: str | None) -> dict[str, Any]:
+        return await self._one("SELECT xp.review_submission(%s, %s, %s)", submission, approve, note)
+
+    async def review_purchase(self, purchase: int, approve: bool, note: str | None) -> dict[str, Any]:
+        return await self._one("SELECT xp.review_purchase(%s, %s, %s)", purchase, approve, note)
+
+    async def set_text(self, key: str, language: str, body: str | None) -> bool:
+        return await self._one("SELECT xp.set_text(%s, %s, %s)", key, language, body)
+
     async def reconcile(self, *, dry_run: bool) -> list[dict[str, Any]]:
         return await self._rows("SELECT * FROM xp.reconcile_all(%s)", dry_run)
 

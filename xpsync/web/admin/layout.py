@@ -34,6 +34,9 @@ SECTIONS = (
     Section("/admin/ranks", "admin_thresholds"),
     Section("/admin/reconcile", "admin_reconcile"),
     Section("/admin/void", "admin_void"),
+    Section("/admin/quests", "admin_quests"),
+    Section("/admin/shop", "admin_shop"),
+    Section("/admin/texts", "admin_texts"),
     Section("/admin/audit", "admin_audit"),
 )
 

@@ -70,3 +70,15 @@ class AdminReads(Calls):
     async def void_preview(self, since: datetime, until: datetime, uid: int | None, source: str | None,
                            reason: str | None) -> dict[str, Any]:
         return await self._one("SELECT xp.void_preview(%s, %s, %s, %s, %s)", since, until, uid, source, reason)
+
+    async def submissions(self, state: str | None, lim: int = 100) -> list[dict[str, Any]]:
+        return await self._rows("SELECT * FROM xp.admin_submissions(%s, %s)", state, lim)
+
+    async def purchases(self, state: str | None, lim: int = 100) -> list[dict[str, Any]]:
+        return await self._rows("SELECT * FROM xp.admin_purchases(%s, %s)", state, lim)
+
+    async def text_catalogue(self) -> list[dict[str, Any]]:
+        return await self._rows("SELECT * FROM xp.text_catalogue()")
+
+    async def preview_text(self, key: str, body: str) -> str:
+        return await self._one("SELECT xp.preview_text(%s, %s)", key, body)

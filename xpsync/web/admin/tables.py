@@ -1,5 +1,6 @@
 """/admin/tables: the operator tables (multipliers, seasons, the rank→role mapping and role mode per
-guild, achievements and their roles, the ranks' names and rewards, quiz questions, wheel prizes),
+guild, achievements and their roles, the ranks' names and rewards, quiz questions, wheel prizes,
+quests and the shop's items),
 each row editable as a DBA edits it in psql. The table's own checks refuse what is wrong, and its
 triggers make the system follow (audited, a new config version, running processes told, roles
 resynced). Rank thresholds have a page of their own (thresholds.py): they move people."""
@@ -81,6 +82,19 @@ TABLES = {t.name: t for t in (
     Table("wheel_prizes", "admin_table_wheel_prizes", (
         Column("id", "int", key=True), Column("kind", "choice", ("xp", "coins")), Column("amount", "int"),
         Column("weight", "int")), generated=True),
+    Table("quests", "admin_table_quests", (
+        Column("code", key=True), Column("title", "json"), Column("description", "json"),
+        Column("proof", "choice", ("messages", "voice_minutes", "games_won", "streak", "submission")),
+        Column("target", "int"), Column("period", "choice", ("once", "day", "week", "month")),
+        Column("per_person", "int"), Column("reward_xp", "int"), Column("reward_coins", "int"),
+        Column("starts_at", "moment", optional=True), Column("ends_at", "moment", optional=True),
+        Column("active", "choice", ("true", "false")))),
+    Table("shop_items", "admin_table_shop_items", (
+        Column("code", key=True), Column("kind", "choice", ("discord_role", "telegram_title", "custom")),
+        Column("title", "json"), Column("description", "json"), Column("price", "int"),
+        Column("stock", "int", optional=True), Column("guild_id", optional=True), Column("role_id", optional=True),
+        Column("days", "int", optional=True), Column("needs_approval", "choice", ("true", "false")),
+        Column("active", "choice", ("true", "false")))),
 )}
 
 

@@ -1,4 +1,4 @@
--- 15_batches: many awards or messages in one call, for bots that buffer a tick of chat. Each item
+-- 18_batches: many awards or messages in one call, for bots that buffer a tick of chat. Each item
 -- is exactly the single call (xp.award_xp, xp.record_message: the same idempotency, the same
 -- rules); an item refused with an XP00x error is reported as its own result, with nothing of it
 -- written, while the others apply; one commit carries them all.
