@@ -790,17 +790,21 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION xp._lock_for_review(p_table text, p_id bigint) RETURNS bigint
+CREATE FUNCTION xp._lock_for_review(p_table text, p_id bigint, p_note text) RETURNS bigint
     LANGUAGE plpgsql
     AS $_$
 DECLARE
     v_uid bigint;
     v_now bigint;
 BEGIN
+    IF length(p_note) > 500 THEN
+        RAISE EXCEPTION 'note is % characters long (at most 500)', length(p_note) USING ERRCODE = 'XP002';
+    END IF;
     LOOP
         EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1', p_table) INTO v_uid USING p_id;
         IF v_uid IS NULL THEN
-            RETURN NULL;
+            RAISE EXCEPTION 'unknown % %', CASE p_table WHEN 'purchases' THEN 'purchase' ELSE 'submission' END,
+                coalesce(p_id::text, 'NULL') USING ERRCODE = 'XP002';
         END IF;
         PERFORM 1 FROM xp.users u WHERE u.id = v_uid FOR UPDATE;
         EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1 FOR UPDATE', p_table) INTO v_now USING p_id;
@@ -3924,20 +3928,11 @@ CREATE FUNCTION xp.review_purchase(purchase_id bigint, approve boolean, note tex
     AS $$
 DECLARE
     p xp.purchases;
-    v_uid bigint;
     v_title jsonb;
     r xp.award_result;
 BEGIN
     PERFORM xp._check_flag(review_purchase.approve, 'approve');
-    IF length(review_purchase.note) > 500 THEN
-        RAISE EXCEPTION 'note is % characters long (at most 500)', length(review_purchase.note)
-            USING ERRCODE = 'XP002';
-    END IF;
-    v_uid := xp._lock_for_review('purchases', review_purchase.purchase_id);
-    IF v_uid IS NULL THEN
-        RAISE EXCEPTION 'unknown purchase %', coalesce(review_purchase.purchase_id::text, 'NULL')
-            USING ERRCODE = 'XP002';
-    END IF;
+    PERFORM xp._lock_for_review('purchases', review_purchase.purchase_id, review_purchase.note);
     SELECT * INTO p FROM xp.purchases x WHERE x.id = review_purchase.purchase_id;
     IF p.status <> 'pending' THEN
         RAISE EXCEPTION 'purchase % was % already by %', p.id, p.status, coalesce(p.reviewed_by, 'xpsync')
@@ -3987,20 +3982,11 @@ CREATE FUNCTION xp.review_submission(submission_id bigint, approve boolean, note
 DECLARE
     s xp.quest_submissions;
     q xp.quests;
-    v_uid bigint;
     v_paid boolean := false;
     v_actor text := xp._actor();
 BEGIN
     PERFORM xp._check_flag(review_submission.approve, 'approve');
-    IF length(review_submission.note) > 500 THEN
-        RAISE EXCEPTION 'note is % characters long (at most 500)', length(review_submission.note)
-            USING ERRCODE = 'XP002';
-    END IF;
-    v_uid := xp._lock_for_review('quest_submissions', review_submission.submission_id);
-    IF v_uid IS NULL THEN
-        RAISE EXCEPTION 'unknown submission %', coalesce(review_submission.submission_id::text, 'NULL')
-            USING ERRCODE = 'XP002';
-    END IF;
+    PERFORM xp._lock_for_review('quest_submissions', review_submission.submission_id, review_submission.note);
     SELECT * INTO s FROM xp.quest_submissions x WHERE x.id = review_submission.submission_id;
     IF s.status <> 'pending' THEN
         RAISE EXCEPTION 'submission % was % already by %', s.id, s.status, coalesce(s.reviewed_by, '?')
@@ -5680,7 +5666,7 @@ REVOKE ALL ON FUNCTION xp._known_account(p_platform text, p_external_id text, OU
 
 REVOKE ALL ON FUNCTION xp._ledger_append_only() FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION xp._lock_for_review(p_table text, p_id bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION xp._lock_for_review(p_table text, p_id bigint, p_note text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._lock_persons(uids bigint[]) FROM PUBLIC;
 

@@ -230,19 +230,23 @@ $$;
 COMMENT ON FUNCTION xp.submit_quest(text, text, text, text) IS
     'Submit a quest for an operator''s review; a second submission while one waits returns it (applied=false).';
 
--- The person a submission or purchase (p_table) belongs to, locked, then the row itself: the order a
--- merge takes (persons, then their rows), looked at again when a merge moved the row meanwhile.
--- NULL when there is no such row.
-CREATE OR REPLACE FUNCTION xp._lock_for_review(p_table text, p_id bigint) RETURNS bigint
+-- Before an operator's review of a submission or purchase (p_table): the note checked, then the person
+-- the row belongs to locked, then the row itself: the order a merge takes (persons, then their rows),
+-- looked at again when a merge moved the row meanwhile. XP002 for a long note or an unknown row.
+CREATE OR REPLACE FUNCTION xp._lock_for_review(p_table text, p_id bigint, p_note text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
     v_uid bigint;
     v_now bigint;
 BEGIN
+    IF length(p_note) > 500 THEN
+        RAISE EXCEPTION 'note is % characters long (at most 500)', length(p_note) USING ERRCODE = 'XP002';
+    END IF;
     LOOP
         EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1', p_table) INTO v_uid USING p_id;
         IF v_uid IS NULL THEN
-            RETURN NULL;
+            RAISE EXCEPTION 'unknown % %', CASE p_table WHEN 'purchases' THEN 'purchase' ELSE 'submission' END,
+                coalesce(p_id::text, 'NULL') USING ERRCODE = 'XP002';
         END IF;
         PERFORM 1 FROM xp.users u WHERE u.id = v_uid FOR UPDATE;
         EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1 FOR UPDATE', p_table) INTO v_now USING p_id;
@@ -262,20 +266,11 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s xp.quest_submissions;
     q xp.quests;
-    v_uid bigint;
     v_paid boolean := false;
     v_actor text := xp._actor();
 BEGIN
     PERFORM xp._check_flag(review_submission.approve, 'approve');
-    IF length(review_submission.note) > 500 THEN
-        RAISE EXCEPTION 'note is % characters long (at most 500)', length(review_submission.note)
-            USING ERRCODE = 'XP002';
-    END IF;
-    v_uid := xp._lock_for_review('quest_submissions', review_submission.submission_id);
-    IF v_uid IS NULL THEN
-        RAISE EXCEPTION 'unknown submission %', coalesce(review_submission.submission_id::text, 'NULL')
-            USING ERRCODE = 'XP002';
-    END IF;
+    PERFORM xp._lock_for_review('quest_submissions', review_submission.submission_id, review_submission.note);
     SELECT * INTO s FROM xp.quest_submissions x WHERE x.id = review_submission.submission_id;
     IF s.status <> 'pending' THEN
         RAISE EXCEPTION 'submission % was % already by %', s.id, s.status, coalesce(s.reviewed_by, '?')

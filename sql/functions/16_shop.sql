@@ -98,20 +98,11 @@ RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     p xp.purchases;
-    v_uid bigint;
     v_title jsonb;
     r xp.award_result;
 BEGIN
     PERFORM xp._check_flag(review_purchase.approve, 'approve');
-    IF length(review_purchase.note) > 500 THEN
-        RAISE EXCEPTION 'note is % characters long (at most 500)', length(review_purchase.note)
-            USING ERRCODE = 'XP002';
-    END IF;
-    v_uid := xp._lock_for_review('purchases', review_purchase.purchase_id);
-    IF v_uid IS NULL THEN
-        RAISE EXCEPTION 'unknown purchase %', coalesce(review_purchase.purchase_id::text, 'NULL')
-            USING ERRCODE = 'XP002';
-    END IF;
+    PERFORM xp._lock_for_review('purchases', review_purchase.purchase_id, review_purchase.note);
     SELECT * INTO p FROM xp.purchases x WHERE x.id = review_purchase.purchase_id;
     IF p.status <> 'pending' THEN
         RAISE EXCEPTION 'purchase % was % already by %', p.id, p.status, coalesce(p.reviewed_by, 'xpsync')
