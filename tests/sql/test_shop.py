@@ -108,6 +108,18 @@ def test_a_decline_refunds_through_the_ledger_and_puts_the_item_back(conn):
     assert_consistent(conn)
 
 
+def test_a_review_of_an_unknown_purchase_or_with_a_long_note_is_refused_and_changes_nothing(conn):
+    item(conn, "hoodie", stock=1)
+    coins(conn)
+    bought = buy(conn, "hoodie")
+    assert refusal(conn, "SELECT xp.review_purchase(424242, true)") == "XP002"
+    assert refusal(conn, "SELECT xp.review_purchase(NULL, true)") == "XP002"
+    assert refusal(conn, "SELECT xp.review_purchase(%s, false, %s)", bought["purchase_id"], "n" * 501) == "XP002"
+    assert scalar(conn, "SELECT status FROM xp.purchases WHERE id = %s", bought["purchase_id"]) == "pending"
+    assert balance(conn) == 150 and scalar(conn, "SELECT stock FROM xp.shop_items") == 0
+    assert_consistent(conn)
+
+
 def test_a_timed_role_is_held_until_its_days_end_then_taken_back(conn):
     conn.execute("INSERT INTO xp.rank_roles (guild_id, rank_id, role_id) VALUES ('42', 2, '9002')")
     item(conn, "vip", kind="discord_role", guild_id="42", role_id="777", days=7, needs_approval=False)
