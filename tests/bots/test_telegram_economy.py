@@ -80,7 +80,7 @@ async def test_reviews_are_told_by_the_telegram_listener_in_the_members_words(iv
     purchase = scalar(conn, "SELECT id FROM xp.purchases")
     conn.execute("SELECT xp.review_submission(%s, true, 'nice one')", (submission,))
     conn.execute("SELECT xp.review_purchase(%s, false, 'out of sizes')", (purchase,))
-    async with running(pool, db_url, await telegram_handler(sandbox)):
+    async with running(pool, db_url, await telegram_handler(sandbox, pool)):
         await eventually(lambda: len([m for m in ivan.sent() if m.text.startswith(("✅", "↩️"))]) == 2)
     texts = [m.text for m in ivan.sent()]
     assert "✅ Quest approved: Share a screenshot +100 XP +25 coins nice one" in texts

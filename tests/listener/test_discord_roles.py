@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import call
-from tests.listener.conftest import D1, G1, R2, R3, R5, VIP, discord_handler, eventually, running, statuses
+from tests.listener.conftest import D1, G1, G2, R2, R3, R5, VIP, discord_handler, eventually, running, statuses
 
 
 async def test_a_rank_up_gives_the_rank_role_and_keeps_unmanaged_roles(conn, pool, db_url, community):
@@ -82,15 +82,16 @@ async def test_permanent_errors_end_failed_with_the_reason(conn, pool, db_url, c
 async def test_a_role_bought_in_the_shop_is_given_then_taken_back_when_its_days_end(conn, pool, db_url, community):
     from tests.clock import pass_days
 
-    community.discord.add_guild("4242", ["901", "keep"])
-    community.discord.add_member("4242", "d1", ["keep"])
+    shop_role = "200000000000000901"
+    community.discord.add_guild(G2, [shop_role, VIP])
+    community.discord.add_member(G2, D1, [VIP])
     conn.execute("INSERT INTO xp.shop_items (code, kind, title, price, guild_id, role_id, days, needs_approval) "
-                 "VALUES ('vip', 'discord_role', '{\"en\": \"VIP\"}', 10, '4242', '901', 3, false)")
-    call(conn, "award_coins", "discord", "d1", 10, "gift", "g1")
-    conn.execute("SELECT xp.buy('discord', 'd1', 'vip', 'r1')")
-    async with running(pool, db_url, await discord_handler(community)):
-        await eventually(lambda: community.discord.roles_of("4242", "d1") == {"keep", "901"})
+                 "VALUES ('vip', 'discord_role', '{\"en\": \"VIP\"}', 10, %s, %s, 3, false)", (G2, shop_role))
+    call(conn, "award_coins", "discord", D1, 10, "gift", "g1")
+    conn.execute("SELECT xp.buy('discord', %s, 'vip', 'r1')", (D1,))
+    async with running(pool, db_url, await discord_handler(community, pool)):
+        await eventually(lambda: community.discord.roles_of(G2, D1) == {VIP, shop_role})
     pass_days(conn, 4)
-    async with running(pool, db_url, await discord_handler(community)):  # it polls: the role ended
-        await eventually(lambda: community.discord.roles_of("4242", "d1") == {"keep"})
+    async with running(pool, db_url, await discord_handler(community, pool)):  # it polls: the role ended
+        await eventually(lambda: community.discord.roles_of(G2, D1) == {VIP})
     assert conn.execute("SELECT expired_at IS NOT NULL AS ended FROM xp.purchases").fetchone()["ended"] is True
