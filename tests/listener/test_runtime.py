@@ -124,6 +124,12 @@ def listen(target: str, db_url: str, box, **env: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def running_instance(conn, pid: int) -> bool:
+    """Whether the listener process `pid` sent its first heartbeat."""
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM xp.heartbeats WHERE instance LIKE %s AND stopped_at IS NULL)",
+                        (f"%:{pid}:%",)).fetchone()["exists"]
+
+
 def wait_until(predicate, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -163,6 +169,9 @@ def test_sigkill_mid_batch_loses_nothing(conn, db_url, kills):
         box.faults.clear()
         survivor = listen("telegram", db_url, box, XPSYNC_LEASE_SECONDS="2")
         try:
+            # up and running (its heartbeat beats after SIGTERM is handled): a killed listener may have
+            # finished everything before the survivor even started, and a SIGTERM during start-up kills
+            wait_until(lambda: running_instance(conn, survivor.pid), 30)
             wait_until(lambda: statuses(conn) == {"done": total}, 60)
         finally:
             survivor.terminate()
