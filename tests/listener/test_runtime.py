@@ -175,8 +175,13 @@ def test_sigkill_mid_batch_loses_nothing(conn, db_url, kills):
             wait_until(lambda: statuses(conn) == {"done": total}, 60)
         finally:
             survivor.terminate()
-            assert survivor.wait(15) == 0
-            survivor.communicate()
+            try:
+                _, errors = survivor.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                survivor.kill()
+                survivor.communicate()  # its pipes closed whatever happens
+                raise
+        assert survivor.returncode == 0, errors
         per_chat = Counter(m.chat_id for m in box.telegram.messages)
     assert len(per_chat) == total  # nothing lost
     duplicates = sum(n - 1 for n in per_chat.values())
