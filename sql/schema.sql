@@ -492,6 +492,17 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._check_review_state(state text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF state IS NOT NULL AND state NOT IN ('pending', 'approved', 'declined') THEN
+        RAISE EXCEPTION 'unknown status %: expected pending, approved or declined', quote_literal(left(state, 40))
+            USING ERRCODE = 'XP002';
+    END IF;
+END
+$$;
+
 CREATE FUNCTION xp._check_text(value text, what text, max_length integer DEFAULT 200) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -2199,10 +2210,7 @@ CREATE FUNCTION xp.admin_purchases(state text DEFAULT 'pending'::text, lim integ
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    IF admin_purchases.state IS NOT NULL AND admin_purchases.state NOT IN ('pending', 'approved', 'declined') THEN
-        RAISE EXCEPTION 'unknown status %: expected pending, approved or declined',
-            quote_literal(left(admin_purchases.state, 40)) USING ERRCODE = 'XP002';
-    END IF;
+    PERFORM xp._check_review_state(admin_purchases.state);
     RETURN QUERY
     SELECT p.id, p.item, i.title::jsonb, p.kind, p.price, p.user_id, u.display_name, u.coins, p.platform, p.status, p.note,
            p.reviewed_by, p.created_at, p.reviewed_at, p.expires_at
@@ -2231,10 +2239,7 @@ CREATE FUNCTION xp.admin_submissions(state text DEFAULT 'pending'::text, lim int
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    IF admin_submissions.state IS NOT NULL AND admin_submissions.state NOT IN ('pending', 'approved', 'declined') THEN
-        RAISE EXCEPTION 'unknown status %: expected pending, approved or declined',
-            quote_literal(left(admin_submissions.state, 40)) USING ERRCODE = 'XP002';
-    END IF;
+    PERFORM xp._check_review_state(admin_submissions.state);
     RETURN QUERY
     SELECT s.id, s.quest, q.title::jsonb, q.reward_xp, q.reward_coins, s.user_id, u.display_name, s.platform, s.proof,
            s.status, s.note, s.reviewed_by, s.created_at, s.reviewed_at
@@ -5625,6 +5630,8 @@ REVOKE ALL ON FUNCTION xp._check_delivery_filter(p_target text, p_status text, p
 REVOKE ALL ON FUNCTION xp._check_flag(value boolean, what text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._check_platform(platform text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._check_review_state(state text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._check_text(value text, what text, max_length integer) FROM PUBLIC;
 

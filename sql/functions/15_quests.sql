@@ -302,16 +302,24 @@ $$;
 COMMENT ON FUNCTION xp.review_submission(bigint, boolean, text) IS
     'Admin: approve (the quest pays, once per family and window) or decline a waiting submission, with a note; the member is told.';
 
+-- A review queue's filter: pending, approved, declined, or NULL for all (XP002 otherwise).
+CREATE OR REPLACE FUNCTION xp._check_review_state(state text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF state IS NOT NULL AND state NOT IN ('pending', 'approved', 'declined') THEN
+        RAISE EXCEPTION 'unknown status %: expected pending, approved or declined', quote_literal(left(state, 40))
+            USING ERRCODE = 'XP002';
+    END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION xp.admin_submissions(state text DEFAULT 'pending', lim int DEFAULT 100)
 RETURNS TABLE (id bigint, quest text, title jsonb, reward_xp int, reward_coins int, user_id bigint,
                display_name text, platform text, proof text, status text, note text, reviewed_by text,
                created_at timestamptz, reviewed_at timestamptz)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF admin_submissions.state IS NOT NULL AND admin_submissions.state NOT IN ('pending', 'approved', 'declined') THEN
-        RAISE EXCEPTION 'unknown status %: expected pending, approved or declined',
-            quote_literal(left(admin_submissions.state, 40)) USING ERRCODE = 'XP002';
-    END IF;
+    PERFORM xp._check_review_state(admin_submissions.state);
     RETURN QUERY
     SELECT s.id, s.quest, q.title::jsonb, q.reward_xp, q.reward_coins, s.user_id, u.display_name, s.platform, s.proof,
            s.status, s.note, s.reviewed_by, s.created_at, s.reviewed_at

@@ -175,10 +175,7 @@ RETURNS TABLE (id bigint, item text, title jsonb, kind text, price int, user_id 
                reviewed_at timestamptz, expires_at timestamptz)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF admin_purchases.state IS NOT NULL AND admin_purchases.state NOT IN ('pending', 'approved', 'declined') THEN
-        RAISE EXCEPTION 'unknown status %: expected pending, approved or declined',
-            quote_literal(left(admin_purchases.state, 40)) USING ERRCODE = 'XP002';
-    END IF;
+    PERFORM xp._check_review_state(admin_purchases.state);
     RETURN QUERY
     SELECT p.id, p.item, i.title::jsonb, p.kind, p.price, p.user_id, u.display_name, u.coins, p.platform, p.status, p.note,
            p.reviewed_by, p.created_at, p.reviewed_at, p.expires_at
