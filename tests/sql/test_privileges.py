@@ -29,7 +29,7 @@ WEB_FUNCTIONS = {
 }
 LISTENER_FUNCTIONS = {
     "claim_deliveries", "ack_deliveries", "fail_delivery", "release_deliveries", "discord_role_plan",
-    "telegram_recipient", "rerank_batch", "reserve_slot", "pause_pace", "pace_held", "guild_refused",
+    "telegram_recipient", "discord_recipient", "rerank_batch", "reserve_slot", "pause_pace", "pace_held", "guild_refused",
     "heartbeat", "config_version", "texts", "expire_purchases",
 }
 
