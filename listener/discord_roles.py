@@ -23,11 +23,13 @@ call under that limit, in every instance. A rejected token (401) stops the
 listener (ConfigError naming DISCORD_TOKEN).
 
 A review (quest_reviewed, purchase_reviewed: the database sends those to the
-platform the person acted on) is a direct message in their language: open the
-channel, send the notice (its pace: the bot's, and each channel's), keep the
-message id with the ack, never send again once one is stored. A member who
-takes no direct messages from the bot (50007) is not told, and that is no
-guild's refusal. The roles a review changes follow from the resync it queued.
+platform the person acted on), and a quest completed by itself for a person
+without Telegram (where it is told otherwise), is a direct message in their
+language unless their notices are off: open the channel, send the notice (its
+pace: the bot's, and each channel's), keep the message id with the ack, never
+send again once one is stored. A member who takes no direct messages from the
+bot (50007) is not told, and that is no guild's refusal. The roles a review
+changes follow from the resync it queued.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ REASON = "xpsync: rank roles follow XP"
 GONE = {10007, 10013}  # Unknown Member, Unknown User: not (or no longer) in the guild
 MAX_RATELIMIT_WAIT = 30.0  # discord.py's smallest max_ratelimit_timeout: longer 429s raise RateLimited
 REVIEWS = ("quest_reviewed", "purchase_reviewed")  # told by direct message
+COMPLETED = "quest_completed"  # told by direct message to whom Telegram cannot tell
 MESSAGE_LENGTH = 2000  # Discord refuses a longer message (50035)
 
 
@@ -110,9 +113,15 @@ class DiscordRoles:
 
     async def handle(self, delivery: Delivery, person: PersonPlans | None) -> str | Unsent | None:
         """Converge the person's roles (other deliveries of the person in the same batch share this), or
-        tell them of a review."""
+        tell them of a review; a quest completed by itself does both for a person without Telegram."""
         if delivery.kind in REVIEWS:
             return await self._tell(delivery)
+        converged = await self._converged(delivery, person)
+        if delivery.kind == COMPLETED and isinstance(told := await self._tell(delivery, elsewhere=True), str):
+            return told
+        return converged
+
+    async def _converged(self, delivery: Delivery, person: PersonPlans | None) -> Unsent | None:
         if person is None or not person.plans:
             return None
         if person.converging is None:
@@ -144,14 +153,19 @@ class DiscordRoles:
             return Unsent(f"not converged in paused guild(s) {', '.join(skipped)}")
         return None
 
-    async def _tell(self, delivery: Delivery) -> str | Unsent | None:
-        """The review by direct message; the message's id, or Unsent saying why nobody was told."""
+    async def _tell(self, delivery: Delivery, *, elsewhere: bool = False) -> str | Unsent | None:
+        """The notice by direct message (with `elsewhere`, only to a person Telegram does not tell); the
+        message's id, or Unsent saying why nobody was told."""
         if delivery.sent_ref is not None:
             return delivery.sent_ref  # sent before the ack was lost: never send twice
         async with self.pool.connection() as conn:
             recipient = await store.discord_recipient(conn, delivery.user_id)
         if recipient is None:
             return Unsent("not told: no Discord account any more")
+        if elsewhere and recipient.on_telegram:
+            return None
+        if not recipient.notify:
+            return Unsent("not told: notices are off")
         text = render(delivery.kind, delivery.payload, recipient.language)
         if not text:
             return None

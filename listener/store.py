@@ -57,10 +57,13 @@ class Recipient:
 
 @dataclass(frozen=True)
 class DiscordRecipient:
-    """Whom to write to on Discord (by direct message), and in which language."""
+    """Whom to write to on Discord (by direct message), in which language, whether they want notices,
+    and whether they have a Telegram account (told there of what is not about Discord)."""
 
     member_id: str
     language: str
+    notify: bool
+    on_telegram: bool
 
 
 async def listen(conn: Connection, channels: list[str]) -> None:

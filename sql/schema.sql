@@ -2753,17 +2753,18 @@ $$;
 
 COMMENT ON FUNCTION xp.discard_deliveries(by_target text, by_status text, by_error text, ids bigint[]) IS 'Admin: never attempt again the pending (unclaimed), failed or dead deliveries matching a filter (or ids); returns how many.';
 
-CREATE FUNCTION xp.discord_recipient(uid bigint) RETURNS TABLE(member_id text, language text)
+CREATE FUNCTION xp.discord_recipient(uid bigint) RETURNS TABLE(member_id text, language text, notify boolean, on_telegram boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    SELECT a.external_id, xp._speaks(u.language, a.client_language)
+    SELECT a.external_id, xp._speaks(u.language, a.client_language), u.notify,
+           EXISTS (SELECT 1 FROM xp.accounts t WHERE t.user_id = u.id AND t.platform = 'telegram')
       FROM xp.users u
       JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'discord'
      WHERE u.id = uid
 $$;
 
-COMMENT ON FUNCTION xp.discord_recipient(uid bigint) IS 'Listener: the Discord user a person is told by direct message (a review of what they submitted or bought there), and their language.';
+COMMENT ON FUNCTION xp.discord_recipient(uid bigint) IS 'Listener: the Discord user a person is told by direct message (reviews of what they did there; quests completed by themselves when they have no Telegram), their language, notice preference, and whether they have Telegram.';
 
 CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, member_id text, desired text[], managed text[], paused boolean)
     LANGUAGE sql STABLE SECURITY DEFINER

@@ -119,3 +119,38 @@ async def test_direct_messages_to_one_member_keep_to_the_channels_limit(conn, po
     assert busiest_second([m.at for m in community.discord.messages_to(D1)]) <= 2  # 5 per 5 s: about one a second
     assert len({m.message_id for m in community.discord.messages_to(D1)}) == 7
     assert G1 in community.discord.members  # the member shares the guild: the bot may write to them
+
+
+ON_AIR = "INSERT INTO xp.quests (code, title, proof, target, period, reward_xp, reward_coins) " \
+         "VALUES ('on-air', '{\"en\": \"On air\"}', 'voice_minutes', 10, 'day', 30, 10)"
+SOLO = "300000000000000055"  # a Discord member with no Telegram account
+
+
+async def test_a_quest_completed_by_itself_is_told_on_discord_to_whom_telegram_cannot_tell(conn, pool, db_url,
+                                                                                            community):
+    conn.execute(ON_AIR)
+    community.discord.add_member(G1, SOLO)
+    as_bot(conn, "SELECT xp.record_voice('discord', %s, 'v1', 900)", SOLO)
+    as_bot(conn, "SELECT xp.record_voice('discord', %s, 'v2', 900)", D1)  # linked to t1: Telegram tells them
+    async with running(pool, db_url, await discord_handler(community, pool)):
+        await eventually(lambda: community.discord.messages_to(SOLO))
+        await eventually(lambda: set(statuses(conn, "discord")) == {"done"})
+    assert [m.content for m in community.discord.messages_to(SOLO)] == ["🎯 Quest completed: On air +30 XP +10 coins"]
+    assert community.discord.messages_to(D1) == []
+    assert scalar(conn, "SELECT count(*) FROM xp.deliveries d JOIN xp.events e ON e.id = d.event_id "
+                        "WHERE e.kind = 'quest_completed' AND d.target = 'telegram'") == 1
+
+
+async def test_nobody_whose_notices_are_off_gets_a_direct_message(conn, pool, db_url, community):
+    conn.execute(HOODIE)
+    conn.execute(ON_AIR)
+    community.discord.add_member(G1, SOLO)
+    call(conn, "award_coins", "discord", D1, 300, "gift", "g1")
+    as_bot(conn, "SELECT xp.set_notify('discord', %s, false)", D1)
+    as_bot(conn, "SELECT xp.set_notify('discord', %s, false)", SOLO)
+    conn.execute("SELECT xp.review_purchase(%s, true, 'enjoy')", (bought(conn, "tap-1"),))
+    as_bot(conn, "SELECT xp.record_voice('discord', %s, 'v1', 900)", SOLO)
+    async with running(pool, db_url, await discord_handler(community, pool)):
+        await eventually(lambda: set(statuses(conn, "discord")) == {"done"})
+    assert community.discord.direct_messages == []
+    assert [r["note"] for r in review_deliveries(conn)] == ["not told: notices are off"]
