@@ -39,7 +39,7 @@ async def test_reviews_of_what_a_member_did_on_discord_come_by_direct_message(co
     submission = as_bot(conn, "SELECT xp.submit_quest('discord', %s, 'shot', 'https://img/1')", D1)["submission_id"]
     first, second = bought(conn, "tap-1"), bought(conn, "tap-2")
     conn.execute("SELECT xp.review_submission(%s, true, 'nice one')", (submission,))
-    conn.execute("SELECT xp.review_purchase(%s, true, 'enjoy')", (first,))
+    conn.execute("SELECT xp.review_purchase(%s, true, 'enjoy @everyone')", (first,))
     conn.execute("SELECT xp.review_purchase(%s, false, 'out of sizes')", (second,))
     async with running(pool, db_url, await discord_handler(community, pool)):
         await eventually(lambda: len(community.discord.messages_to(D1)) == 3)
@@ -47,13 +47,14 @@ async def test_reviews_of_what_a_member_did_on_discord_come_by_direct_message(co
     texts = [m.content for m in community.discord.messages_to(D1)]
     assert sorted(texts) == sorted([
         "✅ Quest approved: Share a screenshot +100 XP +25 coins nice one",
-        "✅ Your purchase is approved: Hoodie enjoy",
+        "✅ Your purchase is approved: Hoodie enjoy @everyone",
         "↩️ Your purchase was declined and 100 coins refunded: Hoodie out of sizes",
     ])
     reviews = review_deliveries(conn)
     assert [r["target"] for r in reviews] == ["discord"] * 3  # told where they acted, not on Telegram too
     assert sorted(r["sent_ref"] for r in reviews) == sorted(m.message_id for m in community.discord.messages_to(D1))
     assert len({m.channel_id for m in community.discord.messages_to(D1)}) == 1
+    assert {str(m.allowed_mentions) for m in community.discord.messages_to(D1)} == {"{'parse': []}"}  # pings nobody
 
 
 async def test_the_direct_message_is_in_the_members_language(conn, pool, db_url, community):

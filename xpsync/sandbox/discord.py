@@ -279,7 +279,7 @@ class DiscordApi:
                 return self._done(request, headers, 403, {"message": "Cannot send messages to this user",
                                                           "code": 50007})
             sent = DirectMessage(time.time(), user, channel, str(DM_MESSAGES + len(state.direct_messages)),
-                                 content)
+                                 content, body.get("allowed_mentions") if body is not None else None)
             state.direct_messages.append(sent)
         return self._done(request, headers, 200, {
             "id": sent.message_id, "channel_id": channel, "type": 0, "content": content, "tts": False,

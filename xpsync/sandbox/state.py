@@ -47,6 +47,7 @@ class DirectMessage:
     channel_id: str
     message_id: str
     content: str
+    allowed_mentions: Any = None  # what the message may ping (None: Discord's default, every mention)
 
 
 @dataclass(frozen=True)
