@@ -170,20 +170,24 @@ COMMENT ON FUNCTION xp.expire_purchases() IS
     'Listener: mark the timed roles that ended and queue the role resync that takes them back; returns how many.';
 
 -- Where the Discord roles a person's plan changed at `since` (an approval) stand: the discord
--- delivery queued then (a resync queued in the same transaction), or, when a resync was already
--- waiting and took the change along, the one still unfinished at that moment. 'done' once one of
--- them was delivered, 'pending' while one waits, else 'failed'; with the newest error or note.
+-- deliveries that set roles (not a member's notice of a review or a quest) queued then or later
+-- (the resync queued in the same transaction), or, when a resync was already waiting and took the
+-- change along, the one still unfinished at that moment. 'done' once one of them was delivered,
+-- 'pending' while one waits, else 'failed'; with the newest error or note. No row: none on record.
 CREATE OR REPLACE FUNCTION xp._role_delivery(p_uid bigint, p_since timestamptz)
 RETURNS TABLE (status text, error text)
 LANGUAGE sql STABLE AS $$
-    WITH carrying AS (
-        SELECT d.id, d.status, d.last_error
+    WITH setting_roles AS (
+        SELECT d.id, d.status, d.last_error, d.created_at, d.finished_at
           FROM xp.deliveries d
+          JOIN xp.events e ON e.id = d.event_id
          WHERE d.user_id = p_uid AND d.target = 'discord'
-           AND (d.created_at >= p_since
-                OR (coalesce(d.finished_at >= p_since, true)
-                    AND NOT EXISTS (SELECT 1 FROM xp.deliveries n
-                                     WHERE n.user_id = p_uid AND n.target = 'discord' AND n.created_at >= p_since))))
+           AND e.kind NOT IN ('quest_completed', 'quest_reviewed', 'purchase_reviewed')),
+    carrying AS (
+        SELECT c.* FROM setting_roles c
+         WHERE c.created_at >= p_since
+            OR (coalesce(c.finished_at >= p_since, true)
+                AND NOT EXISTS (SELECT 1 FROM setting_roles n WHERE n.created_at >= p_since)))
     SELECT CASE WHEN bool_or(c.status = 'done') THEN 'done'
                 WHEN bool_or(c.status = 'pending') THEN 'pending'
                 ELSE 'failed' END,
