@@ -9,8 +9,16 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from tests.helpers import scalar
-from tests.web.test_admin_browser import (  # noqa: F401 - fixtures
-    ListenerThread, as_bot, open_page, panel, same_page, site, text, user_id)
+from tests.web.test_admin_browser import (
+    ListenerThread,
+    as_bot,
+    open_page,
+    panel,  # noqa: F401 - a fixture
+    same_page,
+    site,  # noqa: F401 - a fixture
+    text,
+    user_id,
+)
 from tests.web.test_browser import wait
 
 pytestmark = pytest.mark.slow  # a real browser and a web server

@@ -1,7 +1,7 @@
 """/admin/people: search by name or platform id with live balances; a person's page (ledger paged,
-accounts, achievements, the Discord roles they hold by plan per guild, deliveries, all live) and what an admin may do to them: adjust XP or coins
-with a reason (capped by admin.cap), resync their Discord roles, unlink an account, forget them
-(after a confirmation)."""
+accounts, achievements, the Discord roles they hold by plan per guild, deliveries, all live) and what
+an admin may do to them: adjust XP or coins with a reason (capped by admin.cap), resync their Discord
+roles, unlink an account, forget them (after a confirmation)."""
 
 from __future__ import annotations
 
