@@ -214,8 +214,9 @@ BEGIN
       FROM xp.purchases p
       JOIN xp.shop_items i ON i.code = p.item
       JOIN xp.users u ON u.id = p.user_id
-      LEFT JOIN LATERAL xp._role_delivery(p.user_id, coalesce(p.reviewed_at, p.created_at)) r
-             ON p.kind = 'discord_role' AND p.status = 'approved'
+      -- only a role's approved purchase reads its deliveries (OFFSET 0 keeps the filter a gate: the others read none)
+      LEFT JOIN LATERAL (SELECT x.status, x.error FROM xp._role_delivery(p.user_id, coalesce(p.reviewed_at, p.created_at)) x
+                          WHERE p.kind = 'discord_role' AND p.status = 'approved' OFFSET 0) r ON true
      WHERE (admin_shop_queue.state IS NULL OR p.status = admin_shop_queue.state)
        AND (admin_shop_queue.by_item IS NULL OR p.item = admin_shop_queue.by_item)
      ORDER BY CASE WHEN p.status = 'pending' THEN p.id ELSE -p.id END
@@ -257,7 +258,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
                             AND coalesce(p.expires_at > now(), true)
                           ORDER BY p.expires_at DESC NULLS FIRST, p.id DESC LIMIT 1) b ON true
       LEFT JOIN xp.shop_items i ON i.code = b.item
-      LEFT JOIN LATERAL xp._role_delivery(b.user_id, coalesce(b.reviewed_at, b.created_at)) d ON b.id IS NOT NULL
+      LEFT JOIN LATERAL (SELECT x.status, x.error FROM xp._role_delivery(b.user_id, coalesce(b.reviewed_at, b.created_at)) x
+                          WHERE b.id IS NOT NULL OFFSET 0) d ON true
      ORDER BY pl.guild_id, r.n
 $$;
 COMMENT ON FUNCTION xp.admin_person_roles(bigint) IS
