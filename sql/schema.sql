@@ -1353,9 +1353,9 @@ BEGIN
         SELECT DISTINCT a.user_id
           FROM xp.accounts a
          WHERE a.platform = 'discord' AND (uids IS NULL OR a.user_id = ANY (uids))
-           AND NOT EXISTS (SELECT 1 FROM xp.deliveries d
+           AND NOT EXISTS (SELECT 1 FROM xp.deliveries d JOIN xp.events e ON e.id = d.event_id
                             WHERE d.user_id = a.user_id AND d.target = 'discord'
-                              AND d.status = 'pending' AND d.lease_owner IS NULL)),
+                              AND d.status = 'pending' AND d.lease_owner IS NULL AND xp._sets_roles(e.kind))),
     ev AS (
         INSERT INTO xp.events (user_id, kind, payload)
         SELECT w.user_id, 'roles_resync', jsonb_build_object('reason', reason) FROM wanted w
@@ -1704,8 +1704,7 @@ CREATE FUNCTION xp._role_delivery(p_uid bigint, p_since timestamp with time zone
         SELECT d.id, d.status, d.last_error, d.created_at, d.finished_at
           FROM xp.deliveries d
           JOIN xp.events e ON e.id = d.event_id
-         WHERE d.user_id = p_uid AND d.target = 'discord'
-           AND e.kind NOT IN ('quest_completed', 'quest_reviewed', 'purchase_reviewed')),
+         WHERE d.user_id = p_uid AND d.target = 'discord' AND xp._sets_roles(e.kind)),
     carrying AS (
         SELECT c.* FROM setting_roles c
          WHERE c.created_at >= p_since
@@ -1750,6 +1749,12 @@ BEGIN
     PERFORM count(*) FROM xp._fix_boards(NULL);
     RETURN NULL;
 END
+$$;
+
+CREATE FUNCTION xp._sets_roles(kind text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT kind NOT IN ('quest_reviewed', 'purchase_reviewed')
 $$;
 
 CREATE FUNCTION xp._setting(p_key text) RETURNS jsonb
@@ -5915,6 +5920,8 @@ REVOKE ALL ON FUNCTION xp._role_plans(p_uids bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION xp._sale_moves_stock() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._seasons_changed() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._sets_roles(kind text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._setting(p_key text) FROM PUBLIC;
 

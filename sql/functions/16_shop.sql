@@ -170,7 +170,7 @@ COMMENT ON FUNCTION xp.expire_purchases() IS
     'Listener: mark the timed roles that ended and queue the role resync that takes them back; returns how many.';
 
 -- Where the Discord roles a person's plan changed at `since` (an approval) stand: the discord
--- deliveries that set roles (not a member's notice of a review or a quest) queued then or later
+-- deliveries that set roles (xp._sets_roles: not a member's notice of a review) queued then or later
 -- (the resync queued in the same transaction), or, when a resync was already waiting and took the
 -- change along, the one still unfinished at that moment. 'done' once one of them was delivered,
 -- 'pending' while one waits, else 'failed'; with the newest error or note. No row: none on record.
@@ -181,8 +181,7 @@ LANGUAGE sql STABLE AS $$
         SELECT d.id, d.status, d.last_error, d.created_at, d.finished_at
           FROM xp.deliveries d
           JOIN xp.events e ON e.id = d.event_id
-         WHERE d.user_id = p_uid AND d.target = 'discord'
-           AND e.kind NOT IN ('quest_completed', 'quest_reviewed', 'purchase_reviewed')),
+         WHERE d.user_id = p_uid AND d.target = 'discord' AND xp._sets_roles(e.kind)),
     carrying AS (
         SELECT c.* FROM setting_roles c
          WHERE c.created_at >= p_since

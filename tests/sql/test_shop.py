@@ -306,3 +306,23 @@ def test_review_all_skips_one_reviewed_while_it_runs(conn, connect):
     assert refusal(conn, "SELECT xp.review_all('shop', NULL, NULL, now(), true)") == "XP002"
     assert refusal(conn, "SELECT xp.admin_review_count(NULL)") == "XP002"
     assert_consistent(conn)
+
+
+def test_a_waiting_notice_of_a_review_does_not_stand_in_for_the_resync_of_an_approved_role(conn):
+    """A review's notice only tells the member on Discord: an approval while one waits still queues
+    the resync that gives the role, and the queue waits for that one, not for the notice."""
+    item(conn, "vip", kind="discord_role", guild_id="42", role_id="777", days=3)
+    item(conn, "hoodie")
+    coins(conn, "discord", "d1", amount=500)
+    hoodie = buy(conn, "hoodie", key="r0", who="d1", platform="discord")["purchase_id"]
+    vip = buy(conn, "vip", who="d1", platform="discord")["purchase_id"]
+    conn.execute("UPDATE xp.deliveries SET status = 'done', finished_at = now()")
+    scalar(conn, "SELECT xp.review_purchase(%s, false, 'out of sizes')", hoodie)  # its notice waits, unclaimed
+    scalar(conn, "SELECT xp.review_purchase(%s, true)", vip)
+    queued = conn.execute("SELECT e.kind, e.payload ->> 'reason' AS reason FROM xp.deliveries d "
+                          "JOIN xp.events e ON e.id = d.event_id WHERE d.status = 'pending' ORDER BY d.id").fetchall()
+    assert [tuple(q.values()) for q in queued] == [("purchase_reviewed", None), ("roles_resync", "shop: vip"),
+                                                   ("purchase_reviewed", None)]
+    conn.execute("UPDATE xp.deliveries SET status = 'done', finished_at = now() WHERE event_id IN "
+                 "(SELECT id FROM xp.events WHERE kind = 'purchase_reviewed')")  # the notices told
+    assert role_state(conn, vip) == ("pending", None)
