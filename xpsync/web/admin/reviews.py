@@ -37,7 +37,7 @@ def state_of(request: Request) -> str | None:
     return None if state == "all" else state
 
 
-def what_of(which: str, raw: str | None) -> str | None:
+def what_of(raw: str | None) -> str | None:
     """The quest or item a queue is narrowed to (a code as the tables allow it); None for any."""
     what = (raw or "").strip() or None
     if what is not None and (len(what) > 40 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in what)):
@@ -52,7 +52,7 @@ def back_to(which: str, what: str | None) -> str:
 async def queue(request: Request, which: str) -> dict[str, Any]:
     state = state_of(request)
     param, table = NARROWED_BY[which]
-    what = what_of(which, request.query_params.get(param))
+    what = what_of(request.query_params.get(param))
     panel = reads(request)
     rows = await (panel.submissions(state, what) if which == "quests" else panel.purchases(state, what))
     return {"which": which, "rows": rows, "state": state or "all", "states": (*STATES, "all"),
@@ -96,7 +96,7 @@ async def review_all(request: Request, which: str, changes: Changes, decision: s
     """Every waiting one the filter matched when the count was shown (up to `upto`, seen at `seen_at`)."""
     if which not in QUEUES or decision not in ("approve", "decline") or not upto.isdigit() or len(upto) > 18:
         raise PageError(400, "web_bad_request", "admin_bad_filter")
-    narrowed = what_of(which, what)
+    narrowed = what_of(what)
     try:
         done = await changes.review_all(which, narrowed, int(upto), moment(seen_at, "seen_at"), decision == "approve",
                                         note.strip() or None)
