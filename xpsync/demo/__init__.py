@@ -164,6 +164,7 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
         listeners = [Listener(listener_pool, url, h, options=fast) for h in (discord, telegram)]
         stop = asyncio.Event()
         running = [asyncio.create_task(x.run(stop), name=f"demo-{x.target}") for x in listeners]
+        sale = await economy.sell_role(pool, community)  # approved while the listeners run: the role arrives
         activity = Activity(pool, community, rng)
         with _progress() as progress:
             task = progress.add_task("members at work", total=options.seconds, info="")
@@ -192,7 +193,7 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
             messages=len(sandbox.telegram.messages), faults=sandbox.faults.injected,
             limited=_limited(sandbox),
         ), checks)
-        await economy.show(pool)
+        await economy.show(pool, sandbox, sale)
         await discord.close()
         await telegram.close()
         return 0 if checks.ok else 1
