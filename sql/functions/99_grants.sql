@@ -168,8 +168,8 @@ GRANT EXECUTE ON FUNCTION xp.heartbeat(text, text, text, bigint, bigint, int, ti
     TO xp_listener, xp_bot, xp_admin;
 
 -- --- functions: the review queues filtered, reviewed all at once, and the roles they give ----------
--- (a block of its own: the queues by quest or item and a person's Discord roles are read with the
--- web's login like the panel's other reads; reviewing all the matching ones is the admin's)
+-- (the queues by quest or item and a person's Discord roles are read with the web's login like the
+-- panel's other reads; reviewing all the matching ones is the admin's)
 
 GRANT EXECUTE ON FUNCTION xp.admin_quest_queue(text, text, int),
                           xp.admin_shop_queue(text, text, int),

@@ -4,7 +4,7 @@ Discord does (a channel opened, then a message sent to it; 50007 for a member wh
 
 from __future__ import annotations
 
-from tests.helpers import call, scalar
+from tests.helpers import as_bot, call, scalar
 from tests.listener.conftest import D1, G1, busiest_second, discord_handler, eventually, running, statuses
 
 SHOT = "INSERT INTO xp.quests (code, title, proof, target, period, reward_xp, reward_coins) " \
@@ -13,17 +13,9 @@ HOODIE = "INSERT INTO xp.shop_items (code, kind, title, price, stock) " \
          "VALUES ('hoodie', 'custom', '{\"en\": \"Hoodie\", \"ru\": \"Худи\"}', 100, 10)"
 
 
-def as_bot(conn, sql: str, *args):
-    conn.execute("SET ROLE xp_bot")
-    try:
-        return scalar(conn, sql, *args)
-    finally:
-        conn.execute("RESET ROLE")
-
-
 def bought(conn, key: str) -> int:
     """D1 buys a hoodie from the Discord bot; the purchase's id."""
-    return int(as_bot(conn, "SELECT xp.buy('discord', %s, 'hoodie', %s)", D1, key)["purchase_id"])
+    return int(as_bot(conn, "buy", "discord", D1, "hoodie", key)["buy"]["purchase_id"])
 
 
 def review_deliveries(conn):
@@ -36,7 +28,7 @@ async def test_reviews_of_what_a_member_did_on_discord_come_by_direct_message(co
     conn.execute(SHOT)
     conn.execute(HOODIE)
     call(conn, "award_coins", "discord", D1, 300, "gift", "g1")
-    submission = as_bot(conn, "SELECT xp.submit_quest('discord', %s, 'shot', 'https://img/1')", D1)["submission_id"]
+    submission = as_bot(conn, "submit_quest", "discord", D1, "shot", "https://img/1")["submit_quest"]["submission_id"]
     first, second = bought(conn, "tap-1"), bought(conn, "tap-2")
     conn.execute("SELECT xp.review_submission(%s, true, 'nice one')", (submission,))
     conn.execute("SELECT xp.review_purchase(%s, true, 'enjoy @everyone')", (first,))
@@ -60,7 +52,7 @@ async def test_reviews_of_what_a_member_did_on_discord_come_by_direct_message(co
 async def test_the_direct_message_is_in_the_members_language(conn, pool, db_url, community):
     conn.execute(HOODIE)
     call(conn, "award_coins", "discord", D1, 300, "gift", "g1")
-    as_bot(conn, "SELECT xp.set_language('discord', %s, 'ru')", D1)
+    as_bot(conn, "set_language", "discord", D1, "ru")
     conn.execute("SELECT xp.review_purchase(%s, true, NULL)", (bought(conn, "tap-1"),))
     async with running(pool, db_url, await discord_handler(community, pool)):
         await eventually(lambda: community.discord.messages_to(D1))
@@ -131,8 +123,8 @@ async def test_a_quest_completed_by_itself_is_told_on_discord_to_whom_telegram_c
                                                                                             community):
     conn.execute(ON_AIR)
     community.discord.add_member(G1, SOLO)
-    as_bot(conn, "SELECT xp.record_voice('discord', %s, 'v1', 900)", SOLO)
-    as_bot(conn, "SELECT xp.record_voice('discord', %s, 'v2', 900)", D1)  # linked to t1: Telegram tells them
+    as_bot(conn, "record_voice", "discord", SOLO, "v1", 900)
+    as_bot(conn, "record_voice", "discord", D1, "v2", 900)  # linked to t1: Telegram tells them
     async with running(pool, db_url, await discord_handler(community, pool)):
         await eventually(lambda: community.discord.messages_to(SOLO))
         await eventually(lambda: set(statuses(conn, "discord")) == {"done"})
@@ -147,10 +139,10 @@ async def test_nobody_whose_notices_are_off_gets_a_direct_message(conn, pool, db
     conn.execute(ON_AIR)
     community.discord.add_member(G1, SOLO)
     call(conn, "award_coins", "discord", D1, 300, "gift", "g1")
-    as_bot(conn, "SELECT xp.set_notify('discord', %s, false)", D1)
-    as_bot(conn, "SELECT xp.set_notify('discord', %s, false)", SOLO)
+    as_bot(conn, "set_notify", "discord", D1, False)
+    as_bot(conn, "set_notify", "discord", SOLO, False)
     conn.execute("SELECT xp.review_purchase(%s, true, 'enjoy')", (bought(conn, "tap-1"),))
-    as_bot(conn, "SELECT xp.record_voice('discord', %s, 'v1', 900)", SOLO)
+    as_bot(conn, "record_voice", "discord", SOLO, "v1", 900)
     async with running(pool, db_url, await discord_handler(community, pool)):
         await eventually(lambda: set(statuses(conn, "discord")) == {"done"})
     assert community.discord.direct_messages == []

@@ -18,7 +18,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.helpers import assert_consistent, call, scalar
+from tests.helpers import as_bot, assert_consistent, call, scalar
 from tests.web.browser import chromium
 from tests.web.conftest import admin_env, as_web, login_token, web_settings
 from tests.web.test_browser import shot, wait
@@ -86,15 +86,6 @@ def attribute(driver, css: str, name: str) -> str | None:
 def user_id(conn, platform: str, external_id: str) -> int:
     return scalar(conn, "SELECT user_id FROM xp.accounts WHERE platform = %s AND external_id = %s",
                   platform, external_id)
-
-
-def as_bot(conn, function: str, *args: Any) -> Any:
-    """What a bot does: one call of the SQL API as xp_bot (an ordinary award rings no NOTIFY)."""
-    conn.execute("SET ROLE xp_bot")
-    try:
-        return call(conn, function, *args)
-    finally:
-        conn.execute("RESET ROLE")
 
 
 def screenshot(driver, name: str) -> None:

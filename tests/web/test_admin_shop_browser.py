@@ -8,10 +8,9 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.helpers import scalar
+from tests.helpers import as_bot, scalar
 from tests.web.test_admin_browser import (
     ListenerThread,
-    as_bot,
     open_page,
     panel,  # noqa: F401 - a fixture
     same_page,

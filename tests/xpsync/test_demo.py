@@ -51,6 +51,9 @@ def test_a_small_demo_runs_to_a_summary_with_no_drift(scratch):
     # the shop's Discord role: the demo's approval reached the sandbox guild, another purchase waits
     assert re.search(r"Shop role: \S+'s VIP role was approved by the demo and given on Discord; [1-9]\d* purchase",
                      result.stdout), result.stdout
+    # the demo's approval of a role bought on Discord was told there, by direct message
+    told = re.search(r"Discord direct messages\W+(\d+) \(reviews", result.stdout)
+    assert told and int(told.group(1)) >= 1, result.stdout
     assert demo_dirs(scratch) == set()  # its server and data are gone
 
 

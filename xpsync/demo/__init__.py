@@ -190,7 +190,8 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
             events=events, deliveries=deliveries, retried_to_done=retried,
             latencies={target: observer.seconds for target, observer in latency.items()},
             role_changes=Counter(c.action for c in sandbox.discord.role_changes),
-            messages=len(sandbox.telegram.messages), faults=sandbox.faults.injected,
+            messages=len(sandbox.telegram.messages), direct_messages=len(sandbox.discord.direct_messages),
+            faults=sandbox.faults.injected,
             limited=_limited(sandbox),
         ), checks)
         await economy.show(pool, sandbox, sale)
