@@ -9,7 +9,7 @@ outside: a cancelled global sleep leaves that lock taken for ever. A longer
 neither saying what the limit was. A trace on the client's session reads every
 answer's headers, so that each 429 can pause the right pace for every
 instance: the whole bot for a global limit or a Cloudflare ban, one guild's
-bucket for a route.
+bucket for a member route, one channel's for its messages.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .pace import bounded
 
 CLOUDFLARE_BAN_SECONDS = 60.0  # when Cloudflare's 429 says nothing about how long
 MEMBER_ROUTE = re.compile(r"/guilds/([^/]+)/members/[^/]+(/roles/[^/]+)?$")
+CHANNEL_ROUTE = re.compile(r"/channels/([^/]+)/messages$")
 
 
 def global_key() -> str:
@@ -35,6 +36,11 @@ def global_key() -> str:
 def bucket_key(guild_id: str, bucket: str) -> str:
     """The pace of one guild's bucket: "member" (reads) or "roles" (role edits)."""
     return f"discord:{guild_id}:{bucket}"
+
+
+def channel_key(channel_id: str) -> str:
+    """The pace of the messages sent to one channel (a member's direct messages)."""
+    return f"discord:channel:{channel_id}"
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,9 @@ def read_429(response: aiohttp.ClientResponse) -> RateLimit:
         return RateLimit(bounded(seconds or CLOUDFLARE_BAN_SECONDS), "cloudflare", (global_key(),))
     if is_global:
         return RateLimit(bounded(seconds), "global", (global_key(),))
-    route = MEMBER_ROUTE.search(response.url.path)
-    keys = () if route is None else (bucket_key(route.group(1), "roles" if route.group(2) else "member"),)
+    route, channel = MEMBER_ROUTE.search(response.url.path), CHANNEL_ROUTE.search(response.url.path)
+    keys = (bucket_key(route.group(1), "roles" if route.group(2) else "member"),) if route is not None \
+        else (channel_key(channel.group(1)),) if channel is not None else ()
     return RateLimit(bounded(seconds), headers.get("X-RateLimit-Scope", "user"), keys)
 
 

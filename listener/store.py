@@ -55,6 +55,17 @@ class Recipient:
     notify: bool
 
 
+@dataclass(frozen=True)
+class DiscordRecipient:
+    """Whom to write to on Discord (by direct message), in which language, whether they want notices,
+    and whether they have a Telegram account (told there of what is not about Discord)."""
+
+    member_id: str
+    language: str
+    notify: bool
+    on_telegram: bool
+
+
 async def listen(conn: Connection, channels: list[str]) -> None:
     """LISTEN on each channel (the doorbells: xp_<target>, xp_config), on an autocommit connection."""
     for channel in channels:
@@ -156,3 +167,10 @@ async def recipients(conn: Connection, people: list[int]) -> dict[int, Recipient
         "SELECT u.id, r.* FROM unnest(%s::bigint[]) AS u(id), xp.telegram_recipient(u.id) AS r", (people,))
     return {row[0]: Recipient(*row[1:]) for row in await cur.fetchall()}
 
+
+
+async def discord_recipient(conn: Connection, user_id: int) -> DiscordRecipient | None:
+    """The person's Discord user and language (None: no Discord account)."""
+    cur = await conn.execute("SELECT * FROM xp.discord_recipient(%s)", (user_id,))
+    row = await cur.fetchone()
+    return None if row is None else DiscordRecipient(*row)

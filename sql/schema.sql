@@ -492,6 +492,17 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._check_review_queue(p_queue text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF p_queue IS NULL OR p_queue NOT IN ('quests', 'shop') THEN
+        RAISE EXCEPTION 'unknown review queue %: expected quests or shop', coalesce(quote_literal(left(p_queue, 40)), 'NULL')
+            USING ERRCODE = 'XP002';
+    END IF;
+END
+$$;
+
 CREATE FUNCTION xp._check_review_state(state text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -1342,9 +1353,9 @@ BEGIN
         SELECT DISTINCT a.user_id
           FROM xp.accounts a
          WHERE a.platform = 'discord' AND (uids IS NULL OR a.user_id = ANY (uids))
-           AND NOT EXISTS (SELECT 1 FROM xp.deliveries d
+           AND NOT EXISTS (SELECT 1 FROM xp.deliveries d JOIN xp.events e ON e.id = d.event_id
                             WHERE d.user_id = a.user_id AND d.target = 'discord'
-                              AND d.status = 'pending' AND d.lease_owner IS NULL)),
+                              AND d.status = 'pending' AND d.lease_owner IS NULL AND xp._sets_roles(e.kind))),
     ev AS (
         INSERT INTO xp.events (user_id, kind, payload)
         SELECT w.user_id, 'roles_resync', jsonb_build_object('reason', reason) FROM wanted w
@@ -1665,6 +1676,18 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION xp._reviews_matching(p_queue text, p_what text, p_upto bigint) RETURNS TABLE(id bigint, user_id bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT p.id, p.user_id FROM xp.purchases p
+     WHERE p_queue = 'shop' AND p.status = 'pending' AND (p_what IS NULL OR p.item = p_what)
+       AND (p_upto IS NULL OR p.id <= p_upto)
+    UNION ALL
+    SELECT s.id, s.user_id FROM xp.quest_submissions s
+     WHERE p_queue = 'quests' AND s.status = 'pending' AND (p_what IS NULL OR s.quest = p_what)
+       AND (p_upto IS NULL OR s.id <= p_upto)
+$$;
+
 CREATE FUNCTION xp._ring() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -1672,6 +1695,27 @@ BEGIN
     PERFORM pg_notify('xp_' || NEW.target, '');
     RETURN NULL;
 END
+$$;
+
+CREATE FUNCTION xp._role_delivery(p_uid bigint, p_since timestamp with time zone) RETURNS TABLE(status text, error text)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH setting_roles AS (
+        SELECT d.id, d.status, d.last_error, d.created_at, d.finished_at
+          FROM xp.deliveries d
+          JOIN xp.events e ON e.id = d.event_id
+         WHERE d.user_id = p_uid AND d.target = 'discord' AND xp._sets_roles(e.kind)),
+    carrying AS (
+        SELECT c.* FROM setting_roles c
+         WHERE c.created_at >= p_since
+            OR (coalesce(c.finished_at >= p_since, true)
+                AND NOT EXISTS (SELECT 1 FROM setting_roles n WHERE n.created_at >= p_since)))
+    SELECT CASE WHEN bool_or(c.status = 'done') THEN 'done'
+                WHEN bool_or(c.status = 'pending') THEN 'pending'
+                ELSE 'failed' END,
+           (array_agg(c.last_error ORDER BY c.id DESC) FILTER (WHERE c.last_error IS NOT NULL))[1]
+      FROM carrying c
+    HAVING count(*) > 0
 $$;
 
 CREATE FUNCTION xp._role_mapping_changed() RETURNS trigger
@@ -1705,6 +1749,12 @@ BEGIN
     PERFORM count(*) FROM xp._fix_boards(NULL);
     RETURN NULL;
 END
+$$;
+
+CREATE FUNCTION xp._sets_roles(kind text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT kind NOT IN ('quest_reviewed', 'purchase_reviewed')
 $$;
 
 CREATE FUNCTION xp._setting(p_key text) RETURNS jsonb
@@ -2205,25 +2255,75 @@ $$;
 
 COMMENT ON FUNCTION xp.admin_person(uid bigint) IS 'Admin panel: everything about a person (balances, rank, stats, accounts with their platform ids, achievements, latest deliveries); NULL when unknown.';
 
+CREATE FUNCTION xp.admin_person_roles(uid bigint) RETURNS TABLE(guild_id text, role_id text, source text, purchase_id bigint, item text, title jsonb, expires_at timestamp with time zone, role_delivery text, role_error text, paused boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT pl.guild_id, r.role_id,
+           CASE WHEN b.id IS NOT NULL THEN 'shop'
+                WHEN EXISTS (SELECT 1 FROM xp.rank_roles rr WHERE rr.guild_id = pl.guild_id AND rr.role_id = r.role_id)
+                    THEN 'rank'
+                ELSE 'achievement' END,
+           b.id, b.item, i.title::jsonb, b.expires_at, d.status, d.error, pl.paused
+      FROM xp.discord_role_plan(admin_person_roles.uid) pl
+     CROSS JOIN LATERAL unnest(pl.desired) WITH ORDINALITY AS r (role_id, n)
+      LEFT JOIN LATERAL (SELECT p.* FROM xp.purchases p
+                          WHERE p.user_id = admin_person_roles.uid AND p.guild_id = pl.guild_id
+                            AND p.role_id = r.role_id AND p.status = 'approved' AND p.expired_at IS NULL
+                            AND coalesce(p.expires_at > now(), true)
+                          ORDER BY p.expires_at DESC NULLS FIRST, p.id DESC LIMIT 1) b ON true
+      LEFT JOIN xp.shop_items i ON i.code = b.item
+      LEFT JOIN LATERAL (SELECT x.status, x.error FROM xp._role_delivery(b.user_id, coalesce(b.reviewed_at, b.created_at)) x
+                          WHERE b.id IS NOT NULL OFFSET 0) d ON true
+     ORDER BY pl.guild_id, r.n
+$$;
+
+COMMENT ON FUNCTION xp.admin_person_roles(uid bigint) IS 'Admin panel: per guild, the Discord roles a person holds by plan, what each comes from, and for a bought one until when and whether it was given.';
+
 CREATE FUNCTION xp.admin_purchases(state text DEFAULT 'pending'::text, lim integer DEFAULT 100) RETURNS TABLE(id bigint, item text, title jsonb, kind text, price integer, user_id bigint, display_name text, coins bigint, platform text, status text, note text, reviewed_by text, created_at timestamp with time zone, reviewed_at timestamp with time zone, expires_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT q.id, q.item, q.title, q.kind, q.price, q.user_id, q.display_name, q.coins, q.platform, q.status, q.note,
+           q.reviewed_by, q.created_at, q.reviewed_at, q.expires_at
+      FROM xp.admin_shop_queue(admin_purchases.state, NULL, admin_purchases.lim) q
+$$;
+
+COMMENT ON FUNCTION xp.admin_purchases(state text, lim integer) IS 'Admin panel: purchases of a status (NULL: all) with the buyer''s balance, the waiting ones oldest first.';
+
+CREATE FUNCTION xp.admin_quest_queue(state text DEFAULT 'pending'::text, by_quest text DEFAULT NULL::text, lim integer DEFAULT 100) RETURNS TABLE(id bigint, quest text, title jsonb, reward_xp integer, reward_coins integer, user_id bigint, display_name text, platform text, proof text, status text, note text, reviewed_by text, created_at timestamp with time zone, reviewed_at timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM xp._check_review_state(admin_purchases.state);
+    PERFORM xp._check_review_state(admin_quest_queue.state);
     RETURN QUERY
-    SELECT p.id, p.item, i.title::jsonb, p.kind, p.price, p.user_id, u.display_name, u.coins, p.platform, p.status, p.note,
-           p.reviewed_by, p.created_at, p.reviewed_at, p.expires_at
-      FROM xp.purchases p
-      JOIN xp.shop_items i ON i.code = p.item
-      JOIN xp.users u ON u.id = p.user_id
-     WHERE admin_purchases.state IS NULL OR p.status = admin_purchases.state
-     ORDER BY CASE WHEN p.status = 'pending' THEN p.id ELSE -p.id END
-     LIMIT least(greatest(coalesce(admin_purchases.lim, 100), 1), 500);
+    SELECT s.id, s.quest, q.title::jsonb, q.reward_xp, q.reward_coins, s.user_id, u.display_name, s.platform, s.proof,
+           s.status, s.note, s.reviewed_by, s.created_at, s.reviewed_at
+      FROM xp.quest_submissions s
+      JOIN xp.quests q ON q.code = s.quest
+      JOIN xp.users u ON u.id = s.user_id
+     WHERE (admin_quest_queue.state IS NULL OR s.status = admin_quest_queue.state)
+       AND (admin_quest_queue.by_quest IS NULL OR s.quest = admin_quest_queue.by_quest)
+     ORDER BY CASE WHEN s.status = 'pending' THEN s.id ELSE -s.id END
+     LIMIT least(greatest(coalesce(admin_quest_queue.lim, 100), 1), 500);
 END
 $$;
 
-COMMENT ON FUNCTION xp.admin_purchases(state text, lim integer) IS 'Admin panel: purchases of a status (NULL: all) with the buyer''s balance, the waiting ones oldest first.';
+COMMENT ON FUNCTION xp.admin_quest_queue(state text, by_quest text, lim integer) IS 'Admin panel: quest submissions of a status (NULL: all) and quest (NULL: any), the waiting ones oldest first, the others newest first.';
+
+CREATE FUNCTION xp.admin_review_count(queue text, what text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM xp._check_review_queue(admin_review_count.queue);
+    RETURN (SELECT jsonb_build_object('pending', count(*), 'upto', max(m.id), 'at', now())
+              FROM xp._reviews_matching(admin_review_count.queue, admin_review_count.what, NULL) m);
+END
+$$;
+
+COMMENT ON FUNCTION xp.admin_review_count(queue text, what text) IS 'Admin panel: how many reviews of a queue (quests or shop) wait that a quest or item matches, the newest id, and when (what "approve all" would review).';
 
 CREATE FUNCTION xp.admin_settings() RETURNS TABLE(key text, value jsonb, description text, rule jsonb)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -2234,22 +2334,36 @@ $$;
 
 COMMENT ON FUNCTION xp.admin_settings() IS 'Admin panel: every setting with its description and the rule its value is checked against.';
 
-CREATE FUNCTION xp.admin_submissions(state text DEFAULT 'pending'::text, lim integer DEFAULT 100) RETURNS TABLE(id bigint, quest text, title jsonb, reward_xp integer, reward_coins integer, user_id bigint, display_name text, platform text, proof text, status text, note text, reviewed_by text, created_at timestamp with time zone, reviewed_at timestamp with time zone)
+CREATE FUNCTION xp.admin_shop_queue(state text DEFAULT 'pending'::text, by_item text DEFAULT NULL::text, lim integer DEFAULT 100) RETURNS TABLE(id bigint, item text, title jsonb, kind text, price integer, user_id bigint, display_name text, coins bigint, platform text, status text, note text, reviewed_by text, created_at timestamp with time zone, reviewed_at timestamp with time zone, expires_at timestamp with time zone, guild_id text, role_id text, days integer, role_delivery text, role_error text)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM xp._check_review_state(admin_submissions.state);
+    PERFORM xp._check_review_state(admin_shop_queue.state);
     RETURN QUERY
-    SELECT s.id, s.quest, q.title::jsonb, q.reward_xp, q.reward_coins, s.user_id, u.display_name, s.platform, s.proof,
-           s.status, s.note, s.reviewed_by, s.created_at, s.reviewed_at
-      FROM xp.quest_submissions s
-      JOIN xp.quests q ON q.code = s.quest
-      JOIN xp.users u ON u.id = s.user_id
-     WHERE admin_submissions.state IS NULL OR s.status = admin_submissions.state
-     ORDER BY CASE WHEN s.status = 'pending' THEN s.id ELSE -s.id END
-     LIMIT least(greatest(coalesce(admin_submissions.lim, 100), 1), 500);
+    SELECT p.id, p.item, i.title::jsonb, p.kind, p.price, p.user_id, u.display_name, u.coins, p.platform, p.status,
+           p.note, p.reviewed_by, p.created_at, p.reviewed_at, p.expires_at, p.guild_id, p.role_id, p.days,
+           CASE WHEN p.expired_at IS NOT NULL THEN 'ended' ELSE r.status END, r.error
+      FROM xp.purchases p
+      JOIN xp.shop_items i ON i.code = p.item
+      JOIN xp.users u ON u.id = p.user_id
+      -- only a role's approved purchase reads its deliveries (OFFSET 0 keeps the filter a gate: the others read none)
+      LEFT JOIN LATERAL (SELECT x.status, x.error FROM xp._role_delivery(p.user_id, coalesce(p.reviewed_at, p.created_at)) x
+                          WHERE p.kind = 'discord_role' AND p.status = 'approved' OFFSET 0) r ON true
+     WHERE (admin_shop_queue.state IS NULL OR p.status = admin_shop_queue.state)
+       AND (admin_shop_queue.by_item IS NULL OR p.item = admin_shop_queue.by_item)
+     ORDER BY CASE WHEN p.status = 'pending' THEN p.id ELSE -p.id END
+     LIMIT least(greatest(coalesce(admin_shop_queue.lim, 100), 1), 500);
 END
+$$;
+
+COMMENT ON FUNCTION xp.admin_shop_queue(state text, by_item text, lim integer) IS 'Admin panel: purchases of a status (NULL: all) and item (NULL: any) with the buyer''s balance and where a bought Discord role stands.';
+
+CREATE FUNCTION xp.admin_submissions(state text DEFAULT 'pending'::text, lim integer DEFAULT 100) RETURNS TABLE(id bigint, quest text, title jsonb, reward_xp integer, reward_coins integer, user_id bigint, display_name text, platform text, proof text, status text, note text, reviewed_by text, created_at timestamp with time zone, reviewed_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT * FROM xp.admin_quest_queue(admin_submissions.state, NULL, admin_submissions.lim)
 $$;
 
 COMMENT ON FUNCTION xp.admin_submissions(state text, lim integer) IS 'Admin panel: quest submissions of a status (NULL: all), the waiting ones oldest first, the others newest first.';
@@ -2752,6 +2866,19 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.discard_deliveries(by_target text, by_status text, by_error text, ids bigint[]) IS 'Admin: never attempt again the pending (unclaimed), failed or dead deliveries matching a filter (or ids); returns how many.';
+
+CREATE FUNCTION xp.discord_recipient(uid bigint) RETURNS TABLE(member_id text, language text, notify boolean, on_telegram boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT a.external_id, xp._speaks(u.language, a.client_language), u.notify,
+           EXISTS (SELECT 1 FROM xp.accounts t WHERE t.user_id = u.id AND t.platform = 'telegram')
+      FROM xp.users u
+      JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'discord'
+     WHERE u.id = uid
+$$;
+
+COMMENT ON FUNCTION xp.discord_recipient(uid bigint) IS 'Listener: the Discord user a person is told by direct message (reviews of what they did there; quests completed by themselves when they have no Telegram), their language, notice preference, and whether they have Telegram.';
 
 CREATE FUNCTION xp.discord_role_plan(uid bigint) RETURNS TABLE(guild_id text, member_id text, desired text[], managed text[], paused boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -3926,6 +4053,52 @@ END
 $$;
 
 COMMENT ON FUNCTION xp.retry_deliveries(by_target text, by_status text, by_error text, ids bigint[]) IS 'Admin: make failed, dead, discarded or backing-off deliveries matching a filter (or ids) due now with fresh attempts; returns how many.';
+
+CREATE FUNCTION xp.review_all(queue text, what text, upto bigint, seen_at timestamp with time zone, approve boolean, note text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    r record;
+    v_reviewed bigint := 0;
+    v_skipped bigint := 0;
+BEGIN
+    PERFORM xp._check_review_queue(review_all.queue);
+    PERFORM xp._check_flag(review_all.approve, 'approve');
+    IF review_all.upto IS NULL OR review_all.seen_at IS NULL THEN
+        RAISE EXCEPTION 'upto and seen_at are required: count the matching reviews first (xp.admin_review_count)'
+            USING ERRCODE = 'XP002';
+    END IF;
+    IF length(review_all.note) > 500 THEN
+        RAISE EXCEPTION 'note is % characters long (at most 500)', length(review_all.note) USING ERRCODE = 'XP002';
+    END IF;
+    IF review_all.queue = 'shop' THEN
+        SELECT count(*) INTO v_skipped FROM xp.purchases p
+         WHERE p.status <> 'pending' AND p.reviewed_at >= review_all.seen_at AND p.id <= review_all.upto
+           AND (review_all.what IS NULL OR p.item = review_all.what);
+    ELSE
+        SELECT count(*) INTO v_skipped FROM xp.quest_submissions s
+         WHERE s.status <> 'pending' AND s.reviewed_at >= review_all.seen_at AND s.id <= review_all.upto
+           AND (review_all.what IS NULL OR s.quest = review_all.what);
+    END IF;
+    FOR r IN SELECT m.id FROM xp._reviews_matching(review_all.queue, review_all.what, review_all.upto) m
+              ORDER BY m.user_id, m.id LOOP
+        BEGIN
+            IF review_all.queue = 'shop' THEN
+                PERFORM xp.review_purchase(r.id, review_all.approve, review_all.note);
+            ELSE
+                PERFORM xp.review_submission(r.id, review_all.approve, review_all.note);
+            END IF;
+            v_reviewed := v_reviewed + 1;
+        EXCEPTION WHEN SQLSTATE 'XP009' THEN  -- reviewed by someone else since it was read
+            v_skipped := v_skipped + 1;
+        END;
+    END LOOP;
+    RETURN jsonb_build_object('reviewed', v_reviewed, 'skipped', v_skipped);
+END
+$$;
+
+COMMENT ON FUNCTION xp.review_all(queue text, what text, upto bigint, seen_at timestamp with time zone, approve boolean, note text) IS 'Admin: approve or decline, with one note, every waiting review of a queue that a filter matched when counted; ones reviewed meanwhile are skipped and counted.';
 
 CREATE FUNCTION xp.review_purchase(purchase_id bigint, approve boolean, note text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -5631,6 +5804,8 @@ REVOKE ALL ON FUNCTION xp._check_flag(value boolean, what text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._check_platform(platform text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._check_review_queue(p_queue text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._check_review_state(state text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._check_text(value text, what text, max_length integer) FROM PUBLIC;
@@ -5745,7 +5920,11 @@ GRANT SELECT ON TABLE xp.ledger TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp._reverse(p_rows xp.ledger[], p_note text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION xp._reviews_matching(p_queue text, p_what text, p_upto bigint) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION xp._ring() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._role_delivery(p_uid bigint, p_since timestamp with time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._role_mapping_changed() FROM PUBLIC;
 
@@ -5754,6 +5933,8 @@ REVOKE ALL ON FUNCTION xp._role_plans(p_uids bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION xp._sale_moves_stock() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._seasons_changed() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION xp._sets_roles(kind text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION xp._setting(p_key text) FROM PUBLIC;
 
@@ -5822,13 +6003,29 @@ REVOKE ALL ON FUNCTION xp.admin_person(uid bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.admin_person(uid bigint) TO xp_web;
 GRANT ALL ON FUNCTION xp.admin_person(uid bigint) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.admin_person_roles(uid bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_person_roles(uid bigint) TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_person_roles(uid bigint) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.admin_purchases(state text, lim integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.admin_purchases(state text, lim integer) TO xp_web;
 GRANT ALL ON FUNCTION xp.admin_purchases(state text, lim integer) TO xp_admin;
 
+REVOKE ALL ON FUNCTION xp.admin_quest_queue(state text, by_quest text, lim integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_quest_queue(state text, by_quest text, lim integer) TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_quest_queue(state text, by_quest text, lim integer) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.admin_review_count(queue text, what text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_review_count(queue text, what text) TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_review_count(queue text, what text) TO xp_admin;
+
 REVOKE ALL ON FUNCTION xp.admin_settings() FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.admin_settings() TO xp_web;
 GRANT ALL ON FUNCTION xp.admin_settings() TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.admin_shop_queue(state text, by_item text, lim integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.admin_shop_queue(state text, by_item text, lim integer) TO xp_web;
+GRANT ALL ON FUNCTION xp.admin_shop_queue(state text, by_item text, lim integer) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.admin_submissions(state text, lim integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.admin_submissions(state text, lim integer) TO xp_web;
@@ -5905,6 +6102,10 @@ GRANT ALL ON FUNCTION xp.create_link_code(platform text, external_id text) TO xp
 
 REVOKE ALL ON FUNCTION xp.discard_deliveries(by_target text, by_status text, by_error text, ids bigint[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.discard_deliveries(by_target text, by_status text, by_error text, ids bigint[]) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.discord_recipient(uid bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.discord_recipient(uid bigint) TO xp_listener;
+GRANT ALL ON FUNCTION xp.discord_recipient(uid bigint) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.discord_role_plan(uid bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.discord_role_plan(uid bigint) TO xp_listener;
@@ -6044,6 +6245,9 @@ GRANT ALL ON FUNCTION xp.resync_roles(user_id bigint) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.retry_deliveries(by_target text, by_status text, by_error text, ids bigint[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.retry_deliveries(by_target text, by_status text, by_error text, ids bigint[]) TO xp_admin;
+
+REVOKE ALL ON FUNCTION xp.review_all(queue text, what text, upto bigint, seen_at timestamp with time zone, approve boolean, note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION xp.review_all(queue text, what text, upto bigint, seen_at timestamp with time zone, approve boolean, note text) TO xp_admin;
 
 REVOKE ALL ON FUNCTION xp.review_purchase(purchase_id bigint, approve boolean, note text) FROM PUBLIC;
 GRANT ALL ON FUNCTION xp.review_purchase(purchase_id bigint, approve boolean, note text) TO xp_admin;

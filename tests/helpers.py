@@ -27,6 +27,15 @@ def call(conn: psycopg.Connection, function: str, *args: Any, **kwargs: Any) -> 
     return row
 
 
+def as_bot(conn: psycopg.Connection, function: str, *args: Any) -> dict[str, Any]:
+    """What a bot does: one call of the SQL API as xp_bot (an ordinary award rings no NOTIFY)."""
+    conn.execute("SET ROLE xp_bot")
+    try:
+        return call(conn, function, *args)
+    finally:
+        conn.execute("RESET ROLE")
+
+
 def scalar(conn: psycopg.Connection, query: str, *args: Any) -> Any:
     row = conn.execute(query, args).fetchone()
     assert row is not None

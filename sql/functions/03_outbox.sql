@@ -54,8 +54,15 @@ $$;
 CREATE OR REPLACE TRIGGER deliveries_ring AFTER INSERT ON xp.deliveries
     FOR EACH ROW WHEN (NEW.status = 'pending') EXECUTE FUNCTION xp._ring();
 
+-- Whether a Discord delivery of this event puts the person's roles right: every one does but a
+-- review's notice, which the Discord listener only tells the member (a direct message).
+CREATE OR REPLACE FUNCTION xp._sets_roles(kind text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT kind NOT IN ('quest_reviewed', 'purchase_reviewed')
+$$;
+
 -- Queue a Discord role resync for people with a Discord account, unless one is
--- already waiting (an unclaimed delivery recomputes everything anyway).
+-- already waiting (an unclaimed delivery that sets roles recomputes everything anyway).
 CREATE OR REPLACE FUNCTION xp._queue_resync(uids bigint[], reason text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -65,9 +72,9 @@ BEGIN
         SELECT DISTINCT a.user_id
           FROM xp.accounts a
          WHERE a.platform = 'discord' AND (uids IS NULL OR a.user_id = ANY (uids))
-           AND NOT EXISTS (SELECT 1 FROM xp.deliveries d
+           AND NOT EXISTS (SELECT 1 FROM xp.deliveries d JOIN xp.events e ON e.id = d.event_id
                             WHERE d.user_id = a.user_id AND d.target = 'discord'
-                              AND d.status = 'pending' AND d.lease_owner IS NULL)),
+                              AND d.status = 'pending' AND d.lease_owner IS NULL AND xp._sets_roles(e.kind))),
     ev AS (
         INSERT INTO xp.events (user_id, kind, payload)
         SELECT w.user_id, 'roles_resync', jsonb_build_object('reason', reason) FROM wanted w

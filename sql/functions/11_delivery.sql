@@ -246,6 +246,22 @@ $$;
 COMMENT ON FUNCTION xp.telegram_recipient(bigint) IS
     'Listener: where a person may be told on Telegram (their opened private chat, else their announcing group), their name, language (chosen, else the app''s) and notice preference.';
 
+-- Where to tell a person something on Discord (no row: no Discord account): their
+-- user id, to open a direct message with, their language (chosen, else the
+-- client's), their notice preference, and whether they have a Telegram account
+-- (where a quest completed by itself is told).
+CREATE OR REPLACE FUNCTION xp.discord_recipient(uid bigint)
+RETURNS TABLE (member_id text, language text, notify boolean, on_telegram boolean)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT a.external_id, xp._speaks(u.language, a.client_language), u.notify,
+           EXISTS (SELECT 1 FROM xp.accounts t WHERE t.user_id = u.id AND t.platform = 'telegram')
+      FROM xp.users u
+      JOIN xp.accounts a ON a.user_id = u.id AND a.platform = 'discord'
+     WHERE u.id = uid
+$$;
+COMMENT ON FUNCTION xp.discord_recipient(bigint) IS
+    'Listener: the Discord user a person is told by direct message (reviews of what they did there; quests completed by themselves when they have no Telegram), their language, notice preference, and whether they have Telegram.';
+
 -- /start: the person opened a private chat with the bot, which may write to
 -- them from now on. Notices turned off because they had blocked the bot go
 -- back on (a choice made with /notify off stays). Returns whether they did.

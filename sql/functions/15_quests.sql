@@ -313,23 +313,35 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION xp.admin_submissions(state text DEFAULT 'pending', lim int DEFAULT 100)
+CREATE OR REPLACE FUNCTION xp.admin_quest_queue(state text DEFAULT 'pending', by_quest text DEFAULT NULL,
+                                                lim int DEFAULT 100)
 RETURNS TABLE (id bigint, quest text, title jsonb, reward_xp int, reward_coins int, user_id bigint,
                display_name text, platform text, proof text, status text, note text, reviewed_by text,
                created_at timestamptz, reviewed_at timestamptz)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM xp._check_review_state(admin_submissions.state);
+    PERFORM xp._check_review_state(admin_quest_queue.state);
     RETURN QUERY
     SELECT s.id, s.quest, q.title::jsonb, q.reward_xp, q.reward_coins, s.user_id, u.display_name, s.platform, s.proof,
            s.status, s.note, s.reviewed_by, s.created_at, s.reviewed_at
       FROM xp.quest_submissions s
       JOIN xp.quests q ON q.code = s.quest
       JOIN xp.users u ON u.id = s.user_id
-     WHERE admin_submissions.state IS NULL OR s.status = admin_submissions.state
+     WHERE (admin_quest_queue.state IS NULL OR s.status = admin_quest_queue.state)
+       AND (admin_quest_queue.by_quest IS NULL OR s.quest = admin_quest_queue.by_quest)
      ORDER BY CASE WHEN s.status = 'pending' THEN s.id ELSE -s.id END
-     LIMIT least(greatest(coalesce(admin_submissions.lim, 100), 1), 500);
+     LIMIT least(greatest(coalesce(admin_quest_queue.lim, 100), 1), 500);
 END
+$$;
+COMMENT ON FUNCTION xp.admin_quest_queue(text, text, int) IS
+    'Admin panel: quest submissions of a status (NULL: all) and quest (NULL: any), the waiting ones oldest first, the others newest first.';
+
+CREATE OR REPLACE FUNCTION xp.admin_submissions(state text DEFAULT 'pending', lim int DEFAULT 100)
+RETURNS TABLE (id bigint, quest text, title jsonb, reward_xp int, reward_coins int, user_id bigint,
+               display_name text, platform text, proof text, status text, note text, reviewed_by text,
+               created_at timestamptz, reviewed_at timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT * FROM xp.admin_quest_queue(admin_submissions.state, NULL, admin_submissions.lim)
 $$;
 COMMENT ON FUNCTION xp.admin_submissions(text, int) IS
     'Admin panel: quest submissions of a status (NULL: all), the waiting ones oldest first, the others newest first.';

@@ -116,6 +116,7 @@ GRANT EXECUTE ON FUNCTION xp.claim_deliveries(text, text, int, int),
                           xp.release_deliveries(text, bigint[]),
                           xp.discord_role_plan(bigint),
                           xp.telegram_recipient(bigint),
+                          xp.discord_recipient(bigint),
                           xp.reserve_slot(text[], double precision[], double precision, int[]),
                           xp.pause_pace(text[], double precision),
                           xp.pace_held(text[]),
@@ -165,3 +166,14 @@ GRANT EXECUTE ON FUNCTION xp.expire_purchases() TO xp_listener, xp_admin;
 GRANT EXECUTE ON FUNCTION xp.heartbeat(text, text, text, bigint, bigint, int, timestamptz, boolean),
                           xp.config_version()
     TO xp_listener, xp_bot, xp_admin;
+
+-- --- functions: the review queues filtered, reviewed all at once, and the roles they give ----------
+-- (the queues by quest or item and a person's Discord roles are read with the web's login like the
+-- panel's other reads; reviewing all the matching ones is the admin's)
+
+GRANT EXECUTE ON FUNCTION xp.admin_quest_queue(text, text, int),
+                          xp.admin_shop_queue(text, text, int),
+                          xp.admin_review_count(text, text),
+                          xp.admin_person_roles(bigint)
+    TO xp_web, xp_admin;
+GRANT EXECUTE ON FUNCTION xp.review_all(text, text, bigint, timestamptz, boolean, text) TO xp_admin;

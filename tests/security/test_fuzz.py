@@ -204,6 +204,7 @@ TEXT_KEY = st.one_of(st.sampled_from(["welcome", "notice_rank_up", "daily_ok"]),
 BODY = st.one_of(st.sampled_from(["Hi {name}", "{emoji} {name}", "{user}", "{", "}}", "{{x}}"]), MAYBE_NULL_TEXT)
 STATE = st.one_of(st.sampled_from(["pending", "approved", "declined"]), MAYBE_NULL_TEXT)
 FLAG = st.one_of(st.none(), st.booleans())
+QUEUE = st.one_of(st.sampled_from(["quests", "shop"]), MAYBE_NULL_TEXT)
 ECONOMY_CALLS = {
     "quest_list": ("SELECT * FROM xp.quest_list(%s, %s)", [PLATFORM, ID]),
     "submit_quest": ("SELECT xp.submit_quest(%s, %s, %s, %s)", [PLATFORM, ID, CODE, WORDS]),
@@ -214,6 +215,12 @@ ECONOMY_CALLS = {
     "review_purchase": ("SELECT xp.review_purchase(%s::bigint, %s, %s)", [PERSON, FLAG, MAYBE_NULL_TEXT]),
     "expire_purchases": ("SELECT xp.expire_purchases()", []),
     "admin_purchases": ("SELECT * FROM xp.admin_purchases(%s, %s::int)", [STATE, AMOUNT]),
+    "admin_quest_queue": ("SELECT * FROM xp.admin_quest_queue(%s, %s, %s::int)", [STATE, CODE, AMOUNT]),
+    "admin_shop_queue": ("SELECT * FROM xp.admin_shop_queue(%s, %s, %s::int)", [STATE, CODE, AMOUNT]),
+    "admin_person_roles": ("SELECT * FROM xp.admin_person_roles(%s::bigint)", [PERSON]),
+    "admin_review_count": ("SELECT xp.admin_review_count(%s, %s)", [QUEUE, CODE]),
+    "review_all": ("SELECT xp.review_all(%s, %s, %s::bigint, %s::timestamptz, %s, %s)",
+                   [QUEUE, CODE, PERSON, MOMENT, FLAG, MAYBE_NULL_TEXT]),
     "texts": ("SELECT * FROM xp.texts()", []),
     "text_catalogue": ("SELECT * FROM xp.text_catalogue()", []),
     "preview_text": ("SELECT xp.preview_text(%s, %s)", [TEXT_KEY, BODY]),

@@ -113,6 +113,11 @@ def test_an_audit_entry_rings_the_panels_doorbell(conn, connect):
     ("multiplier.cap", "4", "must be at most 3"),
     ("daily.xp", "null", "needs a value"),
     ("message.xp_min", "30", "must not be above message.xp_max"),
+    ("discord.role_edits_per_second", "-1", "must be at least 0"),
+    ("discord.requests_per_second", '"fast"', "must be a number"),
+    ("discord.guild_pause_after", "0", "must be at least 1"),
+    ("discord.messages_per_second", "-0.5", "must be at least 0"),
+    ("telegram.group_messages_per_minute", "1e9", "must be at most 100000"),
 ])
 def test_a_bad_setting_is_refused_with_the_key_and_the_problem(conn, key, value, problem):
     before = conn.execute("SELECT value FROM xp.settings WHERE key = %s", (key,)).fetchone()["value"]
@@ -127,11 +132,15 @@ def test_a_bad_setting_is_refused_with_the_key_and_the_problem(conn, key, value,
 @pytest.mark.parametrize(("key", "value"), [
     ("message.cooldown_seconds", "0"), ("delivery.backoff_base_seconds", "0.05"), ("web.visibility", '"off"'),
     ("telegram.messages_per_second", "10000"), ("message.ignored_chats", '["telegram:-100123", "discord:42"]'),
-    ("notices.languages", '["ru"]'),
+    ("notices.languages", '["ru"]'), ("telegram.messages_per_second", "0"), ("discord.messages_per_second", "0"),
 ])
 def test_good_settings_are_taken(conn, key, value):
     conn.execute("UPDATE xp.settings SET value = %s WHERE key = %s", (value, key))
     assert conn.execute("SELECT value FROM xp.settings WHERE key = %s", (key,)).fetchone()["value"] == json.loads(value)
+
+
+def test_every_shipped_setting_has_a_rule(conn):
+    assert conn.execute("SELECT key FROM xp.settings WHERE rule IS NULL ORDER BY key").fetchall() == []
 
 
 def test_a_setting_without_a_rule_keeps_its_json_type(conn):

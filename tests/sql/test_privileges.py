@@ -26,10 +26,11 @@ WEB_FUNCTIONS = {
     "admin_deliveries", "admin_delivery_count", "audit_log", "admin_settings", "operator_rows", "config_version",
     "use_admin_token", "admin_token_role", "preview_thresholds", "void_preview",
     "admin_submissions", "admin_purchases", "text_catalogue", "preview_text", "shop_list", "texts",
+    "admin_quest_queue", "admin_shop_queue", "admin_review_count", "admin_person_roles",
 }
 LISTENER_FUNCTIONS = {
     "claim_deliveries", "ack_deliveries", "fail_delivery", "release_deliveries", "discord_role_plan",
-    "telegram_recipient", "rerank_batch", "reserve_slot", "pause_pace", "pace_held", "guild_refused",
+    "telegram_recipient", "discord_recipient", "rerank_batch", "reserve_slot", "pause_pace", "pace_held", "guild_refused",
     "heartbeat", "config_version", "texts", "expire_purchases",
 }
 

@@ -225,3 +225,104 @@ def test_a_purchase_follows_its_person_through_a_merge(conn):
     declined = scalar(conn, "SELECT xp.review_purchase(%s, false)", bought["purchase_id"])
     assert declined["coins"] == before + 100 == balance(conn, "d1")
     assert_consistent(conn)
+
+
+def role_state(conn, purchase):
+    row = conn.execute("SELECT role_delivery, role_error FROM xp.admin_shop_queue(NULL) WHERE id = %s",
+                       (purchase,)).fetchone()
+    return row["role_delivery"], row["role_error"]
+
+
+def test_the_queue_says_where_an_approved_role_stands_on_discord(conn):
+    """Given once the discord delivery that carries the approval is done; a resync already waiting at
+    the approval carries it (the approval queues none of its own); failed with its reason; ended."""
+    conn.execute("INSERT INTO xp.rank_roles (guild_id, rank_id, role_id) VALUES ('42', 2, '9002')")
+    item(conn, "vip", kind="discord_role", guild_id="42", role_id="777", days=3)
+    coins(conn, "discord", "d1")
+    uid = scalar(conn, "SELECT user_id FROM xp.accounts WHERE external_id = 'd1'")
+    bought = buy(conn, "vip", who="d1", platform="discord")["purchase_id"]
+    assert role_state(conn, bought) == (None, None)  # waiting for an operator: nothing to deliver yet
+    conn.execute("UPDATE xp.deliveries SET status = 'done', finished_at = now() - interval '1 minute'")
+    assert scalar(conn, "SELECT xp.request_resync('discord', 'd1')") == 1  # a resync waits already
+    scalar(conn, "SELECT xp.review_purchase(%s, true)", bought)
+    # the waiting resync carries the role: the approval queues none of its own (only the member's notice)
+    assert scalar(conn, "SELECT count(*) FROM xp.events WHERE payload ->> 'reason' = 'shop: vip'") == 0
+    assert role_state(conn, bought) == ("pending", None)
+    conn.execute("UPDATE xp.deliveries SET status = 'done', finished_at = now() WHERE status = 'pending' "
+                 "AND event_id IN (SELECT id FROM xp.events WHERE kind = 'purchase_reviewed')")
+    conn.execute("UPDATE xp.deliveries SET status = 'failed', last_error = 'Missing Permissions', "
+                 "finished_at = now() WHERE status = 'pending'")
+    assert role_state(conn, bought) == ("failed", "Missing Permissions")
+    shop = conn.execute("SELECT source, purchase_id, role_delivery FROM xp.admin_person_roles(%s) "
+                        "WHERE role_id = '777'", (uid,)).fetchone()
+    assert shop == {"source": "shop", "purchase_id": bought, "role_delivery": "failed"}
+    assert scalar(conn, "SELECT xp.request_resync('discord', 'd1')") == 1  # an operator's resync
+    assert role_state(conn, bought) == ("pending", None)  # tried again
+    conn.execute("UPDATE xp.deliveries SET status = 'done', finished_at = now() WHERE status = 'pending'")
+    assert role_state(conn, bought)[0] == "done"
+    assert "done" in {r["role_delivery"] for r in conn.execute("SELECT * FROM xp.admin_person_roles(%s)", (uid,))}
+    pass_days(conn, 4)
+    assert scalar(conn, "SELECT xp.expire_purchases()") == 1
+    assert role_state(conn, bought)[0] == "ended"
+    assert conn.execute("SELECT * FROM xp.admin_person_roles(%s) WHERE role_id = '777'", (uid,)).fetchall() == []
+
+
+def test_a_persons_roles_by_plan_say_where_each_comes_from(conn):
+    conn.execute("INSERT INTO xp.rank_roles (guild_id, rank_id, role_id) VALUES ('42', 2, '9002'), ('43', 2, '9102')")
+    item(conn, "vip", kind="discord_role", guild_id="43", role_id="888", needs_approval=False)
+    coins(conn, "discord", "d1")
+    call(conn, "award_xp", "discord", "d1", 300, "seed", "x1")
+    buy(conn, "vip", who="d1", platform="discord")
+    uid = scalar(conn, "SELECT user_id FROM xp.accounts WHERE external_id = 'd1'")
+    rows = conn.execute("SELECT guild_id, role_id, source, expires_at FROM xp.admin_person_roles(%s)", (uid,))
+    assert [tuple(r.values()) for r in rows] == [("42", "9002", "rank", None), ("43", "9102", "rank", None),
+                                                 ("43", "888", "shop", None)]
+    assert conn.execute("SELECT * FROM xp.admin_person_roles(-1)").fetchall() == []
+
+
+def test_review_all_skips_one_reviewed_while_it_runs(conn, connect):
+    """Another operator's review holds the buyer while review_all has read the queue: when it gets
+    the buyer, the purchase is reviewed already, so it is skipped and counted, the others reviewed."""
+    item(conn, "sticker", price=10)
+    for who in ("t1", "t2"):
+        coins(conn, who=who, key=f"c-{who}")
+        buy(conn, "sticker", who=who)
+    counted = scalar(conn, "SELECT xp.admin_review_count('shop', 'sticker')")
+    first, second = (r["id"] for r in conn.execute("SELECT id FROM xp.purchases ORDER BY id"))
+    other, bulk = connect(), connect()
+    other.execute("BEGIN")
+    other.execute("SELECT xp.review_purchase(%s, false, 'no')", (first,))  # holds t1 until it commits
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(scalar, bulk, "SELECT xp.review_all('shop', 'sticker', %s, %s, true, 'yes')",
+                              counted["upto"], counted["at"])
+        while not scalar(conn, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                               "AND query LIKE '%%review_all%%'"):
+            assert not running.done(), running.result()
+        other.execute("COMMIT")
+        assert running.result(timeout=10) == {"reviewed": 1, "skipped": 1}
+    statuses = [r["status"] for r in conn.execute("SELECT status FROM xp.purchases ORDER BY id")]
+    assert statuses == ["declined", "approved"] and second
+    assert refusal(conn, "SELECT xp.review_all('elsewhere', NULL, 1, now(), true)") == "XP002"
+    assert refusal(conn, "SELECT xp.review_all('shop', NULL, NULL, now(), true)") == "XP002"
+    assert refusal(conn, "SELECT xp.admin_review_count(NULL)") == "XP002"
+    assert_consistent(conn)
+
+
+def test_a_waiting_notice_of_a_review_does_not_stand_in_for_the_resync_of_an_approved_role(conn):
+    """A review's notice only tells the member on Discord: an approval while one waits still queues
+    the resync that gives the role, and the queue waits for that one, not for the notice."""
+    item(conn, "vip", kind="discord_role", guild_id="42", role_id="777", days=3)
+    item(conn, "hoodie")
+    coins(conn, "discord", "d1", amount=500)
+    hoodie = buy(conn, "hoodie", key="r0", who="d1", platform="discord")["purchase_id"]
+    vip = buy(conn, "vip", who="d1", platform="discord")["purchase_id"]
+    conn.execute("UPDATE xp.deliveries SET status = 'done', finished_at = now()")
+    scalar(conn, "SELECT xp.review_purchase(%s, false, 'out of sizes')", hoodie)  # its notice waits, unclaimed
+    scalar(conn, "SELECT xp.review_purchase(%s, true)", vip)
+    queued = conn.execute("SELECT e.kind, e.payload ->> 'reason' AS reason FROM xp.deliveries d "
+                          "JOIN xp.events e ON e.id = d.event_id WHERE d.status = 'pending' ORDER BY d.id").fetchall()
+    assert [tuple(q.values()) for q in queued] == [("purchase_reviewed", None), ("roles_resync", "shop: vip"),
+                                                   ("purchase_reviewed", None)]
+    conn.execute("UPDATE xp.deliveries SET status = 'done', finished_at = now() WHERE event_id IN "
+                 "(SELECT id FROM xp.events WHERE kind = 'purchase_reviewed')")  # the notices told
+    assert role_state(conn, vip) == ("pending", None)

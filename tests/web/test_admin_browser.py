@@ -18,11 +18,12 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.helpers import assert_consistent, call, scalar
+from tests.helpers import as_bot, assert_consistent, call, scalar
 from tests.web.browser import chromium
 from tests.web.conftest import admin_env, as_web, login_token, web_settings
 from tests.web.test_browser import shot, wait
 from xpsync.db import as_role, create_pool
+from xpsync.listener.discord_roles import DiscordRoles
 from xpsync.listener.runtime import Listener, Options
 from xpsync.listener.telegram_notices import TelegramNotices
 from xpsync.web.serve import free_port, in_thread
@@ -87,15 +88,6 @@ def user_id(conn, platform: str, external_id: str) -> int:
                   platform, external_id)
 
 
-def as_bot(conn, function: str, *args: Any) -> Any:
-    """What a bot does: one call of the SQL API as xp_bot (an ordinary award rings no NOTIFY)."""
-    conn.execute("SET ROLE xp_bot")
-    try:
-        return call(conn, function, *args)
-    finally:
-        conn.execute("RESET ROLE")
-
-
 def screenshot(driver, name: str) -> None:
     driver.execute_script("window.scrollTo(0, 0)")
     shot(driver, name)
@@ -122,12 +114,13 @@ def test_an_award_a_bot_makes_appears_on_an_open_page_without_a_reload(panel, si
 
 
 class ListenerThread:
-    """A real Telegram listener on its own event loop and thread, delivering to the sandbox."""
+    """A real Telegram (or Discord) listener on its own event loop and thread, delivering to the sandbox."""
 
-    def __init__(self, db_url: str, sandbox: Any, owner: str) -> None:
+    def __init__(self, db_url: str, sandbox: Any, owner: str, target: str = "telegram") -> None:
         self.url = as_role(db_url, "xp_listener")
         self.sandbox = sandbox
         self.owner = owner
+        self.target = target
         self.listener: Listener | None = None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="listener", daemon=True)
@@ -138,7 +131,11 @@ class ListenerThread:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
         pool = create_pool(self.url, max_size=4, name="test-admin-listener")
         await pool.open(wait=True, timeout=10)
-        handler = TelegramNotices(self.sandbox.telegram.token, self.sandbox.telegram_api_base, pool, call_timeout=2)
+        handler: TelegramNotices | DiscordRoles
+        if self.target == "discord":
+            handler = DiscordRoles(self.sandbox.discord.token, self.sandbox.discord_api_base, pool, call_timeout=2)
+        else:
+            handler = TelegramNotices(self.sandbox.telegram.token, self.sandbox.telegram_api_base, pool, call_timeout=2)
         await handler.start()
         try:
             self.listener = Listener(pool, self.url, handler, owner=self.owner,

@@ -48,6 +48,12 @@ def test_a_small_demo_runs_to_a_summary_with_no_drift(scratch):
     shop = re.search(r"Shop: (\d+) purchase\(s\) approved, (\d+) waiting", result.stdout)
     assert quests and int(quests.group(1)) > 0, result.stdout
     assert shop and int(shop.group(1)) >= 1, result.stdout
+    # the shop's Discord role: the demo's approval reached the sandbox guild, another purchase waits
+    assert re.search(r"Shop role: \S+'s VIP role was approved by the demo and given on Discord; [1-9]\d* purchase",
+                     result.stdout), result.stdout
+    # the demo's approval of a role bought on Discord was told there, by direct message
+    told = re.search(r"Discord direct messages\W+(\d+) \(reviews", result.stdout)
+    assert told and int(told.group(1)) >= 1, result.stdout
     assert demo_dirs(scratch) == set()  # its server and data are gone
 
 
@@ -62,6 +68,13 @@ def test_keep_leaves_the_database_up_for_psql(scratch):
         assert f"XPSYNC_HOME={kept[0]} xpsync db psql" in result.stdout
         psql = xpsync("db", "psql", "-At", "-c", "select count(*) > 0 from xp.users", env={"XPSYNC_HOME": kept[0]})
         assert psql.stdout.strip() == "t"
+        # a Discord role for sale, and a purchase of it by a member with a Discord account left to approve
+        waiting = xpsync("db", "psql", "-At", "-c",
+                         "select count(*) from xp.purchases p join xp.shop_items i on i.code = p.item "
+                         "join xp.accounts a on a.user_id = p.user_id and a.platform = 'discord' "
+                         "where i.kind = 'discord_role' and i.guild_id is not null and i.role_id is not null "
+                         "and p.status = 'pending'", env={"XPSYNC_HOME": kept[0]})
+        assert int(waiting.stdout.strip() or 0) >= 1, waiting.stdout + waiting.stderr
         web = re.search(r"The web is still running at (http://127\.0\.0\.1:\d+/) \(process (\d+)\)", result.stdout)
         assert web, result.stdout
         pids.append(int(web.group(2)))

@@ -164,6 +164,7 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
         listeners = [Listener(listener_pool, url, h, options=fast) for h in (discord, telegram)]
         stop = asyncio.Event()
         running = [asyncio.create_task(x.run(stop), name=f"demo-{x.target}") for x in listeners]
+        sale = await economy.sell_role(pool, community)  # approved while the listeners run: the role arrives
         activity = Activity(pool, community, rng)
         with _progress() as progress:
             task = progress.add_task("members at work", total=options.seconds, info="")
@@ -189,10 +190,11 @@ async def _demo(url: str, options: DemoOptions, port: int) -> int:
             events=events, deliveries=deliveries, retried_to_done=retried,
             latencies={target: observer.seconds for target, observer in latency.items()},
             role_changes=Counter(c.action for c in sandbox.discord.role_changes),
-            messages=len(sandbox.telegram.messages), faults=sandbox.faults.injected,
+            messages=len(sandbox.telegram.messages), direct_messages=len(sandbox.discord.direct_messages),
+            faults=sandbox.faults.injected,
             limited=_limited(sandbox),
         ), checks)
-        await economy.show(pool)
+        await economy.show(pool, sandbox, sale)
         await discord.close()
         await telegram.close()
         return 0 if checks.ok else 1

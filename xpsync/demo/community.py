@@ -34,6 +34,11 @@ def member_role(guild: str) -> str:
     return f"91{guild[-1]}000000000000099"
 
 
+def shop_role(guild: str) -> str:
+    """The role the shop sells for a week in the first guild (SHOP_ROLE)."""
+    return f"91{guild[-1]}000000000000088"
+
+
 def rank_roles(guild: str) -> dict[int, str]:
     return {rank: f"91{guild[-1]}0000000000000{rank:02d}" for rank in RANKS_WITH_ROLES}
 
@@ -93,6 +98,12 @@ INSERT INTO xp.shop_items (code, kind, title, price, stock) VALUES
     ('hoodie', 'custom', '{"en": "Hoodie", "ru": "Худи"}', 60, 10),
     ('title', 'telegram_title', '{"en": "A title in the group", "ru": "Звание в группе"}', 10, 5);
 """
+# a Discord role the shop sells for a week in the first guild: approving a purchase gives it on Discord
+SHOP_ROLE = "vip"
+SHOP_ROLE_ITEM = """
+INSERT INTO xp.shop_items (code, kind, title, price, guild_id, role_id, days)
+VALUES (%s, 'discord_role', '{"en": "VIP role for a week", "ru": "Роль VIP на неделю"}', 40, %s, %s, 7)
+"""
 
 
 async def seed(pool: AsyncConnectionPool, sandbox: Sandbox, community: Community, rng: random.Random) -> int:
@@ -102,13 +113,15 @@ async def seed(pool: AsyncConnectionPool, sandbox: Sandbox, community: Community
     async with pool.connection() as conn:
         await conn.execute("SET synchronous_commit = off")
         for guild in GUILDS:
-            sandbox.discord.add_guild(guild, [member_role(guild), *rank_roles(guild).values()])
+            sold = [shop_role(guild)] if guild == GUILDS[0] else []
+            sandbox.discord.add_guild(guild, [member_role(guild), *rank_roles(guild).values(), *sold])
             for rank, role in rank_roles(guild).items():
                 await conn.execute("INSERT INTO xp.rank_roles VALUES (%s, %s, %s)", (guild, rank, role))
         for chat, announce in (*((lounge, True) for lounge in LOUNGES), (QUIET, False)):
             await conn.execute("INSERT INTO xp.chat_settings (platform, chat_id, announce) VALUES ('telegram', %s, %s)",
                                (chat, announce))
         await conn.execute(ECONOMY)
+        await conn.execute(SHOP_ROLE_ITEM, (SHOP_ROLE, GUILDS[0], shop_role(GUILDS[0])))
         # people already linked before the demo starts: one person each
         linked = [m for m in community.members if m.telegram and m.discord and m not in community.to_link]
         for member in linked:

@@ -94,6 +94,7 @@ class Figures:
     latencies: dict[str, list[float]]
     role_changes: Counter[str]
     messages: int
+    direct_messages: int  # Discord: reviews of what members did there, quests of members without Telegram
     faults: Counter[tuple[str, str]]
     limited: Counter[str] = field(default_factory=Counter)  # 429s the platforms' limits gave (not injected)
 
@@ -126,6 +127,8 @@ def show(figures: Figures, checks: Checks) -> None:
     lines += [
         ("Discord role changes", f"{figures.role_changes['add']} added, {figures.role_changes['remove']} removed"),
         ("Telegram messages", str(figures.messages)),
+        ("Discord direct messages", f"{figures.direct_messages} (reviews of what members did on Discord, quests "
+                                    "completed by members without Telegram)"),
         ("faults injected", ", ".join(f"{p} {k} {n}" for (p, k), n in sorted(figures.faults.items())) or "none"),
         ("429s of the limits", ", ".join(f"{p} {n}" for p, n in sorted(figures.limited.items())) or "none"),
         ("retried to success", str(figures.retried_to_done)),

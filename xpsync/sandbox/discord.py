@@ -15,6 +15,10 @@ It answers as Discord does (the knobs are in limits.py):
 - ids in the path must be snowflakes (400 Invalid Form Body, 50035); then
   Unknown Guild 10004, Missing Access 50001, Unknown Member 10007, Unknown
   User 10013, Unknown Role 10011, Missing Permissions 50013, as Discord's JSON;
+- a direct message takes two calls, as on Discord: open the channel (`POST
+  /users/@me/channels`), then send to it (`POST /channels/{c}/messages`, 5 per
+  5 s per channel); a user who accepts no direct messages, or shares no guild
+  with the bot, gets 403 Cannot send messages to this user (50007);
 - an interaction must be answered within 3 seconds of its creation (its id is
   a snowflake, so the sandbox reads the time from it): later, Unknown
   interaction (10062); twice, already acknowledged (40060).
@@ -36,7 +40,7 @@ from aiohttp import web
 from .faults import Fault
 from .limits import FixedWindows, Limits, Window, whole_seconds
 from .oauth import OAuthApp
-from .state import DiscordState, InteractionReply, RoleChange, Upload, snowflake_time
+from .state import DirectMessage, DiscordState, InteractionReply, RoleChange, Upload, snowflake_time
 from .traffic import Traffic, html, html_page, message_payload, reply
 
 PREFIX = "/discord/api/v10"
@@ -47,6 +51,7 @@ VIA = {"Via": "1.1 google"}
 # headers discord.py allows a single request in flight per route
 OTHER = Window(10_000, 1.0)
 NO_BUCKET: dict[str, str] = {}
+DM_CHANNELS, DM_MESSAGES = 1_100_000_000_000_000_000, 1_200_000_000_000_000_000  # the ids they are given
 INVALID_FORM = {"message": "Invalid Form Body", "code": 50035}
 UNNAMED_ATTACHMENT = {"message": "Invalid Form Body: an attachment is not named in payload_json", "code": 50035}
 CLOUDFLARE_BAN = (
@@ -69,6 +74,8 @@ class DiscordApi:
         self.buckets = {
             "member": FixedWindows(limits.discord_member_reads),
             "member-roles": FixedWindows(limits.discord_role_edits),
+            "channel-messages": FixedWindows(limits.discord_channel_messages),
+            "dm": FixedWindows(OTHER),
             "other": FixedWindows(OTHER),
         }
         self.everything = FixedWindows(limits.discord_global) if limits.discord_global else None
@@ -81,6 +88,8 @@ class DiscordApi:
         app.router.add_get(PREFIX + "/guilds/{guild}/members/{member}", self.member)
         app.router.add_route("PUT", PREFIX + "/guilds/{guild}/members/{member}/roles/{role}", self.role)
         app.router.add_route("DELETE", PREFIX + "/guilds/{guild}/members/{member}/roles/{role}", self.role)
+        app.router.add_post(PREFIX + "/users/@me/channels", self.open_dm)
+        app.router.add_post(PREFIX + "/channels/{channel}/messages", self.send_message)
         app.router.add_get(PREFIX + "/oauth2/applications/@me", self.application)
         app.router.add_post(PREFIX + "/interactions/{id}/{token}/callback", self.interaction)
 
@@ -93,8 +102,8 @@ class DiscordApi:
     async def _gate(self, request: web.Request, bucket: str, major: str = "",
                     **ids: str) -> tuple[dict[str, str], web.Response | None]:
         """The headers of the request's bucket, and the refusal it gets before its route looks at it
-        (None: go on). Faults are injected into the member routes only (what deliveries call), never into
-        logging in."""
+        (None: go on). Faults are injected into the routes deliveries call (members, roles, direct
+        messages), never into logging in."""
         now = time.time()
         if now < self.banned_until:
             return NO_BUCKET, self._answer(request, html(429, CLOUDFLARE_BAN, {"Retry-After": str(whole_seconds(
@@ -233,6 +242,50 @@ class DiscordApi:
             state.roles_changed(guild, member)  # Discord sends GUILD_MEMBER_UPDATE for every change
         return self._done(request, headers, status, body)
 
+    async def open_dm(self, request: web.Request) -> web.Response:
+        """Create DM: the user's direct-message channel (the same one every time)."""
+        body = await _json_body(request)
+        user = str(body.get("recipient_id", "")) if body is not None else ""
+        headers, refused = await self._gate(request, "dm", "", recipient_id=user)
+        if refused is not None:
+            return refused
+        with self.state.lock:
+            if user in self.state.deleted_users:
+                return self._done(request, headers, 404, {"message": "Unknown User", "code": 10013})
+            channel = self.state.dm_channels.setdefault(user, str(DM_CHANNELS + len(self.state.dm_channels)))
+        return self._done(request, headers, 200, {"id": channel, "type": 1, "last_message_id": None, "flags": 0,
+                                                  "recipients": [_user(user, f"member-{user}")]})
+
+    async def send_message(self, request: web.Request) -> web.Response:
+        """Create Message in a direct-message channel the bot opened (other channels: Unknown Channel)."""
+        channel = request.match_info["channel"]
+        headers, refused = await self._gate(request, "channel-messages", channel, channel_id=channel)
+        if refused is not None:
+            return refused
+        body = await _json_body(request)
+        content = str(body.get("content") or "") if body is not None else ""
+        if not content.strip():
+            return self._done(request, headers, 400, {"message": "Cannot send an empty message", "code": 50006})
+        if len(content) > 2000:
+            return self._done(request, headers, 400, {
+                "message": "Invalid Form Body", "code": 50035, "errors": {"content": {"_errors": [
+                    {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}]}}})
+        state = self.state
+        with state.lock:
+            user = next((u for u, c in state.dm_channels.items() if c == channel), None)
+            if user is None:
+                return self._done(request, headers, 404, {"message": "Unknown Channel", "code": 10003})
+            if user in state.dm_closed or not state.shares_a_guild(user):
+                return self._done(request, headers, 403, {"message": "Cannot send messages to this user",
+                                                          "code": 50007})
+            sent = DirectMessage(time.time(), user, channel, str(DM_MESSAGES + len(state.direct_messages)),
+                                 content, body.get("allowed_mentions") if body is not None else None)
+            state.direct_messages.append(sent)
+        return self._done(request, headers, 200, {
+            "id": sent.message_id, "channel_id": channel, "type": 0, "content": content, "tts": False,
+            "author": _user("1000", "xpsync-sandbox", bot=True), "timestamp": "2024-01-01T00:00:00+00:00",
+            "mentions": [], "attachments": [], "embeds": [], "pinned": False})
+
     async def interaction(self, request: web.Request) -> web.Response:
         """An interaction's first answer (a reply or a deferral): within its 3 seconds, once. With
         attachments it comes as multipart, as Discord takes it: `payload_json` and `files[n]`."""
@@ -259,6 +312,15 @@ class DiscordApi:
         self.traffic.record("discord", request, 200)
         return reply(200, {"interaction": {"id": interaction_id, "type": 2}},
                      _bucket_headers("interactions", OTHER, OTHER.limit - 1, time.time(), OTHER.seconds))
+
+
+async def _json_body(request: web.Request) -> dict[str, Any] | None:
+    """A JSON object sent as the request's body, or None (not JSON, not an object)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def unnamed(files: tuple[Upload, ...], attachments: list[dict[str, Any]]) -> bool:

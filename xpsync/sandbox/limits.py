@@ -13,6 +13,7 @@ chats) that are not about speed.
 | `discord_global` | 50 per 1 s | every request of the bot, any route (interaction callbacks excepted) |
 | `discord_member_reads` | 5 per 1 s | `GET /guilds/{g}/members/{m}`, per guild |
 | `discord_role_edits` | 10 per 10 s | `PUT` and `DELETE /guilds/{g}/members/{m}/roles/{r}`, one bucket per guild |
+| `discord_channel_messages` | 5 per 5 s | `POST /channels/{c}/messages`, per channel (a direct message's too) |
 | `discord_invalid` | 10 000 per 600 s | 401, 403 and 429 answers before the IP is banned (Cloudflare) |
 | `discord_ban_seconds` | 3 600 | how long such a ban lasts: every request gets an HTML 429 |
 | `interaction_deadline` | 3 s | an interaction not answered by then is Unknown interaction (10062) |
@@ -54,6 +55,7 @@ class Limits:
     discord_global: Window | None = Window(50, 1.0)
     discord_member_reads: Window = Window(5, 1.0)
     discord_role_edits: Window = Window(10, 10.0)
+    discord_channel_messages: Window = Window(5, 5.0)
     discord_invalid: Window | None = Window(10_000, 600.0)
     discord_ban_seconds: float = 3600.0
     interaction_deadline: float | None = 3.0
@@ -67,7 +69,8 @@ class Limits:
         """No rate limit anywhere (buckets so large that nothing waits); refusals stay as they are."""
         huge = Window(1_000_000, 1.0)
         return replace(cls(discord_global=None, discord_member_reads=huge, discord_role_edits=huge,
-                           discord_invalid=None, telegram_global=None, telegram_private=None, telegram_group=None),
+                           discord_channel_messages=huge, discord_invalid=None, telegram_global=None,
+                           telegram_private=None, telegram_group=None),
                        **changes)  # type: ignore[arg-type]
 
 

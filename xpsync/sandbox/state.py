@@ -39,6 +39,18 @@ class SentMessage:
 
 
 @dataclass(frozen=True)
+class DirectMessage:
+    """A message the bot sent a Discord user in their direct-message channel."""
+
+    at: float
+    user_id: str
+    channel_id: str
+    message_id: str
+    content: str
+    allowed_mentions: Any = None  # what the message may ping (None: Discord's default, every mention)
+
+
+@dataclass(frozen=True)
 class Upload:
     """A file sent with a multipart request."""
 
@@ -81,6 +93,10 @@ class DiscordState:
     # users who deleted their account: 404 Unknown User (10013)
     deleted_users: set[str] = field(default_factory=set)
     members: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    # users who accept no direct messages from the bot: 403 Cannot send messages to this user (50007)
+    dm_closed: set[str] = field(default_factory=set)
+    dm_channels: dict[str, str] = field(default_factory=dict)  # user id → their direct-message channel
+    direct_messages: list[DirectMessage] = field(default_factory=list)
     role_changes: list[RoleChange] = field(default_factory=list)
     interaction_replies: list[InteractionReply] = field(default_factory=list)
     # called with (guild_id, member_id) after a member's roles changed (the gateway tells the bot)
@@ -108,6 +124,14 @@ class DiscordState:
     def roles_of(self, guild_id: str, member_id: str) -> set[str]:
         with self.lock:
             return set(self.members.get(guild_id, {}).get(member_id, set()))
+
+    def shares_a_guild(self, user_id: str) -> bool:
+        """Whether the user is in a guild of the bot (Discord lets a bot write only to those)."""
+        return bool(self.open_guilds) or any(user_id in members for members in self.members.values())
+
+    def messages_to(self, user_id: str) -> list[DirectMessage]:
+        with self.lock:
+            return [m for m in self.direct_messages if m.user_id == user_id]
 
     def set_roles(self, guild_id: str, member_id: str, roles: list[str]) -> None:
         """Change a member's roles by hand, as a moderator would (drift)."""

@@ -75,6 +75,11 @@ class AdminChanges(Calls):
     async def review_purchase(self, purchase: int, approve: bool, note: str | None) -> dict[str, Any]:
         return await self._one("SELECT xp.review_purchase(%s, %s, %s)", purchase, approve, note)
 
+    async def review_all(self, queue: str, what: str | None, upto: int, seen_at: datetime, approve: bool,
+                         note: str | None) -> dict[str, Any]:
+        return await self._one("SELECT xp.review_all(%s, %s, %s, %s, %s, %s)", queue, what, upto, seen_at, approve,
+                               note)
+
     async def set_text(self, key: str, language: str, body: str | None) -> bool:
         return await self._one("SELECT xp.set_text(%s, %s, %s)", key, language, body)
 

@@ -1,7 +1,7 @@
 """/admin/people: search by name or platform id with live balances; a person's page (ledger paged,
-accounts, achievements, deliveries, all live) and what an admin may do to them: adjust XP or coins
-with a reason (capped by admin.cap), resync their Discord roles, unlink an account, forget them
-(after a confirmation)."""
+accounts, achievements, the Discord roles they hold by plan per guild, deliveries, all live) and what
+an admin may do to them: adjust XP or coins with a reason (capped by admin.cap), resync their Discord
+roles, unlink an account, forget them (after a confirmation)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ async def person_context(request: Request, uid: int) -> dict[str, Any]:
     before = cursor_param(request.query_params.get("before"))
     ledger = await reads(request).ledger(uid, before, PER_PAGE + 1)
     return {"person": person, "ledger": ledger[:PER_PAGE], "more": len(ledger) > PER_PAGE, "before": before,
-            "flash_text": request.session.pop("admin_flash", None)}
+            "roles": await reads(request).person_roles(uid), "flash_text": request.session.pop("admin_flash", None)}
 
 
 @router.get("/admin/people/{uid}", response_class=HTMLResponse)
@@ -65,7 +65,7 @@ async def person(request: Request, uid: str, operator: CurrentOperator) -> HTMLR
 
 @router.get("/admin/fragments/people/{uid}/{part}", response_class=HTMLResponse)
 async def person_live(request: Request, uid: str, part: str, operator: CurrentOperator) -> HTMLResponse:
-    if part not in ("summary", "ledger", "deliveries"):
+    if part not in ("summary", "ledger", "deliveries", "roles"):
         raise PageError(404, "web_not_found", "web_not_found_text")
     return admin_page(request, f"admin/person_{part}.html", **await person_context(request, person_id(uid)))
 

@@ -71,11 +71,17 @@ class AdminReads(Calls):
                            reason: str | None) -> dict[str, Any]:
         return await self._one("SELECT xp.void_preview(%s, %s, %s, %s, %s)", since, until, uid, source, reason)
 
-    async def submissions(self, state: str | None, lim: int = 100) -> list[dict[str, Any]]:
-        return await self._rows("SELECT * FROM xp.admin_submissions(%s, %s)", state, lim)
+    async def submissions(self, state: str | None, quest: str | None = None, lim: int = 100) -> list[dict[str, Any]]:
+        return await self._rows("SELECT * FROM xp.admin_quest_queue(%s, %s, %s)", state, quest, lim)
 
-    async def purchases(self, state: str | None, lim: int = 100) -> list[dict[str, Any]]:
-        return await self._rows("SELECT * FROM xp.admin_purchases(%s, %s)", state, lim)
+    async def purchases(self, state: str | None, item: str | None = None, lim: int = 100) -> list[dict[str, Any]]:
+        return await self._rows("SELECT * FROM xp.admin_shop_queue(%s, %s, %s)", state, item, lim)
+
+    async def review_count(self, queue: str, what: str | None) -> dict[str, Any]:
+        return await self._one("SELECT xp.admin_review_count(%s, %s)", queue, what)
+
+    async def person_roles(self, uid: int) -> list[dict[str, Any]]:
+        return await self._rows("SELECT * FROM xp.admin_person_roles(%s)", uid)
 
     async def text_catalogue(self) -> list[dict[str, Any]]:
         return await self._rows("SELECT * FROM xp.text_catalogue()")
