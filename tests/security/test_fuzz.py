@@ -131,6 +131,7 @@ CALLS = {
                            [WORDS, st.lists(st.one_of(st.none(), st.integers(-5, 10)), max_size=5)]),
     "discord_role_plan": ("SELECT * FROM xp.discord_role_plan(%s::bigint)", [PERSON]),
     "telegram_recipient": ("SELECT * FROM xp.telegram_recipient(%s::bigint)", [PERSON]),
+    "discord_recipient": ("SELECT * FROM xp.discord_recipient(%s::bigint)", [PERSON]),
     "chat_opened": ("SELECT xp.chat_opened(%s, %s)", [PLATFORM, ID]),
     "reserve_slot": ("SELECT * FROM xp.reserve_slot(%s::text[], %s::float8[], %s::float8, %s::int[])",
                      [st.one_of(st.none(), st.lists(MAYBE_NULL_TEXT, max_size=12)),

@@ -12,7 +12,7 @@ def figures() -> report.Figures:
         members=20, seconds=3.0, calls=Counter({"message": 30, "merged": 2}), applied=25,
         events={"rank_changed": 4}, deliveries={("discord", "done"): 4, ("telegram", "done"): 3},
         retried_to_done=1, latencies={"discord": [0.002, 0.004], "telegram": []},
-        role_changes=Counter({"add": 3}), messages=3, faults=Counter({("discord", "429"): 1}),
+        role_changes=Counter({"add": 3}), messages=3, direct_messages=2, faults=Counter({("discord", "429"): 1}),
     )
 
 
@@ -32,4 +32,5 @@ def test_the_summary_says_when_a_check_failed(capsys):
     flat = " ".join(out.replace("│", " ").split())  # the table wraps its cells
     assert "2 owed a message and unsent" in flat and "1 member(s) differ" in flat and "role mismatch: 7" in flat
     assert "1 not told (never opened a chat with the bot and no announcing group)" in flat
+    assert "Discord direct messages 2 (reviews of what members did on Discord" in flat
     assert "p50 2.0 ms" in out or "p50 4.0 ms" in out
