@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import logging
 import os
 import random
@@ -18,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections import Counter
@@ -55,6 +57,7 @@ DEMO_SETTINGS = {
     "delivery.backoff_cap_seconds": "2",
 }
 FAULT_RATES = {"429": 0.02, "5xx": 0.03, "slow": 0.01}
+STOP_GRACE = 20.0  # seconds SIGTERM leaves the demo to clean up before it stops regardless
 
 
 @dataclass(frozen=True)
@@ -122,12 +125,32 @@ def _keep_web(url: str, port: int, home: Path) -> int:
     return web.pid
 
 
+def _terminated(demo: asyncio.Task[int]) -> None:
+    """SIGTERM: cancel the demo, whose every finally runs; should cleaning up hang, the process stops
+    regardless after STOP_GRACE seconds, saying where it waited (the embedded server's watchdog then
+    stops and removes the server, as after a kill)."""
+    demo.cancel()
+    timer = threading.Timer(STOP_GRACE, _stop_regardless, (asyncio.get_running_loop(),))
+    timer.daemon = True
+    timer.start()
+
+
+def _stop_regardless(loop: asyncio.AbstractEventLoop) -> None:
+    print(f"xpsync: the demo's clean-up took over {STOP_GRACE:g} s after SIGTERM: stopping now; it waited here:",
+          file=sys.stderr, flush=True)
+    with contextlib.suppress(RuntimeError):  # the loop's tasks changed meanwhile: the threads still say
+        for task in list(asyncio.all_tasks(loop)):
+            task.print_stack(limit=8, file=sys.stderr)
+    faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+    os._exit(143)
+
+
 async def _demo(url: str, options: DemoOptions, port: int) -> int:
     rng = random.Random(options.seed)
     # SIGTERM cancels the demo wherever it is; every finally below still runs
     demo = asyncio.current_task()
     assert demo is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, demo.cancel)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, _terminated, demo)
     sandbox = Sandbox(limits=Limits())  # the platforms' real limits and refusals
     await sandbox.start()
 
