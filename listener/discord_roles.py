@@ -62,6 +62,7 @@ MAX_RATELIMIT_WAIT = 30.0  # discord.py's smallest max_ratelimit_timeout: longer
 REVIEWS = ("quest_reviewed", "purchase_reviewed")  # told by direct message
 COMPLETED = "quest_completed"  # told by direct message to whom Telegram cannot tell
 MESSAGE_LENGTH = 2000  # Discord refuses a longer message (50035)
+NO_USER = "not told: no such Discord user"
 NO_MENTIONS: dict[str, list[str]] = {"parse": []}  # an operator's note that says @everyone pings nobody
 
 
@@ -176,14 +177,14 @@ class DiscordRoles:
             channel = await self._call(delivery, [], Route("POST", "/users/@me/channels"), where=where,
                                        json={"recipient_id": recipient.member_id})
             if channel is None:
-                return Unsent("not told: no such Discord user")
+                return Unsent(NO_USER)
             message = await self._call(delivery, [Limit(channel_key(channel["id"]), self.gaps["messages"])],
                                        Route("POST", "/channels/{channel_id}/messages", channel_id=channel["id"]),
                                        where=where, json=body)
         except Refused as exc:  # 50007: they take no direct messages from the bot (or share no guild with it)
             return Unsent(f"not told: {exc}")
         if message is None:
-            return Unsent("not told: no such Discord user")
+            return Unsent(NO_USER)
         self.stats["direct_messages"] += 1
         return str(message["id"])
 

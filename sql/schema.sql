@@ -818,6 +818,9 @@ CREATE FUNCTION xp._lock_for_review(p_table text, p_id bigint, p_note text) RETU
 DECLARE
     v_uid bigint;
     v_now bigint;
+    v_noun text := CASE p_table WHEN 'purchases' THEN 'purchase' ELSE 'submission' END;
+    v_status text;
+    v_by text;
 BEGIN
     IF length(p_note) > 500 THEN
         RAISE EXCEPTION 'note is % characters long (at most 500)', length(p_note) USING ERRCODE = 'XP002';
@@ -825,12 +828,16 @@ BEGIN
     LOOP
         EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1', p_table) INTO v_uid USING p_id;
         IF v_uid IS NULL THEN
-            RAISE EXCEPTION 'unknown % %', CASE p_table WHEN 'purchases' THEN 'purchase' ELSE 'submission' END,
-                coalesce(p_id::text, 'NULL') USING ERRCODE = 'XP002';
+            RAISE EXCEPTION 'unknown % %', v_noun, coalesce(p_id::text, 'NULL') USING ERRCODE = 'XP002';
         END IF;
         PERFORM 1 FROM xp.users u WHERE u.id = v_uid FOR UPDATE;
-        EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1 FOR UPDATE', p_table) INTO v_now USING p_id;
+        EXECUTE format('SELECT user_id, status, reviewed_by FROM xp.%I WHERE id = $1 FOR UPDATE', p_table)
+            INTO v_now, v_status, v_by USING p_id;
         IF v_now = v_uid THEN
+            IF v_status <> 'pending' THEN
+                RAISE EXCEPTION '% % was % already by %', v_noun, p_id, v_status, coalesce(v_by, 'xpsync')
+                    USING ERRCODE = 'XP009';
+            END IF;
             RETURN v_uid;
         END IF;
     END LOOP;
@@ -4112,10 +4119,6 @@ BEGIN
     PERFORM xp._check_flag(review_purchase.approve, 'approve');
     PERFORM xp._lock_for_review('purchases', review_purchase.purchase_id, review_purchase.note);
     SELECT * INTO p FROM xp.purchases x WHERE x.id = review_purchase.purchase_id;
-    IF p.status <> 'pending' THEN
-        RAISE EXCEPTION 'purchase % was % already by %', p.id, p.status, coalesce(p.reviewed_by, 'xpsync')
-            USING ERRCODE = 'XP009';
-    END IF;
     SELECT i.title INTO v_title FROM xp.shop_items i WHERE i.code = p.item;
     IF review_purchase.approve THEN
         UPDATE xp.purchases x
@@ -4166,10 +4169,6 @@ BEGIN
     PERFORM xp._check_flag(review_submission.approve, 'approve');
     PERFORM xp._lock_for_review('quest_submissions', review_submission.submission_id, review_submission.note);
     SELECT * INTO s FROM xp.quest_submissions x WHERE x.id = review_submission.submission_id;
-    IF s.status <> 'pending' THEN
-        RAISE EXCEPTION 'submission % was % already by %', s.id, s.status, coalesce(s.reviewed_by, '?')
-            USING ERRCODE = 'XP009';
-    END IF;
     SELECT * INTO q FROM xp.quests x WHERE x.code = s.quest;
     IF review_submission.approve THEN
         v_paid := xp._quest_complete(s.user_id, q, s.window_start, s.id);

@@ -232,12 +232,16 @@ COMMENT ON FUNCTION xp.submit_quest(text, text, text, text) IS
 
 -- Before an operator's review of a submission or purchase (p_table): the note checked, then the person
 -- the row belongs to locked, then the row itself: the order a merge takes (persons, then their rows),
--- looked at again when a merge moved the row meanwhile. XP002 for a long note or an unknown row.
+-- looked at again when a merge moved the row meanwhile. XP002 for a long note or an unknown row,
+-- XP009 for a row reviewed already (by whom).
 CREATE OR REPLACE FUNCTION xp._lock_for_review(p_table text, p_id bigint, p_note text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
     v_uid bigint;
     v_now bigint;
+    v_noun text := CASE p_table WHEN 'purchases' THEN 'purchase' ELSE 'submission' END;
+    v_status text;
+    v_by text;
 BEGIN
     IF length(p_note) > 500 THEN
         RAISE EXCEPTION 'note is % characters long (at most 500)', length(p_note) USING ERRCODE = 'XP002';
@@ -245,12 +249,16 @@ BEGIN
     LOOP
         EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1', p_table) INTO v_uid USING p_id;
         IF v_uid IS NULL THEN
-            RAISE EXCEPTION 'unknown % %', CASE p_table WHEN 'purchases' THEN 'purchase' ELSE 'submission' END,
-                coalesce(p_id::text, 'NULL') USING ERRCODE = 'XP002';
+            RAISE EXCEPTION 'unknown % %', v_noun, coalesce(p_id::text, 'NULL') USING ERRCODE = 'XP002';
         END IF;
         PERFORM 1 FROM xp.users u WHERE u.id = v_uid FOR UPDATE;
-        EXECUTE format('SELECT user_id FROM xp.%I WHERE id = $1 FOR UPDATE', p_table) INTO v_now USING p_id;
+        EXECUTE format('SELECT user_id, status, reviewed_by FROM xp.%I WHERE id = $1 FOR UPDATE', p_table)
+            INTO v_now, v_status, v_by USING p_id;
         IF v_now = v_uid THEN
+            IF v_status <> 'pending' THEN
+                RAISE EXCEPTION '% % was % already by %', v_noun, p_id, v_status, coalesce(v_by, 'xpsync')
+                    USING ERRCODE = 'XP009';
+            END IF;
             RETURN v_uid;
         END IF;
     END LOOP;
@@ -272,10 +280,6 @@ BEGIN
     PERFORM xp._check_flag(review_submission.approve, 'approve');
     PERFORM xp._lock_for_review('quest_submissions', review_submission.submission_id, review_submission.note);
     SELECT * INTO s FROM xp.quest_submissions x WHERE x.id = review_submission.submission_id;
-    IF s.status <> 'pending' THEN
-        RAISE EXCEPTION 'submission % was % already by %', s.id, s.status, coalesce(s.reviewed_by, '?')
-            USING ERRCODE = 'XP009';
-    END IF;
     SELECT * INTO q FROM xp.quests x WHERE x.code = s.quest;
     IF review_submission.approve THEN
         v_paid := xp._quest_complete(s.user_id, q, s.window_start, s.id);

@@ -104,10 +104,6 @@ BEGIN
     PERFORM xp._check_flag(review_purchase.approve, 'approve');
     PERFORM xp._lock_for_review('purchases', review_purchase.purchase_id, review_purchase.note);
     SELECT * INTO p FROM xp.purchases x WHERE x.id = review_purchase.purchase_id;
-    IF p.status <> 'pending' THEN
-        RAISE EXCEPTION 'purchase % was % already by %', p.id, p.status, coalesce(p.reviewed_by, 'xpsync')
-            USING ERRCODE = 'XP009';
-    END IF;
     SELECT i.title INTO v_title FROM xp.shop_items i WHERE i.code = p.item;
     IF review_purchase.approve THEN
         UPDATE xp.purchases x
